@@ -1,0 +1,112 @@
+//! Run a test body under a deadline, and turn a hang into a failure that teaches.
+
+use std::panic;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread;
+use std::time::Duration;
+
+/// How long a watched body may run before it counts as hung, unless the test says otherwise.
+///
+/// Correct code finishes every watched body in milliseconds; the limit only decides how long a
+/// *broken* program takes to fail. It is generous so that a loaded two-core machine never turns
+/// a slow pass into a failure.
+pub const DEFAULT_LIMIT: Duration = Duration::from_secs(5);
+
+/// Runs a closure on its own thread and fails the test if it does not finish in time.
+///
+/// ```
+/// use harness::Watchdog;
+///
+/// let answer = Watchdog::new("adding two numbers")
+///     .likely_cause("the addition waits for something that never happens")
+///     .run(|| 40 + 2);
+/// assert_eq!(answer, 42);
+/// ```
+///
+/// On time-out the test panics with a message naming what was running, the limit, and the
+/// likely causes. A panic inside the body is re-raised unchanged, so `#[should_panic]` and the
+/// original message keep working.
+///
+/// The hung thread cannot be stopped from outside (Rust has no safe way to kill a thread); it is
+/// left behind and ends with the test process. The course's runner runs each test in its own
+/// process, so a hang costs only the test that hung.
+#[derive(Debug, Clone)]
+#[must_use = "a Watchdog does nothing until `.run(...)` is called"]
+pub struct Watchdog {
+    what: String,
+    limit: Duration,
+    causes: Vec<String>,
+}
+
+impl Watchdog {
+    /// A watchdog for `what`, described the way a learner would recognise it, e.g.
+    /// `"block_on(Countdown::new(3))"`.
+    pub fn new(what: impl Into<String>) -> Self {
+        Watchdog {
+            what: what.into(),
+            limit: DEFAULT_LIMIT,
+            causes: Vec::new(),
+        }
+    }
+
+    /// Sets how long the body may run.
+    pub fn limit(mut self, limit: Duration) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// Adds one likely cause to the time-out message. Write it as a question the learner can
+    /// check in their code ("did you store `cx.waker()` before returning `Pending`?").
+    pub fn likely_cause(mut self, cause: impl Into<String>) -> Self {
+        self.causes.push(cause.into());
+        self
+    }
+
+    /// Runs `body` and returns its result, or fails the test if it is still running after the
+    /// limit.
+    pub fn run<T, F>(self, body: F) -> T
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let (done_tx, done_rx) = mpsc::channel();
+        // Name the body's thread after the test's, so a panic inside it points at the test.
+        let name = thread::current()
+            .name()
+            .unwrap_or("watched body")
+            .to_owned();
+        let handle = thread::Builder::new()
+            .name(name)
+            .spawn(move || {
+                let value = body();
+                // The receiver is gone only if the watchdog already gave up; nothing to do then.
+                let _ = done_tx.send(value);
+            })
+            .expect("the watchdog could not start a thread for the test body");
+
+        match done_rx.recv_timeout(self.limit) {
+            Ok(value) => value,
+            // The sender was dropped without sending: the body panicked. Re-raise its panic.
+            Err(RecvTimeoutError::Disconnected) => match handle.join() {
+                Err(payload) => panic::resume_unwind(payload),
+                Ok(()) => unreachable!("the body thread ended without a value or a panic"),
+            },
+            Err(RecvTimeoutError::Timeout) => panic!("{}", self.timeout_message()),
+        }
+    }
+
+    fn timeout_message(&self) -> String {
+        let mut message = format!(
+            "HANG: {} did not finish within {:?}; the test gave up waiting.",
+            self.what, self.limit
+        );
+        if !self.causes.is_empty() {
+            message.push_str("\nLikely causes:");
+            for cause in &self.causes {
+                message.push_str("\n  - ");
+                message.push_str(cause);
+            }
+        }
+        message
+    }
+}

@@ -1,0 +1,92 @@
+//! Part 2 — `Deadline`: a future that watches the outside world without blocking.
+//!
+//! The clock is a `harness::ManualClock`: it moves only when the test moves it, so "the
+//! deadline has not passed" is a fact here, never a race. Every test runs under a watchdog,
+//! because the classic bug (waiting inside `poll`) never returns.
+
+use std::task::Poll;
+use std::time::Duration;
+
+use harness::{ManualClock, Poller, Watchdog};
+use manual_poll::Deadline;
+
+fn watchdog(what: &str) -> Watchdog {
+    Watchdog::new(what)
+        .likely_cause(
+            "`Deadline::poll` waits for the clock (a loop or a sleep) instead of looking once \
+             and returning Pending. poll must never wait: the clock only moves when the caller \
+             gets control back.",
+        )
+        .limit(Duration::from_secs(5))
+}
+
+#[test]
+fn polling_a_distant_deadline_returns_at_once() {
+    let poll = watchdog("the first poll of a deadline one hour away").run(|| {
+        let clock = ManualClock::new();
+        Poller::new(Deadline::new(clock, Duration::from_secs(3600))).poll()
+    });
+    assert_eq!(
+        poll,
+        Poll::Pending,
+        "a deadline one hour away returned Ready although the clock still reads 0s. Compare \
+         the clock's `now()` with the deadline in `poll`."
+    );
+}
+
+#[test]
+fn deadline_becomes_ready_exactly_at_its_time() {
+    watchdog("polling a 10s deadline around its time").run(|| {
+        let clock = ManualClock::new();
+        let mut deadline = Poller::new(Deadline::new(clock.clone(), Duration::from_secs(10)));
+
+        clock.advance(Duration::from_secs(10) - Duration::from_nanos(1));
+        assert!(
+            deadline.poll().is_pending(),
+            "a 10s deadline was Ready when the clock read 1ns before 10s."
+        );
+
+        clock.advance(Duration::from_nanos(1));
+        assert_eq!(
+            deadline.poll(),
+            Poll::Ready(()),
+            "a 10s deadline was still Pending when the clock read exactly 10s. A deadline has \
+             passed when now >= deadline: check for an off-by-one (> instead of >=)."
+        );
+    });
+}
+
+#[test]
+fn deadline_created_after_its_time_is_ready_on_the_first_poll() {
+    watchdog("polling a deadline that has already passed").run(|| {
+        let clock = ManualClock::new();
+        clock.advance(Duration::from_secs(60));
+        let mut deadline = Poller::new(Deadline::new(clock, Duration::from_secs(5)));
+        assert_eq!(
+            deadline.poll(),
+            Poll::Ready(()),
+            "the clock read 60s and the deadline was 5s, yet the first poll was Pending. A \
+             future should finish as soon as it can: check the clock before deciding to wait."
+        );
+    });
+}
+
+#[test]
+fn deadline_wakes_its_waker_every_time_it_returns_pending() {
+    watchdog("polling a pending deadline three times").run(|| {
+        let clock = ManualClock::new();
+        let mut deadline = Poller::new(Deadline::new(clock, Duration::from_secs(10)));
+        for pendings in 1..=3 {
+            assert!(deadline.poll().is_pending());
+            assert_eq!(
+                deadline.wakes(),
+                pendings,
+                "after Pending #{pendings} the waker had been woken {} time(s). A future that \
+                 returns Pending must arrange for its task to be woken. No timer watches this \
+                 clock for us yet, so the only way is to ask to be polled again right away: \
+                 `cx.waker().wake_by_ref()`. (Stage 2 replaces this busy wait with a timer.)",
+                deadline.wakes()
+            );
+        }
+    });
+}

@@ -1,0 +1,124 @@
+//! Part 3 — `brew`: an `async fn` with two `.await`s, desugared by hand into an enum.
+//!
+//! The function being desugared (it is in the docs of `src/brew.rs` too):
+//!
+//! ```text
+//! async fn brew(journal: Journal) -> &'static str {
+//!     journal.write("kettle on");
+//!     Countdown::new(2).await;
+//!     journal.write("pour");
+//!     Countdown::new(3).await;
+//!     journal.write("serve");
+//!     "tea"
+//! }
+//! ```
+//!
+//! These tests use your `Countdown` from part 1: make its tests pass first.
+
+use std::task::Poll;
+
+use harness::{Journal, Poller};
+use manual_poll::brew;
+
+#[test]
+fn calling_brew_does_nothing_until_the_first_poll() {
+    let journal = Journal::new();
+    let _not_yet_polled = brew(journal.clone());
+    assert_eq!(
+        journal.entries(),
+        Vec::<String>::new(),
+        "`brew(journal)` wrote to the journal before it was ever polled. Calling an async fn \
+         only builds its state machine; the body starts on the first poll. Move the first \
+         `journal.write` out of `brew()` and into the first state of `poll`."
+    );
+}
+
+#[test]
+fn the_first_poll_runs_the_body_up_to_the_first_await() {
+    let journal = Journal::new();
+    let mut brewing = Poller::new(brew(journal.clone()));
+    assert!(
+        brewing.poll().is_pending(),
+        "the first poll of brew returned Ready, but the kettle Countdown(2) cannot be done yet."
+    );
+    assert_eq!(
+        journal.entries(),
+        ["kettle on"],
+        "after one poll the body should have run up to the first `.await` (writing \"kettle \
+         on\") and stopped there."
+    );
+}
+
+#[test]
+fn brew_is_pending_five_times_then_serves_tea() {
+    // Poll 1 starts the kettle (2 Pendings), poll 3 finishes it and starts the pot
+    // (3 Pendings), poll 6 finishes the pot: Pending x5, then Ready.
+    let mut brewing = Poller::new(brew(Journal::new()));
+    for poll in 1..=5 {
+        assert!(
+            brewing.poll().is_pending(),
+            "brew returned Ready on poll {poll}; it should be Pending for polls 1..=5 (two \
+             Countdown(2) Pendings, then three Countdown(3) Pendings)."
+        );
+    }
+    assert_eq!(
+        brewing.poll(),
+        Poll::Ready("tea"),
+        "brew was still Pending on poll 6. When a child future finishes, go straight on to the \
+         next state *in the same poll* (a loop around the match) instead of returning Pending \
+         at the transition."
+    );
+}
+
+#[test]
+fn each_step_is_written_once_when_its_await_completes() {
+    let journal = Journal::new();
+    let mut brewing = Poller::new(brew(journal.clone()));
+    let expected_after_poll = [
+        vec!["kettle on"],
+        vec!["kettle on"],
+        vec!["kettle on", "pour"],
+        vec!["kettle on", "pour"],
+        vec!["kettle on", "pour"],
+        vec!["kettle on", "pour", "serve"],
+    ];
+    for (poll, expected) in (1..).zip(expected_after_poll) {
+        let _ = brewing.poll();
+        assert_eq!(
+            journal.entries(),
+            expected,
+            "journal after poll {poll} is wrong. Each line of the body must run exactly once: \
+             when a poll re-enters a state, it must continue from the `.await` it paused at, \
+             not re-run the code before it. Store the new state *before* returning Pending."
+        );
+    }
+}
+
+#[test]
+fn every_pending_from_brew_comes_with_a_wake() {
+    let mut brewing = Poller::new(brew(Journal::new()));
+    let mut pendings = 0;
+    while brewing.poll().is_pending() {
+        pendings += 1;
+        assert_eq!(
+            brewing.wakes(),
+            pendings,
+            "brew returned Pending #{pendings} without anyone waking the task (wakes so far: \
+             {}). A state machine may only return Pending when the child it is waiting on \
+             returned Pending (and so arranged the wake). Returning Pending at a state \
+             transition, before polling the new child, strands the task.",
+            brewing.wakes()
+        );
+        assert!(pendings <= 5, "brew was still Pending after 6 polls");
+    }
+}
+
+#[test]
+#[should_panic(expected = "polled after completion")]
+fn brew_panics_when_polled_after_completion() {
+    let mut brewing = Poller::new(brew(Journal::new()));
+    while brewing.poll().is_pending() {}
+    // The `Done` state: like compiler-generated futures, panic with a message containing
+    // "polled after completion".
+    let _ = brewing.poll();
+}
