@@ -32,9 +32,15 @@ fn watchdog_turns_a_hang_into_a_failure_that_names_causes() {
             .run(move || rx.recv())
     }));
     let message = panic_message(result.expect_err("a hung body must fail the test"));
-    assert!(message.starts_with("HANG: waiting on a channel nobody sends to"), "{message}");
+    assert!(
+        message.starts_with("HANG: waiting on a channel nobody sends to"),
+        "{message}"
+    );
     assert!(message.contains("50ms"), "{message}");
-    assert!(message.contains("  - the sender was never used"), "{message}");
+    assert!(
+        message.contains("  - the sender was never used"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -77,7 +83,10 @@ fn recorded_counts_pending_and_ready_polls() {
     let (future, stats) = recorded("three yields", yield_times(3));
     let mut p = Poller::new(future);
     while p.poll().is_pending() {}
-    assert_eq!((stats.polls(), stats.pendings(), stats.readies()), (4, 3, 1));
+    assert_eq!(
+        (stats.polls(), stats.pendings(), stats.readies()),
+        (4, 3, 1)
+    );
 }
 
 #[test]

@@ -21,7 +21,10 @@ fn watchdog(what: &str) -> Watchdog {
 #[test]
 fn block_on_returns_the_output_of_a_ready_future() {
     let output = watchdog("block_on(ready(7))").run(|| block_on(std::future::ready(7)));
-    assert_eq!(output, 7, "block_on must return the output the future was Ready with");
+    assert_eq!(
+        output, 7,
+        "block_on must return the output the future was Ready with"
+    );
 }
 
 #[test]
@@ -46,14 +49,18 @@ fn block_on_never_polls_a_future_again_after_ready() {
         block_on(future);
         stats
     });
-    assert_eq!(stats.polls(), 2, "expected exactly 2 polls: 1 Pending, 1 Ready");
+    assert_eq!(
+        stats.polls(),
+        2,
+        "expected exactly 2 polls: 1 Pending, 1 Ready"
+    );
 }
 
 #[test]
 fn block_on_drives_a_future_that_borrows_from_itself() {
     let total = watchdog("block_on(an async block holding a borrow across .await)").run(|| {
         block_on(async {
-            let numbers = vec![1, 2, 3];
+            let numbers = [1, 2, 3];
             let first_two = &numbers[..2]; // a borrow into this future's own state...
             yield_times(2).await; // ...held across an .await: the future is !Unpin
             first_two.iter().sum::<i32>() + numbers[2]

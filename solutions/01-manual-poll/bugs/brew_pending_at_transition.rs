@@ -41,7 +41,10 @@ impl Future for Brew {
                 let _ = Pin::new(&mut kettle).poll(cx);
                 (Brew::Boiling { journal, kettle }, Poll::Pending)
             }
-            Brew::Boiling { journal, mut kettle } => match Pin::new(&mut kettle).poll(cx) {
+            Brew::Boiling {
+                journal,
+                mut kettle,
+            } => match Pin::new(&mut kettle).poll(cx) {
                 Poll::Pending => (Brew::Boiling { journal, kettle }, Poll::Pending),
                 Poll::Ready(()) => {
                     journal.write("pour");

@@ -36,7 +36,10 @@ impl Future for Brew {
         let this = &mut *self;
         loop {
             *this = match mem::replace(this, Brew::Done) {
-                Brew::Boiling { journal, mut kettle } => match Pin::new(&mut kettle).poll(cx) {
+                Brew::Boiling {
+                    journal,
+                    mut kettle,
+                } => match Pin::new(&mut kettle).poll(cx) {
                     Poll::Pending => {
                         *this = Brew::Boiling { journal, kettle };
                         return Poll::Pending;

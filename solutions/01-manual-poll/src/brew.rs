@@ -62,7 +62,10 @@ impl Future for Brew {
                         kettle: Countdown::new(2),
                     }
                 }
-                Brew::Boiling { journal, mut kettle } => match Pin::new(&mut kettle).poll(cx) {
+                Brew::Boiling {
+                    journal,
+                    mut kettle,
+                } => match Pin::new(&mut kettle).poll(cx) {
                     Poll::Pending => {
                         // The kettle woke our waker (or arranged to): put the state back and
                         // pause here.

@@ -1,0 +1,173 @@
+//! Invoking cargo: building a package's test binaries and reading what the compiler said.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+use crate::runner::{self, Exit};
+
+/// A `cargo` command that uses the same cargo that runs xtask, with the caller's compiler
+/// flags removed (they would change every build and defeat the shared target directory).
+pub fn cargo() -> Command {
+    let program = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    let mut cmd = Command::new(program);
+    for key in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET_DIR",
+    ] {
+        cmd.env_remove(key);
+    }
+    cmd
+}
+
+/// What building one package's tests produced.
+#[derive(Debug, Default)]
+pub struct Build {
+    pub success: bool,
+    /// One per integration-test target that was built.
+    pub binaries: Vec<TestBinary>,
+    /// Diagnostics for the package being built.
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+    /// cargo's own stderr, for failures that are not compiler diagnostics (a bad lockfile).
+    pub stderr: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TestBinary {
+    /// The test target's name (the file under `tests/` without `.rs`).
+    pub target: String,
+    pub path: PathBuf,
+}
+
+/// Builds the integration tests of `package` in the workspace at `workspace`, or only the
+/// test targets named in `only`.
+pub fn build_tests(
+    workspace: &Path,
+    target_dir: &Path,
+    package: &str,
+    only: &[String],
+) -> Result<Build> {
+    let mut cmd = cargo();
+    cmd.current_dir(workspace)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .args(["build", "--locked", "--message-format=json", "-p", package]);
+    if only.is_empty() {
+        cmd.args(["--test", "*"]);
+    } else {
+        for target in only {
+            cmd.args(["--test", target]);
+        }
+    }
+    // Builds are bounded too: a cold build of the course's dependencies takes well under this.
+    let out = runner::run(cmd, Duration::from_secs(30 * 60))?;
+    let mut build = Build {
+        stderr: out.stderr,
+        ..Build::default()
+    };
+    let manifest = workspace
+        .join("exercises")
+        .canonicalize()
+        .unwrap_or_else(|_| workspace.join("exercises"));
+    for line in out.stdout.lines() {
+        let Ok(message) = serde_json::from_str::<Message>(line) else {
+            continue;
+        };
+        match message.reason.as_str() {
+            "compiler-artifact" => {
+                let is_test = message.profile.as_ref().is_some_and(|p| p.test);
+                let target = message.target.as_ref();
+                if let (true, Some(target), Some(path)) = (is_test, target, message.executable) {
+                    if target.kind.iter().any(|kind| kind == "test") {
+                        build.binaries.push(TestBinary {
+                            target: target.name.clone(),
+                            path,
+                        });
+                    }
+                }
+            }
+            "compiler-message" => {
+                let Some(diagnostic) = message.message else {
+                    continue;
+                };
+                let Some(rendered) = diagnostic.rendered else {
+                    continue;
+                };
+                let ours = message
+                    .manifest_path
+                    .as_deref()
+                    .is_some_and(|path| path.starts_with(&manifest));
+                match diagnostic.level.as_str() {
+                    "error" | "error: internal compiler error" => build.errors.push(rendered),
+                    "warning" if ours => build.warnings.push(rendered),
+                    _ => {}
+                }
+            }
+            "build-finished" => build.success = message.success.unwrap_or(false),
+            _ => {}
+        }
+    }
+    if out.exit == Exit::TimedOut {
+        build.success = false;
+        build
+            .stderr
+            .push_str("\n[the build was stopped: it took more than 30 minutes]");
+    }
+    build.binaries.sort_by(|a, b| a.target.cmp(&b.target));
+    Ok(build)
+}
+
+/// Runs a cargo subcommand in `workspace` and returns whether it succeeded and what it printed.
+pub fn run_checked(workspace: &Path, args: &[&str]) -> Result<(bool, String)> {
+    let mut cmd = cargo();
+    cmd.current_dir(workspace).args(args);
+    let out = runner::run(cmd, Duration::from_secs(30 * 60))
+        .with_context(|| format!("cannot run cargo {}", args.join(" ")))?;
+    Ok((
+        out.exit == Exit::Code(0),
+        format!("{}{}", out.stdout, out.stderr),
+    ))
+}
+
+/// The fields we read from cargo's JSON messages (`--message-format=json`).
+#[derive(Debug, Deserialize)]
+struct Message {
+    reason: String,
+    manifest_path: Option<PathBuf>,
+    target: Option<Target>,
+    profile: Option<Profile>,
+    executable: Option<PathBuf>,
+    message: Option<Diagnostic>,
+    success: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Target {
+    name: String,
+    kind: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Profile {
+    test: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct Diagnostic {
+    level: String,
+    rendered: Option<String>,
+}
+
+/// `rustfmt`, from the toolchain that runs xtask (rustup passes `RUSTUP_TOOLCHAIN` down).
+pub fn rustfmt() -> Command {
+    Command::new("rustfmt")
+}

@@ -1,0 +1,418 @@
+//! Run one child process with a deadline, and run one libtest test in its own process.
+//!
+//! Invariants, because a learner's code runs in these processes:
+//! * the child runs in its own process group, and the whole group is killed when the child
+//!   exits or times out, so a leaked grandchild can neither outlive the run nor hold our pipes
+//!   open;
+//! * output is read concurrently and capped, so a flood cannot exhaust memory or block the
+//!   child on a full pipe;
+//! * we never wait for pipe EOF without a bound.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::course::TestId;
+
+/// Output kept per stream; anything beyond is read and dropped.
+pub const OUTPUT_CAP: usize = 256 * 1024;
+
+/// How a child process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+    TimedOut,
+}
+
+/// A finished child process.
+#[derive(Debug)]
+pub struct Finished {
+    pub exit: Exit,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+/// Runs `cmd` (stdin closed, stdout and stderr captured) for at most `timeout`.
+pub fn run(mut cmd: Command, timeout: Duration) -> Result<Finished> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // Its own group, so that killing the group reaches everything it started.
+        cmd.process_group(0);
+    }
+    let start = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start {:?}", cmd.get_program()))?;
+    let stdout = Capture::start(child.stdout.take().expect("stdout is piped"));
+    let stderr = Capture::start(child.stderr.take().expect("stderr is piped"));
+
+    // Wait on another thread so this one can give up at the deadline.
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    let waiter = thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    let exit = match rx.recv_timeout(timeout) {
+        Ok(status) => {
+            kill_group(pid);
+            exit_of(status.context("waiting for the child failed")?)
+        }
+        Err(_) => {
+            kill_group(pid);
+            // SIGKILL cannot be ignored: the waiter now returns promptly.
+            let _ = rx.recv();
+            Exit::TimedOut
+        }
+    };
+    let _ = waiter.join();
+    let elapsed = start.elapsed();
+    Ok(Finished {
+        exit,
+        stdout: stdout.finish(),
+        stderr: stderr.finish(),
+        elapsed,
+    })
+}
+
+fn exit_of(status: ExitStatus) -> Exit {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return Exit::Signal(signal);
+        }
+    }
+    Exit::Code(status.code().unwrap_or(-1))
+}
+
+#[cfg(unix)]
+fn kill_group(pid: u32) {
+    let Ok(pgid) = libc::pid_t::try_from(pid) else {
+        return;
+    };
+    // SAFETY: killpg only sends a signal; it touches no memory of ours. The group id is the
+    // child's pid because we started it with `process_group(0)`, and the child has not been
+    // reaped by the time of the first call, so the id cannot have been reused by an unrelated
+    // group. Failure (the group is already empty) is harmless and ignored.
+    unsafe {
+        libc::killpg(pgid, libc::SIGKILL);
+    }
+}
+
+#[cfg(not(unix))]
+fn kill_group(_pid: u32) {
+    // Without process groups the waiter's child is killed by dropping it at exit; grandchildren
+    // may survive. The course's supported platforms for grading are Unix.
+}
+
+/// Reads one pipe on its own thread into a capped buffer.
+struct Capture {
+    buffer: Arc<Mutex<Vec<u8>>>,
+    done: mpsc::Receiver<()>,
+}
+
+impl Capture {
+    fn start(mut pipe: impl Read + Send + 'static) -> Capture {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let (tx, done) = mpsc::channel();
+        let shared = Arc::clone(&buffer);
+        thread::spawn(move || {
+            let mut chunk = [0u8; 8192];
+            while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+                let mut buffer = shared.lock().unwrap_or_else(|e| e.into_inner());
+                let room = OUTPUT_CAP.saturating_sub(buffer.len());
+                buffer.extend_from_slice(&chunk[..n.min(room)]);
+            }
+            let _ = tx.send(());
+        });
+        Capture { buffer, done }
+    }
+
+    /// What was read, once the pipe closed or a short grace period passed (a grandchild that
+    /// escaped the group kill may still hold the pipe; we do not wait for it).
+    fn finish(self) -> String {
+        let _ = self.done.recv_timeout(Duration::from_millis(500));
+        let buffer = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut text = String::from_utf8_lossy(&buffer).into_owned();
+        if buffer.len() >= OUTPUT_CAP {
+            text.push_str("\n[output truncated]");
+        }
+        text
+    }
+}
+
+/// The verdict on one test.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    Pass,
+    Fail,
+    Timeout,
+    /// Killed by a signal (stack overflow and `abort` are SIGABRT).
+    Crash(i32),
+    /// The process ended without reporting a result for this test.
+    Error(String),
+}
+
+impl Status {
+    pub fn passed(&self) -> bool {
+        *self == Status::Pass
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            Status::Pass => "pass".into(),
+            Status::Fail => "fail".into(),
+            Status::Timeout => "timeout".into(),
+            Status::Crash(signal) => format!("crash (signal {signal})"),
+            Status::Error(_) => "error".into(),
+        }
+    }
+}
+
+/// One test's result.
+#[derive(Debug, Clone)]
+pub struct TestResult {
+    pub id: TestId,
+    pub status: Status,
+    /// The part of the output that explains a failure (the panic message), or empty.
+    pub message: String,
+    pub elapsed: Duration,
+}
+
+/// Lists the tests in a libtest binary (`--list --format terse`).
+pub fn list_tests(exe: &Path, cwd: &Path, env: &TestEnv) -> Result<Vec<String>> {
+    let mut cmd = Command::new(exe);
+    cmd.args(["--list", "--format", "terse"]).current_dir(cwd);
+    env.apply(&mut cmd);
+    let out = run(cmd, Duration::from_secs(30))?;
+    anyhow::ensure!(
+        out.exit == Exit::Code(0),
+        "{} --list failed ({:?}):\n{}",
+        exe.display(),
+        out.exit,
+        out.stderr
+    );
+    Ok(out
+        .stdout
+        .lines()
+        .filter_map(|line| line.strip_suffix(": test"))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Runs exactly one test of a libtest binary in its own process.
+///
+/// It passes only if the process exits 0 **and** libtest reported this test `ok` **and** the
+/// summary says exactly one test ran out of `listed` (so a test that was renamed away, or a
+/// program that calls `exit(0)` or prints a forged "ok", does not pass).
+pub fn run_test(
+    exe: &Path,
+    id: &TestId,
+    listed: usize,
+    cwd: &Path,
+    env: &TestEnv,
+    timeout: Duration,
+) -> Result<TestResult> {
+    let mut cmd = Command::new(exe);
+    cmd.arg("--exact")
+        .arg(&id.name)
+        .args(["--test-threads", "1", "--color", "never"])
+        .current_dir(cwd);
+    env.apply(&mut cmd);
+    let out = run(cmd, timeout)?;
+    // `#[should_panic]` tests report as `test name - should panic ... ok`.
+    let ok_lines = [
+        format!("test {} ... ok", id.name),
+        format!("test {} - should panic ... ok", id.name),
+    ];
+    let reported_ok = out
+        .stdout
+        .lines()
+        .any(|line| ok_lines.iter().any(|ok| line == ok));
+    let summary = format!(
+        "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; {} filtered out;",
+        listed.saturating_sub(1)
+    );
+    let summary_ok = out.stdout.lines().any(|line| line.starts_with(&summary));
+    let status = match out.exit {
+        Exit::Code(0) if reported_ok && summary_ok => Status::Pass,
+        Exit::Code(0) => {
+            Status::Error("the test process exited without reporting this test's result".into())
+        }
+        Exit::Code(_) => Status::Fail,
+        Exit::Signal(signal) => Status::Crash(signal),
+        Exit::TimedOut => Status::Timeout,
+    };
+    let message = match &status {
+        Status::Pass => String::new(),
+        Status::Timeout => format!(
+            "killed after {timeout:?} without finishing{}",
+            tail_note(&out.stdout, &out.stderr)
+        ),
+        Status::Crash(signal) => format!(
+            "the test process was killed by signal {signal}{}",
+            tail_note(&out.stdout, &out.stderr)
+        ),
+        Status::Fail | Status::Error(_) => failure_message(&out.stdout, &id.name)
+            .unwrap_or_else(|| tail(&format!("{}{}", out.stdout, out.stderr), 40)),
+    };
+    Ok(TestResult {
+        id: id.clone(),
+        status,
+        message,
+        elapsed: out.elapsed,
+    })
+}
+
+/// The `---- name stdout ----` block libtest prints for a failed test: the test's own output
+/// and its panic message.
+pub fn failure_message(stdout: &str, name: &str) -> Option<String> {
+    let header = format!("---- {name} stdout ----\n");
+    let start = stdout.find(&header)? + header.len();
+    let rest = &stdout[start..];
+    let end = rest.find("\n\nfailures:").unwrap_or(rest.len());
+    Some(strip_thread_ids(rest[..end].trim_end()))
+}
+
+/// `thread 'x' (1234) panicked at` -> `thread 'x' panicked at`: thread ids differ per run and
+/// mean nothing to a learner.
+fn strip_thread_ids(text: &str) -> String {
+    text.lines()
+        .map(
+            |line| match (line.find("' ("), line.find(") panicked at")) {
+                (Some(open), Some(close)) if line.starts_with("thread '") && open < close => {
+                    format!("{}'{}", &line[..open], &line[close + 1..])
+                }
+                _ => line.to_owned(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.trim_end().lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn tail_note(stdout: &str, stderr: &str) -> String {
+    let text = tail(&format!("{stdout}{stderr}"), 20);
+    if text.trim().is_empty() {
+        String::new()
+    } else {
+        format!("; its last output:\n{text}")
+    }
+}
+
+/// The environment a test process sees: nothing from the caller's environment except a short
+/// allowlist, plus settings that make snapshot and compile-fail tools compare, never update.
+#[derive(Debug, Clone)]
+pub struct TestEnv {
+    vars: Vec<(String, String)>,
+}
+
+impl TestEnv {
+    /// The environment for tests of the package in `package_dir`, inside `workspace`.
+    pub fn new(workspace: &Path, package_dir: &Path, package: &str) -> TestEnv {
+        let mut vars = Vec::new();
+        for key in [
+            "PATH",
+            "HOME",
+            "TMPDIR",
+            "USER",
+            "LANG",
+            "RUSTUP_HOME",
+            "CARGO_HOME",
+        ] {
+            if let Ok(value) = std::env::var(key) {
+                vars.push((key.to_owned(), value));
+            }
+        }
+        // Tests that run cargo (trybuild) need the same cargo and toolchain we were run with.
+        for key in ["CARGO", "RUSTUP_TOOLCHAIN"] {
+            if let Ok(value) = std::env::var(key) {
+                vars.push((key.to_owned(), value));
+            }
+        }
+        let fixed = [
+            ("CARGO_MANIFEST_DIR", package_dir.display().to_string()),
+            ("CARGO_PKG_NAME", package.to_owned()),
+            ("RUST_BACKTRACE", "0".to_owned()),
+            ("NO_COLOR", "1".to_owned()),
+            ("CI", "true".to_owned()),
+            ("INSTA_UPDATE", "no".to_owned()),
+            ("INSTA_FORCE_PASS", "0".to_owned()),
+            ("INSTA_WORKSPACE_ROOT", workspace.display().to_string()),
+        ];
+        vars.extend(fixed.into_iter().map(|(k, v)| (k.to_owned(), v)));
+        TestEnv { vars }
+    }
+
+    fn apply(&self, cmd: &mut Command) {
+        cmd.env_clear();
+        cmd.envs(self.vars.iter().map(|(k, v)| (k, v)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_that_outlives_its_deadline_is_killed_with_its_group() {
+        let mut cmd = Command::new("sh");
+        // The grandchild `sleep` holds stdout; the kill must reach it, and we must not hang.
+        cmd.args(["-c", "echo started; sleep 30 & sleep 30"]);
+        let out = run(cmd, Duration::from_millis(300)).unwrap();
+        assert_eq!(out.exit, Exit::TimedOut);
+        assert_eq!(out.stdout.trim(), "started");
+        assert!(out.elapsed < Duration::from_secs(10), "{:?}", out.elapsed);
+    }
+
+    #[test]
+    fn exit_codes_and_signals_are_told_apart() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "exit 3"]);
+        assert_eq!(
+            run(cmd, Duration::from_secs(10)).unwrap().exit,
+            Exit::Code(3)
+        );
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "kill -ABRT $$"]);
+        assert_eq!(
+            run(cmd, Duration::from_secs(10)).unwrap().exit,
+            Exit::Signal(libc::SIGABRT)
+        );
+    }
+
+    #[test]
+    fn output_is_capped() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "head -c 1000000 /dev/zero"]);
+        let out = run(cmd, Duration::from_secs(10)).unwrap();
+        assert!(out.stdout.len() < OUTPUT_CAP + 100);
+        assert!(out.stdout.ends_with("[output truncated]"));
+    }
+
+    #[test]
+    fn failure_messages_are_cut_out_of_libtest_output() {
+        let stdout = "running 1 test\ntest t ... FAILED\n\nfailures:\n\n---- t stdout ----\n\
+                      thread 't' (4242) panicked at src/lib.rs:1:1:\nboom\n\nfailures:\n    t\n";
+        assert_eq!(
+            failure_message(stdout, "t").unwrap(),
+            "thread 't' panicked at src/lib.rs:1:1:\nboom"
+        );
+    }
+}
