@@ -86,13 +86,13 @@ pub fn build_tests(
             "compiler-artifact" => {
                 let is_test = message.profile.as_ref().is_some_and(|p| p.test);
                 let target = message.target.as_ref();
-                if let (true, Some(target), Some(path)) = (is_test, target, message.executable) {
-                    if target.kind.iter().any(|kind| kind == "test") {
-                        build.binaries.push(TestBinary {
-                            target: target.name.clone(),
-                            path,
-                        });
-                    }
+                if let (true, Some(target), Some(path)) = (is_test, target, message.executable)
+                    && target.kind.iter().any(|kind| kind == "test")
+                {
+                    build.binaries.push(TestBinary {
+                        target: target.name.clone(),
+                        path,
+                    });
                 }
             }
             "compiler-message" => {
