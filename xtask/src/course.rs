@@ -45,6 +45,11 @@ pub struct Stage {
     pub hints: String,
     /// Test weights by `target::test` id; unlisted tests weigh 1.
     pub weights: BTreeMap<String, f64>,
+    /// Per-test (`target::test`) or per-target (`target`) timeouts that replace `timeout`.
+    pub timeouts: BTreeMap<String, Duration>,
+    /// Test targets run only from the exercise package, never from the solution package
+    /// (compile-fail tests, whose expected output names the exercise's paths).
+    pub overlay_only: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,6 +65,10 @@ struct Declaration {
     hints: String,
     #[serde(default)]
     weights: BTreeMap<String, f64>,
+    #[serde(default)]
+    timeouts: BTreeMap<String, String>,
+    #[serde(default)]
+    overlay_only: Vec<String>,
 }
 
 fn default_hints() -> String {
@@ -171,6 +180,13 @@ impl Stage {
         );
         let timeout = parse_duration(&decl.timeout)
             .with_context(|| format!("exercises/{dir}/exercise.toml: bad timeout"))?;
+        let mut timeouts = BTreeMap::new();
+        for (test, text) in &decl.timeouts {
+            let limit = parse_duration(text).with_context(|| {
+                format!("exercises/{dir}/exercise.toml: bad timeout for `{test}`")
+            })?;
+            timeouts.insert(test.clone(), limit);
+        }
         Ok(Stage {
             order,
             dir: dir.to_owned(),
@@ -181,7 +197,19 @@ impl Stage {
             timeout,
             hints: decl.hints,
             weights: decl.weights,
+            timeouts,
+            overlay_only: decl.overlay_only,
         })
+    }
+
+    /// The time limit for one test: its own `[timeouts]` entry, else its target's, else the
+    /// stage's `timeout`.
+    pub fn timeout_for(&self, id: &TestId) -> Duration {
+        self.timeouts
+            .get(&id.to_string())
+            .or_else(|| self.timeouts.get(&id.target))
+            .copied()
+            .unwrap_or(self.timeout)
     }
 
     fn answers_to(&self, name: &str) -> bool {

@@ -360,6 +360,13 @@ impl TestEnv {
         TestEnv { vars }
     }
 
+    /// Adds or replaces one variable.
+    pub fn with(mut self, key: &str, value: &str) -> TestEnv {
+        self.vars.retain(|(k, _)| k != key);
+        self.vars.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
     fn apply(&self, cmd: &mut Command) {
         cmd.env_clear();
         cmd.envs(self.vars.iter().map(|(k, v)| (k, v)));

@@ -126,7 +126,9 @@ fn mirror(from: &Path, to: &Path) -> Result<()> {
     }
     for entry in fs::read_dir(to)? {
         let entry = entry?;
-        if !wanted.contains(&entry.file_name()) {
+        let name = entry.file_name();
+        // Build output in the copy (a compile-fail test's target dir) is not ours to delete.
+        if !wanted.contains(&name) && !SKIP.iter().any(|skip| name == *skip) {
             let path = entry.path();
             if entry.file_type()?.is_dir() {
                 fs::remove_dir_all(&path)?;

@@ -6,8 +6,9 @@
 //! * **Turn hangs into failures** ([`Watchdog`]): async bugs usually show up as a program that
 //!   waits forever. A test body runs under a deadline; when it expires the test fails with a
 //!   message that names the likely causes instead of freezing the terminal.
-//! * **Observe wakers** ([`counting_waker`]): a waker that counts how often it was woken, so a
-//!   test can ask "did this `Pending` come with a way to make progress?".
+//! * **Observe wakers** ([`counting_waker`], [`WakeProbe`]): wakers that count how often they were
+//!   woken (and, for a probe, how many clones are alive), so a test can ask "did this `Pending`
+//!   come with a way to make progress?" or wait for a wake from another thread.
 //! * **Observe polls** ([`Poller`], [`recorded`]): drive a future by hand one poll at a time, or
 //!   wrap a future so the test can see how a driver polled it.
 //! * **Control the world** ([`ManualClock`], [`Journal`], [`yield_times`]): time that only moves
@@ -20,6 +21,7 @@
 mod clock;
 mod journal;
 mod poller;
+mod probe;
 mod recorded;
 mod watchdog;
 mod yield_times;
@@ -27,6 +29,7 @@ mod yield_times;
 pub use clock::ManualClock;
 pub use journal::Journal;
 pub use poller::Poller;
+pub use probe::WakeProbe;
 pub use recorded::{PollStats, Recorded, recorded};
 pub use watchdog::Watchdog;
 pub use yield_times::{YieldTimes, yield_times};

@@ -117,3 +117,28 @@ fn journal_keeps_entries_in_order_across_clones() {
     assert_eq!(journal.entries(), ["first", "second"]);
     assert_eq!(format!("{journal:?}"), r#"["first", "second"]"#);
 }
+
+#[test]
+fn wake_probe_counts_wakes_and_live_clones() {
+    let probe = harness::WakeProbe::new();
+    let waker = probe.waker();
+    let clones: Vec<_> = (0..3).map(|_| waker.clone()).collect();
+    assert_eq!(probe.live_wakers(), 4);
+    drop(clones);
+    waker.wake_by_ref();
+    waker.wake();
+    assert_eq!((probe.wakes(), probe.live_wakers()), (2, 0));
+}
+
+#[test]
+fn wake_probe_waits_for_a_wake_from_another_thread() {
+    let probe = harness::WakeProbe::new();
+    let waker = probe.waker();
+    let thread = std::thread::spawn(move || waker.wake());
+    assert!(probe.wait_for_wakes(1, Duration::from_secs(5)));
+    thread.join().unwrap();
+    assert!(
+        !probe.wait_for_wakes(2, Duration::from_millis(1)),
+        "only one wake happened"
+    );
+}

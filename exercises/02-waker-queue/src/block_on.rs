@@ -1,0 +1,12 @@
+//! Run one future on the current thread, sleeping while it waits.
+
+use std::future::Future;
+
+/// Runs `future` to completion on the current thread and returns its output.
+///
+/// Between polls the thread sleeps until the future's waker is woken; it must not spin.
+/// A wake that arrives while the future is being polled (or before the thread goes to sleep)
+/// must not be lost, so the waker sets a flag that this function checks before sleeping.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    todo!("a waker that sets a flag and wakes this thread; poll, sleep until the flag is set")
+}

@@ -1,0 +1,133 @@
+//! Part 2 — `block_on` that sleeps until woken, instead of spinning.
+//!
+//! Every test runs under a watchdog: the classic bugs here hang.
+
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::task::{Context, Poll, Waker};
+use std::thread;
+use std::time::Duration;
+
+use harness::{Watchdog, recorded, yield_times};
+use waker_queue::{Timer, block_on};
+
+fn watchdog(what: &str) -> Watchdog {
+    Watchdog::new(what).likely_cause(
+        "`block_on` went to sleep and missed a wake: a wake must set a flag that `block_on` \
+         checks before (and after) sleeping, so that a wake that came early is not lost",
+    )
+}
+
+#[test]
+fn block_on_returns_the_output() {
+    let output = watchdog("block_on(ready(7))").run(|| block_on(std::future::ready(7)));
+    assert_eq!(output, 7);
+}
+
+#[test]
+fn block_on_polls_again_after_a_wake_during_poll() {
+    let stats = watchdog("block_on of a future that wakes itself 3 times").run(|| {
+        let (future, stats) = recorded("yield_times(3)", yield_times(3));
+        block_on(future);
+        stats
+    });
+    assert_eq!(
+        (stats.pendings(), stats.readies()),
+        (3, 1),
+        "a future that wakes itself during poll must be polled again"
+    );
+}
+
+#[test]
+fn block_on_finishes_a_timer_fired_from_another_thread() {
+    watchdog("block_on(timer) fired from another thread").run(|| {
+        let (timer, trigger) = Timer::manual();
+        let firing = thread::spawn(move || trigger.fire());
+        block_on(timer);
+        firing.join().unwrap();
+    });
+}
+
+/// A future that is Pending `rounds` times without waking itself, hands its waker to the test
+/// each time, and counts polls that came without a wake.
+struct WakeOnlyWhenTold {
+    rounds: usize,
+    wakers: mpsc::Sender<Waker>,
+    polls_without_wake: usize,
+    woken: Arc<AtomicBool>,
+}
+
+impl Future for WakeOnlyWhenTold {
+    type Output = usize;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+        if self.rounds == 0 {
+            return Poll::Ready(self.polls_without_wake);
+        }
+        // Was this poll preceded by a wake? (`woken` starts true: the first poll needs none.)
+        if !self.woken.swap(false, Ordering::AcqRel) {
+            self.polls_without_wake += 1;
+        }
+        self.rounds -= 1;
+        let _ = self.wakers.send(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+#[test]
+fn block_on_sleeps_until_woken_instead_of_spinning() {
+    let (wakers_tx, wakers) = mpsc::channel::<Waker>();
+    let woken = Arc::new(AtomicBool::new(true));
+    let flag = Arc::clone(&woken);
+    // The test thread wakes the future each time it hands over its waker.
+    let waking = thread::spawn(move || {
+        for waker in wakers {
+            flag.store(true, Ordering::Release);
+            waker.wake();
+        }
+    });
+    let spurious = Watchdog::new("block_on of a future woken 100 times by another thread")
+        .likely_cause("`block_on` sleeps without checking a latched \"woken\" flag")
+        .run(move || {
+            block_on(WakeOnlyWhenTold {
+                rounds: 100,
+                wakers: wakers_tx,
+                polls_without_wake: 0,
+                woken,
+            })
+        });
+    waking.join().unwrap();
+    assert_eq!(
+        spurious, 0,
+        "block_on polled the future {spurious} time(s) without it having been woken: it is \
+         spinning. After Pending, sleep until the waker is woken (a Mutex<bool> + Condvar, or \
+         thread::park with a flag), then poll again."
+    );
+}
+
+#[test]
+fn block_on_survives_a_future_that_steals_the_unpark_token() {
+    // The future wakes itself, then parks briefly: if block_on relies on thread::park/unpark
+    // alone, the future's park consumes the unpark meant for block_on, which then sleeps
+    // forever.
+    let mut first = true;
+    watchdog("block_on of a future that calls thread::park_timeout inside poll")
+        .likely_cause(
+            "`block_on` uses thread::park/unpark with no flag of its own: code inside the \
+             future that parks (here `thread::park_timeout`) swallows the unpark",
+        )
+        .run(move || {
+            block_on(poll_fn(move |cx| {
+                if first {
+                    first = false;
+                    cx.waker().wake_by_ref();
+                    thread::park_timeout(Duration::from_millis(1));
+                    Poll::Pending
+                } else {
+                    Poll::Ready(())
+                }
+            }))
+        });
+}

@@ -1,0 +1,296 @@
+//! Part 3 — `Executor`: tasks in `Arc`s whose wakers put them back on a ready queue.
+//!
+//! Every test runs under a watchdog, because an executor that loses a wake (or never notices
+//! that the work is done) hangs.
+
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::task::{Context, Poll, Waker};
+use std::thread;
+
+use harness::{Journal, Watchdog, recorded, yield_times};
+use waker_queue::{Executor, Timer};
+
+fn watchdog(what: &str) -> Watchdog {
+    Watchdog::new(what)
+        .likely_cause(
+            "a wake was lost: `run` must poll again any task whose waker was woken, even when \
+             the wake happened while that task was being polled",
+        )
+        .likely_cause(
+            "`run` never returns: it must stop once every spawned task has finished (count \
+             unfinished tasks)",
+        )
+}
+
+#[test]
+fn run_polls_every_spawned_task_to_completion() {
+    let journal = Journal::new();
+    let writer = journal.clone();
+    watchdog("run() with three spawned tasks").run(move || {
+        let executor = Executor::new();
+        for name in ["a", "b", "c"] {
+            let writer = writer.clone();
+            executor.spawn(async move { writer.write(name) });
+        }
+        executor.run();
+    });
+    let mut done = journal.entries();
+    done.sort();
+    assert_eq!(
+        done,
+        ["a", "b", "c"],
+        "run() returned before every task had run"
+    );
+}
+
+#[test]
+fn run_with_nothing_to_do_returns() {
+    watchdog("run() with no tasks").run(|| Executor::new().run());
+}
+
+#[test]
+fn a_task_that_wakes_itself_during_poll_is_polled_again() {
+    let stats = watchdog("run() of a task that wakes itself while being polled").run(|| {
+        let executor = Executor::new();
+        let (future, stats) = recorded("yield_times(3)", yield_times(3));
+        executor.spawn(future);
+        executor.run();
+        stats
+    });
+    assert_eq!(
+        (stats.pendings(), stats.readies()),
+        (3, 1),
+        "a task that called wake_by_ref() inside poll was not polled again. Mark a task \
+         \"not queued\" *before* polling it, so a wake during the poll queues it again."
+    );
+}
+
+#[test]
+fn run_waits_for_a_task_woken_from_another_thread() {
+    let journal = Journal::new();
+    let writer = journal.clone();
+    watchdog("run() while a task waits for a timer fired by another thread").run(move || {
+        let executor = Executor::new();
+        let (timer, trigger) = Timer::manual();
+        let (polled_tx, polled) = mpsc::channel::<()>();
+        executor.spawn(async move {
+            let _ = polled_tx.send(());
+            timer.await;
+            writer.write("timer done");
+        });
+        // Fire only once the task has been polled and is waiting.
+        let firing = thread::spawn(move || {
+            polled.recv().unwrap();
+            trigger.fire();
+        });
+        executor.run();
+        firing.join().unwrap();
+    });
+    assert_eq!(
+        journal.entries(),
+        ["timer done"],
+        "run() returned while a task was still waiting for its timer. An empty ready queue does \
+         not mean the work is done: wait (sleep, don't spin) until a waker queues a task, and \
+         return only when no task is unfinished."
+    );
+}
+
+/// Pending on its first poll after waking itself 5 times; then Pending once more (handing
+/// its waker to the test) until the test releases it.
+struct BurstOfWakes {
+    polls: Arc<AtomicUsize>,
+    release: Option<mpsc::Sender<Waker>>,
+    released: Arc<AtomicBool>,
+}
+
+impl Future for BurstOfWakes {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let poll = self.polls.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.released.load(Ordering::SeqCst) {
+            return Poll::Ready(());
+        }
+        if poll == 1 {
+            for _ in 0..5 {
+                cx.waker().wake_by_ref();
+            }
+        } else if let Some(release) = self.release.take() {
+            let _ = release.send(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+#[test]
+fn a_burst_of_wakes_costs_one_poll() {
+    let polls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&polls);
+    watchdog("run() of a task woken 5 times in a row").run(move || {
+        let executor = Executor::new();
+        let (release_tx, release) = mpsc::channel::<Waker>();
+        let released = Arc::new(AtomicBool::new(false));
+        executor.spawn(BurstOfWakes {
+            polls: counted,
+            release: Some(release_tx),
+            released: Arc::clone(&released),
+        });
+        let releasing = thread::spawn(move || {
+            let waker = release.recv().unwrap();
+            released.store(true, Ordering::SeqCst);
+            waker.wake();
+        });
+        executor.run();
+        releasing.join().unwrap();
+    });
+    assert_eq!(
+        polls.load(Ordering::SeqCst),
+        3,
+        "a task woken 5 times before it ran again was polled {} times (expected 3: the burst, \
+         one poll for the burst, one after the release). Five wakes of a task that is already \
+         queued must not queue it five times: keep a \"scheduled\" flag in the task and only \
+         push it when the flag was clear.",
+        polls.load(Ordering::SeqCst)
+    );
+}
+
+#[test]
+fn a_late_wake_of_a_finished_task_is_ignored() {
+    // The first task finishes at once but leaves its waker behind; the second task wakes it.
+    // `recorded` panics if the finished task is polled again.
+    watchdog("run() with a wake of a task that has already finished").run(|| {
+        let executor = Executor::new();
+        let left_behind: Arc<Mutex<Option<Waker>>> = Arc::default();
+        let keep = Arc::clone(&left_behind);
+        let (finished, _stats) = recorded(
+            "a finished task",
+            poll_fn(move |cx| {
+                *keep.lock().unwrap() = Some(cx.waker().clone());
+                Poll::Ready(())
+            }),
+        );
+        executor.spawn(finished);
+        executor.spawn(async move {
+            yield_times(1).await;
+            if let Some(waker) = left_behind.lock().unwrap().take() {
+                waker.wake();
+            }
+        });
+        executor.run();
+    });
+}
+
+#[test]
+fn tasks_can_spawn_tasks_while_run_is_running() {
+    let journal = Journal::new();
+    let writer = journal.clone();
+    watchdog("run() of a task that spawns two more").run(move || {
+        let executor = Executor::new();
+        let spawner = executor.spawner();
+        executor.spawn(async move {
+            for name in ["child 1", "child 2"] {
+                let writer = writer.clone();
+                spawner.spawn(async move { writer.write(name) });
+            }
+            writer.write("parent");
+        });
+        executor.run();
+    });
+    let mut entries = journal.entries();
+    entries.sort();
+    assert_eq!(
+        entries,
+        ["child 1", "child 2", "parent"],
+        "tasks spawned from inside a running task must run too (and spawning must not need \
+         anything `run` is holding, such as a borrow of the task list)"
+    );
+}
+
+#[test]
+fn a_finished_task_drops_its_future() {
+    let token = Arc::new(());
+    let held = Arc::clone(&token);
+    watchdog("run() of a task that owns a value").run(move || {
+        let executor = Executor::new();
+        executor.spawn(async move {
+            yield_times(1).await;
+            let _keep = &held;
+        });
+        executor.run();
+    });
+    assert_eq!(
+        Arc::strong_count(&token),
+        1,
+        "after run() returned, the finished task's future (and what it owns) was still alive. \
+         Drop the future when it completes, and make sure nothing keeps the task's Arc alive \
+         in a cycle."
+    );
+}
+
+#[test]
+fn dropping_the_executor_drops_tasks_it_never_ran() {
+    let token = Arc::new(());
+    let held = Arc::clone(&token);
+    {
+        let executor = Executor::new();
+        executor.spawn(async move {
+            let _keep = &held;
+        });
+        // The executor is dropped here without ever running.
+    }
+    assert_eq!(
+        Arc::strong_count(&token),
+        1,
+        "the executor was dropped with a task still queued, and the task's future leaked. A \
+         queued task points at the queue and the queue points at the task: an Arc cycle. Empty \
+         the queue when the executor is dropped."
+    );
+}
+
+#[test]
+fn run_drives_a_futures_oneshot_channel() {
+    let received =
+        watchdog("run() of two tasks talking over futures::channel::oneshot").run(|| {
+            let executor = Executor::new();
+            let (tx, rx) = futures::channel::oneshot::channel::<&str>();
+            let got = Arc::new(Mutex::new(None));
+            let out = Arc::clone(&got);
+            executor.spawn(async move {
+                *out.lock().unwrap() = rx.await.ok();
+            });
+            executor.spawn(async move {
+                yield_times(2).await;
+                let _ = tx.send("hello");
+            });
+            executor.run();
+            got.lock().unwrap().take()
+        });
+    assert_eq!(received, Some("hello"));
+}
+
+#[test]
+fn run_drives_a_bounded_async_channel() {
+    let total =
+        watchdog("run() of a producer and a consumer over async_channel::bounded(1)").run(|| {
+            let executor = Executor::new();
+            let (tx, rx) = async_channel::bounded::<u32>(1);
+            let sum = Arc::new(AtomicUsize::new(0));
+            let out = Arc::clone(&sum);
+            executor.spawn(async move {
+                while let Ok(n) = rx.recv().await {
+                    out.fetch_add(n as usize, Ordering::SeqCst);
+                }
+            });
+            executor.spawn(async move {
+                for n in 1..=100 {
+                    tx.send(n).await.unwrap();
+                }
+            });
+            executor.run();
+            sum.load(Ordering::SeqCst)
+        });
+    assert_eq!(total, 5050, "some messages were lost");
+}
