@@ -186,11 +186,8 @@ impl Task {
             return; // finished already; this was a late wake
         };
         let waker = Waker::from(Arc::clone(&self));
-        if future
-            .as_mut()
-            .poll(&mut Context::from_waker(&waker))
-            .is_ready()
-        {
+        let mut cx = Context::from_waker(&waker);
+        if future.as_mut().poll(&mut cx).is_ready() {
             *slot = None;
             self.shared.unfinished.fetch_sub(1, Ordering::AcqRel);
         }

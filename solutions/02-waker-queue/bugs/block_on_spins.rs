@@ -1,0 +1,64 @@
+//! bug: block_on ignores wakes and polls again at once (Stage 1's loop), burning a core while the future waits
+//! replaces: src/block_on.rs
+//! caught-by: part2_block_on::block_on_sleeps_until_woken_instead_of_spinning
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+
+/// Runs `future` to completion on the current thread and returns its output.
+///
+/// Between polls the thread sleeps until the future's waker is woken. Unlike Stage 1's
+/// spinning loop, a future waiting for something slow costs no CPU.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let signal = Arc::new(Signal::default());
+    let waker = Waker::from(Arc::clone(&signal));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        // Spin: poll again straight away.
+        std::hint::spin_loop();
+    }
+}
+
+/// A latched "you have been woken" flag.
+///
+/// The flag, not the act of sleeping, carries the wake: a wake that arrives while the future
+/// is being polled (or before we go to sleep) sets it, and `wait` returns at once. This is why
+/// we do not use `thread::park`/`unpark` directly: any other code on this thread (inside the
+/// future being polled, say) may call `park` too and swallow the unpark meant for us.
+#[derive(Debug, Default)]
+struct Signal {
+    woken: Mutex<bool>,
+    condvar: Condvar,
+}
+
+impl Signal {
+    /// Sleeps until the flag is set, then clears it.
+    fn wait(&self) {
+        let mut woken = self.woken.lock().unwrap_or_else(PoisonError::into_inner);
+        // The loop also absorbs spurious wake-ups of the condition variable.
+        while !*woken {
+            woken = self
+                .condvar
+                .wait(woken)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *woken = false;
+    }
+}
+
+impl Wake for Signal {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        *self.woken.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.condvar.notify_one();
+    }
+}
