@@ -21,7 +21,7 @@ const HELP: &str = "\
 cargo xtask — the async-from-scratch course tools
 
 USAGE:
-    cargo xtask verify [--stage NAME]... [--jobs N]
+    cargo xtask verify [--stage NAME]... [--jobs N] [--repeat N]
 
 COMMANDS:
     verify    Check the course itself: every reference solution passes, every stub fails,
@@ -31,6 +31,8 @@ COMMANDS:
 OPTIONS:
     --stage NAME   Only this stage (by name, directory or number); repeatable.
     --jobs N       Tests run at once (default: the number of CPUs).
+    --repeat N     Run the solutions' tests N times and report any test that fails even once
+                   (hunts for flaky tests; default 1).
 ";
 
 fn main() -> ExitCode {
@@ -71,6 +73,7 @@ fn parse_verify(args: &[String]) -> Result<verify::Options> {
     let mut options = verify::Options {
         stages: Vec::new(),
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        repeat: 1,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -84,6 +87,14 @@ fn parse_verify(args: &[String]) -> Result<verify::Options> {
                     .context("--jobs needs a number")?
                     .parse()
                     .context("--jobs needs a number")?;
+            }
+            "--repeat" => {
+                options.repeat = args
+                    .next()
+                    .context("--repeat needs a number")?
+                    .parse()
+                    .context("--repeat needs a number")?;
+                anyhow::ensure!(options.repeat >= 1, "--repeat needs a number of at least 1");
             }
             other => bail!("verify: unknown option `{other}`\n\n{HELP}"),
         }

@@ -36,6 +36,8 @@ pub struct Options {
     pub stages: Vec<String>,
     /// Tests run at once.
     pub jobs: usize,
+    /// How many times the solution's tests are run (more than 1 hunts for flaky tests).
+    pub repeat: usize,
 }
 
 /// Runs every check; returns whether all passed. Errors are reserved for bad input (an
@@ -375,7 +377,7 @@ fn check_stub(
     options: &Options,
     report: &mut StageReport,
 ) -> Result<()> {
-    let Some(run) = build_and_run(scratch, stage, stub, None, options)? else {
+    let Some(run) = build_and_run(scratch, stage, stub, None, 1, options)? else {
         report.record("stub", false, "does not compile", "");
         return Ok(());
     };
@@ -422,7 +424,7 @@ fn check_solution(
     options: &Options,
     report: &mut StageReport,
 ) -> Result<Option<Vec<TestId>>> {
-    let Some(run) = build_and_run(scratch, stage, solution, None, options)? else {
+    let Some(run) = build_and_run(scratch, stage, solution, None, options.repeat, options)? else {
         report.record("solution", false, "does not compile", "");
         return Ok(None);
     };
@@ -434,17 +436,30 @@ fn check_solution(
         .map(|r| r.elapsed)
         .max()
         .unwrap_or_default();
+    let runs = if options.repeat > 1 {
+        format!(", {} runs each", options.repeat)
+    } else {
+        String::new()
+    };
     if failing.is_empty() && total > 0 {
         report.record(
             "solution",
             true,
-            &format!("every test passes ({total} of {total}, slowest {slowest:.2?})"),
+            &format!("every test passes ({total} of {total}{runs}, slowest {slowest:.2?})"),
             "",
         );
     } else {
         let mut detail = String::new();
-        for result in &failing {
-            let _ = writeln!(detail, "{} ({})", result.id, result.status.label());
+        for (result, failed) in run.results.iter().zip(&run.failures) {
+            if result.status.passed() {
+                continue;
+            }
+            let flaky = if *failed < options.repeat {
+                format!(", FLAKY: failed {failed} of {} runs", options.repeat)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(detail, "{} ({}{flaky})", result.id, result.status.label());
             for line in result.message.lines() {
                 let _ = writeln!(detail, "    {line}");
             }
@@ -474,7 +489,8 @@ fn check_bug(
             return Ok(());
         }
     };
-    let Some(run) = build_and_run(scratch, stage, &sources, Some(&bug.caught_by), options)? else {
+    let Some(run) = build_and_run(scratch, stage, &sources, Some(&bug.caught_by), 1, options)?
+    else {
         report.record(
             "bugs",
             false,
@@ -593,16 +609,20 @@ fn check_lint(
 struct Run {
     warnings: Vec<String>,
     results: Vec<TestResult>,
+    /// Per result: in how many of the runs the test did not pass.
+    failures: Vec<usize>,
 }
 
 /// Installs `sources` as the stage's `src/`, builds its tests (only the targets of `only`, if
-/// given) and runs them, each in its own process. `None` if it did not compile; the compile
-/// errors are printed.
+/// given) and runs them `repeat` times, each in its own process. `None` if it did not compile;
+/// the compile errors are printed. With repeats, each test's result is its first failure (if
+/// any), and `failures` counts the runs that did not pass.
 fn build_and_run(
     scratch: &Scratch,
     stage: &Stage,
     sources: &Sources,
     only: Option<&[TestId]>,
+    repeat: usize,
     options: &Options,
 ) -> Result<Option<Run>> {
     scratch.install(stage, sources)?;
@@ -623,10 +643,13 @@ fn build_and_run(
     }
 
     let package_dir = scratch.exercise_dir(stage);
-    let env = TestEnv::new(&scratch.root, &package_dir, &stage.name).with(
-        "CARGO_TARGET_DIR",
-        &scratch.target_dir.display().to_string(),
-    );
+    let target_dir = scratch.target_dir.display().to_string();
+    let mut env = TestEnv::new(&scratch.root, &package_dir, &stage.name)
+        .with("CARGO_TARGET_DIR", &target_dir);
+    if only.is_some() {
+        // A known-bug variant is expected to fail: let a hang fail fast (see harness::Watchdog).
+        env = env.with("HARNESS_WATCHDOG_MS", "1000");
+    }
     let mut jobs = Vec::new();
     for binary in &build.binaries {
         let names = runner::list_tests(&binary.path, &package_dir, &env)?;
@@ -641,12 +664,27 @@ fn build_and_run(
             }
         }
     }
-    let results = run_parallel(jobs, options.jobs, |(exe, id, listed)| {
+    let count = jobs.len();
+    let repeated: Vec<_> = jobs.iter().cycle().take(count * repeat.max(1)).collect();
+    let all = run_parallel(repeated, options.jobs, |(exe, id, listed)| {
         runner::run_test(exe, id, *listed, &package_dir, &env, stage.timeout_for(id))
     })?;
+    // Fold the repeats: run r of test i is at index r * count + i.
+    let mut results: Vec<TestResult> = all[..count].to_vec();
+    let mut failures = vec![0usize; count];
+    for (index, result) in all.into_iter().enumerate() {
+        let i = index % count;
+        if !result.status.passed() {
+            if failures[i] == 0 {
+                results[i] = result;
+            }
+            failures[i] += 1;
+        }
+    }
     Ok(Some(Run {
         warnings: build.warnings,
         results,
+        failures,
     }))
 }
 

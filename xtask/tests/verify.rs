@@ -186,3 +186,11 @@ fn a_stage_can_be_chosen_by_number() {
     let (code, out) = xtask(&root, &["verify", "--stage", "1"]);
     assert_eq!(code, Some(0), "{out}");
 }
+
+#[test]
+fn repeat_runs_the_solution_tests_several_times() {
+    let root = fixture("repeat");
+    let (code, out) = xtask(&root, &["verify", "--repeat", "3"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("(2 of 2, 3 runs each"), "{out}");
+}
