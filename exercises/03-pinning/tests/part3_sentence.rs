@@ -1,0 +1,138 @@
+//! Part 3 — `Sentence`: a struct that points into itself.
+//!
+//! Run just these with `cargo test -p pinning --test part3_sentence`.
+//!
+//! The tests compare addresses *before* reading through your pointer: reading through a
+//! dangling pointer is undefined behaviour, which might even seem to work. An address that is
+//! wrong is simply wrong.
+
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use pinning::Sentence;
+
+/// `is_unpin!(T)` tells, at run time, whether the compiler considers `T` to be `Unpin`.
+///
+/// How: method lookup tries `Probe<T>` itself before `&Probe<T>`, and takes the first method
+/// whose trait bounds hold. The `T: Unpin` impl answers true; when `T` is not `Unpin`, lookup
+/// falls through to the impl for `&Probe<T>`, which answers false. (This works only for
+/// concrete types, as here.)
+struct Probe<T>(PhantomData<T>);
+
+// Which of the two traits a test uses depends on the types it probes.
+#[allow(dead_code)]
+trait UnpinYes {
+    fn is_unpin(&self) -> bool {
+        true
+    }
+}
+
+impl<T: Unpin> UnpinYes for Probe<T> {}
+
+#[allow(dead_code)]
+trait UnpinNo {
+    fn is_unpin(&self) -> bool {
+        false
+    }
+}
+
+impl<T> UnpinNo for &Probe<T> {}
+
+macro_rules! is_unpin {
+    ($t:ty) => {
+        (&Probe::<$t>(PhantomData)).is_unpin()
+    };
+}
+
+/// Checks that `sentence`'s pointer points at `expected_word`, `offset` bytes into its own
+/// buffer, and only then reads through it.
+fn check_points_into_itself(
+    sentence: Pin<&Sentence>,
+    offset: usize,
+    expected_word: &str,
+    when: &str,
+) {
+    let text = sentence.text();
+    let buffer_start = text.as_ptr();
+    let expected = buffer_start.wrapping_add(offset);
+    let actual = sentence.first_word_ptr();
+    assert!(
+        actual == expected,
+        "{when}: the first-word pointer of Sentence {text:?} holds {actual:?}, but the word \
+         starts at {expected:?} ({offset} bytes into the sentence's own buffer, which is at \
+         {buffer_start:?} now). It points outside the sentence's own buffer: at a copy of the \
+         sentence that was then moved into the Box (take the pointer only after `Box::pin`, from \
+         the boxed value), or into the `text` argument (the caller's string, not the \
+         sentence's `bytes`)."
+    );
+    assert_eq!(
+        sentence.first_word(),
+        expected_word,
+        "{when}: the pointer is at the right address, but reading through it gave the wrong \
+         word. Check the length you stored with it."
+    );
+}
+
+#[test]
+fn first_word_points_into_the_sentence_itself() {
+    let sentence = Sentence::new("  pinned values stay put");
+    assert_eq!(
+        sentence.text(),
+        "  pinned values stay put",
+        "`text()` must return the text given to `new`, read from the sentence's own buffer"
+    );
+    check_points_into_itself(sentence.as_ref(), 2, "pinned", "right after Sentence::new");
+}
+
+#[test]
+fn the_pointer_stays_valid_when_the_box_moves() {
+    // Each `Pin<Box<Sentence>>` is moved into the Vec, moved again every time the Vec grows,
+    // and two of them are swapped. The boxes move; the sentences they point to must not.
+    let mut sentences: Vec<Pin<Box<Sentence>>> = Vec::new();
+    for n in 0..50 {
+        sentences.push(Sentence::new(&format!(
+            "{} word{n} and more",
+            " ".repeat(n % 4)
+        )));
+    }
+    sentences.swap(0, 49);
+    sentences.reverse();
+    for (index, sentence) in sentences.iter().enumerate() {
+        let n = match index {
+            0 => 0,
+            49 => 49,
+            _ => 49 - index,
+        };
+        check_points_into_itself(
+            sentence.as_ref(),
+            n % 4 + 1,
+            &format!("word{n}"),
+            &format!("after moving the box of sentence {n} around a growing Vec"),
+        );
+    }
+}
+
+#[test]
+fn a_sentence_without_words_has_an_empty_first_word() {
+    let blank = Sentence::new("   ");
+    assert_eq!(
+        blank.as_ref().first_word(),
+        "",
+        "\"   \" has no word, so its first word is the empty string"
+    );
+    let one = Sentence::new("solo");
+    check_points_into_itself(one.as_ref(), 0, "solo", "a one-word sentence");
+}
+
+#[test]
+fn a_sentence_is_not_unpin() {
+    // Building one first, so that the stub fails here with its todo!() like every other test.
+    let sentence = Sentence::new("stay");
+    check_points_into_itself(sentence.as_ref(), 0, "stay", "right after Sentence::new");
+    assert!(
+        !is_unpin!(Sentence),
+        "Sentence is Unpin, so safe code could move it out of its pin (`mem::swap` through a \
+         `Pin<Box<Sentence>>`) and leave its pointer dangling. Add a \
+         `std::marker::PhantomPinned` field: a type with one is `!Unpin`."
+    );
+}
