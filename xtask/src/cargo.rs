@@ -29,38 +29,88 @@ pub fn cargo() -> Command {
     cmd
 }
 
-/// What building one package's tests produced.
+/// What building some packages' tests produced.
 #[derive(Debug, Default)]
 pub struct Build {
     pub success: bool,
     /// One per integration-test target that was built.
     pub binaries: Vec<TestBinary>,
-    /// Diagnostics for the package being built.
-    pub errors: Vec<String>,
-    pub warnings: Vec<String>,
+    /// Compiler errors and warnings, each with the manifest of the package it belongs to.
+    pub diagnostics: Vec<Diagnostic>,
     /// cargo's own stderr, for failures that are not compiler diagnostics (a bad lockfile).
     pub stderr: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct TestBinary {
+    /// The `Cargo.toml` of the package the binary belongs to.
+    pub manifest: PathBuf,
     /// The test target's name (the file under `tests/` without `.rs`).
     pub target: String,
     pub path: PathBuf,
 }
 
-/// Builds the integration tests of `package` in the workspace at `workspace`, or only the
-/// test targets named in `only`.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    /// The `Cargo.toml` of the package being compiled when this was reported.
+    pub manifest: PathBuf,
+    pub error: bool,
+    pub rendered: String,
+}
+
+impl Build {
+    /// The rendered errors of the package whose manifest is `manifest`.
+    pub fn errors_of(&self, manifest: &Path) -> Vec<String> {
+        self.of(manifest, true)
+    }
+
+    /// The rendered warnings of the package whose manifest is `manifest`.
+    pub fn warnings_of(&self, manifest: &Path) -> Vec<String> {
+        self.of(manifest, false)
+    }
+
+    fn of(&self, manifest: &Path, error: bool) -> Vec<String> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.error == error && same_file(&d.manifest, manifest))
+            .map(|d| d.rendered.clone())
+            .collect()
+    }
+
+    /// The test binaries of the package whose manifest is `manifest`.
+    pub fn binaries_of(&self, manifest: &Path) -> Vec<&TestBinary> {
+        self.binaries
+            .iter()
+            .filter(|b| same_file(&b.manifest, manifest))
+            .collect()
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || a.canonicalize()
+            .ok()
+            .is_some_and(|a| Some(a) == b.canonicalize().ok())
+}
+
+/// Builds the integration tests of `packages` in the workspace at `workspace` (or only the
+/// test targets named in `only`), with `--keep-going`, so one package that does not compile
+/// does not stop the others.
 pub fn build_tests(
     workspace: &Path,
     target_dir: &Path,
-    package: &str,
+    packages: &[&str],
     only: &[String],
+    extra: &[&str],
 ) -> Result<Build> {
     let mut cmd = cargo();
     cmd.current_dir(workspace)
         .env("CARGO_TARGET_DIR", target_dir)
-        .args(["build", "--locked", "--message-format=json", "-p", package]);
+        .args(["build", "--locked", "--keep-going", "--message-format=json"])
+        .args(extra);
+    for package in packages {
+        cmd.args(["-p", package]);
+    }
     if only.is_empty() {
         cmd.args(["--test", "*"]);
     } else {
@@ -74,10 +124,6 @@ pub fn build_tests(
         stderr: out.stderr,
         ..Build::default()
     };
-    let manifest = workspace
-        .join("exercises")
-        .canonicalize()
-        .unwrap_or_else(|_| workspace.join("exercises"));
     for line in out.stdout.lines() {
         let Ok(message) = serde_json::from_str::<Message>(line) else {
             continue;
@@ -86,30 +132,32 @@ pub fn build_tests(
             "compiler-artifact" => {
                 let is_test = message.profile.as_ref().is_some_and(|p| p.test);
                 let target = message.target.as_ref();
-                if let (true, Some(target), Some(path)) = (is_test, target, message.executable)
+                if let (true, Some(target), Some(path), Some(manifest)) =
+                    (is_test, target, message.executable, message.manifest_path)
                     && target.kind.iter().any(|kind| kind == "test")
                 {
                     build.binaries.push(TestBinary {
+                        manifest,
                         target: target.name.clone(),
                         path,
                     });
                 }
             }
             "compiler-message" => {
-                let Some(diagnostic) = message.message else {
+                let (Some(diagnostic), Some(manifest)) = (message.message, message.manifest_path)
+                else {
                     continue;
                 };
                 let Some(rendered) = diagnostic.rendered else {
                     continue;
                 };
-                let ours = message
-                    .manifest_path
-                    .as_deref()
-                    .is_some_and(|path| path.starts_with(&manifest));
-                match diagnostic.level.as_str() {
-                    "error" | "error: internal compiler error" => build.errors.push(rendered),
-                    "warning" if ours => build.warnings.push(rendered),
-                    _ => {}
+                let error = diagnostic.level.starts_with("error");
+                if error || diagnostic.level == "warning" {
+                    build.diagnostics.push(Diagnostic {
+                        manifest,
+                        error,
+                        rendered,
+                    });
                 }
             }
             "build-finished" => build.success = message.success.unwrap_or(false),
@@ -146,7 +194,7 @@ struct Message {
     target: Option<Target>,
     profile: Option<Profile>,
     executable: Option<PathBuf>,
-    message: Option<Diagnostic>,
+    message: Option<CompilerMessage>,
     success: Option<bool>,
 }
 
@@ -162,7 +210,7 @@ struct Profile {
 }
 
 #[derive(Debug, Deserialize)]
-struct Diagnostic {
+struct CompilerMessage {
     level: String,
     rendered: Option<String>,
 }

@@ -7,8 +7,12 @@
 
 mod cargo;
 mod course;
+mod grade;
+mod integrity;
+mod report;
 mod runner;
 mod scratch;
+mod testscan;
 mod ui;
 mod verify;
 
@@ -22,17 +26,32 @@ cargo xtask — the async-from-scratch course tools
 
 USAGE:
     cargo xtask verify [--stage NAME]... [--jobs N] [--repeat N]
+    cargo xtask grade  [--submission DIR] [--stage NAME]... [--format LIST] [--out DIR]
+                       [--jobs N] [--budget DURATION] [--require-all] [--offline]
 
 COMMANDS:
     verify    Check the course itself: every reference solution passes, every stub fails,
               every known-bug variant is caught, and solutions are lint-clean.
+    grade     Score a learner's work test by test: each test in its own process with the
+              stage's timeout; compile errors cost only their stage.
     help      Show this message.
 
-OPTIONS:
+OPTIONS (verify):
     --stage NAME   Only this stage (by name, directory or number); repeatable.
     --jobs N       Tests run at once (default: the number of CPUs).
     --repeat N     Run the solutions' tests N times and report any test that fails even once
                    (hunts for flaky tests; default 1).
+
+OPTIONS (grade):
+    --submission DIR   The tree to grade (default: this checkout). Only its
+                       exercises/*/src/**/*.rs is used; everything else comes from the course.
+    --stage NAME       Only this stage; repeatable (default: every stage).
+    --format LIST      Comma-separated: human, json, junit, gradescope, classroom, exercism
+                       (default: human,json).
+    --out DIR          Where report files go (default: target/grade).
+    --budget DURATION  Stop starting tests after this long, e.g. 8m (the rest: not run).
+    --require-all      Exit 1 unless every test passes (default: exit 0 once reports exist).
+    --offline          Build without network access (dependencies must be fetched already).
 ";
 
 fn main() -> ExitCode {
@@ -64,6 +83,10 @@ fn try_main() -> Result<bool> {
         Some("verify") => {
             let options = parse_verify(&rest)?;
             verify::run(&root, &options)
+        }
+        Some("grade") => {
+            let options = parse_grade(&rest, &root)?;
+            grade::run(&root, &options)
         }
         Some(other) => bail!("unknown command `{other}`\n\n{HELP}"),
     }
@@ -97,6 +120,45 @@ fn parse_verify(args: &[String]) -> Result<verify::Options> {
                 anyhow::ensure!(options.repeat >= 1, "--repeat needs a number of at least 1");
             }
             other => bail!("verify: unknown option `{other}`\n\n{HELP}"),
+        }
+    }
+    Ok(options)
+}
+
+fn parse_grade(args: &[String], root: &Path) -> Result<grade::Options> {
+    let mut options = grade::Options {
+        submission: None,
+        stages: Vec::new(),
+        formats: vec![report::Format::Human, report::Format::Json],
+        out: root.join("target").join("grade"),
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        budget: None,
+        require_all: false,
+        offline: false,
+    };
+    let mut args = args.iter();
+    let value = |args: &mut std::slice::Iter<'_, String>, flag: &str| -> Result<String> {
+        args.next()
+            .cloned()
+            .with_context(|| format!("{flag} needs a value"))
+    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--submission" => options.submission = Some(PathBuf::from(value(&mut args, arg)?)),
+            "--stage" => options.stages.push(value(&mut args, arg)?),
+            "--format" => options.formats = grade::parse_formats(&value(&mut args, arg)?)?,
+            "--out" => options.out = PathBuf::from(value(&mut args, arg)?),
+            "--jobs" => {
+                options.jobs = value(&mut args, arg)?
+                    .parse()
+                    .context("--jobs needs a number")?;
+            }
+            "--budget" => {
+                options.budget = Some(course::parse_duration(&value(&mut args, arg)?)?);
+            }
+            "--require-all" => options.require_all = true,
+            "--offline" => options.offline = true,
+            other => bail!("grade: unknown option `{other}`\n\n{HELP}"),
         }
     }
     Ok(options)

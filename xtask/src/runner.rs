@@ -373,6 +373,40 @@ impl TestEnv {
     }
 }
 
+/// Runs `work` over `items` on up to `jobs` threads; results keep the items' order.
+pub fn run_parallel<T: Sync, R: Send>(
+    items: Vec<T>,
+    jobs: usize,
+    work: impl Fn(&T) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    let next = Mutex::new(0usize);
+    let results: Mutex<Vec<Option<Result<R>>>> =
+        Mutex::new((0..items.len()).map(|_| None).collect());
+    thread::scope(|scope| {
+        for _ in 0..jobs.max(1).min(items.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let index = {
+                        let mut next = next.lock().unwrap();
+                        let index = *next;
+                        *next += 1;
+                        index
+                    };
+                    let Some(item) = items.get(index) else { break };
+                    let result = work(item);
+                    results.lock().unwrap()[index] = Some(result);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.expect("every item was run"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,8 +18,6 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::thread;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -632,9 +630,17 @@ fn build_and_run(
             set.into_iter().map(str::to_owned).collect()
         })
         .unwrap_or_default();
-    let build = cargo::build_tests(&scratch.root, &scratch.target_dir, &stage.name, &targets)?;
+    let build = cargo::build_tests(
+        &scratch.root,
+        &scratch.target_dir,
+        &[stage.name.as_str()],
+        &targets,
+        &[],
+    )?;
+    let package_dir = scratch.exercise_dir(stage);
+    let manifest = package_dir.join("Cargo.toml");
     if !build.success {
-        let mut text = build.errors.join("\n");
+        let mut text = build.errors_of(&manifest).join("\n");
         if text.trim().is_empty() {
             text = build.stderr.clone();
         }
@@ -642,7 +648,6 @@ fn build_and_run(
         return Ok(None);
     }
 
-    let package_dir = scratch.exercise_dir(stage);
     let target_dir = scratch.target_dir.display().to_string();
     let mut env = TestEnv::new(&scratch.root, &package_dir, &stage.name)
         .with("CARGO_TARGET_DIR", &target_dir);
@@ -651,7 +656,7 @@ fn build_and_run(
         env = env.with("HARNESS_WATCHDOG_MS", "1000");
     }
     let mut jobs = Vec::new();
-    for binary in &build.binaries {
+    for binary in build.binaries_of(&manifest) {
         let names = runner::list_tests(&binary.path, &package_dir, &env)?;
         let listed = names.len();
         for name in names {
@@ -666,7 +671,7 @@ fn build_and_run(
     }
     let count = jobs.len();
     let repeated: Vec<_> = jobs.iter().cycle().take(count * repeat.max(1)).collect();
-    let all = run_parallel(repeated, options.jobs, |(exe, id, listed)| {
+    let all = runner::run_parallel(repeated, options.jobs, |(exe, id, listed)| {
         runner::run_test(exe, id, *listed, &package_dir, &env, stage.timeout_for(id))
     })?;
     // Fold the repeats: run r of test i is at index r * count + i.
@@ -682,44 +687,10 @@ fn build_and_run(
         }
     }
     Ok(Some(Run {
-        warnings: build.warnings,
+        warnings: build.warnings_of(&manifest),
         results,
         failures,
     }))
-}
-
-/// Runs `work` over `items` on up to `jobs` threads; results keep the items' order.
-fn run_parallel<T: Sync, R: Send>(
-    items: Vec<T>,
-    jobs: usize,
-    work: impl Fn(&T) -> Result<R> + Sync,
-) -> Result<Vec<R>> {
-    let next = Mutex::new(0usize);
-    let results: Mutex<Vec<Option<Result<R>>>> =
-        Mutex::new((0..items.len()).map(|_| None).collect());
-    thread::scope(|scope| {
-        for _ in 0..jobs.max(1).min(items.len().max(1)) {
-            scope.spawn(|| {
-                loop {
-                    let index = {
-                        let mut next = next.lock().unwrap();
-                        let index = *next;
-                        *next += 1;
-                        index
-                    };
-                    let Some(item) = items.get(index) else { break };
-                    let result = work(item);
-                    results.lock().unwrap()[index] = Some(result);
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap()
-        .into_iter()
-        .map(|r| r.expect("every item was run"))
-        .collect()
 }
 
 fn rust_files(dir: &Path) -> Vec<String> {
