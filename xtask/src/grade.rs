@@ -28,6 +28,7 @@ use serde::Serialize;
 
 use crate::cargo;
 use crate::course::{Course, Stage, TestId};
+use crate::gate;
 use crate::integrity::{self, Finding};
 use crate::report::{self, Format};
 use crate::runner::{self, Status as RunStatus, TestEnv};
@@ -80,6 +81,8 @@ pub struct StageGrade {
     pub compile_error: Option<String>,
     /// Files of the submission that were not used: anything but `src/**/*.rs`.
     pub refused: Vec<String>,
+    /// Code the grader refuses to run (see `gate.rs`); the stage's tests were not run.
+    pub violations: Vec<String>,
     pub tests: Vec<TestGrade>,
 }
 
@@ -174,6 +177,7 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
     };
     let scratch = Scratch::prepare(root, "grade")?;
     let mut graded = Vec::new(); // stages whose sources were installed
+    let mut violations = gate::Violations::new();
     for stage in &stages {
         let expected = testscan::scan(&stage.exercise_dir(root));
         let mut stage_grade = StageGrade {
@@ -184,11 +188,13 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
             score: 0.0,
             compile_error: None,
             refused: Vec::new(),
+            violations: Vec::new(),
             tests: expected.iter().map(|id| pending(stage, id)).collect(),
         };
         match submitted_sources(&submission, stage) {
             Ok((sources, refused)) => {
                 stage_grade.refused = refused;
+                gate::scan(&stage.name, &sources, &mut violations);
                 scratch.install(stage, &sources)?;
                 graded.push(*stage);
             }
@@ -212,7 +218,20 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
         cargo::build_tests(&scratch.root, &scratch.target_dir, &packages, &[], extra)?
     };
 
-    // 3. Collect every test to run.
+    // 3. Refuse code that could forge a result (see gate.rs).
+    if !packages.is_empty() {
+        let config = scratch.root.with_file_name("gate");
+        gate::clippy(
+            &scratch.root,
+            &scratch.target_dir,
+            &config,
+            &packages,
+            extra,
+            &mut violations,
+        )?;
+    }
+
+    // 4. Collect every test to run.
     let mut jobs = Vec::new();
     for stage in &graded {
         let index = grade
@@ -220,6 +239,16 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
             .iter()
             .position(|s| s.name == stage.name)
             .expect("graded");
+        if let Some(found) = violations.get(&stage.name) {
+            let stage_grade = &mut grade.stages[index];
+            stage_grade.violations = found.clone();
+            mark_all(
+                stage_grade,
+                Status::Fail,
+                "not run: the submission uses code the grader refuses to run (see violations)",
+            );
+            continue;
+        }
         let package_dir = scratch.exercise_dir(stage);
         let manifest = package_dir.join("Cargo.toml");
         let errors = build.errors_of(&manifest);
@@ -287,7 +316,7 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
     grade.rescore();
     report::write_all(&grade, &options.formats, &options.out)?;
 
-    // 4. Run every test in its own process, within the budget, writing reports as we go.
+    // 5. Run every test in its own process, within the budget, writing reports as we go.
     let deadline = options.budget.map(|budget| started + budget);
     let state = Mutex::new(grade);
     let out = &options.out;

@@ -7,6 +7,7 @@
 
 mod cargo;
 mod course;
+mod gate;
 mod grade;
 mod integrity;
 mod report;

@@ -350,6 +350,17 @@ pub fn print_human(grade: &Grade, out: &Path, formats: &[Format]) {
             ui::detail(errors);
             continue;
         }
+        if !stage.violations.is_empty() {
+            println!(
+                "\n{} {:02} {}: its tests were not run, because it uses code the grader \
+                 refuses (it could end the test process or forge its output):",
+                ui::red("REFUSED"),
+                stage.order,
+                stage.name
+            );
+            ui::detail(&stage.violations.join("\n"));
+            continue;
+        }
         for test in stage.tests.iter().filter(|t| t.status != Status::Pass) {
             println!(
                 "\n{} {:02} {} › {}",
@@ -399,6 +410,9 @@ fn summary(grade: &Grade) -> String {
         );
         if stage.compile_error.is_some() {
             text.push_str(" (did not compile)");
+        }
+        for violation in &stage.violations {
+            let _ = write!(text, "\n  refused: {violation}");
         }
         text.push('\n');
     }

@@ -447,6 +447,47 @@ mod tests {
         assert!(out.stdout.ends_with("[output truncated]"));
     }
 
+    /// A fake test binary: a shell script that prints `output` and exits with `code`.
+    fn fake_test(name: &str, output: &str, code: i32) -> std::path::PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = std::env::temp_dir().join(format!("xtask-fake-{name}-{}", std::process::id()));
+        std::fs::write(
+            &path,
+            format!("#!/bin/sh\nprintf '{output}'\nexit {code}\n"),
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    fn id(name: &str) -> TestId {
+        TestId {
+            target: "t".into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn a_pass_needs_exit_zero_the_ok_line_and_the_exact_summary() {
+        let env = TestEnv::new(Path::new("/"), Path::new("/"), "x");
+        let cwd = std::env::temp_dir();
+        let ok = "running 1 test\ntest a ... ok\n\ntest result: ok. 1 passed; 0 failed; 0 ignored; \
+                  0 measured; 2 filtered out; finished in 0.00s\n";
+        let cases = [
+            ("genuine", ok, 0, 3, true),
+            ("exit-0-without-output", "", 0, 3, false),
+            ("wrong-filtered-count", ok, 0, 1, false),
+            ("ok-but-exit-101", ok, 101, 3, false),
+        ];
+        for (name, output, code, listed, passes) in cases {
+            let exe = fake_test(name, output, code);
+            let result =
+                run_test(&exe, &id("a"), listed, &cwd, &env, Duration::from_secs(10)).unwrap();
+            assert_eq!(result.status.passed(), passes, "{name}: {result:?}");
+            let _ = std::fs::remove_file(exe);
+        }
+    }
+
     #[test]
     fn failure_messages_are_cut_out_of_libtest_output() {
         let stdout = "running 1 test\ntest t ... FAILED\n\nfailures:\n\n---- t stdout ----\n\

@@ -26,6 +26,7 @@ use crate::cargo;
 use crate::course::{BugVariant, Course, Stage, TestId};
 use crate::runner::{self, TestEnv, TestResult};
 use crate::scratch::{self, Scratch, Sources};
+use crate::testscan;
 use crate::ui;
 
 #[derive(Debug, Clone)]
@@ -184,6 +185,18 @@ fn verify_stage(
                     ));
                 }
             }
+        }
+        // The grader reads the expected tests from the test files (it needs them even when a
+        // submission does not compile); that reading must agree with what the binaries list.
+        let scanned: BTreeSet<TestId> = testscan::scan(&stage.exercise_dir(root))
+            .into_iter()
+            .collect();
+        let listed: BTreeSet<TestId> = tests.iter().cloned().collect();
+        for id in scanned.symmetric_difference(&listed) {
+            unknown.push(format!(
+                "`{id}`: the grader's scan of tests/*.rs and the test binaries disagree (keep \
+                 #[test] functions at the top level of the test files)"
+            ));
         }
         if !unknown.is_empty() {
             report.record(

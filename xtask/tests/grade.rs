@@ -1,0 +1,406 @@
+//! `cargo xtask grade` against hostile submissions. Each test copies the fixture course
+//! (`tests/fixture`, stages `adder` and `doubler`, 3 s per test), makes a student-style
+//! submission (no solutions/, the doubler solved) with one hostile `add`, grades it, and
+//! checks that the hostility cost exactly what it should, in bounded time.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn copy_dir(from: &Path, to: &Path, skip: &[&str]) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "target" || skip.iter().any(|s| name == *s) {
+            continue;
+        }
+        let dest = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest, skip);
+        } else {
+            fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+struct Case {
+    course: PathBuf,
+    submission: PathBuf,
+    out: PathBuf,
+}
+
+/// A fresh course and a submission whose `add` is `add_body` and whose doubler is solved.
+fn case(name: &str, add_body: &str) -> Case {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("grade-{name}"));
+    let _ = fs::remove_dir_all(&base);
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture");
+    let course = base.join("course");
+    let submission = base.join("submission");
+    copy_dir(&fixture, &course, &[]);
+    copy_dir(&fixture, &submission, &["solutions"]);
+    fs::copy(
+        fixture.join("solutions/02-doubler/src/lib.rs"),
+        submission.join("exercises/02-doubler/src/lib.rs"),
+    )
+    .unwrap();
+    write(
+        &submission,
+        "exercises/01-adder/src/lib.rs",
+        &format!("/// Adds two numbers.\npub fn add(a: u32, b: u32) -> u32 {{\n{add_body}\n}}\n"),
+    );
+    Case {
+        course,
+        submission,
+        out: base.join("out"),
+    }
+}
+
+fn write(root: &Path, file: &str, content: &str) {
+    let path = root.join(file);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, content).unwrap();
+}
+
+/// Grades the case; returns grade.json and the human output. Asserts the run stayed within
+/// a generous bound: build (seconds) + tests x timeout (3 tests x 3 s).
+fn grade(case: &Case, extra: &[&str]) -> (Value, String) {
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--root")
+        .arg(&case.course)
+        .args(["grade", "--submission"])
+        .arg(&case.submission)
+        .args(["--format", "human,json,junit,gradescope,classroom", "--out"])
+        .arg(&case.out)
+        .args(extra)
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_OUTPUT")
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    let human = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        elapsed < Duration::from_secs(120),
+        "grading took {elapsed:?}: hangs must cost only their timeout\n{human}"
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "grade exits 0 once reports exist\n{human}"
+    );
+    let json = fs::read_to_string(case.out.join("grade.json")).expect("grade.json was written");
+    (serde_json::from_str(&json).unwrap(), human)
+}
+
+fn stage<'a>(grade: &'a Value, name: &str) -> &'a Value {
+    grade["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap()
+}
+
+fn statuses(grade: &Value, stage_name: &str) -> Vec<String> {
+    stage(grade, stage_name)["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The doubler is always solved: whatever the adder does, it must still score 2/2.
+fn doubler_still_graded(grade: &Value, human: &str) {
+    assert_eq!(statuses(grade, "doubler"), ["pass"], "{human}");
+    assert_eq!(stage(grade, "doubler")["score"], 2.0, "{human}");
+}
+
+#[test]
+fn solutions_score_full_marks_and_every_report_is_written() {
+    let c = case("solved", "    a + b");
+    let (grade, human) = grade(&c, &[]);
+    assert_eq!(
+        (grade["score"].as_f64(), grade["max_score"].as_f64()),
+        (Some(6.0), Some(6.0)),
+        "{human}"
+    );
+    assert_eq!(grade["complete"], true);
+    for file in ["grade.json", "junit.xml", "results.json", "classroom.json"] {
+        assert!(c.out.join(file).is_file(), "{file} missing");
+    }
+    let gradescope: Value =
+        serde_json::from_str(&fs::read_to_string(c.out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(gradescope["tests"].as_array().unwrap().len(), 3);
+    assert_eq!(gradescope["tests"][0]["status"], "passed");
+    let junit = fs::read_to_string(c.out.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains(r#"tests="3""#) && junit.contains(r#"failures="0""#),
+        "{junit}"
+    );
+}
+
+#[test]
+fn stubs_score_zero() {
+    let c = case("stub", "    let _ = (a, b);\n    todo!()");
+    fs::copy(
+        c.course.join("exercises/02-doubler/src/lib.rs"),
+        c.submission.join("exercises/02-doubler/src/lib.rs"),
+    )
+    .unwrap();
+    let (grade, human) = grade(&c, &[]);
+    assert_eq!(grade["score"], 0.0, "{human}");
+    assert_eq!(statuses(&grade, "adder"), ["fail", "fail"]);
+}
+
+#[test]
+fn an_infinite_loop_is_a_timeout() {
+    let (grade, human) = grade(&case("loop", "    let _ = (a, b);\n    loop {}"), &[]);
+    assert_eq!(statuses(&grade, "adder"), ["timeout", "timeout"], "{human}");
+    doubler_still_graded(&grade, &human);
+}
+
+#[test]
+fn a_deadlock_is_a_timeout() {
+    let body =
+        "    let (_keep, rx) = std::sync::mpsc::channel::<u32>();\n    rx.recv().unwrap() + a + b";
+    let (grade, human) = grade(&case("deadlock", body), &[]);
+    assert_eq!(statuses(&grade, "adder"), ["timeout", "timeout"], "{human}");
+    doubler_still_graded(&grade, &human);
+}
+
+#[test]
+fn a_stack_overflow_is_a_crash() {
+    let body = "    fn down(n: u64) -> u64 { std::hint::black_box(down(n + 1)) + 1 }\n    \
+                down(0) as u32 + a + b";
+    let (grade, human) = grade(&case("overflow", body), &[]);
+    assert_eq!(statuses(&grade, "adder"), ["crash", "crash"], "{human}");
+    doubler_still_graded(&grade, &human);
+}
+
+#[test]
+fn abort_is_a_crash() {
+    let (grade, human) = grade(
+        &case("abort", "    let _ = (a, b);\n    std::process::abort()"),
+        &[],
+    );
+    assert_eq!(statuses(&grade, "adder"), ["crash", "crash"], "{human}");
+    assert!(
+        stage(&grade, "adder")["tests"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("signal 6")
+    );
+    doubler_still_graded(&grade, &human);
+}
+
+#[test]
+fn exit_zero_mid_test_is_refused() {
+    let (grade, human) = grade(
+        &case("exit", "    let _ = (a, b);\n    std::process::exit(0)"),
+        &[],
+    );
+    assert_eq!(statuses(&grade, "adder"), ["fail", "fail"], "{human}");
+    let violations = stage(&grade, "adder")["violations"].to_string();
+    assert!(violations.contains("src/lib.rs:4"), "{violations}");
+    assert!(human.contains("REFUSED"), "{human}");
+    doubler_still_graded(&grade, &human);
+}
+
+#[test]
+fn a_forged_ok_line_does_not_pass() {
+    // The best forgery: libtest's own lines, the right counts, then exit 0.
+    let body = r#"    use std::io::Write;
+    let forged = "test adding::two_and_two_make_four ... ok\n\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 1 filtered out; finished in 0.00s\n";
+    let _ = std::io::stdout().write_all(forged.as_bytes());
+    let _ = (a, b);
+    std::process::exit(0)"#;
+    let (grade, human) = grade(&case("forged", body), &[]);
+    assert_eq!(statuses(&grade, "adder"), ["fail", "fail"], "{human}");
+    assert_eq!(stage(&grade, "adder")["score"], 0.0);
+    doubler_still_graded(&grade, &human);
+}
+
+#[test]
+fn ffi_escape_hatches_are_refused() {
+    let body = "    unsafe extern \"C\" { fn _exit(code: i32) -> !; }\n    let _ = (a, b);\n    \
+                unsafe { _exit(0) }";
+    let (grade, human) = grade(&case("ffi", body), &[]);
+    assert_eq!(statuses(&grade, "adder"), ["fail", "fail"], "{human}");
+    assert!(
+        stage(&grade, "adder")["violations"]
+            .to_string()
+            .contains("foreign functions")
+    );
+}
+
+#[test]
+fn a_grandchild_holding_the_pipes_does_not_stall_grading() {
+    // A process that outlives the test and keeps stdout open; the test itself passes.
+    let body = "    let _ = std::process::Command::new(\"sleep\").arg(\"60\").spawn();\n    a + b";
+    let started = Instant::now();
+    let (grade, human) = grade(&case("grandchild", body), &[]);
+    assert_eq!(statuses(&grade, "adder"), ["pass", "pass"], "{human}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "grading waited for the grandchild"
+    );
+}
+
+#[test]
+fn an_output_flood_is_capped() {
+    // 100 MB through libtest's capture, which prints it all when the test fails.
+    let body = "    let line = \"x\".repeat(1023);\n    for _ in 0..100_000 { println!(\"{line}\"); }\n    \
+                a + b + 1";
+    let (grade, human) = grade(&case("flood", body), &[]);
+    assert_eq!(statuses(&grade, "adder"), ["fail", "fail"], "{human}");
+    let json = fs::read_to_string(
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("grade-flood/out/grade.json"),
+    )
+    .unwrap();
+    assert!(
+        json.len() < 2_000_000,
+        "the report holds {} bytes",
+        json.len()
+    );
+}
+
+#[test]
+fn a_compile_error_costs_only_its_stage() {
+    let (grade, human) = grade(&case("compile", "    a + b +"), &[]);
+    assert_eq!(
+        statuses(&grade, "adder"),
+        ["compile_error", "compile_error"],
+        "{human}"
+    );
+    let errors = stage(&grade, "adder")["compile_error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        errors.contains("error"),
+        "the compiler's message is in the report: {errors}"
+    );
+    assert!(
+        !errors.contains(env!("CARGO_TARGET_TMPDIR")),
+        "paths are made relative: {errors}"
+    );
+    doubler_still_graded(&grade, &human);
+}
+
+#[test]
+fn an_edited_test_file_is_reported_and_not_used() {
+    let c = case("edited-test", "    let _ = (a, b);\n    todo!()");
+    write(
+        &c.submission,
+        "exercises/01-adder/tests/adding.rs",
+        "#[test]\nfn two_and_two_make_four() {}\n#[test]\nfn renamed_test() {}\n",
+    );
+    let (grade, human) = grade(&c, &[]);
+    assert_eq!(
+        statuses(&grade, "adder"),
+        ["fail", "fail"],
+        "the course's tests were used\n{human}"
+    );
+    let names: Vec<String> = stage(&grade, "adder")["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["two_and_two_make_four", "zero_is_neutral"],
+        "a renamed test changes nothing"
+    );
+    let findings = grade["integrity"].to_string();
+    assert!(
+        findings.contains("exercises/01-adder/tests/adding.rs") && findings.contains("modified"),
+        "{findings}"
+    );
+}
+
+#[test]
+fn env_overrides_in_cargo_config_are_reported_and_not_used() {
+    let c = case("cargo-config", "    let _ = (a, b);\n    todo!()");
+    write(
+        &c.submission,
+        ".cargo/config.toml",
+        "[env]\nINSTA_FORCE_PASS = \"1\"\nINSTA_UPDATE = \"always\"\nTRYBUILD = \"overwrite\"\n",
+    );
+    let (grade, human) = grade(&c, &[]);
+    assert_eq!(statuses(&grade, "adder"), ["fail", "fail"], "{human}");
+    let findings = grade["integrity"].to_string();
+    assert!(
+        findings.contains(".cargo/config.toml") && findings.contains("added"),
+        "{findings}"
+    );
+}
+
+#[test]
+fn a_build_script_is_refused_and_never_run() {
+    let c = case("build-rs", "    a + b");
+    let marker = c.submission.parent().unwrap().join("build-script-ran");
+    write(
+        &c.submission,
+        "exercises/01-adder/build.rs",
+        &format!(
+            "fn main() {{ std::fs::write({:?}, \"ran\").unwrap(); }}\n",
+            marker
+        ),
+    );
+    write(
+        &c.submission,
+        "exercises/01-adder/src/notes.txt",
+        "not code",
+    );
+    let (grade, human) = grade(&c, &[]);
+    assert!(!marker.exists(), "the submission's build.rs ran");
+    let refused = stage(&grade, "adder")["refused"].to_string();
+    assert!(
+        refused.contains("build.rs") && refused.contains("notes.txt"),
+        "{refused}"
+    );
+    assert_eq!(statuses(&grade, "adder"), ["pass", "pass"], "{human}");
+}
+
+#[test]
+fn a_budget_that_runs_out_still_leaves_a_report() {
+    let (grade, human) = grade(
+        &case("budget", "    let _ = (a, b);\n    loop {}"),
+        &["--budget", "1ms", "--jobs", "1"],
+    );
+    let all: Vec<String> = ["adder", "doubler"]
+        .iter()
+        .flat_map(|s| statuses(&grade, s))
+        .collect();
+    assert!(all.iter().all(|s| s == "not_run"), "{all:?}\n{human}");
+    assert_eq!(grade["budget_exhausted"], true);
+}
+
+#[test]
+fn require_all_fails_the_run_unless_everything_passes() {
+    let c = case("require-all", "    a + b + 1");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--root")
+        .arg(&c.course)
+        .args(["grade", "--require-all", "--format", "json", "--submission"])
+        .arg(&c.submission)
+        .arg("--out")
+        .arg(&c.out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        c.out.join("grade.json").is_file(),
+        "reports are written before failing"
+    );
+}
