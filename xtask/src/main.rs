@@ -6,6 +6,7 @@
 //! (printing).
 
 mod cargo;
+mod classroom;
 mod course;
 mod gate;
 mod grade;
@@ -29,12 +30,17 @@ USAGE:
     cargo xtask verify [--stage NAME]... [--jobs N] [--repeat N]
     cargo xtask grade  [--submission DIR] [--stage NAME]... [--format LIST] [--out DIR]
                        [--jobs N] [--budget DURATION] [--require-all] [--offline]
+    cargo xtask classroom export --out DIR [--stage NAME]... [--no-check]
 
 COMMANDS:
     verify    Check the course itself: every reference solution passes, every stub fails,
               every known-bug variant is caught, and solutions are lint-clean.
     grade     Score a learner's work test by test: each test in its own process with the
               stage's timeout; compile errors cost only their stage.
+    classroom export
+              Write a starter repository for students: stubs, tests, harness, xtask, a
+              student README, a GitHub Classroom workflow and a Gradescope bundle; no
+              solutions. Checked before it reports success: it builds and its stubs score 0.
     help      Show this message.
 
 OPTIONS (verify):
@@ -88,6 +94,10 @@ fn try_main() -> Result<bool> {
         Some("grade") => {
             let options = parse_grade(&rest, &root)?;
             grade::run(&root, &options)
+        }
+        Some("classroom") => {
+            let options = parse_classroom(&rest)?;
+            classroom::export(&root, &options)
         }
         Some(other) => bail!("unknown command `{other}`\n\n{HELP}"),
     }
@@ -162,6 +172,36 @@ fn parse_grade(args: &[String], root: &Path) -> Result<grade::Options> {
             other => bail!("grade: unknown option `{other}`\n\n{HELP}"),
         }
     }
+    Ok(options)
+}
+
+fn parse_classroom(args: &[String]) -> Result<classroom::Options> {
+    let mut args = args.iter();
+    match args.next().map(String::as_str) {
+        Some("export") => {}
+        Some(other) => bail!("classroom: unknown subcommand `{other}` (try `classroom export`)"),
+        None => bail!("classroom: which subcommand? (try `classroom export --out DIR`)"),
+    }
+    let mut options = classroom::Options {
+        stages: Vec::new(),
+        out: PathBuf::new(),
+        no_check: false,
+    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--out" => options.out = PathBuf::from(args.next().context("--out needs a directory")?),
+            "--stage" | "--stages" => {
+                let list = args.next().context("--stage needs a stage name")?;
+                options.stages.extend(list.split(',').map(str::to_owned));
+            }
+            "--no-check" => options.no_check = true,
+            other => bail!("classroom export: unknown option `{other}`\n\n{HELP}"),
+        }
+    }
+    anyhow::ensure!(
+        !options.out.as_os_str().is_empty(),
+        "classroom export needs --out DIR (a new, empty directory)"
+    );
     Ok(options)
 }
 

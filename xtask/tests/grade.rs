@@ -404,3 +404,85 @@ fn require_all_fails_the_run_unless_everything_passes() {
         "reports are written before failing"
     );
 }
+
+#[test]
+fn a_classroom_export_has_no_solutions_builds_and_scores_zero() {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("export");
+    let _ = fs::remove_dir_all(&base);
+    let course = base.join("course");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture"),
+        &course,
+        &[],
+    );
+    let out = base.join("starter");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--root")
+        .arg(&course)
+        .args(["classroom", "export", "--out"])
+        .arg(&out)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("stubs score 0/6"), "{text}");
+    assert!(
+        !out.join("solutions").exists(),
+        "solutions must never be exported"
+    );
+    let lock = fs::read_to_string(out.join("Cargo.lock")).unwrap();
+    assert!(
+        !lock.contains("adder-solution"),
+        "the lockfile is pruned to the export's members"
+    );
+    for file in [
+        "README.md",
+        "course.sha256",
+        ".github/workflows/classroom.yml",
+        "gradescope/setup.sh",
+        "gradescope/run_autograder",
+        "exercises/01-adder/tests/adding.rs",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing from the export");
+    }
+
+    // Exporting over a non-empty directory loses nothing: it is refused.
+    let again = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--root")
+        .arg(&course)
+        .args(["classroom", "export", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+
+    // In the starter, a student's edit to a test file is caught by the checksums.
+    fs::write(out.join("exercises/01-adder/tests/adding.rs"), "// gone\n").unwrap();
+    let graded = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--root")
+        .arg(&out)
+        .args(["grade", "--format", "json", "--out"])
+        .arg(base.join("report"))
+        .output()
+        .unwrap();
+    assert_eq!(graded.status.code(), Some(0));
+    let grade: Value =
+        serde_json::from_str(&fs::read_to_string(base.join("report/grade.json")).unwrap()).unwrap();
+    assert!(
+        grade["integrity"]
+            .to_string()
+            .contains("exercises/01-adder/tests/adding.rs")
+    );
+    assert!(
+        grade["integrity_note"]
+            .as_str()
+            .unwrap()
+            .contains("course.sha256")
+    );
+}
