@@ -11,12 +11,16 @@ mod course;
 mod gate;
 mod grade;
 mod integrity;
+mod learn;
+mod pristine;
+mod progress;
 mod report;
 mod runner;
 mod scratch;
 mod testscan;
 mod ui;
 mod verify;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -26,7 +30,16 @@ use anyhow::{Context, Result, bail};
 const HELP: &str = "\
 cargo xtask — the async-from-scratch course tools
 
-USAGE:
+USAGE (learners):
+    cargo xtask                       Where you stand: every stage, its status and points
+    cargo xtask next                  Move on to the first unfinished stage
+    cargo xtask run [STAGE]           Run a stage's tests, each in its own process
+    cargo xtask watch [--manual]      Re-run the current stage on every save
+    cargo xtask hint [STAGE] [--again]  The next hint (--again: all revealed so far)
+    cargo xtask reset STAGE [--yes]   Put the stub back (your version is kept in .course/backups)
+    cargo xtask solution STAGE        The reference solution, once your stage passes
+
+USAGE (instructors):
     cargo xtask verify [--stage NAME]... [--jobs N] [--repeat N]
     cargo xtask grade  [--submission DIR] [--stage NAME]... [--format LIST] [--out DIR]
                        [--jobs N] [--budget DURATION] [--require-all] [--offline]
@@ -83,9 +96,33 @@ fn try_main() -> Result<bool> {
     let command = args.next();
     let rest: Vec<String> = args.collect();
     match command.as_deref() {
-        None | Some("help" | "--help" | "-h") => {
+        None => learn::status(&root),
+        Some("help" | "--help" | "-h") => {
             print!("{HELP}");
             Ok(true)
+        }
+        Some("next") => learn::next(&root),
+        Some("run") => learn::run(&root, rest.first().map(String::as_str)),
+        Some("watch") => watch::watch(&root, rest.iter().any(|a| a == "--manual")),
+        Some("hint") => {
+            let stage = rest
+                .iter()
+                .find(|a| !a.starts_with("--"))
+                .map(String::as_str);
+            learn::hint(&root, stage, rest.iter().any(|a| a == "--again"))
+        }
+        Some("reset") => {
+            let stage = rest.iter().find(|a| !a.starts_with("--")).context(
+                "reset needs a stage: `cargo xtask reset manual-poll` (see `cargo xtask` for the list)",
+            )?;
+            learn::reset(&root, stage, rest.iter().any(|a| a == "--yes"))
+        }
+        Some("solution") => {
+            let stage = rest
+                .iter()
+                .find(|a| !a.starts_with("--"))
+                .context("solution needs a stage: `cargo xtask solution manual-poll`")?;
+            learn::solution(&root, stage, rest.iter().any(|a| a == "--force"))
         }
         Some("verify") => {
             let options = parse_verify(&rest)?;

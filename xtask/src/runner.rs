@@ -258,7 +258,9 @@ pub fn run_test(
     let message = match &status {
         Status::Pass => String::new(),
         Status::Timeout => format!(
-            "killed after {timeout:?} without finishing{}",
+            "HANG: the test did not finish within {timeout:?} and was stopped. Something it \
+             called never returned: an endless loop, or a wait for a wake or an event that \
+             never comes{}",
             tail_note(&out.stdout, &out.stderr)
         ),
         Status::Crash(signal) => format!(
@@ -283,7 +285,13 @@ pub fn failure_message(stdout: &str, name: &str) -> Option<String> {
     let start = stdout.find(&header)? + header.len();
     let rest = &stdout[start..];
     let end = rest.find("\n\nfailures:").unwrap_or(rest.len());
-    Some(strip_thread_ids(rest[..end].trim_end()))
+    let text = strip_thread_ids(rest[..end].trim());
+    // We run tests with RUST_BACKTRACE=0 on purpose; the hint to change that is noise here.
+    let text: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.starts_with("note: run with `RUST_BACKTRACE=1`"))
+        .collect();
+    Some(text.join("\n"))
 }
 
 /// `thread 'x' (1234) panicked at` -> `thread 'x' panicked at`: thread ids differ per run and
