@@ -58,6 +58,12 @@ pub fn export(root: &Path, options: &Options) -> Result<bool> {
             &stage.exercise_dir(root),
             &out.join("exercises").join(&stage.dir),
         )?;
+        // The stub as shipped, for `cargo xtask reset` and for each stage's status.
+        let kept = out
+            .join(crate::pristine::DIR)
+            .join("exercises")
+            .join(&stage.dir);
+        copy(&stage.exercise_dir(root).join("src"), &kept.join("src"))?;
     }
     fs::copy(root.join("Cargo.lock"), out.join("Cargo.lock")).context("cannot copy Cargo.lock")?;
     fs::write(out.join("Cargo.toml"), manifest(root, &out)?)?;

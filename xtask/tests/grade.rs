@@ -447,6 +447,7 @@ fn a_classroom_export_has_no_solutions_builds_and_scores_zero() {
         "gradescope/setup.sh",
         "gradescope/run_autograder",
         "exercises/01-adder/tests/adding.rs",
+        ".course/pristine/exercises/01-adder/src/lib.rs",
     ] {
         assert!(out.join(file).is_file(), "{file} missing from the export");
     }
