@@ -273,31 +273,30 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
             "CARGO_TARGET_DIR",
             &scratch.target_dir.display().to_string(),
         );
-        for binary in binaries {
-            let listed = runner::list_tests(&binary.path, &package_dir, &env)?;
-            for name in &listed {
-                let id = TestId {
-                    target: binary.target.clone(),
-                    name: name.clone(),
-                };
-                let stage_grade = &mut grade.stages[index];
-                if !stage_grade.tests.iter().any(|t| t.id == id.to_string()) {
-                    // Not found by the scan (a test in a module, say): grade it too.
-                    stage_grade.tests.push(pending(stage, &id));
-                }
-                jobs.push(Job {
-                    stage: index,
-                    exe: binary.path.clone(),
-                    id,
-                    listed: listed.len(),
-                    cwd: package_dir.clone(),
-                    env: env.clone(),
-                    timeout: stage.timeout_for(&TestId {
-                        target: binary.target.clone(),
-                        name: name.clone(),
-                    }),
-                });
+        let listed = runner::list_all(
+            binaries
+                .iter()
+                .map(|b| (b.target.as_str(), b.path.as_path())),
+            &package_dir,
+            &env,
+        )?;
+        for test in listed {
+            let stage_grade = &mut grade.stages[index];
+            if !stage_grade
+                .tests
+                .iter()
+                .any(|t| t.id == test.id.to_string())
+            {
+                // Not found by the scan (a test in a module, say): grade it too.
+                stage_grade.tests.push(pending(stage, &test.id));
             }
+            jobs.push(Job {
+                stage: index,
+                timeout: stage.timeout_for(&test.id),
+                test,
+                cwd: package_dir.clone(),
+                env: env.clone(),
+            });
         }
         // Expected tests the binaries do not have: the submission cannot rename the course's
         // tests (they are pristine), so this means the build is not what we expected.
@@ -305,7 +304,7 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
         for test in &mut stage_grade.tests {
             if !jobs
                 .iter()
-                .any(|j| j.stage == index && j.id.to_string() == test.id)
+                .any(|j| j.stage == index && j.test.id.to_string() == test.id)
             {
                 test.status = Status::Fail;
                 test.message = "this test was not found in the built test binaries".to_owned();
@@ -326,16 +325,16 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
             None
         } else {
             Some(runner::run_test(
-                &job.exe,
-                &job.id,
-                job.listed,
+                &job.test.exe,
+                &job.test.id,
+                job.test.listed,
                 &job.cwd,
                 &job.env,
                 job.timeout,
             )?)
         };
         let mut grade = state.lock().unwrap_or_else(|e| e.into_inner());
-        let id = job.id.to_string();
+        let id = job.test.id.to_string();
         if let Some(test) = grade.stages[job.stage]
             .tests
             .iter_mut()
@@ -362,9 +361,7 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
 
 struct Job {
     stage: usize,
-    exe: PathBuf,
-    id: TestId,
-    listed: usize,
+    test: runner::Listed,
     cwd: PathBuf,
     env: TestEnv,
     timeout: Duration,

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, bail};
 
 use crate::cargo;
-use crate::course::{Course, Stage, TestId};
+use crate::course::{Course, Stage};
 use crate::pristine;
 use crate::progress::{self, Progress};
 use crate::runner::{self, Status, TestEnv, TestResult};
@@ -203,27 +203,33 @@ pub fn run_stage(root: &Path, stage: &Stage) -> Result<StageRun> {
         });
     }
     let env = TestEnv::new(root, &package_dir, &stage.name);
-    let mut jobs = Vec::new();
-    for binary in build.binaries_of(&manifest) {
-        let names = runner::list_tests(&binary.path, &package_dir, &env)?;
-        let listed = names.len();
-        for name in names {
-            let id = TestId {
-                target: binary.target.clone(),
-                name,
-            };
-            jobs.push((binary.path.clone(), id, listed));
-        }
-    }
+    let binaries = build.binaries_of(&manifest);
+    let mut jobs = runner::list_all(
+        binaries
+            .iter()
+            .map(|b| (b.target.as_str(), b.path.as_path())),
+        &package_dir,
+        &env,
+    )?;
     // Report in the order the tests are written (the order they teach in), not libtest's.
     let order = testscan::scan(&package_dir);
-    jobs.sort_by_key(|(_, id, _)| {
-        let position = order.iter().position(|o| o == id).unwrap_or(usize::MAX);
-        (id.target.clone(), position)
+    jobs.sort_by_key(|job| {
+        let position = order
+            .iter()
+            .position(|o| *o == job.id)
+            .unwrap_or(usize::MAX);
+        (job.id.target.clone(), position)
     });
     let jobs_count = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let results = runner::run_parallel(jobs, jobs_count, |(exe, id, listed)| {
-        runner::run_test(exe, id, *listed, &package_dir, &env, stage.timeout_for(id))
+    let results = runner::run_parallel(jobs, jobs_count, |job| {
+        runner::run_test(
+            &job.exe,
+            &job.id,
+            job.listed,
+            &package_dir,
+            &env,
+            stage.timeout_for(&job.id),
+        )
     })?;
     print_results(&results);
     let passed = results.iter().filter(|r| r.status.passed()).count();

@@ -9,7 +9,7 @@
 //! * we never wait for pipe EOF without a bound.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -210,6 +210,38 @@ pub fn list_tests(exe: &Path, cwd: &Path, env: &TestEnv) -> Result<Vec<String>> 
         .filter_map(|line| line.strip_suffix(": test"))
         .map(str::to_owned)
         .collect())
+}
+
+/// One test ready to run: its binary, its id, and how many tests that binary lists (the
+/// exact summary `run_test` expects depends on it).
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub exe: PathBuf,
+    pub id: TestId,
+    pub listed: usize,
+}
+
+/// Every test of the given test binaries (`(target name, executable)`), listed with
+/// `list_tests`.
+pub fn list_all<'a>(
+    binaries: impl IntoIterator<Item = (&'a str, &'a Path)>,
+    cwd: &Path,
+    env: &TestEnv,
+) -> Result<Vec<Listed>> {
+    let mut all = Vec::new();
+    for (target, exe) in binaries {
+        let names = list_tests(exe, cwd, env)?;
+        let listed = names.len();
+        all.extend(names.into_iter().map(|name| Listed {
+            exe: exe.to_owned(),
+            id: TestId {
+                target: target.to_owned(),
+                name,
+            },
+            listed,
+        }));
+    }
+    Ok(all)
 }
 
 /// Runs exactly one test of a libtest binary in its own process.

@@ -668,24 +668,28 @@ fn build_and_run(
         // A known-bug variant is expected to fail: let a hang fail fast (see harness::Watchdog).
         env = env.with("HARNESS_WATCHDOG_MS", "1000");
     }
-    let mut jobs = Vec::new();
-    for binary in build.binaries_of(&manifest) {
-        let names = runner::list_tests(&binary.path, &package_dir, &env)?;
-        let listed = names.len();
-        for name in names {
-            let id = TestId {
-                target: binary.target.clone(),
-                name,
-            };
-            if only.is_none_or(|only| only.contains(&id)) {
-                jobs.push((binary.path.clone(), id, listed));
-            }
-        }
-    }
+    let binaries = build.binaries_of(&manifest);
+    let jobs: Vec<runner::Listed> = runner::list_all(
+        binaries
+            .iter()
+            .map(|b| (b.target.as_str(), b.path.as_path())),
+        &package_dir,
+        &env,
+    )?
+    .into_iter()
+    .filter(|job| only.is_none_or(|only| only.contains(&job.id)))
+    .collect();
     let count = jobs.len();
     let repeated: Vec<_> = jobs.iter().cycle().take(count * repeat.max(1)).collect();
-    let all = runner::run_parallel(repeated, options.jobs, |(exe, id, listed)| {
-        runner::run_test(exe, id, *listed, &package_dir, &env, stage.timeout_for(id))
+    let all = runner::run_parallel(repeated, options.jobs, |job| {
+        runner::run_test(
+            &job.exe,
+            &job.id,
+            job.listed,
+            &package_dir,
+            &env,
+            stage.timeout_for(&job.id),
+        )
     })?;
     // Fold the repeats: run r of test i is at index r * count + i.
     let mut results: Vec<TestResult> = all[..count].to_vec();

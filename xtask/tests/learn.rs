@@ -1,24 +1,11 @@
 //! The learner's loop on the fixture course: status, run, hints, reset, solution, progress.
 
+mod common;
+use common::copy_dir;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
-}
 
 /// A fixture course with its stubs kept as pristine copies (as a starter repository has).
 fn course(name: &str) -> PathBuf {
@@ -27,6 +14,7 @@ fn course(name: &str) -> PathBuf {
     copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture"),
         &root,
+        &[],
     );
     for stage in ["01-adder", "02-doubler"] {
         copy_dir(
@@ -35,6 +23,7 @@ fn course(name: &str) -> PathBuf {
                 .join(".course/pristine/exercises")
                 .join(stage)
                 .join("src"),
+            &[],
         );
     }
     root

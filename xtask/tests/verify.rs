@@ -1,6 +1,9 @@
 //! `cargo xtask verify` against a small fixture course (`tests/fixture`), broken in one way
 //! per test. Each test copies the fixture to its own directory, so they run in parallel.
 
+mod common;
+use common::copy_dir;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,24 +15,9 @@ fn fixture(test: &str) -> PathBuf {
     copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture"),
         &to,
+        &[],
     );
     to
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
 }
 
 fn xtask(root: &Path, args: &[&str]) -> (Option<i32>, String) {
