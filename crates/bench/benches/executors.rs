@@ -634,6 +634,11 @@ fn parse_options() -> Options {
                 println!("{USAGE}");
                 process::exit(0);
             }
+            // `cargo bench -p bench -- ...` hands the same arguments to the echo benchmark:
+            // skip its options here.
+            "--connections" | "--rounds" | "--warmup-ms" | "--window-ms" => {
+                args.next();
+            }
             name if !name.starts_with('-') => add_workloads(&mut options.only, name),
             other => fail_usage(&format!("unknown option {other}")),
         }

@@ -1,0 +1,430 @@
+//! Part 2 — `Reactor`: a `mio::Poll`, sources in a slab keyed by token, readiness delivered
+//! into each source's `IoState`, and a `mio::Waker` to interrupt a blocked turn.
+//!
+//! The tests drive the reactor step by step with `turn`, on loopback socket pairs: the server
+//! end is registered, the test writes from the client end.
+
+mod common;
+
+use std::io::{self, Read, Write};
+use std::sync::{Arc, mpsc};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread;
+use std::time::Duration;
+
+use common::{Blocked, KernelThread, mio_pair, never_blocked_message};
+use harness::{Watchdog, counting_waker, noop_context};
+use reactor::mio::Interest;
+use reactor::mio::net::{TcpStream as MioStream, UdpSocket};
+use reactor::{Direction, Reactor, Registered};
+
+/// Long enough for an event that is on its way; `turn` returns as soon as it arrives.
+const EVENT: Option<Duration> = Some(Duration::from_secs(5));
+const NOW: Option<Duration> = Some(Duration::ZERO);
+
+fn watchdog(what: &str) -> Watchdog {
+    Watchdog::new(format!("part 2: {what}"))
+        .likely_cause(
+            "`turn` wakes a waker while holding a lock (the poll, the slab, or a source's \
+             state), and the waker needs that lock: collect the wakers, release every lock, \
+             then wake",
+        )
+        .likely_cause(
+            "an event was lost: `turn` must call `set_ready` on the source whose token the \
+             event carries (the slab key), for every direction the event reports",
+        )
+}
+
+fn both() -> Interest {
+    Interest::READABLE | Interest::WRITABLE
+}
+
+/// Registers the server end of a fresh pair for reading and writing, and turns the reactor
+/// once to take the "writable" event every new connection starts with.
+fn registered(reactor: &Reactor) -> (Registered<MioStream>, std::net::TcpStream) {
+    let (server, client) = mio_pair();
+    let source = reactor
+        .register(server, both())
+        .expect("register a TCP stream");
+    let events = reactor.turn(EVENT).expect("turn");
+    assert_eq!(
+        events, 1,
+        "a newly registered, connected TCP stream reports one event (writable) on the next \
+         turn; turn returned {events}. Does `turn` count the events it delivered?"
+    );
+    (source, client)
+}
+
+fn read_some(
+    source: &Registered<MioStream>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>> {
+    source.poll_io(Direction::Read, cx, |mut stream| stream.read(buf))
+}
+
+#[test]
+fn a_new_reactor_has_nothing_registered_and_no_events() {
+    watchdog("a new reactor, turned once with a zero timeout").run(|| {
+        let reactor = Reactor::new().expect("Reactor::new");
+        assert_eq!(
+            reactor.registered_sources(),
+            0,
+            "a new reactor must report 0 registered sources (its own mio::Waker is not a \
+             source)"
+        );
+        assert_eq!(
+            reactor.turn(NOW).expect("turn"),
+            0,
+            "turn(Some(ZERO)) on a reactor with nothing registered returned events"
+        );
+    });
+}
+
+#[test]
+fn dropping_a_registration_deregisters_it() {
+    watchdog("register three sockets, drop them one by one").run(|| {
+        let reactor = Reactor::new().unwrap();
+        let mut sources: Vec<_> = (0..3)
+            .map(|_| {
+                let (server, client) = mio_pair();
+                (reactor.register(server, both()).unwrap(), client)
+            })
+            .collect();
+        assert_eq!(
+            reactor.registered_sources(),
+            3,
+            "three sources were registered"
+        );
+        sources.remove(1);
+        assert_eq!(
+            reactor.registered_sources(),
+            2,
+            "a Registered was dropped and the reactor still counts it. `impl Drop for \
+             Registered`: deregister the I/O object from mio's Registry and remove its entry \
+             from the slab, or every closed connection leaks a slab entry (and its wakers)."
+        );
+        sources.clear();
+        assert_eq!(
+            reactor.registered_sources(),
+            0,
+            "every Registered was dropped; the reactor is not back to 0 sources"
+        );
+        // Keys are reused: a new source must start with fresh readiness.
+        let (server, _client) = mio_pair();
+        let fresh = reactor.register(server, Interest::READABLE).unwrap();
+        let (waker, _) = counting_waker();
+        assert!(
+            fresh
+                .poll_ready(Direction::Read, &mut Context::from_waker(&waker))
+                .is_pending(),
+            "a source registered in a reused slab slot was already readable: each registration \
+             needs a fresh IoState"
+        );
+    });
+}
+
+#[test]
+fn a_peer_write_is_one_readiness_event() {
+    watchdog("turn, write one byte, turn").run(|| {
+        let reactor = Reactor::new().unwrap();
+        let (_source, mut client) = registered(&reactor);
+        assert_eq!(
+            reactor.turn(NOW).unwrap(),
+            0,
+            "nothing happened since the last turn, yet turn(Some(ZERO)) returned events"
+        );
+        client.write_all(b"x").unwrap();
+        assert_eq!(
+            reactor.turn(EVENT).unwrap(),
+            1,
+            "the peer wrote one byte: the next turn must deliver exactly one event"
+        );
+        assert_eq!(
+            reactor.turn(NOW).unwrap(),
+            0,
+            "mio is edge-triggered: the byte is still unread, but it was reported once and is \
+             not reported again"
+        );
+    });
+}
+
+#[test]
+fn readiness_that_arrives_before_the_first_poll_is_latched() {
+    watchdog("an event, then the first poll").run(|| {
+        let reactor = Reactor::new().unwrap();
+        let (source, mut client) = registered(&reactor);
+        client.write_all(b"x").unwrap();
+        // The reactor takes the event before any task has polled the source.
+        assert_eq!(reactor.turn(EVENT).unwrap(), 1);
+        let (waker, _) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(
+            source.poll_ready(Direction::Read, &mut cx).is_ready(),
+            "the reactor turned (and took the read event) before the first poll_ready(Read), \
+             which then said Pending. No further event will come for this byte (edge-triggered), \
+             so the task would wait forever. `turn` must record the readiness in the source's \
+             IoState (set_ready) even when no waker is stored."
+        );
+        let mut buf = [0; 8];
+        assert!(matches!(
+            read_some(&source, &mut cx, &mut buf),
+            Poll::Ready(Ok(1))
+        ));
+    });
+}
+
+#[test]
+fn the_waker_of_the_latest_poll_is_woken() {
+    watchdog("poll with waker A, then B, then an event").run(|| {
+        let reactor = Reactor::new().unwrap();
+        let (source, mut client) = registered(&reactor);
+        let (a, a_wakes) = counting_waker();
+        let (b, b_wakes) = counting_waker();
+        assert!(
+            source
+                .poll_ready(Direction::Read, &mut Context::from_waker(&a))
+                .is_pending()
+        );
+        assert!(
+            source
+                .poll_ready(Direction::Read, &mut Context::from_waker(&b))
+                .is_pending()
+        );
+        client.write_all(b"x").unwrap();
+        assert_eq!(reactor.turn(EVENT).unwrap(), 1);
+        assert_eq!(
+            b_wakes.get(),
+            1,
+            "the read future was polled with waker A, then with B (it moved to another task); \
+             the event woke A {} time(s) and B {} time(s). The source must keep the latest \
+             waker.",
+            a_wakes.get(),
+            b_wakes.get()
+        );
+    });
+}
+
+#[test]
+fn readiness_stays_latched_until_an_operation_would_block() {
+    watchdog("two reads of 100 bytes after one event").run(|| {
+        let reactor = Reactor::new().unwrap();
+        let (source, mut client) = registered(&reactor);
+        client.write_all(&[7; 200]).unwrap();
+        assert_eq!(
+            reactor.turn(EVENT).unwrap(),
+            1,
+            "200 bytes in one write: one event"
+        );
+        let (waker, wakes) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut buf = [0; 100];
+        for read in 1..=2 {
+            match read_some(&source, &mut cx, &mut buf) {
+                Poll::Ready(Ok(100)) => {}
+                Poll::Pending => panic!(
+                    "read #{read} of 100 bytes returned Pending, with {} bytes still in the \
+                     socket and no event to come: with edge-triggered readiness the OS reports \
+                     new data once, so the readiness must stay set until an operation returns \
+                     WouldBlock. Clear it there (in poll_io), never after a successful read.",
+                    200 - 100 * (read - 1)
+                ),
+                other => panic!("read #{read} returned {other:?}, expected Ready(Ok(100))"),
+            }
+        }
+        assert!(
+            read_some(&source, &mut cx, &mut buf).is_pending(),
+            "the socket is drained: the next read must get WouldBlock, clear the readiness and \
+             return Pending"
+        );
+        assert_eq!(reactor.turn(NOW).unwrap(), 0);
+        assert_eq!(wakes.get(), 0, "no new data came, yet the reader was woken");
+        client.write_all(b"more").unwrap();
+        assert_eq!(reactor.turn(EVENT).unwrap(), 1);
+        assert_eq!(
+            wakes.get(),
+            1,
+            "after WouldBlock the read stored its waker; new data must wake it"
+        );
+        assert!(matches!(
+            read_some(&source, &mut cx, &mut buf),
+            Poll::Ready(Ok(4))
+        ));
+    });
+}
+
+#[test]
+fn an_event_between_would_block_and_clear_is_not_lost() {
+    watchdog("an event that lands between WouldBlock and clear_ready").run(|| {
+        let reactor = Reactor::new().unwrap();
+        let (source, mut client) = registered(&reactor);
+        client.write_all(b"a").unwrap();
+        assert_eq!(reactor.turn(EVENT).unwrap(), 1);
+        let (waker, _) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut calls = 0;
+        let mut buf = [0; 8];
+        // The first attempt pretends the socket was empty; while it "returns WouldBlock", a new
+        // byte arrives and the reactor turns (as another thread could, at that moment).
+        let result = source.poll_io(Direction::Read, &mut cx, |mut stream| {
+            calls += 1;
+            if calls == 1 {
+                client.write_all(b"b").unwrap();
+                assert_eq!(reactor.turn(EVENT).unwrap(), 1);
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            stream.read(&mut buf)
+        });
+        assert!(
+            matches!(result, Poll::Ready(Ok(2))),
+            "poll_io returned {result:?} (expected Ready(Ok(2)), both bytes): an event that \
+             came after poll_ready returned its tick, and before the WouldBlock was handled, \
+             was cleared away. Pass the tick poll_ready returned to clear_ready, and retry \
+             (loop) when the readiness is still set."
+        );
+    });
+}
+
+/// A waker that, when woken, calls straight back into the reactor: counts its sources,
+/// registers and deregisters a socket, and polls the source it was woken for.
+struct CallsBack {
+    reactor: Reactor,
+    source: Arc<Registered<MioStream>>,
+    done: mpsc::Sender<usize>,
+}
+
+impl Wake for CallsBack {
+    fn wake(self: Arc<Self>) {
+        let count = self.reactor.registered_sources();
+        let socket = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        drop(self.reactor.register(socket, Interest::READABLE).unwrap());
+        let _ = self.source.poll_ready(Direction::Read, &mut noop_context());
+        let _ = self.done.send(count);
+    }
+}
+
+#[test]
+fn a_waker_that_calls_back_into_the_reactor_does_not_deadlock() {
+    watchdog("a waker that calls back into the reactor").run(|| {
+        let reactor = Reactor::new().unwrap();
+        let (source, mut client) = registered(&reactor);
+        let source = Arc::new(source);
+        let (done_tx, done) = mpsc::channel();
+        let waker = Waker::from(Arc::new(CallsBack {
+            reactor: reactor.clone(),
+            source: Arc::clone(&source),
+            done: done_tx,
+        }));
+        assert!(
+            source
+                .poll_ready(Direction::Read, &mut Context::from_waker(&waker))
+                .is_pending()
+        );
+        drop(waker);
+        client.write_all(b"x").unwrap();
+        // Deadlocks here if the reactor wakes while holding a lock the waker needs.
+        reactor.turn(EVENT).unwrap();
+        assert_eq!(
+            done.try_recv(),
+            Ok(1),
+            "the waker ran and counted the reactor's sources (1 expected)"
+        );
+    });
+}
+
+#[test]
+fn wake_ends_a_turn_blocked_in_poll() {
+    watchdog("reactor.wake() from another thread while turn(None) is blocked")
+        .likely_cause(
+            "`wake` does not reach a thread blocked in epoll_wait: it must use the \
+             `mio::Waker` created with the reactor's registry (an eventfd on Linux)",
+        )
+        .run(|| {
+            let reactor = Reactor::new().unwrap();
+            let (started_tx, started) = mpsc::channel();
+            let turning = {
+                let reactor = reactor.clone();
+                thread::spawn(move || {
+                    started_tx.send(KernelThread::current()).unwrap();
+                    reactor.turn(None)
+                })
+            };
+            let kernel_thread = started.recv().unwrap();
+            if let Blocked::Never(last) =
+                kernel_thread.wait_until_blocked_in_poll(Duration::from_secs(3))
+            {
+                panic!(
+                    "{}",
+                    never_blocked_message("the thread calling turn(None)", &last)
+                );
+            }
+            reactor.wake().expect("wake");
+            let events = turning.join().unwrap().expect("turn");
+            assert_eq!(
+                events, 0,
+                "a wake is not a readiness event and must not be counted"
+            );
+        });
+}
+
+#[test]
+fn a_blocked_turn_returns_when_data_arrives() {
+    watchdog("turn(None) blocked until the peer writes").run(|| {
+        let reactor = Reactor::new().unwrap();
+        let (server, mut client) = mio_pair();
+        let source = reactor.register(server, Interest::READABLE).unwrap();
+        let (started_tx, started) = mpsc::channel();
+        let turning = {
+            let reactor = reactor.clone();
+            thread::spawn(move || {
+                started_tx.send(KernelThread::current()).unwrap();
+                reactor.turn(None)
+            })
+        };
+        let kernel_thread = started.recv().unwrap();
+        if let Blocked::Never(last) =
+            kernel_thread.wait_until_blocked_in_poll(Duration::from_secs(3))
+        {
+            panic!(
+                "{}",
+                never_blocked_message("the thread calling turn(None)", &last)
+            );
+        }
+        client.write_all(b"x").unwrap();
+        assert_eq!(turning.join().unwrap().unwrap(), 1);
+        let (waker, _) = counting_waker();
+        assert!(
+            source
+                .poll_ready(Direction::Read, &mut Context::from_waker(&waker))
+                .is_ready()
+        );
+    });
+}
+
+#[test]
+fn two_reactors_do_not_share_sources() {
+    watchdog("two reactors side by side").run(|| {
+        let first = Reactor::new().unwrap();
+        let second = Reactor::new().unwrap();
+        let (source, mut client) = registered(&first);
+        let (_other, _other_client) = registered(&second);
+        assert_eq!(
+            (first.registered_sources(), second.registered_sources()),
+            (1, 1),
+            "each reactor must count only its own sources"
+        );
+        client.write_all(b"x").unwrap();
+        assert_eq!(first.turn(EVENT).unwrap(), 1);
+        assert_eq!(
+            second.turn(NOW).unwrap(),
+            0,
+            "an event of one reactor showed up in another"
+        );
+        let (waker, _) = counting_waker();
+        assert!(
+            source
+                .poll_ready(Direction::Read, &mut Context::from_waker(&waker))
+                .is_ready()
+        );
+    });
+}
