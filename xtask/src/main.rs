@@ -18,6 +18,7 @@ mod report;
 mod runner;
 mod scratch;
 mod testscan;
+mod trace;
 mod ui;
 mod verify;
 mod watch;
@@ -38,6 +39,7 @@ USAGE (learners):
     cargo xtask hint [STAGE] [--again]  The next hint (--again: all revealed so far)
     cargo xtask reset STAGE [--yes]   Put the stub back (your version is kept in .course/backups)
     cargo xtask solution STAGE        The reference solution, once your stage passes
+    cargo xtask trace STAGE TEST      Run one test and draw what its tasks and executor did
 
 USAGE (instructors):
     cargo xtask verify [--stage NAME]... [--jobs N] [--repeat N]
@@ -117,6 +119,13 @@ fn try_main() -> Result<bool> {
             )?;
             learn::reset(&root, stage, rest.iter().any(|a| a == "--yes"))
         }
+        Some("trace") => match rest.as_slice() {
+            [stage, test] => trace::run(&root, stage, test),
+            _ => bail!(
+                "usage: cargo xtask trace STAGE TEST, e.g. \
+                 cargo xtask trace waker-queue part5_trace::a_burst_of_wakes_costs_one_poll"
+            ),
+        },
         Some("solution") => {
             let stage = rest
                 .iter()

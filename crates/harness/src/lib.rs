@@ -1,7 +1,7 @@
 //! The course's test harness.
 //!
 //! Every stage's tests are written against this crate, so that a test reads as the idea it
-//! checks rather than as plumbing. It has four jobs:
+//! checks rather than as plumbing. It has five jobs:
 //!
 //! * **Turn hangs into failures** ([`Watchdog`]): async bugs usually show up as a program that
 //!   waits forever. A test body runs under a deadline; when it expires the test fails with a
@@ -13,6 +13,10 @@
 //!   wrap a future so the test can see how a driver polled it.
 //! * **Control the world** ([`ManualClock`], [`Journal`], [`yield_times`]): time that only moves
 //!   when the test says so, and a shared log of side effects in the order they happened.
+//! * **Show what happened** ([`trace`]): record each traced task's polls, results and wakes
+//!   (and the executor's sleeps, if it calls the hooks), then draw the timeline as text or SVG
+//!   with a diagnosis. Tests snapshot it; `cargo xtask trace <stage> <test>` draws it for any
+//!   test.
 //!
 //! Nothing here sleeps to decide whether a test passes. Where a test needs another thread, the
 //! outcome does not depend on how the threads are scheduled, only the time it takes does, and
@@ -23,6 +27,7 @@ mod journal;
 mod poller;
 mod probe;
 mod recorded;
+pub mod trace;
 mod watchdog;
 mod yield_times;
 
