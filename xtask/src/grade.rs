@@ -273,13 +273,7 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
             "CARGO_TARGET_DIR",
             &scratch.target_dir.display().to_string(),
         );
-        let listed = runner::list_all(
-            binaries
-                .iter()
-                .map(|b| (b.target.as_str(), b.path.as_path())),
-            &package_dir,
-            &env,
-        )?;
+        let listed = runner::list_all(&binaries, &package_dir, &env)?;
         for test in listed {
             let stage_grade = &mut grade.stages[index];
             if !stage_grade

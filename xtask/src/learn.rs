@@ -204,13 +204,7 @@ pub fn run_stage(root: &Path, stage: &Stage) -> Result<StageRun> {
     }
     let env = TestEnv::new(root, &package_dir, &stage.name);
     let binaries = build.binaries_of(&manifest);
-    let mut jobs = runner::list_all(
-        binaries
-            .iter()
-            .map(|b| (b.target.as_str(), b.path.as_path())),
-        &package_dir,
-        &env,
-    )?;
+    let mut jobs = runner::list_all(&binaries, &package_dir, &env)?;
     // Report in the order the tests are written (the order they teach in), not libtest's.
     let order = testscan::scan(&package_dir);
     jobs.sort_by_key(|job| {

@@ -221,15 +221,15 @@ pub struct Listed {
     pub listed: usize,
 }
 
-/// Every test of the given test binaries (`(target name, executable)`), listed with
-/// `list_tests`.
-pub fn list_all<'a>(
-    binaries: impl IntoIterator<Item = (&'a str, &'a Path)>,
+/// Every test of the given test binaries, listed with `list_tests`.
+pub fn list_all(
+    binaries: &[&crate::cargo::TestBinary],
     cwd: &Path,
     env: &TestEnv,
 ) -> Result<Vec<Listed>> {
     let mut all = Vec::new();
-    for (target, exe) in binaries {
+    for binary in binaries {
+        let (target, exe) = (binary.target.as_str(), binary.path.as_path());
         let names = list_tests(exe, cwd, env)?;
         let listed = names.len();
         all.extend(names.into_iter().map(|name| Listed {

@@ -38,13 +38,7 @@ pub fn run(root: &Path, stage_name: &str, test: &str) -> Result<bool> {
     }
     let env = TestEnv::new(root, &package_dir, &stage.name);
     let binaries = build.binaries_of(&manifest);
-    let tests = runner::list_all(
-        binaries
-            .iter()
-            .map(|b| (b.target.as_str(), b.path.as_path())),
-        &package_dir,
-        &env,
-    )?;
+    let tests = runner::list_all(&binaries, &package_dir, &env)?;
     // `target::name`, or a bare name if only one target has it.
     let wanted: Vec<&runner::Listed> = match TestId::parse(test) {
         Ok(id) => tests.iter().filter(|t| t.id == id).collect(),

@@ -669,16 +669,10 @@ fn build_and_run(
         env = env.with("HARNESS_WATCHDOG_MS", "1000");
     }
     let binaries = build.binaries_of(&manifest);
-    let jobs: Vec<runner::Listed> = runner::list_all(
-        binaries
-            .iter()
-            .map(|b| (b.target.as_str(), b.path.as_path())),
-        &package_dir,
-        &env,
-    )?
-    .into_iter()
-    .filter(|job| only.is_none_or(|only| only.contains(&job.id)))
-    .collect();
+    let jobs: Vec<runner::Listed> = runner::list_all(&binaries, &package_dir, &env)?
+        .into_iter()
+        .filter(|job| only.is_none_or(|only| only.contains(&job.id)))
+        .collect();
     let count = jobs.len();
     let repeated: Vec<_> = jobs.iter().cycle().take(count * repeat.max(1)).collect();
     let all = runner::run_parallel(repeated, options.jobs, |job| {
