@@ -54,10 +54,14 @@ pub fn run(root: &Path, stage_name: &str, test: &str) -> Result<bool> {
                 names.join("\n")
             );
         }
-        _ => bail!(
-            "`{test}` is in several test files of {}; write it as file::name",
-            stage.name
-        ),
+        several => {
+            let names: Vec<String> = several.iter().map(|t| format!("  {}", t.id)).collect();
+            bail!(
+                "`{test}` is in several test files of {}; write it as file::name:\n{}",
+                stage.name,
+                names.join("\n")
+            );
+        }
     };
 
     let dir = root.join("target").join("trace");
@@ -87,8 +91,9 @@ pub fn run(root: &Path, stage_name: &str, test: &str) -> Result<bool> {
     );
     if records.is_empty() {
         println!(
-            "This test recorded no events: its futures are not wrapped in `harness::trace::traced`.\n\
-             Tests that are: `grep -l traced exercises/{}/tests/*.rs`.",
+            "This test recorded no events: it failed before it created a traced future (see \
+             its message below), or its futures are not wrapped in `harness::trace::traced`.\n\
+             Test files that trace their futures: `grep -l traced exercises/{}/tests/*.rs`.",
             stage.dir
         );
     } else {

@@ -8,5 +8,7 @@ use std::future::Future;
 /// A wake that arrives while the future is being polled (or before the thread goes to sleep)
 /// must not be lost, so the waker sets a flag that this function checks before sleeping.
 pub fn block_on<F: Future>(future: F) -> F::Output {
+    // Optional: `harness::trace::parked()` before sleeping and `unparked()` after, as in
+    // `Executor::run`, so that `cargo xtask trace` shows when the thread slept.
     todo!("a waker that sets a flag and wakes this thread; poll, sleep until the flag is set")
 }

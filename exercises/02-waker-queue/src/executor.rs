@@ -38,6 +38,9 @@ impl Executor {
     /// Runs tasks until every spawned task (including those spawned meanwhile) has finished.
     /// When no task is ready, the thread sleeps until a waker pushes one.
     pub fn run(&self) {
+        // Optional: call `harness::trace::parked()` just before the thread goes to sleep and
+        // `harness::trace::unparked()` when it wakes, and `cargo xtask trace` will show when
+        // your executor slept (see the README, "Seeing what your executor did").
         todo!("pop a task, poll it with a waker that re-queues it; sleep when the queue is empty")
     }
 }

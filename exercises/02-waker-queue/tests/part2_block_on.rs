@@ -1,6 +1,8 @@
 //! Part 2 — `block_on` that sleeps until woken, instead of spinning.
 //!
-//! Every test runs under a watchdog: the classic bugs here hang.
+//! Every test runs under a watchdog: the classic bugs here hang. The futures are wrapped in
+//! `harness::trace::traced` (a pass-through unless tracing is on), so
+//! `cargo xtask trace waker-queue <test>` can draw what your `block_on` did with them.
 
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
@@ -10,6 +12,7 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
+use harness::trace::traced;
 use harness::{Watchdog, recorded, yield_times};
 use waker_queue::{Timer, block_on};
 
@@ -30,7 +33,7 @@ fn block_on_returns_the_output() {
 fn block_on_polls_again_after_a_wake_during_poll() {
     let stats = watchdog("block_on of a future that wakes itself 3 times").run(|| {
         let (future, stats) = recorded("yield_times(3)", yield_times(3));
-        block_on(future);
+        block_on(traced("yields 3 times", future));
         stats
     });
     assert_eq!(
@@ -44,8 +47,11 @@ fn block_on_polls_again_after_a_wake_during_poll() {
 fn block_on_finishes_a_timer_fired_from_another_thread() {
     watchdog("block_on(timer) fired from another thread").run(|| {
         let (timer, trigger) = Timer::manual();
-        let firing = thread::spawn(move || trigger.fire());
-        block_on(timer);
+        let firing = thread::Builder::new()
+            .name("trigger".into())
+            .spawn(move || trigger.fire())
+            .unwrap();
+        block_on(traced("waits for timer", timer));
         firing.join().unwrap();
     });
 }
@@ -82,21 +88,27 @@ fn block_on_sleeps_until_woken_instead_of_spinning() {
     let woken = Arc::new(AtomicBool::new(true));
     let flag = Arc::clone(&woken);
     // The test thread wakes the future each time it hands over its waker.
-    let waking = thread::spawn(move || {
-        for waker in wakers {
-            flag.store(true, Ordering::Release);
-            waker.wake();
-        }
-    });
+    let waking = thread::Builder::new()
+        .name("waking thread".into())
+        .spawn(move || {
+            for waker in wakers {
+                flag.store(true, Ordering::Release);
+                waker.wake();
+            }
+        })
+        .unwrap();
     let spurious = Watchdog::new("block_on of a future woken 100 times by another thread")
         .likely_cause("`block_on` sleeps without checking a latched \"woken\" flag")
         .run(move || {
-            block_on(WakeOnlyWhenTold {
-                rounds: 100,
-                wakers: wakers_tx,
-                polls_without_wake: 0,
-                woken,
-            })
+            block_on(traced(
+                "woken 100 times",
+                WakeOnlyWhenTold {
+                    rounds: 100,
+                    wakers: wakers_tx,
+                    polls_without_wake: 0,
+                    woken,
+                },
+            ))
         });
     waking.join().unwrap();
     assert_eq!(
@@ -119,15 +131,18 @@ fn block_on_survives_a_future_that_steals_the_unpark_token() {
              future that parks (here `thread::park_timeout`) swallows the unpark",
         )
         .run(move || {
-            block_on(poll_fn(move |cx| {
-                if first {
-                    first = false;
-                    cx.waker().wake_by_ref();
-                    thread::park_timeout(Duration::from_millis(1));
-                    Poll::Pending
-                } else {
-                    Poll::Ready(())
-                }
-            }))
+            block_on(traced(
+                "parks inside poll",
+                poll_fn(move |cx| {
+                    if first {
+                        first = false;
+                        cx.waker().wake_by_ref();
+                        thread::park_timeout(Duration::from_millis(1));
+                        Poll::Pending
+                    } else {
+                        Poll::Ready(())
+                    }
+                }),
+            ))
         });
 }

@@ -1,7 +1,9 @@
 //! Part 3 — `Executor`: tasks in `Arc`s whose wakers put them back on a ready queue.
 //!
 //! Every test runs under a watchdog, because an executor that loses a wake (or never notices
-//! that the work is done) hangs.
+//! that the work is done) hangs. Every task is wrapped in `harness::trace::traced` (a
+//! pass-through unless tracing is on), so `cargo xtask trace waker-queue <test>` can draw what
+//! your executor did with it.
 
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
@@ -10,6 +12,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 
+use harness::trace::traced;
 use harness::{Journal, Watchdog, recorded, yield_times};
 use waker_queue::{Executor, Timer};
 
@@ -33,7 +36,7 @@ fn run_polls_every_spawned_task_to_completion() {
         let executor = Executor::new();
         for name in ["a", "b", "c"] {
             let writer = writer.clone();
-            executor.spawn(async move { writer.write(name) });
+            executor.spawn(traced(name, async move { writer.write(name) }));
         }
         executor.run();
     });
@@ -56,7 +59,7 @@ fn a_task_that_wakes_itself_during_poll_is_polled_again() {
     let stats = watchdog("run() of a task that wakes itself while being polled").run(|| {
         let executor = Executor::new();
         let (future, stats) = recorded("yield_times(3)", yield_times(3));
-        executor.spawn(future);
+        executor.spawn(traced("yields 3 times", future));
         executor.run();
         stats
     });
@@ -76,16 +79,19 @@ fn run_waits_for_a_task_woken_from_another_thread() {
         let executor = Executor::new();
         let (timer, trigger) = Timer::manual();
         let (polled_tx, polled) = mpsc::channel::<()>();
-        executor.spawn(async move {
+        executor.spawn(traced("waits for timer", async move {
             let _ = polled_tx.send(());
             timer.await;
             writer.write("timer done");
-        });
+        }));
         // Fire only once the task has been polled and is waiting.
-        let firing = thread::spawn(move || {
-            polled.recv().unwrap();
-            trigger.fire();
-        });
+        let firing = thread::Builder::new()
+            .name("trigger".into())
+            .spawn(move || {
+                polled.recv().unwrap();
+                trigger.fire();
+            })
+            .unwrap();
         executor.run();
         firing.join().unwrap();
     });
@@ -133,16 +139,22 @@ fn a_burst_of_wakes_costs_one_poll() {
         let executor = Executor::new();
         let (release_tx, release) = mpsc::channel::<Waker>();
         let released = Arc::new(AtomicBool::new(false));
-        executor.spawn(BurstOfWakes {
-            polls: counted,
-            release: Some(release_tx),
-            released: Arc::clone(&released),
-        });
-        let releasing = thread::spawn(move || {
-            let waker = release.recv().unwrap();
-            released.store(true, Ordering::SeqCst);
-            waker.wake();
-        });
+        executor.spawn(traced(
+            "burst",
+            BurstOfWakes {
+                polls: counted,
+                release: Some(release_tx),
+                released: Arc::clone(&released),
+            },
+        ));
+        let releasing = thread::Builder::new()
+            .name("release".into())
+            .spawn(move || {
+                let waker = release.recv().unwrap();
+                released.store(true, Ordering::SeqCst);
+                waker.wake();
+            })
+            .unwrap();
         executor.run();
         releasing.join().unwrap();
     });
@@ -172,13 +184,13 @@ fn a_late_wake_of_a_finished_task_is_ignored() {
                 Poll::Ready(())
             }),
         );
-        executor.spawn(finished);
-        executor.spawn(async move {
+        executor.spawn(traced("finishes at once", finished));
+        executor.spawn(traced("wakes the finished task", async move {
             yield_times(1).await;
             if let Some(waker) = left_behind.lock().unwrap().take() {
                 waker.wake();
             }
-        });
+        }));
         executor.run();
     });
 }
@@ -190,13 +202,13 @@ fn tasks_can_spawn_tasks_while_run_is_running() {
     watchdog("run() of a task that spawns two more").run(move || {
         let executor = Executor::new();
         let spawner = executor.spawner();
-        executor.spawn(async move {
+        executor.spawn(traced("parent", async move {
             for name in ["child 1", "child 2"] {
                 let writer = writer.clone();
-                spawner.spawn(async move { writer.write(name) });
+                spawner.spawn(traced(name, async move { writer.write(name) }));
             }
             writer.write("parent");
-        });
+        }));
         executor.run();
     });
     let mut entries = journal.entries();
@@ -215,10 +227,10 @@ fn a_finished_task_drops_its_future() {
     let held = Arc::clone(&token);
     watchdog("run() of a task that owns a value").run(move || {
         let executor = Executor::new();
-        executor.spawn(async move {
+        executor.spawn(traced("owns a value", async move {
             yield_times(1).await;
             let _keep = &held;
-        });
+        }));
         executor.run();
     });
     assert_eq!(
@@ -236,9 +248,9 @@ fn dropping_the_executor_drops_tasks_it_never_ran() {
     let held = Arc::clone(&token);
     {
         let executor = Executor::new();
-        executor.spawn(async move {
+        executor.spawn(traced("never runs", async move {
             let _keep = &held;
-        });
+        }));
         // The executor is dropped here without ever running.
     }
     assert_eq!(
@@ -258,13 +270,13 @@ fn run_drives_a_futures_oneshot_channel() {
             let (tx, rx) = futures::channel::oneshot::channel::<&str>();
             let got = Arc::new(Mutex::new(None));
             let out = Arc::clone(&got);
-            executor.spawn(async move {
+            executor.spawn(traced("receiver", async move {
                 *out.lock().unwrap() = rx.await.ok();
-            });
-            executor.spawn(async move {
+            }));
+            executor.spawn(traced("sender", async move {
                 yield_times(2).await;
                 let _ = tx.send("hello");
-            });
+            }));
             executor.run();
             got.lock().unwrap().take()
         });
@@ -279,16 +291,16 @@ fn run_drives_a_bounded_async_channel() {
             let (tx, rx) = async_channel::bounded::<u32>(1);
             let sum = Arc::new(AtomicUsize::new(0));
             let out = Arc::clone(&sum);
-            executor.spawn(async move {
+            executor.spawn(traced("consumer", async move {
                 while let Ok(n) = rx.recv().await {
                     out.fetch_add(n as usize, Ordering::SeqCst);
                 }
-            });
-            executor.spawn(async move {
+            }));
+            executor.spawn(traced("producer", async move {
                 for n in 1..=100 {
                     tx.send(n).await.unwrap();
                 }
-            });
+            }));
             executor.run();
             sum.load(Ordering::SeqCst)
         });

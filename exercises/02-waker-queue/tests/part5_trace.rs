@@ -28,23 +28,9 @@ fn watchdog(what: &str) -> Watchdog {
 #[test]
 fn a_burst_of_wakes_costs_one_poll() {
     let trace = trace::start();
-    watchdog("run() of a task that wakes itself 5 times, then finishes").run(|| {
-        let executor = Executor::new();
-        let mut first = true;
-        executor.spawn(traced(
-            "burst",
-            poll_fn(move |cx| {
-                if std::mem::take(&mut first) {
-                    for _ in 0..5 {
-                        cx.waker().wake_by_ref();
-                    }
-                    Poll::Pending
-                } else {
-                    Poll::Ready(())
-                }
-            }),
-        ));
-        executor.run();
+    // On a failure (a hang, say), `explain` adds the timeline recorded so far to the message.
+    trace.explain(|| {
+        watchdog("run() of a task that wakes itself 5 times, then finishes").run(run_burst)
     });
     insta::with_settings!({
         description => "The task wakes itself 5 times during its first poll. A correct executor \
@@ -55,6 +41,26 @@ fn a_burst_of_wakes_costs_one_poll() {
     }, {
         insta::assert_snapshot!(trace.tasks_text());
     });
+}
+
+/// The burst scenario: one task that wakes itself 5 times during its first poll.
+fn run_burst() {
+    let executor = Executor::new();
+    let mut first = true;
+    executor.spawn(traced(
+        "burst",
+        poll_fn(move |cx| {
+            if std::mem::take(&mut first) {
+                for _ in 0..5 {
+                    cx.waker().wake_by_ref();
+                }
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        }),
+    ));
+    executor.run();
 }
 
 #[test]
@@ -71,10 +77,12 @@ fn a_timer_fired_by_another_thread_wakes_its_task_once() {
         trace::waking_as("trigger", || trigger.fire());
         pending
     });
-    watchdog("run() of a task waiting for a timer fired by another thread").run(move || {
-        let executor = Executor::new();
-        executor.spawn(traced("waits for timer", timer));
-        executor.run();
+    trace.explain(|| {
+        watchdog("run() of a task waiting for a timer fired by another thread").run(move || {
+            let executor = Executor::new();
+            executor.spawn(traced("waits for timer", timer));
+            executor.run();
+        })
     });
     assert!(firing.join().unwrap(), "the task never returned Pending");
     insta::with_settings!({

@@ -1,6 +1,7 @@
 //! bug: the task's scheduled flag is cleared after the poll instead of before, so a wake that happens during the poll is lost
 //! replaces: src/executor.rs
 //! caught-by: part3_executor::a_task_that_wakes_itself_during_poll_is_polled_again
+//! caught-by: part5_trace::a_burst_of_wakes_costs_one_poll
 
 use std::collections::VecDeque;
 use std::fmt;

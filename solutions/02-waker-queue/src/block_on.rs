@@ -40,10 +40,13 @@ impl Signal {
         let mut woken = self.woken.lock().unwrap_or_else(PoisonError::into_inner);
         // The loop also absorbs spurious wake-ups of the condition variable.
         while !*woken {
+            // Trace hooks (`cargo xtask trace`): free unless a trace is recorded.
+            harness::trace::parked();
             woken = self
                 .condvar
                 .wait(woken)
                 .unwrap_or_else(PoisonError::into_inner);
+            harness::trace::unparked();
         }
         *woken = false;
     }

@@ -103,10 +103,13 @@ impl Executor {
                         return;
                     }
                     queue.sleeping = true;
+                    // Trace hooks (`cargo xtask trace`): free unless a trace is recorded.
+                    harness::trace::parked();
                     queue = shared
                         .pushed
                         .wait(queue)
                         .unwrap_or_else(PoisonError::into_inner);
+                    harness::trace::unparked();
                 }
                 mem::swap(&mut queue.ready, &mut batch);
             }

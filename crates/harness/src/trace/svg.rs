@@ -85,18 +85,6 @@ pub fn svg(records: &[Record], options: &RenderOptions) -> String {
         escape(&title)
     );
 
-    // The step ruler and its grid.
-    for step in 1..=records.len() {
-        if step == 1 || step % 5 == 0 {
-            let x = mid(step);
-            let _ = writeln!(
-                svg,
-                r##"<line x1="{x}" y1="{}" x2="{x}" y2="{lanes_bottom}" stroke="#eeeeee"/><text x="{x}" y="{}" text-anchor="middle" font-size="10" fill="#666666">{step}</text>"##,
-                HEADER_H - 4,
-                HEADER_H - 8
-            );
-        }
-    }
     // Lanes.
     let mut names = vec!["executor".to_owned()];
     names.extend(analysis.tasks.iter().map(|task| {
@@ -116,6 +104,18 @@ pub fn svg(records: &[Record], options: &RenderOptions) -> String {
         );
     }
 
+    // The step ruler and its grid.
+    for step in 1..=records.len() {
+        if step == 1 || step % 5 == 0 {
+            let x = mid(step);
+            let _ = writeln!(
+                svg,
+                r##"<line x1="{x}" y1="{}" x2="{x}" y2="{lanes_bottom}" stroke="#eeeeee"/><text x="{x}" y="{}" text-anchor="middle" font-size="10" fill="#666666">{step}</text>"##,
+                HEADER_H - 4,
+                HEADER_H - 8
+            );
+        }
+    }
     let lane_of = |id: TaskId| -> usize {
         1 + analysis
             .tasks
@@ -274,8 +274,9 @@ fn draw_marks(
     lane_of: &dyn Fn(TaskId) -> usize,
     options: &RenderOptions,
 ) {
-    // The last waker label written in each lane, so a burst is labelled once.
-    let mut last_label: Vec<Option<String>> = vec![None; analysis.tasks.len() + 1];
+    // Per lane: the last waker label written and where it ends, so that a burst is labelled
+    // once and labels never overlap (the triangle's tooltip always names the waker).
+    let mut last_label: Vec<(Option<String>, usize)> = vec![(None, 0); analysis.tasks.len() + 1];
     for (index, record) in records.iter().enumerate() {
         let step = index + 1;
         match &record.event {
@@ -318,7 +319,8 @@ fn draw_marks(
                     escape(&description)
                 );
                 let label = short(&who, 14);
-                if last_label[lane].as_deref() != Some(label.as_str()) {
+                let (previous, free_from) = &last_label[lane];
+                if previous.as_deref() != Some(label.as_str()) && x - 4 >= *free_from {
                     let _ = write!(
                         svg,
                         r#"<text x="{}" y="{}" font-size="9" fill="{WAKE}">{}</text>"#,
@@ -326,7 +328,8 @@ fn draw_marks(
                         top + LANE_H - 1,
                         escape(&label)
                     );
-                    last_label[lane] = Some(label);
+                    let end = x - 4 + label.chars().count() * 6 + 4;
+                    last_label[lane] = (Some(label), end);
                 }
                 svg.push('\n');
             }
@@ -345,7 +348,10 @@ fn draw_endings(
     for task in &analysis.tasks {
         let (from, colour, what) = match task.ending {
             Ending::Waiting { since } => (since, PROBLEM, "Pending, and nobody woke it"),
-            Ending::WokenNotPolled { woken, .. } => (woken, WAKE, "woken, never polled again"),
+            Ending::WokenNotPolled { pending, woken } => {
+                // From the later of the two: a wake during the poll is drawn inside the box.
+                (pending.max(woken), WAKE, "woken, never polled again")
+            }
             _ => continue,
         };
         let y = lane_top(lane_of(task.id)) + LANE_H / 2;
