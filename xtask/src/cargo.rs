@@ -35,6 +35,8 @@ pub struct Build {
     pub success: bool,
     /// One per integration-test target that was built.
     pub binaries: Vec<TestBinary>,
+    /// The compiled library (`.rlib`) of each package, by manifest.
+    pub libraries: Vec<(PathBuf, PathBuf)>,
     /// Compiler errors and warnings, each with the manifest of the package it belongs to.
     pub diagnostics: Vec<Diagnostic>,
     /// cargo's own stderr, for failures that are not compiler diagnostics (a bad lockfile).
@@ -77,6 +79,14 @@ impl Build {
             .collect()
     }
 
+    /// The `.rlib` of the package whose manifest is `manifest`, if it was built.
+    pub fn library_of(&self, manifest: &Path) -> Option<&Path> {
+        self.libraries
+            .iter()
+            .find(|(m, _)| same_file(m, manifest))
+            .map(|(_, rlib)| rlib.as_path())
+    }
+
     /// The test binaries of the package whose manifest is `manifest`.
     pub fn binaries_of(&self, manifest: &Path) -> Vec<&TestBinary> {
         self.binaries
@@ -103,11 +113,27 @@ pub fn build_tests(
     only: &[String],
     extra: &[&str],
 ) -> Result<Build> {
+    build_tests_with(workspace, target_dir, packages, only, extra, true)
+}
+
+/// `build_tests`; `locked: false` lets cargo prune the lockfile to the workspace's members
+/// (a grading scratch has fewer members than the course; versions stay as locked).
+pub fn build_tests_with(
+    workspace: &Path,
+    target_dir: &Path,
+    packages: &[&str],
+    only: &[String],
+    extra: &[&str],
+    locked: bool,
+) -> Result<Build> {
     let mut cmd = cargo();
     cmd.current_dir(workspace)
         .env("CARGO_TARGET_DIR", target_dir)
-        .args(["build", "--locked", "--keep-going", "--message-format=json"])
+        .args(["build", "--keep-going", "--message-format=json"])
         .args(extra);
+    if locked {
+        cmd.arg("--locked");
+    }
     for package in packages {
         cmd.args(["-p", package]);
     }
@@ -132,6 +158,19 @@ pub fn build_tests(
             "compiler-artifact" => {
                 let is_test = message.profile.as_ref().is_some_and(|p| p.test);
                 let target = message.target.as_ref();
+                if let (false, Some(target), Some(manifest)) =
+                    (is_test, target, message.manifest_path.as_ref())
+                    && target
+                        .kind
+                        .iter()
+                        .any(|kind| kind == "lib" || kind == "rlib")
+                    && let Some(rlib) = message
+                        .filenames
+                        .iter()
+                        .find(|f| f.extension().is_some_and(|e| e == "rlib"))
+                {
+                    build.libraries.push((manifest.clone(), rlib.clone()));
+                }
                 if let (true, Some(target), Some(path), Some(manifest)) =
                     (is_test, target, message.executable, message.manifest_path)
                     && target.kind.iter().any(|kind| kind == "test")
@@ -194,6 +233,8 @@ struct Message {
     target: Option<Target>,
     profile: Option<Profile>,
     executable: Option<PathBuf>,
+    #[serde(default)]
+    filenames: Vec<PathBuf>,
     message: Option<CompilerMessage>,
     success: Option<bool>,
 }

@@ -110,6 +110,8 @@ pub fn export(root: &Path, options: &Options) -> Result<bool> {
         budget: None,
         require_all: false,
         offline: false,
+        isolation: crate::sandbox::Mode::Auto,
+        keep_scratch: false,
     };
     grade::run(&out, &grade_options)?;
     let result: serde_json::Value =

@@ -50,6 +50,9 @@ pub struct Stage {
     /// Test targets run only from the exercise package, never from the solution package
     /// (compile-fail tests, whose expected output names the exercise's paths).
     pub overlay_only: Vec<String>,
+    /// Whether learner code may use `unsafe` (stages that teach pin projection or a
+    /// hand-built `RawWaker`); the grader refuses it elsewhere (see `gate/source.rs`).
+    pub allow_unsafe: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,6 +72,8 @@ struct Declaration {
     timeouts: BTreeMap<String, String>,
     #[serde(default)]
     overlay_only: Vec<String>,
+    #[serde(default)]
+    allow_unsafe: bool,
 }
 
 fn default_hints() -> String {
@@ -199,6 +204,7 @@ impl Stage {
             weights: decl.weights,
             timeouts,
             overlay_only: decl.overlay_only,
+            allow_unsafe: decl.allow_unsafe,
         })
     }
 

@@ -32,7 +32,8 @@ use crate::gate;
 use crate::integrity::{self, Finding};
 use crate::report::{self, Format};
 use crate::runner::{self, Status as RunStatus, TestEnv};
-use crate::scratch::{Scratch, Sources};
+use crate::sandbox::{self, Isolation};
+use crate::scratch::{GradeScratch, Sources};
 use crate::testscan;
 
 #[derive(Debug, Clone)]
@@ -49,6 +50,10 @@ pub struct Options {
     pub require_all: bool,
     /// Build with `--offline` (Gradescope: dependencies were fetched at image build time).
     pub offline: bool,
+    /// `--isolation`: which sandbox layers are required (see `sandbox.rs`).
+    pub isolation: sandbox::Mode,
+    /// Keep the scratch workspace after grading (for debugging the grader).
+    pub keep_scratch: bool,
 }
 
 /// The whole result: one model every report format is written from.
@@ -68,6 +73,10 @@ pub struct Grade {
     pub integrity: Vec<Finding>,
     /// A note on how integrity was checked (or why it was not).
     pub integrity_note: String,
+    /// Which sandbox layers were in effect while tests ran.
+    pub isolation: Option<Isolation>,
+    /// Anything else the reader should know about this run.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -98,6 +107,9 @@ pub struct TestGrade {
     /// Why it did not pass: the panic message, the time-out, the signal.
     pub message: String,
     pub duration_ms: u64,
+    /// The weight from `exercise.toml` (default 1); `max_score` is this test's share.
+    #[serde(skip)]
+    pub weight: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -146,41 +158,109 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
     let course = Course::load(root)?;
     let stages = course.select(&options.stages)?;
     ensure!(!stages.is_empty(), "this course has no stages to grade");
-    let submission = match &options.submission {
-        Some(dir) => dir
-            .canonicalize()
-            .with_context(|| format!("the submission {} does not exist", dir.display()))?,
-        None => root.to_owned(),
-    };
-    ensure!(
-        submission.join("exercises").is_dir(),
-        "{} does not look like a copy of this course: it has no exercises/ directory",
-        submission.display()
-    );
     report::check_formats(&options.formats)?;
     fs::create_dir_all(&options.out)
         .with_context(|| format!("cannot create {}", options.out.display()))?;
+    // Files we create must be readable by the test user (and never writable by it).
+    // SAFETY: umask only changes this process's file-creation mask.
+    unsafe { libc::umask(0o022) };
 
-    // 1. What the submission offers, and what it must not.
+    // 0. The first report, before anything else can fail: every test "not run".
+    let shown = options
+        .submission
+        .as_ref()
+        .map_or_else(|| root.display().to_string(), |s| s.display().to_string());
+    let mut grade = skeleton(root, &stages, shown);
+    report::write_all(&grade, &options.formats, &options.out)?;
+
+    let submission = match resolve_submission(root, options) {
+        Ok(submission) => submission,
+        Err(why) => {
+            for stage in &mut grade.stages {
+                stage.compile_error = Some(why.clone());
+                mark_all(stage, Status::CompileError, &why);
+            }
+            return finish(grade, options, started);
+        }
+    };
     let (integrity, integrity_note) =
         integrity::check(root, &submission, options.submission.is_some());
+    grade.integrity = integrity;
+    grade.integrity_note = integrity_note;
+
+    let shared = [root.join("target"), std::env::temp_dir()];
+    let isolation = match sandbox::probe(
+        options.isolation,
+        &shared.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+    ) {
+        Ok(isolation) => isolation,
+        Err(why) => {
+            grade.notes.push(format!("not graded: {why:#}"));
+            for stage in &mut grade.stages {
+                mark_all(
+                    stage,
+                    Status::NotRun,
+                    "not run: the grader refused to run tests here",
+                );
+            }
+            finish(grade, options, started)?;
+            return Err(why);
+        }
+    };
+    grade.isolation = Some(isolation.clone());
+    if skip_gate() {
+        grade.notes.push(
+            "XTASK_TEST_SKIP_GATE=1: code the gate refuses was run anyway (a test of the \
+             sandbox, not a grade)"
+                .to_owned(),
+        );
+    }
+    sandbox::become_subreaper();
+    report::write_all(&grade, &options.formats, &options.out)?;
+
+    let mut scratch = GradeScratch::create(root, isolation.protects_shared_state())?;
+    if !isolation.protects_shared_state() {
+        grade.notes.push(
+            "the build cache is not shared between runs: the tests could write it".to_owned(),
+        );
+    }
+    let result = grade_in(
+        &mut grade,
+        &stages,
+        &submission,
+        &mut scratch,
+        options,
+        &isolation,
+        started,
+    );
+    let kept = scratch.finish(options.keep_scratch)?;
+    if let Some(kept) = kept {
+        grade
+            .notes
+            .push(format!("scratch kept at {}", kept.display()));
+    }
+    result?;
+    finish(grade, options, started)
+}
+
+/// Every test of the selected stages, "not run", with its share of the points.
+fn skeleton(root: &Path, stages: &[&Stage], submission: String) -> Grade {
     let mut grade = Grade {
-        submission: submission.display().to_string(),
+        submission,
         score: 0.0,
         max_score: 0.0,
         complete: false,
         budget_exhausted: false,
         elapsed_secs: 0.0,
         stages: Vec::new(),
-        integrity,
-        integrity_note,
+        integrity: Vec::new(),
+        integrity_note: "not checked yet".to_owned(),
+        isolation: None,
+        notes: Vec::new(),
     };
-    let scratch = Scratch::prepare(root, "grade")?;
-    let mut graded = Vec::new(); // stages whose sources were installed
-    let mut violations = gate::Violations::new();
-    for stage in &stages {
+    for stage in stages {
         let expected = testscan::scan(&stage.exercise_dir(root));
-        let mut stage_grade = StageGrade {
+        grade.stages.push(StageGrade {
             order: stage.order,
             name: stage.name.clone(),
             title: stage.title.clone(),
@@ -190,142 +270,169 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
             refused: Vec::new(),
             violations: Vec::new(),
             tests: expected.iter().map(|id| pending(stage, id)).collect(),
-        };
-        match submitted_sources(&submission, stage) {
-            Ok((sources, refused)) => {
-                stage_grade.refused = refused;
-                gate::scan(&stage.name, &sources, &mut violations);
-                scratch.install(stage, &sources)?;
-                graded.push(*stage);
-            }
+        });
+    }
+    rebalance(&mut grade, stages);
+    grade.rescore();
+    grade
+}
+
+/// The submission's root, or why it cannot be graded (said in the report).
+fn resolve_submission(root: &Path, options: &Options) -> Result<PathBuf, String> {
+    let submission = match &options.submission {
+        Some(dir) => dir
+            .canonicalize()
+            .map_err(|e| format!("the submission {} cannot be read: {e}", dir.display()))?,
+        None => root.to_owned(),
+    };
+    let exercises = submission.join("exercises");
+    match fs::symlink_metadata(&exercises) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(
+            "exercises/ in the submission is a symbolic link; submissions are copied, never \
+             followed: upload the directory itself"
+                .to_owned(),
+        ),
+        Ok(meta) if meta.is_dir() => Ok(submission),
+        _ => Err(format!(
+            "this upload is not a copy of the course: it has no exercises/ directory. Upload \
+             the whole repository (or a zip of it) with exercises/NN-name/src/*.rs inside; \
+             found at the top: {}",
+            top_entries(&submission)
+        )),
+    }
+}
+
+fn top_entries(dir: &Path) -> String {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .take(12)
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        "nothing".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Installs, gates, builds and runs every stage; results go into `grade` as they come.
+/// Whatever goes wrong with one stage is that stage's result, never the run's.
+fn grade_in(
+    grade: &mut Grade,
+    stages: &[&Stage],
+    submission: &Path,
+    scratch: &mut GradeScratch,
+    options: &Options,
+    isolation: &Isolation,
+    started: Instant,
+) -> Result<()> {
+    // 1. Take each stage's sources (copied, never followed) and read them through the gate.
+    let mut violations = gate::Violations::new();
+    let mut installed = Vec::new();
+    for (index, stage) in stages.iter().enumerate() {
+        let stage_grade = &mut grade.stages[index];
+        let outcome = submitted_sources(submission, stage).and_then(|(sources, refused)| {
+            stage_grade.refused = refused;
+            let policy = gate::Policy {
+                allow_unsafe: stage.allow_unsafe,
+            };
+            gate::scan(&stage.name, &sources, policy, &mut violations);
+            scratch
+                .install(stage, &sources)
+                .map_err(|e| format!("the grader could not install this stage's files: {e:#}"))
+        });
+        match outcome {
+            Ok(()) => installed.push(index),
             Err(why) => {
                 stage_grade.compile_error = Some(why.clone());
-                mark_all(&mut stage_grade, Status::CompileError, &why);
+                mark_all(stage_grade, Status::CompileError, &why);
             }
         }
-        grade.stages.push(stage_grade);
     }
-    grade.rescore();
-    report::write_all(&grade, &options.formats, &options.out)?;
+    report::write_all(grade, &options.formats, &options.out)?;
 
     // 2. Build every stage at once; a stage that does not compile does not stop the others.
-    let packages: Vec<&str> = graded.iter().map(|s| s.name.as_str()).collect();
+    let packages: Vec<&str> = installed.iter().map(|&i| stages[i].name.as_str()).collect();
     let extra: &[&str] = if options.offline { &["--offline"] } else { &[] };
     let build = if packages.is_empty() {
         cargo::Build::default()
     } else {
         crate::ui::heading(&format!("grade: building {} stage(s)", packages.len()));
-        cargo::build_tests(&scratch.root, &scratch.target_dir, &packages, &[], extra)?
-    };
-
-    // 3. Refuse code that could forge a result (see gate.rs).
-    if !packages.is_empty() {
-        let config = scratch.root.with_file_name("gate");
-        gate::clippy(
+        cargo::build_tests_with(
             &scratch.root,
             &scratch.target_dir,
-            &config,
             &packages,
+            &[],
             extra,
-            &mut violations,
-        )?;
-    }
+            false,
+        )?
+    };
 
-    // 4. Collect every test to run.
+    // 3. Per stage: compile errors first, then the gates, then the list of tests to run.
     let mut jobs = Vec::new();
-    for stage in &graded {
-        let index = grade
-            .stages
-            .iter()
-            .position(|s| s.name == stage.name)
-            .expect("graded");
-        if let Some(found) = violations.get(&stage.name) {
-            let stage_grade = &mut grade.stages[index];
-            stage_grade.violations = found.clone();
-            mark_all(
-                stage_grade,
-                Status::Fail,
-                "not run: the submission uses code the grader refuses to run (see violations)",
-            );
-            continue;
-        }
-        let package_dir = scratch.exercise_dir(stage);
-        let manifest = package_dir.join("Cargo.toml");
-        let errors = build.errors_of(&manifest);
-        let binaries = build.binaries_of(&manifest);
-        if !errors.is_empty() || binaries.is_empty() {
-            let mut text = if errors.is_empty() {
-                build.stderr.clone()
-            } else {
-                errors.join("\n")
-            };
-            text = relativize(&text, &scratch.root);
-            let stage_grade = &mut grade.stages[index];
-            stage_grade.compile_error = Some(first_lines(&text, 60));
-            mark_all(
-                stage_grade,
-                Status::CompileError,
-                "the stage did not compile",
-            );
-            continue;
-        }
-        let env = TestEnv::new(&scratch.root, &package_dir, &stage.name).with(
-            "CARGO_TARGET_DIR",
-            &scratch.target_dir.display().to_string(),
-        );
-        let listed = runner::list_all(&binaries, &package_dir, &env)?;
-        for test in listed {
-            let stage_grade = &mut grade.stages[index];
-            if !stage_grade
-                .tests
-                .iter()
-                .any(|t| t.id == test.id.to_string())
-            {
-                // Not found by the scan (a test in a module, say): grade it too.
-                stage_grade.tests.push(pending(stage, &test.id));
+    for &index in &installed {
+        let stage = stages[index];
+        match prepare_stage(stage, &build, scratch, &mut violations) {
+            Ok(StageJobs::Ready(listed, env, cwd)) => {
+                add_jobs(grade, index, stage, listed, &env, &cwd, &mut jobs);
             }
-            jobs.push(Job {
-                stage: index,
-                timeout: stage.timeout_for(&test.id),
-                test,
-                cwd: package_dir.clone(),
-                env: env.clone(),
-            });
-        }
-        // Expected tests the binaries do not have: the submission cannot rename the course's
-        // tests (they are pristine), so this means the build is not what we expected.
-        let stage_grade = &mut grade.stages[index];
-        for test in &mut stage_grade.tests {
-            if !jobs
-                .iter()
-                .any(|j| j.stage == index && j.test.id.to_string() == test.id)
-            {
-                test.status = Status::Fail;
-                test.message = "this test was not found in the built test binaries".to_owned();
+            Ok(StageJobs::CompileError(text)) => {
+                let stage_grade = &mut grade.stages[index];
+                stage_grade.compile_error = Some(first_lines(&text, 60));
+                mark_all(
+                    stage_grade,
+                    Status::CompileError,
+                    "the stage did not compile",
+                );
+            }
+            Ok(StageJobs::Refused(found)) => {
+                let stage_grade = &mut grade.stages[index];
+                stage_grade.violations = found;
+                mark_all(
+                    stage_grade,
+                    Status::Fail,
+                    "not run: the submission uses code the grader refuses to run (see violations)",
+                );
+            }
+            Err(why) => {
+                let text = format!("the grader could not prepare this stage: {why:#}");
+                let stage_grade = &mut grade.stages[index];
+                stage_grade.compile_error = Some(text.clone());
+                mark_all(stage_grade, Status::CompileError, &text);
             }
         }
     }
-    rebalance(&mut grade, &stages);
+    rebalance(grade, stages);
     grade.rescore();
-    report::write_all(&grade, &options.formats, &options.out)?;
+    report::write_all(grade, &options.formats, &options.out)?;
 
-    // 5. Run every test in its own process, within the budget, writing reports as we go.
+    // 4. Run every test in its own sandboxed process, writing reports as results come in.
+    let toolchain_uid_ok = toolchain_reachable();
+    let workers = options.jobs.max(1).min(jobs.len().max(1));
+    let uids = if isolation.user_separation {
+        sandbox::claim_uids(workers + 1)?
+    } else {
+        sandbox::Uids::none()
+    };
+    let context = RunContext {
+        uids,
+        scratch,
+        isolation,
+        toolchain_uid_ok,
+        stages,
+        fingerprints: Fingerprints::take(&jobs, stages, scratch),
+    };
     let deadline = options.budget.map(|budget| started + budget);
-    let state = Mutex::new(grade);
-    let out = &options.out;
-    let formats = &options.formats;
-    runner::run_parallel(jobs, options.jobs, |job| {
+    let state = Mutex::new(std::mem::replace(grade, skeleton_empty()));
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    run_slots(&jobs, workers, |slot, job| {
         let result = if deadline.is_some_and(|d| Instant::now() >= d) {
             None
         } else {
-            Some(runner::run_test(
-                &job.test.exe,
-                &job.test.id,
-                job.test.listed,
-                &job.cwd,
-                &job.env,
-                job.timeout,
-            )?)
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Some(context.run_one(slot, n, job)?)
         };
         let mut grade = state.lock().unwrap_or_else(|e| e.into_inner());
         let id = job.test.id.to_string();
@@ -341,10 +448,389 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
         }
         grade.rescore();
         grade.elapsed_secs = started.elapsed().as_secs_f64();
-        report::write_all(&grade, formats, out)?;
+        report::write_all(&grade, &options.formats, &options.out)?;
         Ok(())
     })?;
-    let mut grade = state.into_inner().unwrap_or_else(|e| e.into_inner());
+    *grade = state.into_inner().unwrap_or_else(|e| e.into_inner());
+    Ok(())
+}
+
+fn skeleton_empty() -> Grade {
+    skeleton(Path::new("."), &[], String::new())
+}
+
+enum StageJobs {
+    Ready(Vec<runner::Listed>, TestEnv, PathBuf),
+    CompileError(String),
+    Refused(Vec<String>),
+}
+
+/// `XTASK_TEST_SKIP_GATE=1` runs refused code anyway. Only xtask's own tests set it, to check
+/// that the sandbox holds by itself behind the gate; every report of such a run says so.
+fn skip_gate() -> bool {
+    std::env::var_os("XTASK_TEST_SKIP_GATE").is_some_and(|v| v == "1")
+}
+
+/// What one built stage needs before its tests can run.
+fn prepare_stage(
+    stage: &Stage,
+    build: &cargo::Build,
+    scratch: &GradeScratch,
+    violations: &mut gate::Violations,
+) -> Result<StageJobs> {
+    let package_dir = scratch.exercise_dir(stage);
+    let manifest = package_dir.join("Cargo.toml");
+    let errors = build.errors_of(&manifest);
+    let binaries = build.binaries_of(&manifest);
+    if !errors.is_empty() || binaries.is_empty() {
+        let text = if errors.is_empty() {
+            build.stderr.clone()
+        } else {
+            errors.join("\n")
+        };
+        return Ok(StageJobs::CompileError(relativize(&text, &scratch.root)));
+    }
+    match build.library_of(&manifest) {
+        Some(rlib) => gate::check_library(&stage.name, rlib, violations),
+        None => violations
+            .entry(stage.name.clone())
+            .or_default()
+            .push("the grader could not find the compiled library to check it".to_owned()),
+    }
+    if let Some(found) = violations.get(&stage.name)
+        && !skip_gate()
+    {
+        return Ok(StageJobs::Refused(found.clone()));
+    }
+    let env = TestEnv::new(&scratch.root, &package_dir, &stage.name);
+    let listed = runner::list_all(&binaries, &package_dir, &env)
+        .context("listing the stage's tests failed")?;
+    Ok(StageJobs::Ready(listed, env, package_dir))
+}
+
+fn add_jobs(
+    grade: &mut Grade,
+    index: usize,
+    stage: &Stage,
+    listed: Vec<runner::Listed>,
+    env: &TestEnv,
+    cwd: &Path,
+    jobs: &mut Vec<Job>,
+) {
+    let stage_grade = &mut grade.stages[index];
+    for test in listed {
+        if !stage_grade
+            .tests
+            .iter()
+            .any(|t| t.id == test.id.to_string())
+        {
+            // Not found by the scan (a test in a module, say): grade it too.
+            stage_grade.tests.push(pending(stage, &test.id));
+        }
+        jobs.push(Job {
+            stage: index,
+            timeout: stage.timeout_for(&test.id),
+            toolchain: stage.overlay_only.contains(&test.id.target),
+            test,
+            cwd: cwd.to_owned(),
+            env: env.clone(),
+        });
+    }
+    // Expected tests the binaries do not have: the submission cannot rename the course's
+    // tests (they are pristine), so this means the build is not what we expected.
+    for test in &mut stage_grade.tests {
+        if !jobs
+            .iter()
+            .any(|j| j.stage == index && j.test.id.to_string() == test.id)
+        {
+            test.status = Status::Fail;
+            test.message = "this test was not found in the built test binaries".to_owned();
+        }
+    }
+}
+
+/// Where the toolchain lives: `CARGO_HOME` and `RUSTUP_HOME` (or their defaults under
+/// `HOME`), and the directory of the cargo that runs us.
+fn toolchain_dirs() -> Vec<PathBuf> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let mut dirs = Vec::new();
+    for (key, default) in [("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup")] {
+        match std::env::var_os(key) {
+            Some(dir) => dirs.push(PathBuf::from(dir)),
+            None => dirs.extend(home.as_ref().map(|h| h.join(default))),
+        }
+    }
+    if let Some(cargo) = std::env::var_os("CARGO").map(PathBuf::from)
+        && let Some(dir) = cargo.parent()
+    {
+        dirs.push(dir.to_owned());
+    }
+    dirs.into_iter().filter(|d| d.exists()).collect()
+}
+
+/// Whether the dedicated test users can reach the toolchain (tests that compile code need it).
+fn toolchain_reachable() -> bool {
+    toolchain_dirs().iter().all(|dir| {
+        dir.ancestors().all(|d| {
+            fs::metadata(d).map_or(true, |meta| {
+                std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o001 != 0
+            })
+        })
+    })
+}
+
+/// What is checked before every test: the test binaries and the stage's fixture files are
+/// exactly what was built and installed. Recorded as (inode, size, ctime) plus a SHA-256 for
+/// binaries: an unprivileged process cannot write a file without changing its ctime, so a
+/// changed ctime triggers a full re-hash.
+struct Fingerprints {
+    files: BTreeMap<PathBuf, (Meta, Option<String>)>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Meta {
+    ino: u64,
+    size: u64,
+    ctime: i64,
+    ctime_nsec: i64,
+}
+
+fn meta_of(path: &Path) -> Option<Meta> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = fs::symlink_metadata(path).ok()?;
+    Some(Meta {
+        ino: meta.ino(),
+        size: meta.size(),
+        ctime: meta.ctime(),
+        ctime_nsec: meta.ctime_nsec(),
+    })
+}
+
+fn sha256_of(path: &Path) -> Option<String> {
+    use sha2::Digest;
+    let bytes = fs::read(path).ok()?;
+    Some(
+        sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
+}
+
+impl Fingerprints {
+    fn take(jobs: &[Job], stages: &[&Stage], scratch: &GradeScratch) -> Fingerprints {
+        let mut files = BTreeMap::new();
+        for job in jobs {
+            let exe = &job.test.exe;
+            if !files.contains_key(exe)
+                && let Some(meta) = meta_of(exe)
+            {
+                files.insert(exe.clone(), (meta, sha256_of(exe)));
+            }
+        }
+        for stage in stages {
+            let tests = scratch.exercise_dir(stage).join("tests");
+            for path in walk_files(&tests) {
+                if let Some(meta) = meta_of(&path) {
+                    files.insert(path, (meta, None));
+                }
+            }
+        }
+        Fingerprints { files }
+    }
+
+    /// The first file that changed since it was recorded, among the binary and the fixtures
+    /// of the stage at `tests_dir`.
+    fn changed(&self, exe: &Path, tests_dir: &Path) -> Option<PathBuf> {
+        self.files
+            .iter()
+            .filter(|(path, _)| *path == exe || path.starts_with(tests_dir))
+            .find(|(path, (meta, sha))| {
+                meta_of(path) != Some(*meta)
+                    && (sha.is_none() || sha256_of(path).as_ref() != sha.as_ref())
+            })
+            .map(|(path, _)| path.clone())
+    }
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return files;
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            files.extend(walk_files(&entry.path()));
+        } else {
+            files.push(entry.path());
+        }
+    }
+    files
+}
+
+/// Held while a test that compiles code runs (see `RunContext::run_one`).
+static TOOLCHAIN_TESTS: Mutex<()> = Mutex::new(());
+
+/// Everything a test run needs to know, shared by the worker threads.
+struct RunContext<'a> {
+    scratch: &'a GradeScratch,
+    uids: sandbox::Uids,
+    isolation: &'a Isolation,
+    toolchain_uid_ok: bool,
+    stages: &'a [&'a Stage],
+    fingerprints: Fingerprints,
+}
+
+impl RunContext<'_> {
+    /// Runs test `job` as number `n`, in worker `slot`; afterwards nothing it started is alive.
+    fn run_one(&self, slot: usize, n: usize, job: &Job) -> Result<runner::TestResult> {
+        let stage = self.stages[job.stage];
+        let tests_dir = self.scratch.exercise_dir(stage).join("tests");
+        if let Some(changed) = self.fingerprints.changed(&job.test.exe, &tests_dir) {
+            return Ok(runner::TestResult {
+                id: job.test.id.clone(),
+                status: runner::Status::Error(format!(
+                    "not run: {} changed after it was built or installed (grading state must \
+                     not change while tests run)",
+                    relativize(&changed.display().to_string(), &self.scratch.root)
+                )),
+                message: String::new(),
+                elapsed: Duration::ZERO,
+            });
+        }
+        let private = self.scratch.private_dir(n);
+        let separated = self.isolation.user_separation && (!job.toolchain || self.toolchain_uid_ok);
+        // Tests that compile code share one build directory, so they run one at a time, as
+        // one uid of their own (a kill-all after one must not hit another).
+        let _one_at_a_time = job
+            .toolchain
+            .then(|| TOOLCHAIN_TESTS.lock().unwrap_or_else(|e| e.into_inner()));
+        // The last claimed uid is the one of tests that compile code.
+        let uids = &self.uids.uids;
+        let slot_uid = if job.toolchain || uids.is_empty() {
+            uids.last().copied()
+        } else {
+            uids.get(slot.min(uids.len() - 2)).copied()
+        };
+        let uid = slot_uid.filter(|_| separated);
+        sandbox::private_dir(&private, uid)?;
+        if job.toolchain {
+            // trybuild's project lives under the private dir: pin the course's toolchain
+            // there too, or rustup would pick (and try to install) its default one.
+            let pin = self.scratch.root.join("rust-toolchain.toml");
+            if pin.is_file() {
+                fs::copy(&pin, private.join("rust-toolchain.toml"))?;
+            }
+        }
+        let mut env = job
+            .env
+            .clone()
+            .with("HOME", &private.display().to_string())
+            .with("TMPDIR", &private.display().to_string());
+        let mut exec = Vec::new();
+        if job.toolchain {
+            // trybuild compiles in <target>/tests/trybuild: give it a private target.
+            // Shared by this run's compile-fail tests (one submission), never between runs.
+            let shared = self.scratch.trybuild_dir(uid)?;
+            env = env.with("CARGO_TARGET_DIR", &shared.display().to_string());
+            exec = toolchain_dirs();
+            // HOME is the private dir now: name the toolchain's homes explicitly, or rustup
+            // and cargo would look for them under it.
+            let home = std::env::var_os("HOME").map(PathBuf::from);
+            for (key, default) in [("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup")] {
+                let dir = std::env::var_os(key)
+                    .map(PathBuf::from)
+                    .or_else(|| home.as_ref().map(|h| h.join(default)));
+                if let Some(dir) = dir {
+                    env = env.with(key, &dir.display().to_string());
+                }
+            }
+            // Never let rustup install anything from inside a test.
+            env = env.with("RUSTUP_AUTO_INSTALL", "0");
+        } else {
+            env = env.with(
+                "CARGO_TARGET_DIR",
+                &self.scratch.target_dir.display().to_string(),
+            );
+        }
+        let spec = sandbox::Spec {
+            uid,
+            landlock: self.isolation.landlock_abi > 0,
+            exe: job.test.exe.clone(),
+            read: vec![self.scratch.root.clone(), self.scratch.target_dir.clone()],
+            exec,
+            write: if job.toolchain {
+                vec![private.clone(), self.scratch.trybuild_dir(uid)?]
+            } else {
+                vec![private.clone()]
+            },
+            toolchain: job.toolchain,
+            limits: sandbox::Limits {
+                cpu_secs: job.timeout.as_secs() + 5,
+                file_size: 64 << 20,
+                address_space: 16 << 30,
+                open_files: 16_384,
+                processes: uid.map(|_| 2_048),
+            },
+        };
+        let use_sandbox = self.isolation.mode != "off" || uid.is_some();
+        let result = runner::run_test_in(
+            &job.test.exe,
+            &job.test.id,
+            job.test.listed,
+            &job.cwd,
+            &env,
+            job.timeout,
+            use_sandbox.then_some(&spec),
+        );
+        // Nothing the test started may outlive it: its uid's processes, and orphans that
+        // escaped its process group (re-parented to us, the subreaper).
+        if let Some(uid) = uid {
+            sandbox::kill_uid(uid);
+        }
+        sandbox::sweep_orphans();
+        let _ = fs::remove_dir_all(&private);
+        result
+    }
+}
+
+/// Runs `work(slot, item)` over `items` on up to `jobs` threads; `slot` is the worker's index,
+/// so that two tests never run at once in the same slot (each slot has its own uid).
+fn run_slots<T: Sync>(
+    items: &[T],
+    jobs: usize,
+    work: impl Fn(usize, &T) -> Result<()> + Sync,
+) -> Result<()> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failure = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for slot in 0..jobs.max(1).min(items.len().max(1)) {
+            let (next, failure, work) = (&next, &failure, &work);
+            scope.spawn(move || {
+                loop {
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(item) = items.get(index) else { break };
+                    if let Err(error) = work(slot, item) {
+                        failure
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .get_or_insert(error);
+                    }
+                }
+            });
+        }
+    });
+    match failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// Final bookkeeping and the last report.
+fn finish(mut grade: Grade, options: &Options, started: Instant) -> Result<bool> {
     grade.complete = true;
     grade.elapsed_secs = started.elapsed().as_secs_f64();
     grade.rescore();
@@ -355,6 +841,8 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
 
 struct Job {
     stage: usize,
+    /// The test compiles code (trybuild): it needs the toolchain.
+    toolchain: bool,
     test: runner::Listed,
     cwd: PathBuf,
     env: TestEnv,
@@ -369,22 +857,26 @@ fn pending(stage: &Stage, id: &TestId) -> TestGrade {
         name: id.name.clone(),
         status: Status::NotRun,
         score: 0.0,
-        max_score: stage.weights.get(&id.to_string()).copied().unwrap_or(1.0),
+        max_score: 0.0,
         message: "not run".to_owned(),
         duration_ms: 0,
+        weight: stage.weights.get(&id.to_string()).copied().unwrap_or(1.0),
     }
 }
 
-/// Turns weights (stored in `max_score` by `pending`) into shares of the stage's points.
+/// Turns weights into shares of each stage's points.
 fn rebalance(grade: &mut Grade, stages: &[&Stage]) {
     for (stage_grade, stage) in grade.stages.iter_mut().zip(stages) {
-        let total: f64 = stage_grade.tests.iter().map(|t| t.max_score).sum();
+        let total: f64 = stage_grade.tests.iter().map(|t| t.weight).sum();
         for test in &mut stage_grade.tests {
             test.max_score = if total > 0.0 {
-                stage.points * test.max_score / total
+                stage.points * test.weight / total
             } else {
                 0.0
             };
+            if test.status == Status::Pass {
+                test.score = test.max_score;
+            }
         }
     }
 }
@@ -423,20 +915,40 @@ fn apply(test: &mut TestGrade, result: Option<&runner::TestResult>) {
 }
 
 /// The learner's `src/**/*.rs` for one stage, and what was refused.
+///
+/// Copy, never follow: a symbolic link anywhere on the way to `src/` makes the stage
+/// ungradable, and one under `src/` is refused (named in the report); nothing outside the
+/// submission is ever read. Sizes are bounded.
 fn submitted_sources(submission: &Path, stage: &Stage) -> Result<(Sources, Vec<String>), String> {
     const MAX_FILE: u64 = 1024 * 1024;
+    const MAX_FILES: usize = 256;
+    const MAX_DEPTH: usize = 8;
     let crate_root = submission.join("exercises").join(&stage.dir);
     let src = crate_root.join("src");
-    if !src.is_dir() {
-        return Err(format!(
-            "the submission has no exercises/{}/src directory; nothing to grade",
-            stage.dir
-        ));
+    for (path, shown) in [
+        (submission.join("exercises"), "exercises".to_owned()),
+        (crate_root.clone(), format!("exercises/{}", stage.dir)),
+        (src.clone(), format!("exercises/{}/src", stage.dir)),
+    ] {
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(format!(
+                    "{shown} is a symbolic link; submissions are copied, never followed \
+                     (commit the files themselves)"
+                ));
+            }
+            Ok(meta) if meta.is_dir() => {}
+            _ => {
+                return Err(format!(
+                    "the submission has no {shown} directory; nothing to grade"
+                ));
+            }
+        }
     }
     let mut sources = Sources::new();
     let mut refused = Vec::new();
-    let mut stack = vec![src];
-    while let Some(dir) = stack.pop() {
+    let mut stack = vec![(src, 0usize)];
+    while let Some((dir, depth)) = stack.pop() {
         let Ok(entries) = fs::read_dir(&dir) else {
             continue;
         };
@@ -448,22 +960,27 @@ fn submitted_sources(submission: &Path, stage: &Stage) -> Result<(Sources, Vec<S
                 continue;
             };
             if kind.is_symlink() {
-                refused.push(format!("{shown} (a symbolic link)"));
+                refused.push(format!("{shown} (a symbolic link: copied files only)"));
             } else if kind.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_none_or(|e| e != "rs") {
+                if depth + 1 > MAX_DEPTH {
+                    refused.push(format!("{shown} (nested more than {MAX_DEPTH} deep)"));
+                } else {
+                    stack.push((path, depth + 1));
+                }
+            } else if !kind.is_file() || path.extension().is_none_or(|e| e != "rs") {
                 refused.push(format!("{shown} (only .rs files under src/ are graded)"));
             } else if entry.metadata().map_or(true, |m| m.len() > MAX_FILE) {
                 refused.push(format!("{shown} (larger than 1 MiB)"));
+            } else if sources.len() >= MAX_FILES {
+                refused.push(format!("{shown} (more than {MAX_FILES} files)"));
             } else if let Ok(bytes) = fs::read(&path) {
                 sources.insert(relative, bytes);
             }
         }
     }
     // Anything else at the crate's root that cargo would act on.
-    for name in ["build.rs", ".cargo", "Cargo.toml"] {
-        let path = crate_root.join(name);
-        if path.exists() && name != "Cargo.toml" {
+    for name in ["build.rs", ".cargo"] {
+        if fs::symlink_metadata(crate_root.join(name)).is_ok() {
             refused.push(format!(
                 "exercises/{}/{name} (only src/**/*.rs is taken from a submission)",
                 stage.dir

@@ -16,6 +16,7 @@ mod pristine;
 mod progress;
 mod report;
 mod runner;
+mod sandbox;
 mod scratch;
 mod testscan;
 mod trace;
@@ -45,6 +46,7 @@ USAGE (instructors):
     cargo xtask verify [--stage NAME]... [--jobs N] [--repeat N]
     cargo xtask grade  [--submission DIR] [--stage NAME]... [--format LIST] [--out DIR]
                        [--jobs N] [--budget DURATION] [--require-all] [--offline]
+                       [--isolation auto|strict|off] [--keep-scratch]
     cargo xtask classroom export --out DIR [--stage NAME]... [--no-check]
 
 COMMANDS:
@@ -74,9 +76,22 @@ OPTIONS (grade):
     --budget DURATION  Stop starting tests after this long, e.g. 8m (the rest: not run).
     --require-all      Exit 1 unless every test passes (default: exit 0 once reports exist).
     --offline          Build without network access (dependencies must be fetched already).
+    --isolation MODE   auto (default): every sandbox layer the machine offers (a dedicated
+                       user when root, Landlock, rlimits, cleanup of escaped processes);
+                       strict: refuse to grade without user separation or Landlock;
+                       off: no sandbox (debugging only). The report says what was in effect.
+    --keep-scratch     Keep the grading workspace (in the temp dir) for debugging.
 ";
 
 fn main() -> ExitCode {
+    // The sandbox launcher and the kill-all helper (see sandbox.rs) must run before anything
+    // else, while this process still has a single thread.
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    match raw.get(1).and_then(|a| a.to_str()) {
+        Some(sandbox::LAUNCH) => sandbox::launcher_main(&raw[2..]),
+        Some(sandbox::KILL_ALL) => sandbox::kill_all_main(&raw[2..]),
+        _ => {}
+    }
     match try_main() {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
@@ -192,6 +207,8 @@ fn parse_grade(args: &[String], root: &Path) -> Result<grade::Options> {
         budget: None,
         require_all: false,
         offline: false,
+        isolation: sandbox::Mode::Auto,
+        keep_scratch: false,
     };
     let mut args = args.iter();
     let value = |args: &mut std::slice::Iter<'_, String>, flag: &str| -> Result<String> {
@@ -215,6 +232,8 @@ fn parse_grade(args: &[String], root: &Path) -> Result<grade::Options> {
             }
             "--require-all" => options.require_all = true,
             "--offline" => options.offline = true,
+            "--isolation" => options.isolation = sandbox::Mode::parse(&value(&mut args, arg)?)?,
+            "--keep-scratch" => options.keep_scratch = true,
             other => bail!("grade: unknown option `{other}`\n\n{HELP}"),
         }
     }

@@ -52,8 +52,7 @@ pub fn run(mut cmd: Command, timeout: Duration) -> Result<Finished> {
         cmd.process_group(0);
     }
     let start = Instant::now();
-    let mut child = cmd
-        .spawn()
+    let mut child = crate::sandbox::spawn_registered(&mut cmd)
         .with_context(|| format!("cannot start {:?}", cmd.get_program()))?;
     let stdout = Capture::start(child.stdout.take().expect("stdout is piped"));
     let stderr = Capture::start(child.stderr.take().expect("stderr is piped"));
@@ -62,7 +61,9 @@ pub fn run(mut cmd: Command, timeout: Duration) -> Result<Finished> {
     let pid = child.id();
     let (tx, rx) = mpsc::channel();
     let waiter = thread::spawn(move || {
-        let _ = tx.send(child.wait());
+        let status = child.wait();
+        crate::sandbox::forget_child(pid);
+        let _ = tx.send(status);
     });
     let exit = match rx.recv_timeout(timeout) {
         Ok(status) => {
@@ -257,13 +258,55 @@ pub fn run_test(
     env: &TestEnv,
     timeout: Duration,
 ) -> Result<TestResult> {
-    let mut cmd = Command::new(exe);
-    cmd.arg("--exact")
-        .arg(&id.name)
-        .args(["--test-threads", "1", "--color", "never"])
-        .current_dir(cwd);
+    run_test_in(exe, id, listed, cwd, env, timeout, None)
+}
+
+/// `run_test`, through the sandbox launcher when `sandbox` is given (see `sandbox.rs`).
+pub fn run_test_in(
+    exe: &Path,
+    id: &TestId,
+    listed: usize,
+    cwd: &Path,
+    env: &TestEnv,
+    timeout: Duration,
+    sandbox: Option<&crate::sandbox::Spec>,
+) -> Result<TestResult> {
+    let args: Vec<std::ffi::OsString> = [
+        "--exact",
+        id.name.as_str(),
+        "--test-threads",
+        "1",
+        "--color",
+        "never",
+    ]
+    .into_iter()
+    .map(Into::into)
+    .collect();
+    let mut cmd = match sandbox {
+        Some(spec) => crate::sandbox::command(spec, &args)?,
+        None => {
+            let mut cmd = Command::new(exe);
+            cmd.args(&args);
+            cmd
+        }
+    };
+    cmd.current_dir(cwd);
     env.apply(&mut cmd);
     let out = run(cmd, timeout)?;
+    if sandbox.is_some()
+        && out.exit == Exit::Code(125)
+        && let Some(line) = out.stderr.lines().find(|l| l.starts_with("sandbox: "))
+    {
+        return Ok(TestResult {
+            id: id.clone(),
+            status: Status::Error(format!(
+                "the grader could not start this test in its sandbox ({line}); this is the \
+                 grader's problem, not the submission's"
+            )),
+            message: String::new(),
+            elapsed: out.elapsed,
+        });
+    }
     // `#[should_panic]` tests report as `test name - should panic ... ok`.
     let ok_lines = [
         format!("test {} ... ok", id.name),
@@ -299,8 +342,14 @@ pub fn run_test(
             "the test process was killed by signal {signal}{}",
             tail_note(&out.stdout, &out.stderr)
         ),
-        Status::Fail | Status::Error(_) => failure_message(&out.stdout, &id.name)
-            .unwrap_or_else(|| tail(&format!("{}{}", out.stdout, out.stderr), 40)),
+        Status::Fail | Status::Error(_) => match failure_message(&out.stdout, &id.name) {
+            // Tools that run inside a test (trybuild) explain themselves on stderr.
+            Some(message) if !out.stderr.trim().is_empty() => {
+                format!("{}\n{message}", tail(&out.stderr, 60))
+            }
+            Some(message) => message,
+            None => tail(&format!("{}{}", out.stdout, out.stderr), 40),
+        },
     };
     Ok(TestResult {
         id: id.clone(),

@@ -167,3 +167,290 @@ fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
     files.sort();
     Ok(files)
 }
+
+/// The workspace one `grade` run builds and runs a submission in.
+///
+/// Invariants (see ARCHITECTURE.md, "How grading stays trustworthy"):
+/// * it is made fresh for every run, outside the course checkout, under a directory none of
+///   whose ancestors holds a `.cargo/` (cargo would read its configuration), and removed
+///   afterwards;
+/// * it holds only what grading needs: the root manifest (members rewritten), the lockfile,
+///   the toolchain pin, the support crates that do not depend on solutions, and `exercises/`;
+///   never `solutions/`, bug variants, `xtask/` or `.git`;
+/// * the build cache (target directory) survives between runs only when the tests cannot
+///   write it (a dedicated user or Landlock); otherwise every run builds from scratch, since a
+///   poisoned artifact with an old mtime would be trusted by cargo;
+/// * a file whose content is the same as what the previous run wrote at that path gets that
+///   run's mtime back, so cargo's mtime-based freshness keeps the cache warm; any other file
+///   is new and newer than every artifact;
+/// * one run at a time per course (a lock in the cache directory).
+#[derive(Debug)]
+pub struct GradeScratch {
+    /// The run's directory: `ws/` (the workspace), `tmp/` (private directories of tests).
+    pub base: PathBuf,
+    pub root: PathBuf,
+    pub target_dir: PathBuf,
+    cache: PathBuf,
+    mtimes: BTreeMap<String, (String, u64, u32)>,
+    _lock: fs::File,
+}
+
+impl GradeScratch {
+    /// Copies what grading needs from `course`. `shared_cache`: keep the build cache between
+    /// runs (only when the tests cannot write it).
+    pub fn create(course: &Path, shared_cache: bool) -> Result<GradeScratch> {
+        use sha2::Digest;
+        let course = course
+            .canonicalize()
+            .with_context(|| format!("cannot find the course at {}", course.display()))?;
+        let key = hex(&sha2::Sha256::digest(
+            course.display().to_string().as_bytes(),
+        ))[..16]
+            .to_owned();
+        let base = std::env::temp_dir()
+            .canonicalize()
+            .unwrap_or_else(|_| std::env::temp_dir())
+            .join(format!("async-from-scratch-grade-{key}"));
+        if let Some(found) = base
+            .ancestors()
+            .skip(1)
+            .find(|dir| dir.join(".cargo").exists())
+        {
+            anyhow::bail!(
+                "{} exists: cargo would read it while building the submission. Remove it, or \
+                 set TMPDIR to a directory with no .cargo above it (nothing was graded)",
+                found.join(".cargo").display()
+            );
+        }
+        let cache = course.join("target").join("xtask").join("grade-cache");
+        fs::create_dir_all(&cache)?;
+        let lock = lock_file(&cache.join("lock"))?;
+        if base.exists() {
+            fs::remove_dir_all(&base)
+                .with_context(|| format!("cannot remove the old scratch {}", base.display()))?;
+        }
+        fs::create_dir_all(base.join("tmp"))?;
+        set_mode(&base, 0o755)?;
+        set_mode(&base.join("tmp"), 0o711)?;
+        let target_dir = if shared_cache {
+            cache.join("target")
+        } else {
+            base.join("target")
+        };
+        let mtimes = fs::read_to_string(cache.join("mtimes.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
+        let mut scratch = GradeScratch {
+            root: base.join("ws"),
+            base,
+            target_dir,
+            cache,
+            mtimes,
+            _lock: lock,
+        };
+        scratch.copy_course(&course)?;
+        Ok(scratch)
+    }
+
+    fn copy_course(&mut self, course: &Path) -> Result<()> {
+        let manifest = fs::read_to_string(course.join("Cargo.toml"))?;
+        let mut table: toml::Table = toml::from_str(&manifest)?;
+        let mut members = vec!["exercises/*".to_owned()];
+        if let Ok(entries) = fs::read_dir(course.join("crates")) {
+            let mut crates: Vec<PathBuf> =
+                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            crates.sort();
+            for dir in crates {
+                let Ok(text) = fs::read_to_string(dir.join("Cargo.toml")) else {
+                    continue;
+                };
+                // The benchmark crate runs the reference solutions: never in a grading scratch.
+                if text.contains("solutions/") {
+                    continue;
+                }
+                let name = dir
+                    .file_name()
+                    .expect("a directory entry")
+                    .to_string_lossy()
+                    .into_owned();
+                self.copy_tree(course, &Path::new("crates").join(&name), &[])?;
+                members.push(format!("crates/{name}"));
+            }
+        }
+        let workspace = table
+            .get_mut("workspace")
+            .and_then(|w| w.as_table_mut())
+            .context("the course's Cargo.toml has no [workspace]")?;
+        workspace.insert("members".into(), members.into());
+        workspace.remove("default-members");
+        self.put(
+            Path::new("Cargo.toml"),
+            format!(
+                "# A grading scratch (cargo xtask grade).\n{}",
+                toml::to_string(&table)?
+            )
+            .as_bytes(),
+        )?;
+        for file in ["Cargo.lock", "rust-toolchain.toml"] {
+            if let Ok(bytes) = fs::read(course.join(file)) {
+                self.put(Path::new(file), &bytes)?;
+            }
+        }
+        self.copy_tree(course, Path::new("exercises"), &["src"])?;
+        Ok(())
+    }
+
+    /// Copies `course/relative` into the workspace, leaving out `target/`, `.git` and, at the
+    /// top of each stage, the names in `skip_in_stage` (a stage's `src/` is installed apart).
+    fn copy_tree(&mut self, course: &Path, relative: &Path, skip_in_stage: &[&str]) -> Result<()> {
+        for path in walk_all(&course.join(relative))? {
+            let rel = path
+                .strip_prefix(course)
+                .expect("walked under the course")
+                .to_owned();
+            let parts: Vec<_> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect();
+            if parts.iter().any(|p| p == "target" || p == ".git") {
+                continue;
+            }
+            if parts.first().is_some_and(|p| p == "exercises")
+                && parts
+                    .get(2)
+                    .is_some_and(|p| skip_in_stage.contains(&p.as_ref()))
+            {
+                continue;
+            }
+            self.put(&rel, &fs::read(&path)?)?;
+        }
+        Ok(())
+    }
+
+    /// The stage's `src/` in the workspace becomes exactly `files`.
+    pub fn install(&mut self, stage: &Stage, files: &Sources) -> Result<()> {
+        let crate_root = Path::new("exercises").join(&stage.dir);
+        for (relative, content) in files {
+            self.put(&crate_root.join(relative), content)?;
+        }
+        Ok(())
+    }
+
+    /// Writes one file of the workspace (see the mtime invariant above).
+    fn put(&mut self, relative: &Path, content: &[u8]) -> Result<()> {
+        use sha2::Digest;
+        let path = self.root.join(relative);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(&path, content).with_context(|| format!("cannot write {}", path.display()))?;
+        let key = relative.display().to_string();
+        let sha = hex(&sha2::Sha256::digest(content));
+        match self.mtimes.get(&key) {
+            Some((old, secs, nanos)) if *old == sha => {
+                let when = std::time::UNIX_EPOCH + std::time::Duration::new(*secs, *nanos);
+                fs::File::options()
+                    .write(true)
+                    .open(&path)?
+                    .set_modified(when)?;
+            }
+            _ => {
+                let when = fs::metadata(&path)?
+                    .modified()?
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                self.mtimes
+                    .insert(key, (sha, when.as_secs(), when.subsec_nanos()));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn exercise_dir(&self, stage: &Stage) -> PathBuf {
+        stage.exercise_dir(&self.root)
+    }
+
+    /// A fresh private directory for test number `n` (see `sandbox::private_dir`).
+    pub fn private_dir(&self, n: usize) -> PathBuf {
+        self.base.join("tmp").join(format!("test-{n}"))
+    }
+
+    /// The build directory shared by this run's tests that compile code (trybuild), owned by
+    /// `uid` when tests run as a dedicated user. Never shared between runs: a test could
+    /// leave something in it.
+    pub fn trybuild_dir(&self, uid: Option<u32>) -> Result<PathBuf> {
+        let dir = self.base.join("trybuild-target");
+        if !dir.exists() {
+            fs::create_dir_all(&dir)?;
+            set_mode(&dir, 0o700)?;
+            if let Some(uid) = uid {
+                std::os::unix::fs::chown(&dir, Some(uid), Some(uid))?;
+            }
+        }
+        Ok(dir)
+    }
+
+    /// Saves what the cache needs and removes the run's directory (unless `keep`).
+    pub fn finish(self, keep: bool) -> Result<Option<PathBuf>> {
+        fs::write(
+            self.cache.join("mtimes.json"),
+            serde_json::to_string(&self.mtimes)?,
+        )?;
+        if keep {
+            return Ok(Some(self.base.clone()));
+        }
+        fs::remove_dir_all(&self.base)
+            .with_context(|| format!("cannot remove the scratch {}", self.base.display()))?;
+        Ok(None)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))?;
+    Ok(())
+}
+
+/// An exclusive lock held for as long as the file is open.
+fn lock_file(path: &Path) -> Result<fs::File> {
+    use std::os::fd::AsRawFd;
+    let file = fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    // SAFETY: flock on a file descriptor we own and keep open; no memory is involved.
+    let code = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+    anyhow::ensure!(
+        code == 0,
+        "cannot lock {}: {}",
+        path.display(),
+        std::io::Error::last_os_error()
+    );
+    Ok(file)
+}
+
+/// Every file under `dir`, recursively, without following symbolic links.
+fn walk_all(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    if !dir.exists() {
+        return Ok(files);
+    }
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            files.extend(walk_all(&entry.path())?);
+        } else if kind.is_file() {
+            files.push(entry.path());
+        }
+    }
+    files.sort();
+    Ok(files)
+}

@@ -173,11 +173,11 @@ fn a_stack_overflow_is_a_crash() {
 }
 
 #[test]
-fn abort_is_a_crash() {
-    let (grade, human) = grade(
-        &case("abort", "    let _ = (a, b);\n    std::process::abort()"),
-        &[],
-    );
+fn a_panic_in_a_destructor_during_unwinding_is_a_crash() {
+    // A panic while unwinding aborts the process (SIGABRT), without naming std::process.
+    let body = "    struct Bomb;\n    impl Drop for Bomb { fn drop(&mut self) { panic!(\"again\") } }\n    \
+                let _bomb = Bomb;\n    let _ = (a, b);\n    panic!(\"first\")";
+    let (grade, human) = grade(&case("abort", body), &[]);
     assert_eq!(statuses(&grade, "adder"), ["crash", "crash"], "{human}");
     assert!(
         stage(&grade, "adder")["tests"][0]["message"]
@@ -224,20 +224,8 @@ fn ffi_escape_hatches_are_refused() {
     assert!(
         stage(&grade, "adder")["violations"]
             .to_string()
-            .contains("foreign functions")
-    );
-}
-
-#[test]
-fn a_grandchild_holding_the_pipes_does_not_stall_grading() {
-    // A process that outlives the test and keeps stdout open; the test itself passes.
-    let body = "    let _ = std::process::Command::new(\"sleep\").arg(\"60\").spawn();\n    a + b";
-    let started = Instant::now();
-    let (grade, human) = grade(&case("grandchild", body), &[]);
-    assert_eq!(statuses(&grade, "adder"), ["pass", "pass"], "{human}");
-    assert!(
-        started.elapsed() < Duration::from_secs(60),
-        "grading waited for the grandchild"
+            .contains("foreign function"),
+        "{human}"
     );
 }
 

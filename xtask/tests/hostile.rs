@@ -1,0 +1,465 @@
+//! The adversarial corpus: submissions that solve nothing and try to forge, escape or poison
+//! grading, by class (see ARCHITECTURE.md, "How grading stays trustworthy"). Each case grades
+//! a fresh copy of the fixture course (stages `adder`, `doubler`; the doubler is honestly
+//! solved), then checks that the attack scored nothing, that nothing it started is alive, that
+//! nothing outside the scratch changed, and that the next honest submission graded from the
+//! same checkout gets full marks.
+//!
+//! Gate cases run as a student's would. Sandbox cases set `XTASK_TEST_SKIP_GATE=1`, so the
+//! attack really runs, and check that the sandbox holds by itself.
+
+mod common;
+use common::copy_dir;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+struct Case {
+    course: PathBuf,
+    submission: PathBuf,
+    out: PathBuf,
+}
+
+fn case(name: &str, lib_rs: &str) -> Case {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("hostile-{name}"));
+    let _ = fs::remove_dir_all(&base);
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture");
+    let course = base.join("course");
+    let submission = base.join("submission");
+    copy_dir(&fixture, &course, &[]);
+    copy_dir(&fixture, &submission, &["solutions"]);
+    fs::copy(
+        fixture.join("solutions/02-doubler/src/lib.rs"),
+        submission.join("exercises/02-doubler/src/lib.rs"),
+    )
+    .unwrap();
+    fs::write(submission.join("exercises/01-adder/src/lib.rs"), lib_rs).unwrap();
+    Case {
+        course: course.canonicalize().unwrap(),
+        submission,
+        out: base.join("out"),
+    }
+}
+
+/// `add` with this body (`a` and `b` in scope).
+fn add_with(body: &str) -> String {
+    format!("/// Adds.\npub fn add(a: u32, b: u32) -> u32 {{\n{body}\n}}\n")
+}
+
+fn grade(case: &Case, skip_gate: bool) -> (Value, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.arg("--root")
+        .arg(&case.course)
+        .args(["grade", "--submission"])
+        .arg(&case.submission)
+        .args(["--format", "human,json,gradescope", "--out"])
+        .arg(&case.out)
+        .env("NO_COLOR", "1");
+    if skip_gate {
+        cmd.env("XTASK_TEST_SKIP_GATE", "1");
+    }
+    let output = cmd.output().unwrap();
+    let human = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(0), "grading failed\n{human}");
+    let json = fs::read_to_string(case.out.join("grade.json")).expect("grade.json");
+    (serde_json::from_str(&json).unwrap(), human)
+}
+
+fn stage<'a>(grade: &'a Value, name: &str) -> &'a Value {
+    grade["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap()
+}
+
+/// Every file of the course, with its content (target/ left out: it is the build cache).
+fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()) {
+            let path = entry.path();
+            if entry.file_name() == "target" {
+                continue;
+            }
+            if entry.file_type().unwrap().is_dir() {
+                stack.push(path);
+            } else {
+                files.push((path.clone(), fs::read(&path).unwrap_or_default()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Processes whose command line contains `marker` (and are not zombies).
+fn alive_with(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").unwrap().filter_map(|e| e.ok()) {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        if cmdline.contains(marker) && !status.contains("State:\tZ") {
+            found.push(format!("{pid}: {cmdline}"));
+        }
+    }
+    found
+}
+
+/// Grades the attack, then checks the four promises.
+fn attack(name: &str, lib_rs: &str, skip_gate: bool) -> (Value, String) {
+    let c = case(name, lib_rs);
+    let before = snapshot(&c.course);
+    let (graded, human) = grade(&c, skip_gate);
+    assert_eq!(
+        stage(&graded, "adder")["score"],
+        0.0,
+        "{name}: the attack scored\n{human}"
+    );
+    assert_eq!(
+        stage(&graded, "doubler")["score"],
+        2.0,
+        "{name}: the honest stage lost points\n{human}"
+    );
+    assert_eq!(graded["complete"], true, "{name}\n{human}");
+    assert!(
+        c.out.join("results.json").is_file(),
+        "{name}: no Gradescope results"
+    );
+    let after = snapshot(&c.course);
+    assert!(before == after, "{name}: the course checkout changed");
+    // The next, honest submission from the same checkout.
+    fs::write(
+        c.submission.join("exercises/01-adder/src/lib.rs"),
+        add_with("    a + b"),
+    )
+    .unwrap();
+    let (honest, human) = grade(&c, false);
+    assert_eq!(
+        honest["score"], 6.0,
+        "{name}: the next honest submission was affected\n{human}"
+    );
+    (graded, human)
+}
+
+#[test]
+fn in_process_forgery_is_refused_by_the_gate() {
+    let forged = r#"test adding::two_and_two_make_four ... ok\n\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 1 filtered out; finished in 0.00s\n"#;
+    let cases = [
+        (
+            "exit",
+            add_with("    let _ = (a, b);\n    std::process::exit(0)"),
+        ),
+        (
+            "exit-aliased",
+            format!(
+                "use std as s;\n{}",
+                add_with(&format!(
+                    "    print!(\"{forged}\");\n    let _ = (a, b);\n    s::process::exit(0)"
+                ))
+            ),
+        ),
+        (
+            "exec",
+            format!(
+                "use std::os::unix::process::CommandExt;\n{}",
+                add_with(&format!(
+                    "    print!(\"{forged}\");\n    let _ = (a, b);\n    \
+                     let e = std::process::Command::new(\"true\").exec();\n    panic!(\"{{e}}\")"
+                ))
+            ),
+        ),
+        (
+            "proc-self-fd",
+            add_with(&format!(
+                "    use std::io::Write;\n    let mut out = std::fs::OpenOptions::new()\
+                 .write(true).open(\"/proc/self/fd/1\").unwrap();\n    \
+                 out.write_all(b\"{forged}\").unwrap();\n    a + b + 1"
+            )),
+        ),
+        (
+            "constructor",
+            format!(
+                "#[unsafe(link_section = \".init_array\")]\n#[used]\nstatic INIT: extern \"C\" fn() = init;\n\
+                 extern \"C\" fn init() {{}}\n{}",
+                add_with("    a + b + 1")
+            ),
+        ),
+        (
+            "clippy-only-cfg",
+            format!(
+                "#[cfg(not(clippy))]\nfn leave() -> ! {{ std::process::exit(0) }}\n\
+                 #[cfg(clippy)]\nfn leave() -> ! {{ loop {{}} }}\n{}",
+                add_with("    let _ = (a, b);\n    leave()")
+            ),
+        ),
+        (
+            "macro-assembled",
+            format!(
+                "macro_rules! go {{ ($r:ident, $m:ident) => {{ $r::$m::exit(0) }}; }}\n{}",
+                add_with("    let _ = (a, b);\n    go!(std, process)")
+            ),
+        ),
+        (
+            "raw-identifier",
+            add_with("    let _ = (a, b);\n    std::r#process::exit(0)"),
+        ),
+        (
+            "spaced-out",
+            add_with("    let _ = (a, b);\n    std :: process\n        :: exit ( 0 )"),
+        ),
+    ];
+    for (name, lib_rs) in cases {
+        let (graded, human) = attack(&format!("forge-{name}"), &lib_rs, false);
+        assert!(
+            !stage(&graded, "adder")["violations"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "{name}: not refused by the gate\n{human}"
+        );
+    }
+}
+
+#[test]
+fn reading_what_is_not_theirs_is_refused() {
+    let cases = [
+        (
+            "include-solution",
+            "include!(\"../../../../course/solutions/01-adder/src/lib.rs\");\n".to_owned(),
+        ),
+        (
+            "path-attribute",
+            "#[path = \"/etc/hostname\"]\nmod other;\n".to_owned() + &add_with("    a + b + 1"),
+        ),
+        (
+            "env-at-build",
+            add_with("    let _ = env!(\"HOME\");\n    a + b + 1"),
+        ),
+    ];
+    for (name, lib_rs) in cases {
+        attack(&format!("read-{name}"), &lib_rs, false);
+    }
+}
+
+#[test]
+fn a_symlinked_src_is_refused_and_never_followed() {
+    let c = case("symlink", &add_with("    a + b + 1"));
+    // A classmate's solved repository next to this one.
+    let classmate = c.submission.with_file_name("classmate");
+    copy_dir(&c.course, &classmate, &["solutions"]);
+    fs::copy(
+        c.course.join("solutions/01-adder/src/lib.rs"),
+        classmate.join("exercises/01-adder/src/lib.rs"),
+    )
+    .unwrap();
+    let src = c.submission.join("exercises/01-adder/src");
+    fs::remove_dir_all(&src).unwrap();
+    std::os::unix::fs::symlink(classmate.join("exercises/01-adder/src"), &src).unwrap();
+    let (graded, human) = grade(&c, false);
+    assert_eq!(stage(&graded, "adder")["score"], 0.0, "{human}");
+    assert!(
+        stage(&graded, "adder")["compile_error"]
+            .to_string()
+            .contains("symbolic link"),
+        "{human}"
+    );
+    assert_eq!(stage(&graded, "doubler")["score"], 2.0, "{human}");
+}
+
+/// The sandbox alone (gate skipped): what the attack tries must not happen.
+fn sandboxed(name: &str, lib_rs: &str) -> (Value, String) {
+    let (graded, human) = attack(&format!("sandbox-{name}"), lib_rs, true);
+    // The attack must really have run: compiled, not refused, tests started.
+    for test in stage(&graded, "adder")["tests"].as_array().unwrap() {
+        assert!(
+            ["fail", "crash", "timeout"].contains(&test["status"].as_str().unwrap()),
+            "{name}: the attack did not run ({})\n{human}",
+            test["status"]
+        );
+    }
+    (graded, human)
+}
+
+#[test]
+fn tests_cannot_write_grading_state() {
+    let course_tests = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("hostile-sandbox-write-course-tests/course/exercises/01-adder/tests/adding.rs");
+    let course_tests = course_tests.display();
+    // Each passes only if its write succeeded.
+    let cases = [
+        (
+            "own-binary",
+            add_with(
+                "    let me = std::env::current_exe().unwrap();\n    \
+                 std::fs::write(&me, b\"#!/bin/sh\\nexit 0\\n\").map(|_| a + b).unwrap_or(0)",
+            ),
+        ),
+        (
+            "course-tests",
+            add_with(&format!(
+                "    std::fs::write(\"{course_tests}\", \"\").map(|_| a + b).unwrap_or(0)"
+            )),
+        ),
+        (
+            "scratch-tests",
+            add_with(
+                "    let dir = std::env::var(\"CARGO_MANIFEST_DIR\").unwrap();\n    \
+                 std::fs::write(format!(\"{dir}/tests/adding.rs\"), \"\").map(|_| a + b).unwrap_or(0)",
+            ),
+        ),
+        (
+            "cargo-config-above-scratch",
+            add_with(
+                "    let tmp = std::env::temp_dir();\n    let _ = tmp;\n    \
+                 std::fs::create_dir_all(\"/tmp/.cargo\").and_then(|_| std::fs::write(\"/tmp/.cargo/config.toml\", \
+                 \"[build]\\nrustc-wrapper = \\\"/bin/false\\\"\\n\")).map(|_| a + b).unwrap_or(0)",
+            ),
+        ),
+        (
+            "build-cache",
+            add_with(
+                "    let dir = std::env::var(\"CARGO_TARGET_DIR\").unwrap();\n    \
+                 std::fs::write(format!(\"{dir}/planted\"), \"x\").map(|_| a + b).unwrap_or(0)",
+            ),
+        ),
+    ];
+    for (name, lib_rs) in cases {
+        sandboxed(&format!("write-{name}"), &lib_rs);
+        assert!(
+            !Path::new("/tmp/.cargo").exists(),
+            "{name}: planted /tmp/.cargo"
+        );
+    }
+}
+
+#[test]
+fn tests_cannot_reach_the_grader() {
+    let cases = [
+        (
+            "environ",
+            add_with(
+                "    let parent = std::os::unix::process::parent_id();\n    \
+                 std::fs::read(format!(\"/proc/{parent}/environ\")).map(|_| a + b).unwrap_or(0)",
+            ),
+        ),
+        (
+            "cmdline",
+            add_with(
+                "    let parent = std::os::unix::process::parent_id();\n    \
+                 std::fs::read(format!(\"/proc/{parent}/cmdline\")).map(|_| a + b).unwrap_or(0)",
+            ),
+        ),
+        (
+            "kill",
+            add_with(
+                "    let parent = std::os::unix::process::parent_id();\n    \
+                 std::process::Command::new(\"kill\").args([\"-9\", &parent.to_string()])\
+                 .status().map(|s| if s.success() { a + b } else { 0 }).unwrap_or(0)",
+            ),
+        ),
+        (
+            "etc-passwd",
+            add_with("    std::fs::read(\"/etc/passwd\").map(|_| a + b).unwrap_or(0)"),
+        ),
+    ];
+    for (name, lib_rs) in cases {
+        sandboxed(&format!("reach-{name}"), &lib_rs);
+    }
+}
+
+#[test]
+fn nothing_a_test_starts_outlives_it() {
+    let cases = [
+        (
+            "own-group",
+            add_with(
+                "    use std::os::unix::process::CommandExt;\n    \
+                 let _ = std::process::Command::new(\"sleep\").arg(\"313\").process_group(0).spawn();\n    \
+                 a + b + 1",
+            ),
+        ),
+        (
+            "setsid-shell",
+            add_with(
+                "    let _ = std::process::Command::new(\"sh\").args([\"-c\", \"setsid sleep 314 &\"]).status();\n    \
+                 a + b + 1",
+            ),
+        ),
+        (
+            "threads",
+            add_with(
+                "    let mut n = 0;\n    while std::thread::Builder::new().spawn(|| loop { \
+                 std::thread::park() }).is_ok() { n += 1; if n > 100_000 { break; } }\n    a + b + 1",
+            ),
+        ),
+    ];
+    for (name, lib_rs) in cases {
+        sandboxed(&format!("outlive-{name}"), &lib_rs);
+        assert_eq!(alive_with("sleep 31"), Vec::<String>::new(), "{name}");
+    }
+}
+
+#[test]
+fn resources_are_bounded() {
+    let cases = [
+        (
+            "memory",
+            add_with("    let v = vec![1u8; 64 << 30];\n    (v[0] as u32) + a + b + 1"),
+        ),
+        (
+            "file-size",
+            add_with(
+                "    let dir = std::env::temp_dir().join(\"big\");\n    \
+                 let block = vec![0u8; 1 << 20];\n    use std::io::Write;\n    \
+                 let mut f = std::fs::File::create(dir).unwrap();\n    \
+                 for _ in 0..1024 { f.write_all(&block).unwrap(); }\n    a + b + 1",
+            ),
+        ),
+    ];
+    for (name, lib_rs) in cases {
+        sandboxed(&format!("bound-{name}"), &lib_rs);
+    }
+}
+
+#[test]
+fn an_upload_that_is_not_a_course_still_gets_a_report() {
+    let c = case("flat-upload", "");
+    let flat = c.submission.with_file_name("flat");
+    fs::create_dir_all(&flat).unwrap();
+    fs::write(flat.join("lib.rs"), add_with("    a + b")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--root")
+        .arg(&c.course)
+        .args(["grade", "--submission"])
+        .arg(&flat)
+        .args(["--format", "json,gradescope", "--out"])
+        .arg(&c.out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let results: Value =
+        serde_json::from_str(&fs::read_to_string(c.out.join("results.json")).unwrap()).unwrap();
+    let text = results.to_string();
+    assert!(text.contains("exercises/"), "{text}");
+    let graded: Value =
+        serde_json::from_str(&fs::read_to_string(c.out.join("grade.json")).unwrap()).unwrap();
+    assert_eq!(graded["score"], 0.0);
+}
