@@ -305,8 +305,16 @@ if [ ! -d "$submission/exercises" ]; then
 fi
 # --budget stays under Gradescope's default 10 minute limit; results.json is rewritten after
 # every test, so a partial result exists even if the platform stops us.
+mkdir -p /autograder/results
 cargo xtask grade --submission "$submission" --offline --budget 8m \
   --format gradescope,human --out /autograder/results
+# The grader writes results.json before anything else can fail; if even that did not happen
+# (the grader itself could not start), say so instead of leaving Gradescope without a result.
+if [ ! -s /autograder/results/results.json ]; then
+  cat > /autograder/results/results.json <<'JSON'
+{"score": 0, "output": "The autograder could not grade this upload (see the log). Upload your whole repository (or a zip of it): the grader needs exercises/NN-name/src/*.rs.", "tests": []}
+JSON
+fi
 exit 0
 "#;
 

@@ -35,6 +35,7 @@ use crate::runner::{self, Status as RunStatus, TestEnv};
 use crate::sandbox::{self, Isolation};
 use crate::scratch::{GradeScratch, Sources};
 use crate::testscan;
+use crate::trybuild_cache;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -225,6 +226,7 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
         );
     }
     let result = grade_in(
+        root,
         &mut grade,
         &stages,
         &submission,
@@ -319,7 +321,9 @@ fn top_entries(dir: &Path) -> String {
 
 /// Installs, gates, builds and runs every stage; results go into `grade` as they come.
 /// Whatever goes wrong with one stage is that stage's result, never the run's.
+#[allow(clippy::too_many_arguments)]
 fn grade_in(
+    root: &Path,
     grade: &mut Grade,
     stages: &[&Stage],
     submission: &Path,
@@ -331,10 +335,12 @@ fn grade_in(
     // 1. Take each stage's sources (copied, never followed) and read them through the gate.
     let mut violations = gate::Violations::new();
     let mut installed = Vec::new();
+    let mut submitted = BTreeMap::new();
     for (index, stage) in stages.iter().enumerate() {
         let stage_grade = &mut grade.stages[index];
         let outcome = submitted_sources(submission, stage).and_then(|(sources, refused)| {
             stage_grade.refused = refused;
+            submitted.insert(index, sources.clone());
             let policy = gate::Policy {
                 allow_unsafe: stage.allow_unsafe,
             };
@@ -353,9 +359,30 @@ fn grade_in(
     }
     report::write_all(grade, &options.formats, &options.out)?;
 
-    // 2. Build every stage at once; a stage that does not compile does not stop the others.
-    let packages: Vec<&str> = installed.iter().map(|&i| stages[i].name.as_str()).collect();
+    // 2. Compile-fail tests start from a seed made with the course's own stub (once).
     let extra: &[&str] = if options.offline { &["--offline"] } else { &[] };
+    let mut seeds = BTreeMap::new();
+    for &index in &installed {
+        let stage = stages[index];
+        if stage.overlay_only.is_empty() {
+            continue;
+        }
+        match trybuild_cache::seed(root, stage, scratch, extra) {
+            Ok(dir) => {
+                seeds.insert(index, dir);
+            }
+            Err(why) => grade.notes.push(format!(
+                "{}: its compile-fail tests start from an empty build directory ({why})",
+                stage.name
+            )),
+        }
+        if let Some(sources) = submitted.get(&index) {
+            scratch.install(stage, sources)?;
+        }
+    }
+
+    // 3. Build every stage at once; a stage that does not compile does not stop the others.
+    let packages: Vec<&str> = installed.iter().map(|&i| stages[i].name.as_str()).collect();
     let build = if packages.is_empty() {
         cargo::Build::default()
     } else {
@@ -370,7 +397,7 @@ fn grade_in(
         )?
     };
 
-    // 3. Per stage: compile errors first, then the gates, then the list of tests to run.
+    // 4. Per stage: compile errors first, then the gates, then the list of tests to run.
     let mut jobs = Vec::new();
     for &index in &installed {
         let stage = stages[index];
@@ -408,7 +435,7 @@ fn grade_in(
     grade.rescore();
     report::write_all(grade, &options.formats, &options.out)?;
 
-    // 4. Run every test in its own sandboxed process, writing reports as results come in.
+    // 5. Run every test in its own sandboxed process, writing reports as results come in.
     let toolchain_uid_ok = toolchain_reachable();
     let workers = options.jobs.max(1).min(jobs.len().max(1));
     let uids = if isolation.user_separation {
@@ -417,6 +444,7 @@ fn grade_in(
         sandbox::Uids::none()
     };
     let context = RunContext {
+        seeds,
         uids,
         scratch,
         isolation,
@@ -676,6 +704,8 @@ static TOOLCHAIN_TESTS: Mutex<()> = Mutex::new(());
 
 /// Everything a test run needs to know, shared by the worker threads.
 struct RunContext<'a> {
+    /// Per stage index: the seed of its compile-fail tests' build directory.
+    seeds: BTreeMap<usize, PathBuf>,
     scratch: &'a GradeScratch,
     uids: sandbox::Uids,
     isolation: &'a Isolation,
@@ -734,7 +764,11 @@ impl RunContext<'_> {
         if job.toolchain {
             // trybuild compiles in <target>/tests/trybuild: give it a private target.
             // Shared by this run's compile-fail tests (one submission), never between runs.
-            let shared = self.scratch.trybuild_dir(uid)?;
+            let shared = self.scratch.trybuild_dir(
+                stage,
+                uid,
+                self.seeds.get(&job.stage).map(PathBuf::as_path),
+            )?;
             env = env.with("CARGO_TARGET_DIR", &shared.display().to_string());
             exec = toolchain_dirs();
             // HOME is the private dir now: name the toolchain's homes explicitly, or rustup
@@ -763,7 +797,10 @@ impl RunContext<'_> {
             read: vec![self.scratch.root.clone(), self.scratch.target_dir.clone()],
             exec,
             write: if job.toolchain {
-                vec![private.clone(), self.scratch.trybuild_dir(uid)?]
+                vec![
+                    private.clone(),
+                    self.scratch.trybuild_dir(stage, uid, None)?,
+                ]
             } else {
                 vec![private.clone()]
             },

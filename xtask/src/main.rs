@@ -20,6 +20,7 @@ mod sandbox;
 mod scratch;
 mod testscan;
 mod trace;
+mod trybuild_cache;
 mod ui;
 mod verify;
 mod watch;

@@ -331,6 +331,10 @@ impl GradeScratch {
     /// The stage's `src/` in the workspace becomes exactly `files`.
     pub fn install(&mut self, stage: &Stage, files: &Sources) -> Result<()> {
         let crate_root = Path::new("exercises").join(&stage.dir);
+        let src = self.root.join(&crate_root).join("src");
+        if src.exists() {
+            fs::remove_dir_all(&src)?;
+        }
         for (relative, content) in files {
             self.put(&crate_root.join(relative), content)?;
         }
@@ -379,16 +383,31 @@ impl GradeScratch {
     /// The build directory shared by this run's tests that compile code (trybuild), owned by
     /// `uid` when tests run as a dedicated user. Never shared between runs: a test could
     /// leave something in it.
-    pub fn trybuild_dir(&self, uid: Option<u32>) -> Result<PathBuf> {
-        let dir = self.base.join("trybuild-target");
+    /// Starts as a copy of `seed` (a build directory the grader made with the course's own
+    /// stub, so that dependencies need not be compiled again; see `trybuild_cache.rs`).
+    pub fn trybuild_dir(
+        &self,
+        stage: &Stage,
+        uid: Option<u32>,
+        seed: Option<&Path>,
+    ) -> Result<PathBuf> {
+        let dir = self.base.join(format!("trybuild-{}", stage.name));
         if !dir.exists() {
-            fs::create_dir_all(&dir)?;
+            match seed {
+                Some(seed) => copy_tree(seed, &dir)?,
+                None => fs::create_dir_all(&dir)?,
+            }
             set_mode(&dir, 0o700)?;
             if let Some(uid) = uid {
-                std::os::unix::fs::chown(&dir, Some(uid), Some(uid))?;
+                chown_tree(&dir, uid)?;
             }
         }
         Ok(dir)
+    }
+
+    /// The course's cache directory (`target/xtask/grade-cache`).
+    pub fn cache_dir(&self) -> &Path {
+        &self.cache
     }
 
     /// Saves what the cache needs and removes the run's directory (unless `keep`).
@@ -406,7 +425,43 @@ impl GradeScratch {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Copies a tree of plain files and directories, with their mtimes (symbolic links are
+/// skipped).
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let dest = to.join(entry.file_name());
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &dest)?;
+        } else if kind.is_file() {
+            fs::copy(entry.path(), &dest)?;
+            // cargo compares the mtimes of a unit's outputs with its dependencies': keep them.
+            let modified = entry.metadata()?.modified()?;
+            fs::File::options()
+                .write(true)
+                .open(&dest)?
+                .set_modified(modified)?;
+        }
+    }
+    Ok(())
+}
+
+fn chown_tree(dir: &Path, uid: u32) -> Result<()> {
+    std::os::unix::fs::lchown(dir, Some(uid), Some(uid))?;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            chown_tree(&entry.path(), uid)?;
+        } else {
+            std::os::unix::fs::lchown(entry.path(), Some(uid), Some(uid))?;
+        }
+    }
+    Ok(())
+}
+
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

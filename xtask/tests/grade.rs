@@ -231,11 +231,15 @@ fn ffi_escape_hatches_are_refused() {
 
 #[test]
 fn an_output_flood_is_capped() {
-    // 100 MB through libtest's capture, which prints it all when the test fails.
-    let body = "    let line = \"x\".repeat(1023);\n    for _ in 0..100_000 { println!(\"{line}\"); }\n    \
+    // 20 MB (80 times the runner's cap) through libtest's capture, which prints it all when
+    // the test fails. On a loaded machine the printing may outlast the 3 s limit: either way
+    // the test must not pass and the report must stay small.
+    let body = "    let line = \"x\".repeat(1023);\n    for _ in 0..20_000 { println!(\"{line}\"); }\n    \
                 a + b + 1";
     let (grade, human) = grade(&case("flood", body), &[]);
-    assert_eq!(statuses(&grade, "adder"), ["fail", "fail"], "{human}");
+    for status in statuses(&grade, "adder") {
+        assert!(status == "fail" || status == "timeout", "{status}\n{human}");
+    }
     let json = fs::read_to_string(
         Path::new(env!("CARGO_TARGET_TMPDIR")).join("grade-flood/out/grade.json"),
     )
