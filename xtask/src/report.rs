@@ -390,6 +390,13 @@ pub fn print_human(grade: &Grade, out: &Path, formats: &[Format]) {
     if grade.budget_exhausted {
         println!("\nThe time budget ran out: tests marked \"not run\" were never started.");
     }
+    match &grade.isolation {
+        Some(isolation) => println!("{} {}", ui::bold("isolation:"), isolation.summary),
+        None => println!("{} no test was run", ui::bold("isolation:")),
+    }
+    for note in &grade.notes {
+        println!("{} {note}", ui::bold("note:"));
+    }
     let files: Vec<String> = formats
         .iter()
         .filter_map(|f| f.file())
@@ -408,13 +415,19 @@ fn summary(grade: &Grade) -> String {
             "{:02} {}: {:.1} / {:.1}",
             stage.order, stage.name, stage.score, stage.points
         );
-        if stage.compile_error.is_some() {
-            text.push_str(" (did not compile)");
+        if let Some(error) = &stage.compile_error {
+            let _ = write!(text, " (not graded: {})", first_line(error));
         }
         for violation in &stage.violations {
             let _ = write!(text, "\n  refused: {violation}");
         }
         text.push('\n');
+    }
+    for note in &grade.notes {
+        let _ = write!(text, "\nNote: {note}");
+    }
+    if let Some(isolation) = &grade.isolation {
+        let _ = write!(text, "\nIsolation: {}\n", isolation.summary);
     }
     if !grade.integrity.is_empty() {
         text.push_str(
