@@ -20,6 +20,7 @@ mod scratch;
 mod testscan;
 mod trace;
 mod ui;
+mod variant;
 mod verify;
 mod watch;
 
@@ -154,6 +155,7 @@ fn parse_verify(args: &[String]) -> Result<verify::Options> {
         stages: Vec::new(),
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
         repeat: 1,
+        force: false,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -176,6 +178,7 @@ fn parse_verify(args: &[String]) -> Result<verify::Options> {
                     .context("--repeat needs a number")?;
                 anyhow::ensure!(options.repeat >= 1, "--repeat needs a number of at least 1");
             }
+            "--force" => options.force = true,
             other => bail!("verify: unknown option `{other}`\n\n{HELP}"),
         }
     }
