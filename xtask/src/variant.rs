@@ -63,7 +63,6 @@ pub struct Variant {
     pub kind: Kind,
     /// The file stem.
     pub name: String,
-    pub path: PathBuf,
     /// The one-line header: what the bug is, or what design the alternative is.
     pub description: String,
     /// Free text between the header and the diff (why this is wrong / also right).
@@ -110,11 +109,11 @@ impl Variant {
             .file_stem()
             .map(|stem| stem.to_string_lossy().into_owned())
             .unwrap_or_default();
-        Variant::parse(&name, path, &text, kind).with_context(|| format!("{}", shown_path(path)))
+        Variant::parse(&name, &text, kind).with_context(|| shown_path(path))
     }
 
     /// Reads the preamble and checks that the diff parses.
-    pub fn parse(name: &str, path: &Path, text: &str, kind: Kind) -> Result<Variant> {
+    pub fn parse(name: &str, text: &str, kind: Kind) -> Result<Variant> {
         let start = diff_start(text).context("no diff: the patch has no `--- a/src/...` line")?;
         let (preamble, diff) = text.split_at(start);
         let mut description = String::new();
@@ -164,7 +163,6 @@ impl Variant {
         let variant = Variant {
             kind,
             name: name.to_owned(),
-            path: path.to_owned(),
             description,
             note: note.trim().to_owned(),
             caught_by,
@@ -269,7 +267,8 @@ impl Variant {
         Ok(sources)
     }
 
-    /// The patch file's full text for `render`ing: header, note, diff.
+    /// The patch file's full text: header, note, diff.
+    #[cfg(test)]
     pub fn to_text(&self) -> String {
         render(
             self.kind,
@@ -394,7 +393,7 @@ mod tests {
         let text = "bug: a returns two\ncaught-by: t::one\ncaught-by: t::m::two\n\nWhy: \
                     because.\nSecond line.\n\n--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,3 +1,3 \
                     @@\n pub fn a() -> u32 {\n-    1\n+    2\n }\n";
-        let bug = Variant::parse("a_two", Path::new("x"), text, Kind::Bug).unwrap();
+        let bug = Variant::parse("a_two", text, Kind::Bug).unwrap();
         assert_eq!(bug.description, "a returns two");
         assert_eq!(bug.note, "Why: because.\nSecond line.");
         let ids: Vec<String> = bug.caught_by.iter().map(ToString::to_string).collect();
@@ -421,7 +420,7 @@ mod tests {
             "",
             &diff(&reference, &edited),
         );
-        let alt = Variant::parse("d", Path::new("x"), &text, Kind::Alternative).unwrap();
+        let alt = Variant::parse("d", &text, Kind::Alternative).unwrap();
         assert_eq!(alt.apply(&reference).unwrap(), edited);
     }
 
@@ -429,7 +428,7 @@ mod tests {
     fn a_patch_that_no_longer_applies_names_the_file_and_hunk() {
         let text = "bug: x\ncaught-by: t::x\n\n--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -5,3 +5,3 \
                     @@\n pub fn b() -> u32 {\n-    3\n+    4\n }\n";
-        let bug = Variant::parse("x", Path::new("x"), text, Kind::Bug).unwrap();
+        let bug = Variant::parse("x", text, Kind::Bug).unwrap();
         let err = format!(
             "{:#}",
             bug.apply(&sources(&[("src/lib.rs", LIB)])).unwrap_err()
@@ -442,11 +441,11 @@ mod tests {
     fn bad_headers_are_refused() {
         let diff = "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1 +1 @@\n-a\n+b\n";
         let no_test = format!("bug: x\n\n{diff}");
-        assert!(Variant::parse("x", Path::new("x"), &no_test, Kind::Bug).is_err());
+        assert!(Variant::parse("x", &no_test, Kind::Bug).is_err());
         let alt_with_test = format!("alternative: x\ncaught-by: t::x\n\n{diff}");
-        assert!(Variant::parse("x", Path::new("x"), &alt_with_test, Kind::Alternative).is_err());
+        assert!(Variant::parse("x", &alt_with_test, Kind::Alternative).is_err());
         let outside =
             "bug: x\ncaught-by: t::x\n\n--- a/Cargo.toml\n+++ b/Cargo.toml\n@@ -1 +1 @@\n-a\n+b\n";
-        assert!(Variant::parse("x", Path::new("x"), outside, Kind::Bug).is_err());
+        assert!(Variant::parse("x", outside, Kind::Bug).is_err());
     }
 }
