@@ -6,6 +6,7 @@
 //! (printing).
 
 mod authoring;
+mod batch;
 mod cargo;
 mod classroom;
 mod course;

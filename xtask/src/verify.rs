@@ -36,6 +36,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
+use crate::batch::{self, Version};
 use crate::cargo;
 use crate::course::{Course, Stage, TestId};
 use crate::runner::{self, TestEnv, TestResult};
@@ -321,8 +322,19 @@ fn verify_stage(
         progress,
     );
 
-    // 4. bugs, 5. alternatives
-    for variant in &variants {
+    // 4. bugs, all built at once
+    let bugs: Vec<&Variant> = variants.iter().filter(|v| v.kind == Kind::Bug).collect();
+    check_bugs(
+        &scratch,
+        stage,
+        &solution,
+        &bugs,
+        options,
+        &mut report,
+        progress,
+    )?;
+    // 5. alternatives, each in the exercise package (compile-fail targets need its path)
+    for variant in variants.iter().filter(|v| v.kind == Kind::Alternative) {
         check_variant(
             &scratch,
             stage,
@@ -752,39 +764,7 @@ fn check_variant(
         }
     };
     match variant.kind {
-        Kind::Bug => {
-            let missed: Vec<String> = variant
-                .caught_by
-                .iter()
-                .filter(|id| {
-                    run.results
-                        .iter()
-                        .find(|r| &r.id == *id)
-                        .is_none_or(|r| r.status.passed())
-                })
-                .map(ToString::to_string)
-                .collect();
-            if missed.is_empty() {
-                let how: Vec<String> = run
-                    .results
-                    .iter()
-                    .map(|r| format!("{} ({})", r.id, r.status.label()))
-                    .collect();
-                let what = format!("{}: caught by {}", variant.name, how.join(", "));
-                report.record(column, true, &what, "", progress);
-            } else {
-                report.record(
-                    column,
-                    false,
-                    &format!("{}: NOT caught ({})", variant.name, variant.description),
-                    &format!(
-                        "these tests pass with the bug in place:\n{}",
-                        missed.join("\n")
-                    ),
-                    progress,
-                );
-            }
-        }
+        Kind::Bug => judge_bug(variant, &run.results, report, progress),
         Kind::Alternative => {
             let total = run.results.len();
             let failing = run.results.iter().filter(|r| !r.status.passed()).count();
@@ -804,6 +784,154 @@ fn check_variant(
                 );
             }
         }
+    }
+    Ok(())
+}
+
+/// A bug is caught when every test it names ran and did not pass.
+fn judge_bug(
+    variant: &Variant,
+    results: &[TestResult],
+    report: &mut StageReport,
+    progress: &Progress,
+) {
+    let missed: Vec<String> = variant
+        .caught_by
+        .iter()
+        .filter(|id| {
+            results
+                .iter()
+                .find(|r| &r.id == *id)
+                .is_none_or(|r| r.status.passed())
+        })
+        .map(ToString::to_string)
+        .collect();
+    if missed.is_empty() {
+        let how: Vec<String> = results
+            .iter()
+            .map(|r| format!("{} ({})", r.id, r.status.label()))
+            .collect();
+        let what = format!("{}: caught by {}", variant.name, how.join(", "));
+        report.record("bugs", true, &what, "", progress);
+    } else {
+        report.record(
+            "bugs",
+            false,
+            &format!("{}: NOT caught ({})", variant.name, variant.description),
+            &format!(
+                "these tests pass with the bug in place:\n{}",
+                missed.join("\n")
+            ),
+            progress,
+        );
+    }
+}
+
+/// Every bug of the stage: applied, then all built with one cargo run (each as a package of
+/// its own, see `batch.rs`), then their named tests run in parallel. A bug caught by an
+/// `overlay_only` (compile-fail) target is checked in the exercise package instead.
+fn check_bugs(
+    scratch: &Scratch,
+    stage: &Stage,
+    solution: &Sources,
+    bugs: &[&Variant],
+    options: &Options,
+    report: &mut StageReport,
+    progress: &Progress,
+) -> Result<()> {
+    let mut batched: Vec<(&Variant, Sources)> = Vec::new();
+    let mut in_place = Vec::new();
+    for bug in bugs {
+        if bug
+            .caught_by
+            .iter()
+            .any(|id| stage.overlay_only.contains(&id.target))
+        {
+            in_place.push(*bug);
+            continue;
+        }
+        match bug.apply(solution) {
+            Ok(sources) => {
+                report
+                    .patched_fmt
+                    .push_str(&rustfmt_patched(&stage.dir, bug, solution, &sources));
+                batched.push((bug, sources));
+            }
+            Err(err) => {
+                let what = format!("{}: does not apply", bug.name);
+                report.record("bugs", false, &what, &format!("{err:#}"), progress);
+            }
+        }
+    }
+    let versions: Vec<Version<'_>> = batched
+        .iter()
+        .map(|(bug, sources)| Version {
+            name: &bug.name,
+            sources,
+            targets: bug.caught_by.iter().map(|id| id.target.clone()).collect(),
+        })
+        .collect();
+    let built = batch::build(scratch, stage, &versions)?;
+    let target_dir = scratch.target_dir.display().to_string();
+    let mut jobs = Vec::new();
+    let mut compile_errors: BTreeMap<usize, String> = BTreeMap::new();
+    for (index, (bug, _)) in batched.iter().enumerate() {
+        let manifest = built.manifest(&bug.name);
+        let (package, dir) = &built.packages[&bug.name];
+        let binaries = built.build.binaries_of(&manifest);
+        let errors = built.build.errors_of(&manifest);
+        if !errors.is_empty() || binaries.is_empty() {
+            let text = if errors.is_empty() {
+                built.build.stderr.clone()
+            } else {
+                errors.join("\n")
+            };
+            compile_errors.insert(index, text);
+            continue;
+        }
+        let env = TestEnv::new(&scratch.root, dir, package)
+            .with("CARGO_TARGET_DIR", &target_dir)
+            .with("HARNESS_WATCHDOG_MS", "1000");
+        for job in runner::list_all(&binaries, dir, &env)? {
+            if bug.caught_by.contains(&job.id) {
+                jobs.push((index, job, dir.clone(), env.clone()));
+            }
+        }
+    }
+    let results = runner::run_parallel(jobs, options.jobs, |(index, job, dir, env)| {
+        let result = runner::run_test(
+            &job.exe,
+            &job.id,
+            job.listed,
+            dir,
+            env,
+            stage.timeout_for(&job.id),
+        )?;
+        Ok((*index, result))
+    })?;
+    for (index, (bug, _)) in batched.iter().enumerate() {
+        if let Some(errors) = compile_errors.get(&index) {
+            report.record(
+                "bugs",
+                false,
+                &format!("{}: does not compile", bug.name),
+                &format!(
+                    "a bug variant must compile, so that a test (not the compiler) catches \
+                     it\n{errors}"
+                ),
+                progress,
+            );
+            continue;
+        }
+        let mine: Vec<TestResult> = results
+            .iter()
+            .filter(|(i, _)| *i == index)
+            .map(|(_, result)| result.clone())
+            .collect();
+        judge_bug(bug, &mine, report, progress);
+    }
+    for bug in in_place {
+        check_variant(scratch, stage, solution, bug, options, report, progress)?;
     }
     Ok(())
 }
