@@ -217,6 +217,7 @@ fn parse_verify(args: &[String]) -> Result<verify::Options> {
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
         repeat: 1,
         force: false,
+        short_watchdog: true,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {

@@ -71,6 +71,7 @@ pub fn run(root: &Path, stage: &str, only: Option<&str>, force: bool) -> Result<
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
         repeat: 1,
         force: true,
+        short_watchdog: false,
     };
     for (index, bug) in bugs.iter().enumerate() {
         println!(
