@@ -151,36 +151,7 @@ pub fn save(
     } else {
         None
     };
-    let description = options
-        .description
-        .clone()
-        .or_else(|| existing.as_ref().map(|v| v.description.clone()))
-        .context("a new variant needs --description \"<one line>\"")?;
-    let caught_by: Vec<TestId> = if options.caught_by.is_empty() {
-        existing
-            .as_ref()
-            .map(|v| v.caught_by.clone())
-            .unwrap_or_default()
-    } else {
-        options
-            .caught_by
-            .iter()
-            .map(|id| TestId::parse(id))
-            .collect::<Result<_>>()?
-    };
-    ensure!(
-        kind == Kind::Alternative || !caught_by.is_empty(),
-        "a bug needs --caught-by <test_file>::<test> (the test that must fail with it)"
-    );
-    ensure!(
-        kind == Kind::Bug || caught_by.is_empty(),
-        "an alternative passes every test: it takes no --caught-by"
-    );
-    let note = options
-        .note
-        .clone()
-        .or_else(|| existing.as_ref().map(|v| v.note.clone()))
-        .unwrap_or_default();
+    let (description, caught_by, note) = header(kind, options, existing.as_ref())?;
     let text = variant::render(kind, &description, &caught_by, &note, &diff);
     let variant = Variant::parse(name, &text, kind)?;
     fs::create_dir_all(path.parent().expect("a patch has a folder"))?;
@@ -207,6 +178,46 @@ pub fn save(
         );
     }
     Ok(ok)
+}
+
+/// The header of the patch `save` writes: what the options say, else what the existing
+/// patch said.
+fn header(
+    kind: Kind,
+    options: &SaveOptions,
+    existing: Option<&Variant>,
+) -> Result<(String, Vec<TestId>, String)> {
+    let description = options
+        .description
+        .clone()
+        .or_else(|| existing.map(|v| v.description.clone()))
+        .context("a new variant needs --description \"<one line>\"")?;
+    let caught_by: Vec<TestId> = if options.caught_by.is_empty() {
+        existing
+            .as_ref()
+            .map(|v| v.caught_by.clone())
+            .unwrap_or_default()
+    } else {
+        options
+            .caught_by
+            .iter()
+            .map(|id| TestId::parse(id))
+            .collect::<Result<_>>()?
+    };
+    ensure!(
+        kind == Kind::Alternative || !caught_by.is_empty(),
+        "a bug needs --caught-by <test_file>::<test> (the test that must fail with it)"
+    );
+    ensure!(
+        kind == Kind::Bug || caught_by.is_empty(),
+        "an alternative passes every test: it takes no --caught-by"
+    );
+    let note = options
+        .note
+        .clone()
+        .or_else(|| existing.map(|v| v.note.clone()))
+        .unwrap_or_default();
+    Ok((description, caught_by, note))
 }
 
 fn replace_src(crate_root: &Path, files: &Sources) -> Result<()> {

@@ -10,10 +10,10 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use crate::course::Course;
+use crate::course::{Course, Stage};
 use crate::learn::{self, State};
 use crate::progress::Progress;
-use crate::scratch::{self, Scratch};
+use crate::scratch::{self, Scratch, Sources};
 use crate::ui;
 use crate::variant::{self, Kind, Variant};
 use crate::verify;
@@ -78,39 +78,51 @@ pub fn run(root: &Path, stage: &str, only: Option<&str>, force: bool) -> Result<
             "\n{}",
             ui::bold(&format!("── {}/{}: {} ──", index + 1, bugs.len(), bug.name))
         );
-        println!("{}", bug.description);
-        if !bug.note.is_empty() {
-            println!("\n{}", bug.note);
+        show(&scratch, stage, &reference, bug, &options)?;
+    }
+    Ok(true)
+}
+
+/// One bug: what it is, its diff, and what the test that catches it says.
+fn show(
+    scratch: &Scratch,
+    stage: &Stage,
+    reference: &Sources,
+    bug: &Variant,
+    options: &verify::Options,
+) -> Result<()> {
+    println!("{}", bug.description);
+    if !bug.note.is_empty() {
+        println!("\n{}", bug.note);
+    }
+    println!();
+    print_diff(&bug.diff);
+    let sources = match bug.apply(reference) {
+        Ok(sources) => sources,
+        Err(err) => {
+            println!("{} {err:#}", ui::red("cannot show:"));
+            return Ok(());
         }
-        println!();
-        print_diff(&bug.diff);
-        let sources = match bug.apply(&reference) {
-            Ok(sources) => sources,
-            Err(err) => {
-                println!("{} {err:#}", ui::red("cannot show:"));
-                continue;
-            }
-        };
-        let only = Some(bug.caught_by.as_slice());
-        match verify::build_and_run(&scratch, stage, &sources, only, 1, &options)? {
-            Err(errors) => {
-                println!("{}", ui::red("(this variant no longer compiles:)"));
-                ui::detail(&errors);
-            }
-            Ok(run) => {
-                for result in &run.results {
-                    let verdict = if result.status.passed() {
-                        ui::red("passes (it should not: tell your instructor)")
-                    } else {
-                        ui::green(&result.status.label())
-                    };
-                    println!("\ncaught by {} ({verdict}), which says:", result.id);
-                    ui::detail(&result.message);
-                }
+    };
+    let only = Some(bug.caught_by.as_slice());
+    match verify::build_and_run(scratch, stage, &sources, only, 1, options)? {
+        Err(errors) => {
+            println!("{}", ui::red("(this variant no longer compiles:)"));
+            ui::detail(&errors);
+        }
+        Ok(run) => {
+            for result in &run.results {
+                let verdict = if result.status.passed() {
+                    ui::red("passes (it should not: tell your instructor)")
+                } else {
+                    ui::green(&result.status.label())
+                };
+                println!("\ncaught by {} ({verdict}), which says:", result.id);
+                ui::detail(&result.message);
             }
         }
     }
-    Ok(true)
+    Ok(())
 }
 
 /// A diff, coloured on a terminal: removed lines red, added lines green, hunk headers bold.

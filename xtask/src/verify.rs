@@ -112,53 +112,7 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
     }
 
     if !todo.is_empty() {
-        let total = todo
-            .iter()
-            .map(|(stage, _)| count_checks(root, stage))
-            .sum();
-        let progress = Progress {
-            done: AtomicUsize::new(0),
-            total,
-            print: Mutex::new(()),
-        };
-        let todo_stages: Vec<&Stage> = todo.iter().map(|(stage, _)| *stage).collect();
-        let (lint, checked) = std::thread::scope(|scope| {
-            let lint = scope.spawn(|| lint_all(root, &todo_stages));
-            let lanes = options.jobs.clamp(1, 2);
-            let checked = runner::run_parallel(todo_stages.clone(), lanes, |stage| {
-                verify_stage(&course, stage, options, &progress)
-            });
-            (
-                lint.join().expect("the lint thread does not panic"),
-                checked,
-            )
-        });
-        let mut lint = lint?;
-        for ((stage, hash), report) in todo.iter().zip(checked?) {
-            let mut report = report;
-            let (mut ok, mut detail) = lint.remove(&stage.dir).unwrap_or((true, String::new()));
-            if !report.patched_fmt.is_empty() {
-                ok = false;
-                let _ = write!(
-                    detail,
-                    "\nrustfmt --check on the patched files (format the edit, then `cargo \
-                     xtask bug save` again):\n{}",
-                    report.patched_fmt
-                );
-            }
-            let what = if ok {
-                "clippy -D warnings and rustfmt are clean"
-            } else {
-                "lint failed"
-            };
-            report.record("lint", ok, what, detail.trim(), &progress);
-            if report.ok() {
-                passed.insert(stage.dir.clone(), hash.clone());
-            } else {
-                passed.remove(&stage.dir);
-            }
-            reports.push(report);
-        }
+        reports.extend(check_all(&course, &todo, options, &mut passed)?);
         write_passed(root, &passed)?;
     }
 
@@ -174,6 +128,70 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
         ));
     }
     Ok(ok)
+}
+
+/// Checks the stages of `todo` (each with its inputs' hash): two stages at a time, and one
+/// lint run for all beside them. A stage that passes has its hash recorded in `passed`.
+fn check_all(
+    course: &Course,
+    todo: &[(&Stage, String)],
+    options: &Options,
+    passed: &mut BTreeMap<String, String>,
+) -> Result<Vec<StageReport>> {
+    let root = &course.root;
+    let progress = Progress {
+        done: AtomicUsize::new(0),
+        total: todo
+            .iter()
+            .map(|(stage, _)| count_checks(root, stage))
+            .sum(),
+        print: Mutex::new(()),
+    };
+    let stages: Vec<&Stage> = todo.iter().map(|(stage, _)| *stage).collect();
+    let (lint, checked) = std::thread::scope(|scope| {
+        let lint = scope.spawn(|| lint_all(root, &stages));
+        let lanes = options.jobs.clamp(1, 2);
+        let checked = runner::run_parallel(stages.clone(), lanes, |stage| {
+            verify_stage(course, stage, options, &progress)
+        });
+        (
+            lint.join().expect("the lint thread does not panic"),
+            checked,
+        )
+    });
+    let mut lint = lint?;
+    let mut reports = Vec::new();
+    for ((stage, hash), mut report) in todo.iter().zip(checked?) {
+        let (ok, detail) = lint.remove(&stage.dir).unwrap_or((true, String::new()));
+        record_lint(&mut report, ok, detail, &progress);
+        if report.ok() {
+            passed.insert(stage.dir.clone(), hash.clone());
+        } else {
+            passed.remove(&stage.dir);
+        }
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// The stage's share of the clippy and fmt run, plus rustfmt on its patched files.
+fn record_lint(report: &mut StageReport, ok: bool, detail: String, progress: &Progress) {
+    let (mut ok, mut detail) = (ok, detail);
+    if !report.patched_fmt.is_empty() {
+        ok = false;
+        let _ = write!(
+            detail,
+            "\nrustfmt --check on the patched files (format the edit, then `cargo xtask bug \
+             save` again):\n{}",
+            report.patched_fmt
+        );
+    }
+    let what = if ok {
+        "clippy -D warnings and rustfmt are clean"
+    } else {
+        "lint failed"
+    };
+    report.record("lint", ok, what, detail.trim(), progress);
 }
 
 /// Counts finished checks across the stages running at once, and prints each as it ends.
@@ -866,6 +884,39 @@ fn check_bugs(
             }
         }
     }
+    let outcomes = build_and_run_bugs(scratch, stage, &batched, options)?;
+    for ((bug, _), outcome) in batched.iter().zip(outcomes) {
+        match outcome {
+            Ok(results) => judge_bug(bug, &results, report, progress),
+            Err(errors) => report.record(
+                "bugs",
+                false,
+                &format!("{}: does not compile", bug.name),
+                &format!(
+                    "a bug variant must compile, so that a test (not the compiler) catches \
+                     it\n{errors}"
+                ),
+                progress,
+            ),
+        }
+    }
+    for bug in in_place {
+        check_variant(scratch, stage, solution, bug, options, report, progress)?;
+    }
+    Ok(())
+}
+
+/// What became of one bug: the results of the tests it names, or its compile errors.
+type Outcome = Result<Vec<TestResult>, String>;
+
+/// Builds every bug in `batched` with one cargo run and runs the tests each names, in
+/// parallel across bugs. Per bug: its tests' results, or its compile errors.
+fn build_and_run_bugs(
+    scratch: &Scratch,
+    stage: &Stage,
+    batched: &[(&Variant, Sources)],
+    options: &Options,
+) -> Result<Vec<Outcome>> {
     let versions: Vec<Version<'_>> = batched
         .iter()
         .map(|(bug, sources)| Version {
@@ -912,31 +963,19 @@ fn check_bugs(
         )?;
         Ok((*index, result))
     })?;
-    for (index, (bug, _)) in batched.iter().enumerate() {
-        if let Some(errors) = compile_errors.get(&index) {
-            report.record(
-                "bugs",
-                false,
-                &format!("{}: does not compile", bug.name),
-                &format!(
-                    "a bug variant must compile, so that a test (not the compiler) catches \
-                     it\n{errors}"
-                ),
-                progress,
-            );
-            continue;
-        }
-        let mine: Vec<TestResult> = results
-            .iter()
-            .filter(|(i, _)| *i == index)
-            .map(|(_, result)| result.clone())
-            .collect();
-        judge_bug(bug, &mine, report, progress);
-    }
-    for bug in in_place {
-        check_variant(scratch, stage, solution, bug, options, report, progress)?;
-    }
-    Ok(())
+    let outcomes = batched
+        .iter()
+        .enumerate()
+        .map(|(index, _)| match compile_errors.remove(&index) {
+            Some(errors) => Err(errors),
+            None => Ok(results
+                .iter()
+                .filter(|(i, _)| *i == index)
+                .map(|(_, result)| result.clone())
+                .collect()),
+        })
+        .collect();
+    Ok(outcomes)
 }
 
 /// rustfmt's complaints about the files a patch changed or created, formatted as the whole
