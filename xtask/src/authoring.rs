@@ -151,6 +151,9 @@ pub fn save(
     } else {
         None
     };
+    if kind == Kind::Bug && options.caught_by.is_empty() && existing.is_none() {
+        return suggest_caught_by(root, stage, &edited, name);
+    }
     let (description, caught_by, note) = header(kind, options, existing.as_ref())?;
     let text = variant::render(kind, &description, &caught_by, &note, &diff);
     let variant = Variant::parse(name, &text, kind)?;
@@ -178,6 +181,51 @@ pub fn save(
         );
     }
     Ok(ok)
+}
+
+/// A new bug saved without `--caught-by`: run every test with the edit in place and list
+/// the ones that fail, to choose from. Nothing is written; the edit stays where it is.
+fn suggest_caught_by(root: &Path, stage: &Stage, edited: &Sources, name: &str) -> Result<bool> {
+    println!(
+        "No --caught-by given: running every test of {} with your edit...",
+        stage.name
+    );
+    let scratch = verify::stage_scratch(root, stage)?;
+    let options = verify::Options {
+        stages: vec![stage.name.clone()],
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        repeat: 1,
+        force: true,
+        short_watchdog: true,
+    };
+    let run = match verify::build_and_run(&scratch, stage, edited, None, 1, &options)? {
+        Ok(run) => run,
+        Err(errors) => {
+            ui::detail(&errors);
+            bail!("the edit does not compile; a bug must compile so that a test catches it");
+        }
+    };
+    let failing: Vec<String> = run
+        .results
+        .iter()
+        .filter(|r| !r.status.passed())
+        .map(|r| format!("{} ({})", r.id, r.status.label()))
+        .collect();
+    if failing.is_empty() {
+        println!(
+            "Every test passes with this edit: no test catches it yet. Write the test first (or \
+             is this an alternative? `cargo xtask alt save {} {name}`).",
+            stage.name
+        );
+    } else {
+        println!(
+            "These tests fail with it; name the one(s) that teach this mistake with --caught-by:"
+        );
+        for test in failing {
+            println!("    {test}");
+        }
+    }
+    Ok(false)
 }
 
 /// The header of the patch `save` writes: what the options say, else what the existing

@@ -328,6 +328,28 @@ fn bug_new_then_save_writes_a_patch_restores_the_stub_and_checks_it() {
         "the reference is in place: {reference}"
     );
     fs::write(&lib, reference.replace("a + b", "a - b")).unwrap();
+    // Without --caught-by, save lists the tests that fail with the edit, and writes nothing.
+    let (code, out) = xtask(
+        &root,
+        &[
+            "bug",
+            "save",
+            "adder",
+            "subtracts",
+            "--description",
+            "subtracts",
+        ],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("adding::two_and_two_make_four (fail)"),
+        "{out}"
+    );
+    assert!(
+        !root
+            .join("solutions/01-adder/bugs/subtracts.patch")
+            .exists()
+    );
     let (code, out) = xtask(
         &root,
         &[
