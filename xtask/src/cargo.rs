@@ -255,8 +255,3 @@ struct CompilerMessage {
     level: String,
     rendered: Option<String>,
 }
-
-/// `rustfmt`, from the toolchain that runs xtask (rustup passes `RUSTUP_TOOLCHAIN` down).
-pub fn rustfmt() -> Command {
-    Command::new("rustfmt")
-}

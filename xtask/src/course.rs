@@ -1,4 +1,4 @@
-//! The course as declared on disk: its stages, in order, and each stage's known-bug variants.
+//! The course as declared on disk: its stages, in order, and how to find its files (known-bug variants: `variant.rs`).
 //!
 //! A stage is declared once, by `exercises/NN-name/exercise.toml`. Everything else xtask knows
 //! about a stage is derived from that file and from the directory it sits in; no other code
@@ -231,24 +231,6 @@ impl Stage {
     pub fn solution_dir(&self, root: &Path) -> PathBuf {
         root.join("solutions").join(&self.dir)
     }
-
-    /// The known-bug variants kept beside the solution, in name order. A variant whose header
-    /// cannot be read is returned as an error naming the file.
-    pub fn bugs(&self, root: &Path) -> Vec<Result<BugVariant>> {
-        let dir = self.solution_dir(root).join("bugs");
-        let Ok(entries) = fs::read_dir(&dir) else {
-            return Vec::new();
-        };
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-            .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
-            .collect();
-        paths.sort();
-        paths
-            .into_iter()
-            .map(|path| BugVariant::load(&path))
-            .collect()
-    }
 }
 
 /// `01-manual-poll` -> 1. Stage directories are `NN-name`.
@@ -314,89 +296,6 @@ impl fmt::Display for TestId {
     }
 }
 
-/// A classic learner bug, kept as a full replacement for one file of the solution.
-///
-/// Its header is a few `//! key: value` lines at the top of the file:
-///
-/// ```text
-/// //! bug: block_on polls the future again after it returned Ready
-/// //! replaces: src/block_on.rs
-/// //! caught-by: part4_block_on::block_on_never_polls_a_future_again_after_ready
-/// ```
-///
-/// `bug` may continue on following `//!` lines; `caught-by` may repeat; `replaces` defaults to
-/// `src/lib.rs`.
-#[derive(Debug, Clone)]
-pub struct BugVariant {
-    /// The file stem.
-    pub name: String,
-    pub path: PathBuf,
-    pub description: String,
-    /// The file of the crate this variant replaces, relative to the crate root.
-    pub replaces: String,
-    pub caught_by: Vec<TestId>,
-}
-
-impl BugVariant {
-    fn load(path: &Path) -> Result<BugVariant> {
-        let name = path
-            .file_stem()
-            .map(|stem| stem.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let text =
-            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let mut description = String::new();
-        let mut replaces = None;
-        let mut caught_by = Vec::new();
-        let mut last_key = "";
-        for line in text.lines() {
-            let Some(line) = line.strip_prefix("//!") else {
-                break;
-            };
-            let line = line.trim();
-            match line.split_once(':') {
-                Some(("bug", value)) => {
-                    description = value.trim().to_owned();
-                    last_key = "bug";
-                }
-                Some(("replaces", value)) => {
-                    replaces = Some(value.trim().to_owned());
-                    last_key = "replaces";
-                }
-                Some(("caught-by", value)) => {
-                    caught_by
-                        .push(TestId::parse(value.trim()).with_context(|| {
-                            format!("{}: bad `caught-by` line", path.display())
-                        })?);
-                    last_key = "caught-by";
-                }
-                _ if last_key == "bug" && !line.is_empty() => {
-                    description.push(' ');
-                    description.push_str(line);
-                }
-                _ => {}
-            }
-        }
-        ensure!(
-            !description.is_empty(),
-            "{}: the header has no `//! bug: <what the bug is>` line",
-            path.display()
-        );
-        ensure!(
-            !caught_by.is_empty(),
-            "{}: the header has no `//! caught-by: <test_file>::<test_name>` line",
-            path.display()
-        );
-        Ok(BugVariant {
-            name,
-            path: path.to_owned(),
-            description,
-            replaces: replaces.unwrap_or_else(|| "src/lib.rs".to_owned()),
-            caught_by,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,25 +315,5 @@ mod tests {
         assert_eq!(parse_order("12-x").unwrap(), 12);
         assert!(parse_order("manual-poll").is_err());
         assert!(parse_order("1-manual-poll").is_err());
-    }
-
-    #[test]
-    fn bug_headers_parse() {
-        let dir = std::env::temp_dir().join(format!("xtask-bug-header-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("off_by_one.rs");
-        fs::write(
-            &path,
-            "//! bug: counts one\n//! too few\n//! replaces: src/a.rs\n\
-             //! caught-by: t::one\n//! caught-by: t::m::two\n\nfn main() {}\n",
-        )
-        .unwrap();
-        let bug = BugVariant::load(&path).unwrap();
-        assert_eq!(bug.name, "off_by_one");
-        assert_eq!(bug.description, "counts one too few");
-        assert_eq!(bug.replaces, "src/a.rs");
-        let ids: Vec<String> = bug.caught_by.iter().map(ToString::to_string).collect();
-        assert_eq!(ids, ["t::one", "t::m::two"]);
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -5,6 +5,8 @@
 //! `cargo.rs` (building), `runner.rs` (running tests in isolated processes), `ui.rs`
 //! (printing).
 
+mod authoring;
+mod batch;
 mod cargo;
 mod classroom;
 mod course;
@@ -12,6 +14,7 @@ mod gate;
 mod grade;
 mod integrity;
 mod learn;
+mod mistakes;
 mod pristine;
 mod progress;
 mod report;
@@ -22,6 +25,7 @@ mod testscan;
 mod trace;
 mod trybuild_cache;
 mod ui;
+mod variant;
 mod verify;
 mod watch;
 
@@ -42,9 +46,17 @@ USAGE (learners):
     cargo xtask reset STAGE [--yes]   Put the stub back (your version is kept in .course/backups)
     cargo xtask solution STAGE        The reference solution, once your stage passes
     cargo xtask trace STAGE TEST      Run one test and draw what its tasks and executor did
+    cargo xtask mistakes STAGE [BUG]  Once your stage passes: the classic mistakes, each as a
+                                      small diff with the test that catches it and its message
 
 USAGE (instructors):
-    cargo xtask verify [--stage NAME]... [--jobs N] [--repeat N]
+    cargo xtask verify [--stage NAME]... [--jobs N] [--repeat N] [--force]
+    cargo xtask bug new STAGE NAME    Put the reference (or the bug) into exercises/ to edit
+    cargo xtask bug save STAGE NAME [--caught-by TEST]... [--description TEXT] [--note TEXT]
+                                      Write solutions/NN/bugs/NAME.patch from the edit, put
+                                      the stub back, check the bug is caught
+    cargo xtask alt new|save STAGE NAME [--description TEXT] [--note TEXT]
+                                      The same for alternatives/ (must pass every test)
     cargo xtask grade  [--submission DIR] [--stage NAME]... [--format LIST] [--out DIR]
                        [--jobs N] [--budget DURATION] [--require-all] [--offline]
                        [--isolation auto|strict|off] [--keep-scratch]
@@ -66,6 +78,8 @@ OPTIONS (verify):
     --jobs N       Tests run at once (default: the number of CPUs).
     --repeat N     Run the solutions' tests N times and report any test that fails even once
                    (hunts for flaky tests; default 1).
+    --force        Check every selected stage, even one whose inputs (its files, the harness,
+                   xtask, the toolchain) are unchanged since its last passing verify.
 
 OPTIONS (grade):
     --submission DIR   The tree to grade (default: this checkout). Only its
@@ -149,6 +163,22 @@ fn try_main() -> Result<bool> {
                 .context("solution needs a stage: `cargo xtask solution manual-poll`")?;
             learn::solution(&root, stage, rest.iter().any(|a| a == "--force"))
         }
+        Some("mistakes") => {
+            let words: Vec<&String> = rest.iter().filter(|a| !a.starts_with("--")).collect();
+            let stage = words
+                .first()
+                .context("mistakes needs a stage: `cargo xtask mistakes manual-poll`")?;
+            let force = rest.iter().any(|a| a == "--force");
+            mistakes::run(&root, stage, words.get(1).map(|s| s.as_str()), force)
+        }
+        Some(command @ ("bug" | "alt")) => {
+            let kind = if command == "bug" {
+                variant::Kind::Bug
+            } else {
+                variant::Kind::Alternative
+            };
+            authoring(&root, kind, &rest)
+        }
         Some("verify") => {
             let options = parse_verify(&rest)?;
             verify::run(&root, &options)
@@ -165,11 +195,45 @@ fn try_main() -> Result<bool> {
     }
 }
 
+/// `bug|alt new|save STAGE NAME [options]`.
+fn authoring(root: &Path, kind: variant::Kind, args: &[String]) -> Result<bool> {
+    let usage = "usage: cargo xtask bug new STAGE NAME, then cargo xtask bug save STAGE NAME \
+                 [--caught-by TEST]... [--description TEXT] [--note TEXT] (alt: the same, \
+                 without --caught-by)";
+    let (Some(action), Some(stage), Some(name)) = (args.first(), args.get(1), args.get(2)) else {
+        bail!("{usage}");
+    };
+    let mut kind = kind;
+    let mut options = authoring::SaveOptions::default();
+    let mut rest = args[3..].iter();
+    while let Some(arg) = rest.next() {
+        let mut value = || {
+            rest.next()
+                .cloned()
+                .with_context(|| format!("{arg} needs a value"))
+        };
+        match arg.as_str() {
+            "--caught-by" => options.caught_by.push(value()?),
+            "--description" => options.description = Some(value()?),
+            "--note" => options.note = Some(value()?),
+            "--alternative" => kind = variant::Kind::Alternative,
+            other => bail!("unknown option `{other}`\n{usage}"),
+        }
+    }
+    match action.as_str() {
+        "new" => authoring::new(root, kind, stage, name),
+        "save" => authoring::save(root, kind, stage, name, &options),
+        _ => bail!("{usage}"),
+    }
+}
+
 fn parse_verify(args: &[String]) -> Result<verify::Options> {
     let mut options = verify::Options {
         stages: Vec::new(),
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
         repeat: 1,
+        force: false,
+        short_watchdog: true,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -192,6 +256,7 @@ fn parse_verify(args: &[String]) -> Result<verify::Options> {
                     .context("--repeat needs a number")?;
                 anyhow::ensure!(options.repeat >= 1, "--repeat needs a number of at least 1");
             }
+            "--force" => options.force = true,
             other => bail!("verify: unknown option `{other}`\n\n{HELP}"),
         }
     }

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::course::{BugVariant, Stage};
+use crate::course::Stage;
 
 /// Directories never copied: build output and version control.
 const SKIP: &[&str] = &["target", ".git"];
@@ -89,20 +89,6 @@ pub fn read_sources(crate_root: &Path) -> Result<Sources> {
         "{} has no files under src/",
         crate_root.display()
     );
-    Ok(files)
-}
-
-/// The reference solution with one file replaced by the bug variant.
-pub fn bug_sources(solution: &Sources, bug: &BugVariant) -> Result<Sources> {
-    let replaced = PathBuf::from(&bug.replaces);
-    anyhow::ensure!(
-        solution.contains_key(&replaced),
-        "{}: `replaces: {}` names a file the solution does not have",
-        bug.path.display(),
-        bug.replaces
-    );
-    let mut files = solution.clone();
-    files.insert(replaced, fs::read(&bug.path)?);
     Ok(files)
 }
 

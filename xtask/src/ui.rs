@@ -42,11 +42,6 @@ pub fn heading(text: &str) {
     flush();
 }
 
-pub fn stage(order: u32, name: &str, title: &str) {
-    println!("\n{} {}", bold(&format!("{order:02} {name}")), title);
-    flush();
-}
-
 /// One finished check: `  stub      ok    every test fails on the stub`, then its detail
 /// (indented) if there is any.
 pub fn line(column: &str, ok: bool, what: &str, detail: &str) {
@@ -68,7 +63,7 @@ pub fn detail(text: &str) {
 
 /// The per-stage summary table.
 pub fn table(reports: &[StageReport]) {
-    const COLUMNS: [&str; 5] = ["files", "stub", "solution", "bugs", "lint"];
+    const COLUMNS: [&str; 6] = ["files", "stub", "solution", "bugs", "alts", "lint"];
     let width = reports
         .iter()
         .map(|r| r.label.len())

@@ -1,33 +1,49 @@
 //! `cargo xtask verify`: the course checks itself.
 //!
-//! For each stage, in order:
+//! For each stage:
 //!
-//! 1. **files**: the declaration, README, hints, tests and solution are all there, and the
-//!    solution package runs exactly the exercise's test files.
+//! 1. **files**: the declaration, README, hints, tests and solution are all there, the
+//!    solution package runs exactly the exercise's test files, and every variant's header
+//!    reads and names real tests.
 //! 2. **stub**: the exercise as shipped compiles without warnings, and every test fails on it
 //!    (a test that passes on the stub checks nothing).
 //! 3. **solution**: with the reference `src/` swapped in, every test passes.
-//! 4. **bugs**: with each known-bug variant swapped in, the tests it names fail.
-//! 5. **lint**: clippy `-D warnings` and rustfmt are clean on the solution, the stub, the tests
-//!    and the bug variants.
+//! 4. **bugs**: with each known-bug patch applied to the reference, the tests it names fail.
+//! 5. **alts**: with each alternative patch applied, every test passes (compile-fail ones too).
+//! 6. **lint**: clippy `-D warnings` and rustfmt are clean on the solution, the stub and the
+//!    tests, and every patched file is rustfmt-clean.
 //!
-//! Versions are swapped in a scratch copy of the course (see `scratch.rs`); every test runs in
-//! its own process under the stage's timeout (see `runner.rs`).
+//! How it scales (see ARCHITECTURE.md, "How `cargo xtask verify` flows"):
+//! * a stage whose inputs (its exercise and solution files, the harness, the toolchain, xtask
+//!   and the lockfile) hash to what they were at its last passing verify is skipped
+//!   (`--force` runs it anyway);
+//! * stages run two at a time, each in its own scratch copy of the course, sharing one target
+//!   directory (the dependencies are built once); while one stage builds, the other runs tests;
+//! * one clippy and one rustfmt run cover every stage, beside the stage checks (clippy builds
+//!   into the course's own target directory, so it never waits for the scratch builds);
+//! * every check prints a `[done/total]` line as it finishes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
 
+use crate::batch::{self, Version};
 use crate::cargo;
-use crate::course::{BugVariant, Course, Stage, TestId};
+use crate::course::{Course, Stage, TestId};
 use crate::runner::{self, TestEnv, TestResult};
 use crate::scratch::{self, Scratch, Sources};
 use crate::testscan;
 use crate::ui;
+use crate::variant::{self, Kind, Variant};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -37,7 +53,15 @@ pub struct Options {
     pub jobs: usize,
     /// How many times the solution's tests are run (more than 1 hunts for flaky tests).
     pub repeat: usize,
+    /// Check stages even if nothing they depend on changed since they last passed.
+    pub force: bool,
+    /// Run known-bug variants with in-test watchdogs shortened to 1 s (they only have to
+    /// fail); `mistakes` runs them with the normal limit, to show the message a learner sees.
+    pub short_watchdog: bool,
 }
+
+/// Where the hashes of the last passing verify of each stage are kept.
+const PASSED: &str = "target/xtask/verify/passed";
 
 /// Runs every check; returns whether all passed. Errors are reserved for bad input (an
 /// unknown stage) and for failures of the machinery itself.
@@ -61,16 +85,38 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
         }
     }
 
-    let scratch = Scratch::prepare(root, "verify")?;
+    // Skip what has not changed since it last passed.
+    let mut passed = read_passed(root);
+    let toolchain = toolchain(root);
+    let mut todo: Vec<(&Stage, String)> = Vec::new();
     for stage in stages {
-        ui::stage(
-            stage.order,
-            &stage.name,
-            &format!("{} ({} points)", stage.title, stage.points),
-        );
-        reports.push(verify_stage(&course, &scratch, stage, options)?);
+        let hash = inputs_hash(root, stage, &toolchain);
+        if !options.force && options.repeat == 1 && passed.get(&stage.dir) == Some(&hash) {
+            let mut report = StageReport::new(stage);
+            report.skipped = true;
+            reports.push(report);
+        } else {
+            todo.push((stage, hash));
+        }
+    }
+    let skipped: Vec<String> = reports
+        .iter()
+        .filter(|r| r.skipped)
+        .map(|r| r.label.clone())
+        .collect();
+    if !skipped.is_empty() {
+        ui::heading(&format!(
+            "unchanged since their last passing verify (--force checks them anyway): {}",
+            skipped.join(", ")
+        ));
     }
 
+    if !todo.is_empty() {
+        reports.extend(check_all(&course, &todo, options, &mut passed)?);
+        write_passed(root, &passed)?;
+    }
+
+    reports.sort_by(|a, b| a.label.cmp(&b.label));
     ui::table(&reports);
     let ok = reports.iter().all(StageReport::ok);
     let elapsed = started.elapsed().as_secs_f64();
@@ -84,21 +130,105 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
     Ok(ok)
 }
 
+/// Checks the stages of `todo` (each with its inputs' hash): two stages at a time, and one
+/// lint run for all beside them. A stage that passes has its hash recorded in `passed`.
+fn check_all(
+    course: &Course,
+    todo: &[(&Stage, String)],
+    options: &Options,
+    passed: &mut BTreeMap<String, String>,
+) -> Result<Vec<StageReport>> {
+    let root = &course.root;
+    let progress = Progress {
+        done: AtomicUsize::new(0),
+        total: todo
+            .iter()
+            .map(|(stage, _)| count_checks(root, stage))
+            .sum(),
+        print: Mutex::new(()),
+    };
+    let stages: Vec<&Stage> = todo.iter().map(|(stage, _)| *stage).collect();
+    let (lint, checked) = std::thread::scope(|scope| {
+        let lint = scope.spawn(|| lint_all(root, &stages));
+        let lanes = options.jobs.clamp(1, 2);
+        let checked = runner::run_parallel(stages.clone(), lanes, |stage| {
+            verify_stage(course, stage, options, &progress)
+        });
+        (
+            lint.join().expect("the lint thread does not panic"),
+            checked,
+        )
+    });
+    let mut lint = lint?;
+    let mut reports = Vec::new();
+    for ((stage, hash), mut report) in todo.iter().zip(checked?) {
+        let (ok, detail) = lint.remove(&stage.dir).unwrap_or((true, String::new()));
+        record_lint(&mut report, ok, detail, &progress);
+        if report.ok() {
+            passed.insert(stage.dir.clone(), hash.clone());
+        } else {
+            passed.remove(&stage.dir);
+        }
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// The stage's share of the clippy and fmt run, plus rustfmt on its patched files.
+fn record_lint(report: &mut StageReport, ok: bool, detail: String, progress: &Progress) {
+    let (mut ok, mut detail) = (ok, detail);
+    if !report.patched_fmt.is_empty() {
+        ok = false;
+        let _ = write!(
+            detail,
+            "\nrustfmt --check on the patched files (format the edit, then `cargo xtask bug \
+             save` again):\n{}",
+            report.patched_fmt
+        );
+    }
+    let what = if ok {
+        "clippy -D warnings and rustfmt are clean"
+    } else {
+        "lint failed"
+    };
+    report.record("lint", ok, what, detail.trim(), progress);
+}
+
+/// Counts finished checks across the stages running at once, and prints each as it ends.
+struct Progress {
+    done: AtomicUsize,
+    total: usize,
+    print: Mutex<()>,
+}
+
 /// The outcome of every check of one stage.
 #[derive(Debug)]
 pub struct StageReport {
     pub label: String,
     pub checks: Vec<Check>,
+    /// Not checked: its inputs are what they were when it last passed.
+    pub skipped: bool,
+    /// rustfmt's complaints about patched files, folded into the lint check.
+    patched_fmt: String,
 }
 
 #[derive(Debug)]
 pub struct Check {
-    /// The column this check belongs to: files, stub, solution, bugs or lint.
+    /// The column this check belongs to: files, stub, solution, bugs, alts or lint.
     pub column: &'static str,
     pub ok: bool,
 }
 
 impl StageReport {
+    fn new(stage: &Stage) -> StageReport {
+        StageReport {
+            label: format!("{:02} {}", stage.order, stage.name),
+            checks: Vec::new(),
+            skipped: false,
+            patched_fmt: String::new(),
+        }
+    }
+
     fn broken(dir: &str, _problem: &str) -> StageReport {
         StageReport {
             label: dir.to_owned(),
@@ -106,6 +236,8 @@ impl StageReport {
                 column: "files",
                 ok: false,
             }],
+            skipped: false,
+            patched_fmt: String::new(),
         }
     }
 
@@ -113,113 +245,208 @@ impl StageReport {
         self.checks.iter().all(|check| check.ok)
     }
 
-    /// "ok", "FAIL", "3/4" (for columns with several checks) or "-" (not run).
+    /// "ok", "FAIL", "3/4" (for columns with several checks), "-" (not run) or "same"
+    /// (skipped: unchanged since it last passed).
     pub fn cell(&self, column: &str) -> String {
+        if self.skipped {
+            return "same".to_owned();
+        }
         let checks: Vec<&Check> = self.checks.iter().filter(|c| c.column == column).collect();
         let passed = checks.iter().filter(|c| c.ok).count();
         match (column, checks.len()) {
             (_, 0) => "-".to_owned(),
-            ("bugs", n) => format!("{passed}/{n}"),
+            ("bugs" | "alts", n) => format!("{passed}/{n}"),
             (_, n) if passed == n => "ok".to_owned(),
             _ => "FAIL".to_owned(),
         }
     }
 
-    fn record(&mut self, column: &'static str, ok: bool, what: &str, detail: &str) {
-        ui::line(column, ok, what, detail);
+    fn record(
+        &mut self,
+        column: &'static str,
+        ok: bool,
+        what: &str,
+        detail: &str,
+        progress: &Progress,
+    ) {
+        let done = progress.done.fetch_add(1, Ordering::SeqCst) + 1;
+        {
+            let _guard = progress.print.lock().unwrap_or_else(|e| e.into_inner());
+            let total = progress.total.max(done);
+            ui::line(
+                &format!("[{done:>3}/{total}] {} {column}", self.label),
+                ok,
+                what,
+                detail,
+            );
+        }
         self.checks.push(Check { column, ok });
     }
 }
 
+/// How many checks `verify_stage` will record for `stage` (for the progress count).
+fn count_checks(root: &Path, stage: &Stage) -> usize {
+    let variants: usize = [Kind::Bug, Kind::Alternative]
+        .into_iter()
+        .map(|kind| {
+            variant::load_all(root, stage, kind)
+                .iter()
+                .filter(|v| v.is_ok())
+                .count()
+        })
+        .sum();
+    // files, stub, solution, names, lint
+    5 + variants
+}
+
 fn verify_stage(
     course: &Course,
-    scratch: &Scratch,
     stage: &Stage,
     options: &Options,
+    progress: &Progress,
 ) -> Result<StageReport> {
     let root = &course.root;
-    let mut report = StageReport {
-        label: format!("{:02} {}", stage.order, stage.name),
-        checks: Vec::new(),
-    };
+    let mut report = StageReport::new(stage);
 
     // 1. files
-    let (bugs, problems) = check_files(root, stage);
+    let (variants, problems) = check_files(root, stage);
     let files_ok = problems.is_empty();
     report.record(
         "files",
         files_ok,
         if files_ok {
-            "declaration, README, hints, tests, solution and bug headers are in place"
+            "declaration, README, hints, tests, solution and variant headers are in place"
         } else {
             "the stage is incomplete"
         },
         &problems.join("\n"),
+        progress,
     );
     let stub = scratch::read_sources(&stage.exercise_dir(root));
     let solution = scratch::read_sources(&stage.solution_dir(root));
     let (Ok(stub), Ok(solution)) = (stub, solution) else {
         return Ok(report);
     };
+    let scratch = stage_scratch(root, stage)?;
 
     // 2. stub
-    check_stub(scratch, stage, &stub, options, &mut report)?;
+    check_stub(&scratch, stage, &stub, options, &mut report, progress)?;
 
     // 3. solution
-    let tests = check_solution(scratch, stage, &solution, options, &mut report)?;
+    let tests = check_solution(&scratch, stage, &solution, options, &mut report, progress)?;
+    check_names(
+        root,
+        stage,
+        tests.as_deref(),
+        &variants,
+        &mut report,
+        progress,
+    );
 
-    // Names the declaration and the bug headers use must exist.
-    if let Some(tests) = &tests {
-        let mut unknown = Vec::new();
-        for id in stage.weights.keys() {
-            if !tests.iter().any(|t| t.to_string() == *id) {
-                unknown.push(format!("[weights] names `{id}`, which is not a test"));
-            }
-        }
-        for bug in &bugs {
-            for id in &bug.caught_by {
-                if !tests.contains(id) {
-                    unknown.push(format!(
-                        "bugs/{}.rs names `{id}`, which is not a test",
-                        bug.name
-                    ));
-                }
-            }
-        }
-        // The grader reads the expected tests from the test files (it needs them even when a
-        // submission does not compile); that reading must agree with what the binaries list.
-        let scanned: BTreeSet<TestId> = testscan::scan(&stage.exercise_dir(root))
-            .into_iter()
-            .collect();
-        let listed: BTreeSet<TestId> = tests.iter().cloned().collect();
-        for id in scanned.symmetric_difference(&listed) {
-            unknown.push(format!(
-                "`{id}`: the grader's scan of tests/*.rs and the test binaries disagree (keep \
-                 #[test] functions at the top level of the test files)"
-            ));
-        }
-        if !unknown.is_empty() {
-            report.record(
-                "files",
-                false,
-                "names that match no test",
-                &unknown.join("\n"),
-            );
-        }
+    // 4. bugs, all built at once
+    let bugs: Vec<&Variant> = variants.iter().filter(|v| v.kind == Kind::Bug).collect();
+    check_bugs(
+        &scratch,
+        stage,
+        &solution,
+        &bugs,
+        options,
+        &mut report,
+        progress,
+    )?;
+    // 5. alternatives, each in the exercise package (compile-fail targets need its path)
+    for variant in variants.iter().filter(|v| v.kind == Kind::Alternative) {
+        check_variant(
+            &scratch,
+            stage,
+            &solution,
+            variant,
+            options,
+            &mut report,
+            progress,
+        )?;
     }
-
-    // 4. bugs
-    for bug in &bugs {
-        check_bug(scratch, stage, &solution, bug, options, &mut report)?;
-    }
-
-    // 5. lint
-    check_lint(root, stage, &bugs, &mut report)?;
     Ok(report)
 }
 
-/// Everything a stage must ship. Returns the bug variants that loaded, and the problems.
-fn check_files(root: &Path, stage: &Stage) -> (Vec<BugVariant>, Vec<String>) {
+/// The scratch copy one stage's versions are built in: its own copy of the course (so stages
+/// can run at once), and the target directory every stage shares (the dependencies are
+/// built once).
+pub fn stage_scratch(root: &Path, stage: &Stage) -> Result<Scratch> {
+    let mut scratch = Scratch::prepare(root, &format!("verify/{}", stage.dir))?;
+    scratch.target_dir = root.join("target/xtask/verify/target");
+    Ok(scratch)
+}
+
+/// Names the declaration and the variants use must be tests; the grader's scan of the test
+/// files must agree with what the binaries list.
+fn check_names(
+    root: &Path,
+    stage: &Stage,
+    tests: Option<&[TestId]>,
+    variants: &[Variant],
+    report: &mut StageReport,
+    progress: &Progress,
+) {
+    let Some(tests) = tests else {
+        report.record(
+            "files",
+            false,
+            "test names not checked: the solution did not build",
+            "",
+            progress,
+        );
+        return;
+    };
+    let mut unknown = Vec::new();
+    for id in stage.weights.keys() {
+        if !tests.iter().any(|t| t.to_string() == *id) {
+            unknown.push(format!("[weights] names `{id}`, which is not a test"));
+        }
+    }
+    for variant in variants {
+        for id in &variant.caught_by {
+            if !tests.contains(id) {
+                unknown.push(format!(
+                    "{} names `{id}`, which is not a test",
+                    variant.label()
+                ));
+            }
+        }
+    }
+    // The grader reads the expected tests from the test files (it needs them even when a
+    // submission does not compile); that reading must agree with what the binaries list.
+    let scanned: BTreeSet<TestId> = testscan::scan(&stage.exercise_dir(root))
+        .into_iter()
+        .collect();
+    let listed: BTreeSet<TestId> = tests.iter().cloned().collect();
+    for id in scanned.symmetric_difference(&listed) {
+        unknown.push(format!(
+            "`{id}`: the grader's scan of tests/*.rs and the test binaries disagree (keep \
+             #[test] functions at the top level of the test files)"
+        ));
+    }
+    if unknown.is_empty() {
+        report.record(
+            "files",
+            true,
+            "every test named in [weights] and caught-by exists",
+            "",
+            progress,
+        );
+    } else {
+        report.record(
+            "files",
+            false,
+            "names that match no test",
+            &unknown.join("\n"),
+            progress,
+        );
+    }
+}
+
+/// Everything a stage must ship. Returns the variants that loaded, and the problems.
+fn check_files(root: &Path, stage: &Stage) -> (Vec<Variant>, Vec<String>) {
     let mut problems = Vec::new();
     let exercise = stage.exercise_dir(root);
     let solution = stage.solution_dir(root);
@@ -261,17 +488,19 @@ fn check_files(root: &Path, stage: &Stage) -> (Vec<BugVariant>, Vec<String>) {
         problems.push(format!("{err:#}"));
     }
 
-    let mut bugs = Vec::new();
-    for bug in stage.bugs(root) {
-        match bug {
-            Ok(bug) => bugs.push(bug),
-            Err(err) => problems.push(format!("{err:#}")),
+    let mut variants = Vec::new();
+    for kind in [Kind::Bug, Kind::Alternative] {
+        for loaded in variant::load_all(root, stage, kind) {
+            match loaded {
+                Ok(variant) => variants.push(variant),
+                Err(err) => problems.push(format!("{err:#}")),
+            }
         }
     }
     if !solution.join("src").is_dir() {
         problems.push(format!("solutions/{}/src is missing", stage.dir));
     }
-    (bugs, problems)
+    (variants, problems)
 }
 
 /// Hints are `## Hint 1: ...`, `## Hint 2: ...`, numbered from 1 without gaps.
@@ -387,41 +616,50 @@ fn check_stub(
     stub: &Sources,
     options: &Options,
     report: &mut StageReport,
+    progress: &Progress,
 ) -> Result<()> {
-    let Some(run) = build_and_run(scratch, stage, stub, None, 1, options)? else {
-        report.record("stub", false, "does not compile", "");
-        return Ok(());
+    let run = match build_and_run(scratch, stage, stub, None, 1, options)? {
+        Ok(run) => run,
+        Err(errors) => {
+            report.record("stub", false, "does not compile", &errors, progress);
+            return Ok(());
+        }
     };
-    if !run.warnings.is_empty() {
-        report.record(
-            "stub",
-            false,
-            "compiles with warnings (learners would see them from the first minute)",
-            &run.warnings.join("\n"),
-        );
-    }
     let passing: Vec<&TestResult> = run.results.iter().filter(|r| r.status.passed()).collect();
     let total = run.results.len();
+    let mut problems = Vec::new();
+    if !run.warnings.is_empty() {
+        problems.push(format!(
+            "compiles with warnings (learners would see them from the first minute):\n{}",
+            run.warnings.join("\n")
+        ));
+    }
     if total == 0 {
-        report.record("stub", false, "has no tests", "");
-    } else if passing.is_empty() {
+        problems.push("has no tests".to_owned());
+    } else if !passing.is_empty() {
+        let names: Vec<String> = passing.iter().map(|r| r.id.to_string()).collect();
+        problems.push(format!(
+            "{} of {total} tests pass on the stub: a test that passes without the learner's \
+             work checks nothing\n{}",
+            passing.len(),
+            names.join("\n")
+        ));
+    }
+    if problems.is_empty() {
         report.record(
             "stub",
             true,
             &format!("every test fails on the stub ({total} of {total})"),
             "",
+            progress,
         );
     } else {
-        let names: Vec<String> = passing.iter().map(|r| r.id.to_string()).collect();
         report.record(
             "stub",
             false,
-            &format!(
-                "{} of {total} tests pass on the stub: a test that passes without the learner's \
-                 work checks nothing",
-                passing.len()
-            ),
-            &names.join("\n"),
+            "the stub is not a fair starting point",
+            &problems.join("\n"),
+            progress,
         );
     }
     Ok(())
@@ -434,10 +672,14 @@ fn check_solution(
     solution: &Sources,
     options: &Options,
     report: &mut StageReport,
+    progress: &Progress,
 ) -> Result<Option<Vec<TestId>>> {
-    let Some(run) = build_and_run(scratch, stage, solution, None, options.repeat, options)? else {
-        report.record("solution", false, "does not compile", "");
-        return Ok(None);
+    let run = match build_and_run(scratch, stage, solution, None, options.repeat, options)? {
+        Ok(run) => run,
+        Err(errors) => {
+            report.record("solution", false, "does not compile", &errors, progress);
+            return Ok(None);
+        }
     };
     let failing: Vec<&TestResult> = run.results.iter().filter(|r| !r.status.passed()).collect();
     let total = run.results.len();
@@ -458,63 +700,127 @@ fn check_solution(
             true,
             &format!("every test passes ({total} of {total}{runs}, slowest {slowest:.2?})"),
             "",
+            progress,
         );
     } else {
-        let mut detail = String::new();
-        for (result, failed) in run.results.iter().zip(&run.failures) {
-            if result.status.passed() {
-                continue;
-            }
-            let flaky = if *failed < options.repeat {
-                format!(", FLAKY: failed {failed} of {} runs", options.repeat)
-            } else {
-                String::new()
-            };
-            let _ = writeln!(detail, "{} ({}{flaky})", result.id, result.status.label());
-            for line in result.message.lines() {
-                let _ = writeln!(detail, "    {line}");
-            }
-        }
         report.record(
             "solution",
             false,
             &format!("{} of {total} tests do not pass", failing.len()),
-            detail.trim_end(),
+            &failures(&run, options.repeat),
+            progress,
         );
     }
     Ok(Some(run.results.into_iter().map(|r| r.id).collect()))
 }
 
-fn check_bug(
+/// Each failed test with its status and message.
+fn failures(run: &Run, repeat: usize) -> String {
+    let mut detail = String::new();
+    for (result, failed) in run.results.iter().zip(&run.failures) {
+        if result.status.passed() {
+            continue;
+        }
+        let flaky = if *failed < repeat {
+            format!(", FLAKY: failed {failed} of {repeat} runs")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(detail, "{} ({}{flaky})", result.id, result.status.label());
+        for line in result.message.lines() {
+            let _ = writeln!(detail, "    {line}");
+        }
+    }
+    detail.trim_end().to_owned()
+}
+
+/// A bug: applies, compiles, and every test it names fails. An alternative: applies,
+/// compiles, and every test passes.
+fn check_variant(
     scratch: &Scratch,
     stage: &Stage,
     solution: &Sources,
-    bug: &BugVariant,
+    variant: &Variant,
     options: &Options,
     report: &mut StageReport,
+    progress: &Progress,
 ) -> Result<()> {
-    let sources = match scratch::bug_sources(solution, bug) {
+    let column = match variant.kind {
+        Kind::Bug => "bugs",
+        Kind::Alternative => "alts",
+    };
+    let sources = match variant.apply(solution) {
         Ok(sources) => sources,
         Err(err) => {
-            report.record("bugs", false, &bug.name, &format!("{err:#}"));
+            let what = format!("{}: does not apply", variant.name);
+            report.record(column, false, &what, &format!("{err:#}"), progress);
             return Ok(());
         }
     };
-    let Some(run) = build_and_run(scratch, stage, &sources, Some(&bug.caught_by), 1, options)?
-    else {
-        report.record(
-            "bugs",
-            false,
-            &format!("{}: does not compile", bug.name),
-            "a bug variant must compile, so that a test (not the compiler) catches it",
-        );
-        return Ok(());
+    report
+        .patched_fmt
+        .push_str(&rustfmt_patched(&stage.dir, variant, solution, &sources));
+    let only = match variant.kind {
+        Kind::Bug => Some(variant.caught_by.as_slice()),
+        Kind::Alternative => None,
     };
-    let missed: Vec<String> = bug
+    let run = match build_and_run(scratch, stage, &sources, only, 1, options)? {
+        Ok(run) => run,
+        Err(errors) => {
+            let why = match variant.kind {
+                Kind::Bug => {
+                    "a bug variant must compile, so that a test (not the compiler) \
+                              catches it"
+                }
+                Kind::Alternative => "an alternative must compile",
+            };
+            report.record(
+                column,
+                false,
+                &format!("{}: does not compile", variant.name),
+                &format!("{why}\n{errors}"),
+                progress,
+            );
+            return Ok(());
+        }
+    };
+    match variant.kind {
+        Kind::Bug => judge_bug(variant, &run.results, report, progress),
+        Kind::Alternative => {
+            let total = run.results.len();
+            let failing = run.results.iter().filter(|r| !r.status.passed()).count();
+            if failing == 0 && total > 0 {
+                let what = format!("{}: passes every test ({total})", variant.name);
+                report.record(column, true, &what, "", progress);
+            } else {
+                report.record(
+                    column,
+                    false,
+                    &format!(
+                        "{}: REJECTED, {failing} of {total} tests fail ({})",
+                        variant.name, variant.description
+                    ),
+                    &failures(&run, 1),
+                    progress,
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A bug is caught when every test it names ran and did not pass.
+fn judge_bug(
+    variant: &Variant,
+    results: &[TestResult],
+    report: &mut StageReport,
+    progress: &Progress,
+) {
+    let missed: Vec<String> = variant
         .caught_by
         .iter()
         .filter(|id| {
-            run.results
+            results
                 .iter()
                 .find(|r| &r.id == *id)
                 .is_none_or(|r| r.status.passed())
@@ -522,120 +828,282 @@ fn check_bug(
         .map(ToString::to_string)
         .collect();
     if missed.is_empty() {
-        let how: Vec<String> = run
-            .results
+        let how: Vec<String> = results
             .iter()
             .map(|r| format!("{} ({})", r.id, r.status.label()))
             .collect();
-        report.record(
-            "bugs",
-            true,
-            &format!("{}: caught by {}", bug.name, how.join(", ")),
-            "",
-        );
+        let what = format!("{}: caught by {}", variant.name, how.join(", "));
+        report.record("bugs", true, &what, "", progress);
     } else {
         report.record(
             "bugs",
             false,
-            &format!("{}: NOT caught ({})", bug.name, bug.description),
+            &format!("{}: NOT caught ({})", variant.name, variant.description),
             &format!(
                 "these tests pass with the bug in place:\n{}",
                 missed.join("\n")
             ),
+            progress,
         );
+    }
+}
+
+/// Every bug of the stage: applied, then all built with one cargo run (each as a package of
+/// its own, see `batch.rs`), then their named tests run in parallel. A bug caught by an
+/// `overlay_only` (compile-fail) target is checked in the exercise package instead.
+fn check_bugs(
+    scratch: &Scratch,
+    stage: &Stage,
+    solution: &Sources,
+    bugs: &[&Variant],
+    options: &Options,
+    report: &mut StageReport,
+    progress: &Progress,
+) -> Result<()> {
+    let mut batched: Vec<(&Variant, Sources)> = Vec::new();
+    let mut in_place = Vec::new();
+    for bug in bugs {
+        if bug
+            .caught_by
+            .iter()
+            .any(|id| stage.overlay_only.contains(&id.target))
+        {
+            in_place.push(*bug);
+            continue;
+        }
+        match bug.apply(solution) {
+            Ok(sources) => {
+                report
+                    .patched_fmt
+                    .push_str(&rustfmt_patched(&stage.dir, bug, solution, &sources));
+                batched.push((bug, sources));
+            }
+            Err(err) => {
+                let what = format!("{}: does not apply", bug.name);
+                report.record("bugs", false, &what, &format!("{err:#}"), progress);
+            }
+        }
+    }
+    let outcomes = build_and_run_bugs(scratch, stage, &batched, options)?;
+    for ((bug, _), outcome) in batched.iter().zip(outcomes) {
+        match outcome {
+            Ok(results) => judge_bug(bug, &results, report, progress),
+            Err(errors) => report.record(
+                "bugs",
+                false,
+                &format!("{}: does not compile", bug.name),
+                &format!(
+                    "a bug variant must compile, so that a test (not the compiler) catches \
+                     it\n{errors}"
+                ),
+                progress,
+            ),
+        }
+    }
+    for bug in in_place {
+        check_variant(scratch, stage, solution, bug, options, report, progress)?;
     }
     Ok(())
 }
 
-fn check_lint(
-    root: &Path,
+/// What became of one bug: the results of the tests it names, or its compile errors.
+type Outcome = Result<Vec<TestResult>, String>;
+
+/// Builds every bug in `batched` with one cargo run and runs the tests each names, in
+/// parallel across bugs. Per bug: its tests' results, or its compile errors.
+fn build_and_run_bugs(
+    scratch: &Scratch,
     stage: &Stage,
-    bugs: &[BugVariant],
-    report: &mut StageReport,
-) -> Result<()> {
-    let (clippy_ok, clippy_out) = cargo::run_checked(
-        root,
-        &[
-            "clippy",
-            "--locked",
-            "--quiet",
-            "-p",
-            &stage.solution,
-            "-p",
-            &stage.name,
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    )?;
-    let (fmt_ok, fmt_out) = cargo::run_checked(
-        root,
-        &[
-            "fmt",
-            "-p",
-            &stage.solution,
-            "-p",
-            &stage.name,
-            "--check",
-            "--",
-            "--color",
-            "never",
-        ],
-    )?;
-    let mut rustfmt = cargo::rustfmt();
-    rustfmt.args(["--check", "--edition", "2024", "--color", "never"]);
-    rustfmt.args(bugs.iter().map(|bug| &bug.path));
-    let (bugs_fmt_ok, bugs_fmt_out) = if bugs.is_empty() {
-        (true, String::new())
-    } else {
-        let out = runner::run(rustfmt, std::time::Duration::from_secs(120))?;
-        (out.exit == runner::Exit::Code(0), out.stdout + &out.stderr)
-    };
-    let ok = clippy_ok && fmt_ok && bugs_fmt_ok;
-    let mut detail = String::new();
-    if !clippy_ok {
-        let _ = writeln!(detail, "cargo clippy -D warnings:\n{clippy_out}");
+    batched: &[(&Variant, Sources)],
+    options: &Options,
+) -> Result<Vec<Outcome>> {
+    let versions: Vec<Version<'_>> = batched
+        .iter()
+        .map(|(bug, sources)| Version {
+            name: &bug.name,
+            sources,
+            targets: bug.caught_by.iter().map(|id| id.target.clone()).collect(),
+        })
+        .collect();
+    let built = batch::build(scratch, stage, &versions)?;
+    let target_dir = scratch.target_dir.display().to_string();
+    let mut jobs = Vec::new();
+    let mut compile_errors: BTreeMap<usize, String> = BTreeMap::new();
+    for (index, (bug, _)) in batched.iter().enumerate() {
+        let manifest = built.manifest(&bug.name);
+        let (package, dir) = &built.packages[&bug.name];
+        let binaries = built.build.binaries_of(&manifest);
+        let errors = built.build.errors_of(&manifest);
+        if !errors.is_empty() || binaries.is_empty() {
+            let text = if errors.is_empty() {
+                built.build.stderr.clone()
+            } else {
+                errors.join("\n")
+            };
+            compile_errors.insert(index, text);
+            continue;
+        }
+        let env = TestEnv::new(&scratch.root, dir, package)
+            .with("CARGO_TARGET_DIR", &target_dir)
+            .with("HARNESS_WATCHDOG_MS", "1000");
+        for job in runner::list_all(&binaries, dir, &env)? {
+            if bug.caught_by.contains(&job.id) {
+                jobs.push((index, job, dir.clone(), env.clone()));
+            }
+        }
     }
-    if !fmt_ok {
-        let _ = writeln!(detail, "cargo fmt --check (run `cargo fmt`):\n{fmt_out}");
+    let results = runner::run_parallel(jobs, options.jobs, |(index, job, dir, env)| {
+        let result = runner::run_test(
+            &job.exe,
+            &job.id,
+            job.listed,
+            dir,
+            env,
+            stage.timeout_for(&job.id),
+        )?;
+        Ok((*index, result))
+    })?;
+    let outcomes = batched
+        .iter()
+        .enumerate()
+        .map(|(index, _)| match compile_errors.remove(&index) {
+            Some(errors) => Err(errors),
+            None => Ok(results
+                .iter()
+                .filter(|(i, _)| *i == index)
+                .map(|(_, result)| result.clone())
+                .collect()),
+        })
+        .collect();
+    Ok(outcomes)
+}
+
+/// rustfmt's complaints about the files a patch changed or created, formatted as the whole
+/// patched file (the reference around the edit is formatted, so only the edit can differ).
+fn rustfmt_patched(dir: &str, variant: &Variant, reference: &Sources, patched: &Sources) -> String {
+    let mut out = String::new();
+    for (path, content) in patched {
+        if reference.get(path) == Some(content) {
+            continue;
+        }
+        match rustfmt_check(content) {
+            Ok(None) => {}
+            Ok(Some(diff)) => {
+                let _ = writeln!(
+                    out,
+                    "solutions/{dir}/{} (changes {}):\n{}",
+                    variant.label(),
+                    path.display(),
+                    diff.trim_end()
+                );
+            }
+            Err(err) => {
+                let _ = writeln!(out, "{}: cannot run rustfmt: {err:#}", variant.label());
+            }
+        }
     }
-    if !bugs_fmt_ok {
-        let _ = writeln!(detail, "rustfmt --check on bugs/:\n{bugs_fmt_out}");
+    out
+}
+
+/// `rustfmt --check` on `content` given on stdin: `None` if it is formatted, else the diff.
+fn rustfmt_check(content: &[u8]) -> Result<Option<String>> {
+    let mut child = Command::new("rustfmt")
+        .args(["--check", "--edition", "2024", "--color", "never"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("cannot start rustfmt")?;
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let content = content.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&content));
+    let output = child.wait_with_output()?;
+    let _ = writer.join();
+    if output.status.success() {
+        return Ok(None);
     }
-    report.record(
-        "lint",
-        ok,
-        if ok {
-            "clippy -D warnings and rustfmt are clean"
-        } else {
-            "lint failed"
-        },
-        detail.trim_end(),
-    );
-    Ok(())
+    Ok(Some(format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )))
+}
+
+/// One clippy and one rustfmt run over every stage in `stages` (real workspace), the result
+/// attributed to stages by the paths in the messages: `(ok, detail)` by stage directory.
+fn lint_all(root: &Path, stages: &[&Stage]) -> Result<BTreeMap<String, (bool, String)>> {
+    let mut packages = Vec::new();
+    for stage in stages {
+        packages.extend(["-p", stage.solution.as_str(), "-p", stage.name.as_str()]);
+    }
+    let mut clippy = vec!["clippy", "--locked", "--quiet", "--message-format=short"];
+    clippy.extend(&packages);
+    clippy.extend(["--all-targets", "--", "-D", "warnings"]);
+    let (clippy_ok, clippy_out) = cargo::run_checked(root, &clippy)?;
+    let mut fmt = vec!["fmt"];
+    fmt.extend(&packages);
+    fmt.extend(["--check", "--", "--color", "never"]);
+    let (fmt_ok, fmt_out) = cargo::run_checked(root, &fmt)?;
+
+    let mut results = BTreeMap::new();
+    for stage in stages {
+        let mine = |text: &str| -> String {
+            let marks = [
+                format!("exercises/{}/", stage.dir),
+                format!("solutions/{}/", stage.dir),
+            ];
+            text.lines()
+                .filter(|line| marks.iter().any(|mark| line.contains(mark.as_str())))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let mut detail = String::new();
+        let mut ok = true;
+        for (tool_ok, out, name) in [
+            (clippy_ok, &clippy_out, "cargo clippy -D warnings"),
+            (fmt_ok, &fmt_out, "cargo fmt --check (run `cargo fmt`)"),
+        ] {
+            if tool_ok {
+                continue;
+            }
+            let lines = mine(out);
+            // A failure no line pins on a stage (a build error elsewhere) fails them all.
+            let unattributed = stages.iter().all(|s| {
+                !out.contains(&format!("exercises/{}/", s.dir))
+                    && !out.contains(&format!("solutions/{}/", s.dir))
+            });
+            if !lines.is_empty() || unattributed {
+                ok = false;
+                let shown = if lines.is_empty() { out.trim() } else { &lines };
+                let _ = writeln!(detail, "{name}:\n{shown}");
+            }
+        }
+        results.insert(stage.dir.clone(), (ok, detail));
+    }
+    Ok(results)
 }
 
 /// What one version of a stage did: its warnings and every test's result.
-struct Run {
-    warnings: Vec<String>,
-    results: Vec<TestResult>,
+pub struct Run {
+    pub warnings: Vec<String>,
+    pub results: Vec<TestResult>,
     /// Per result: in how many of the runs the test did not pass.
-    failures: Vec<usize>,
+    pub failures: Vec<usize>,
 }
 
 /// Installs `sources` as the stage's `src/`, builds its tests (only the targets of `only`, if
-/// given) and runs them `repeat` times, each in its own process. `None` if it did not compile;
-/// the compile errors are printed. With repeats, each test's result is its first failure (if
-/// any), and `failures` counts the runs that did not pass.
-fn build_and_run(
+/// given) and runs them `repeat` times, each in its own process. `Err(compile errors)` if it
+/// did not compile. With repeats, each test's result is its first failure (if any), and
+/// `failures` counts the runs that did not pass. With `only` (a known-bug variant, expected to
+/// fail), in-test watchdogs are shortened so that a hang fails fast.
+pub fn build_and_run(
     scratch: &Scratch,
     stage: &Stage,
     sources: &Sources,
     only: Option<&[TestId]>,
     repeat: usize,
     options: &Options,
-) -> Result<Option<Run>> {
+) -> Result<Result<Run, String>> {
     scratch.install(stage, sources)?;
     let targets: Vec<String> = only
         .map(|ids| {
@@ -657,14 +1125,13 @@ fn build_and_run(
         if text.trim().is_empty() {
             text = build.stderr.clone();
         }
-        ui::detail(&text);
-        return Ok(None);
+        return Ok(Err(text));
     }
 
     let target_dir = scratch.target_dir.display().to_string();
     let mut env = TestEnv::new(&scratch.root, &package_dir, &stage.name)
         .with("CARGO_TARGET_DIR", &target_dir);
-    if only.is_some() {
+    if only.is_some() && options.short_watchdog {
         // A known-bug variant is expected to fail: let a hang fail fast (see harness::Watchdog).
         env = env.with("HARNESS_WATCHDOG_MS", "1000");
     }
@@ -697,11 +1164,136 @@ fn build_and_run(
             failures[i] += 1;
         }
     }
-    Ok(Some(Run {
+    Ok(Ok(Run {
         warnings: build.warnings_of(&manifest),
         results,
         failures,
     }))
+}
+
+/// `cargo xtask bug save` checks the one variant it wrote: applies, builds, caught (or, for an
+/// alternative, passes everything).
+pub fn verify_variant(root: &Path, stage: &Stage, variant: &Variant) -> Result<bool> {
+    let options = Options {
+        stages: vec![stage.name.clone()],
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        repeat: 1,
+        force: true,
+        short_watchdog: true,
+    };
+    let progress = Progress {
+        done: AtomicUsize::new(0),
+        total: 1,
+        print: Mutex::new(()),
+    };
+    let solution = scratch::read_sources(&stage.solution_dir(root))?;
+    let scratch = stage_scratch(root, stage)?;
+    let mut report = StageReport::new(stage);
+    check_variant(
+        &scratch,
+        stage,
+        &solution,
+        variant,
+        &options,
+        &mut report,
+        &progress,
+    )?;
+    if !report.patched_fmt.is_empty() {
+        ui::detail(&format!(
+            "rustfmt --check on the patched files (format your edit):\n{}",
+            report.patched_fmt
+        ));
+    }
+    Ok(report.ok() && report.patched_fmt.is_empty())
+}
+
+/// The toolchain that builds the course (`rustc -vV` in the course root, so
+/// `rust-toolchain.toml` applies).
+fn toolchain(root: &Path) -> String {
+    Command::new("rustc")
+        .arg("-vV")
+        .current_dir(root)
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+/// A hash of everything a stage's verify depends on: its exercise and solution files, the
+/// harness, xtask, the workspace manifest and lockfile, the toolchain file and version.
+pub fn inputs_hash(root: &Path, stage: &Stage, toolchain: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(toolchain.as_bytes());
+    let inputs = [
+        stage.exercise_dir(root),
+        stage.solution_dir(root),
+        root.join("crates/harness"),
+        root.join("xtask/src"),
+        root.join("xtask/Cargo.toml"),
+        root.join("Cargo.toml"),
+        root.join("Cargo.lock"),
+        root.join("rust-toolchain.toml"),
+        root.join(".cargo/config.toml"),
+    ];
+    for input in inputs {
+        for file in files_under(&input) {
+            let relative = file.strip_prefix(root).unwrap_or(&file);
+            hasher.update(relative.to_string_lossy().as_bytes());
+            hasher.update([0]);
+            let content = fs::read(&file).unwrap_or_default();
+            hasher.update((content.len() as u64).to_le_bytes());
+            hasher.update(&content);
+        }
+    }
+    let digest = hasher.finalize();
+    digest.iter().fold(String::new(), |mut text, byte| {
+        let _ = write!(text, "{byte:02x}");
+        text
+    })
+}
+
+/// `path` itself if it is a file, else every file under it (sorted; `target/` left out).
+fn files_under(path: &Path) -> Vec<PathBuf> {
+    if path.is_file() {
+        return vec![path.to_owned()];
+    }
+    let mut files = Vec::new();
+    let Ok(entries) = fs::read_dir(path) else {
+        return files;
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let path = entry.path();
+        if entry.file_name() == "target" {
+            continue;
+        }
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+fn read_passed(root: &Path) -> BTreeMap<String, String> {
+    fs::read_to_string(root.join(PASSED))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .map(|(dir, hash)| (dir.to_owned(), hash.to_owned()))
+        .collect()
+}
+
+fn write_passed(root: &Path, passed: &BTreeMap<String, String>) -> Result<()> {
+    let path = root.join(PASSED);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let text: String = passed
+        .iter()
+        .map(|(dir, hash)| format!("{dir} {hash}\n"))
+        .collect();
+    fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn rust_files(dir: &Path) -> Vec<String> {

@@ -56,6 +56,7 @@ fn a_sound_course_verifies() {
         out.contains("multiplies: caught by adding::zero_is_neutral"),
         "{out}"
     );
+    assert!(out.contains("in_a_module: passes every test (2)"), "{out}");
     assert!(out.contains("every check passed"), "{out}");
 }
 
@@ -105,15 +106,24 @@ fn a_solution_that_fails_a_test_is_reported_with_the_message() {
     );
 }
 
+/// A bug patch for the fixture's adder: `a + b` becomes `body`.
+fn adder_patch(header: &str, body: &str) -> String {
+    format!(
+        "{header}\n\n--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,4 +1,4 @@\n /// Adds two numbers.\n \
+         pub fn add(a: u32, b: u32) -> u32 {{\n-    a + b\n+    {body}\n }}\n"
+    )
+}
+
 #[test]
 fn a_bug_variant_that_no_test_catches_is_reported() {
     let root = fixture("bug-missed");
     // "Adds" correctly, so the test it names cannot fail.
     write(
         &root,
-        "solutions/01-adder/bugs/not_a_bug.rs",
-        &format!(
-            "//! bug: none at all\n//! caught-by: adding::two_and_two_make_four\n\n{WORKING_ADD}"
+        "solutions/01-adder/bugs/not_a_bug.patch",
+        &adder_patch(
+            "bug: none at all\ncaught-by: adding::two_and_two_make_four",
+            "b + a",
         ),
     );
     let (code, out) = xtask(&root, &["verify"]);
@@ -130,14 +140,110 @@ fn a_bug_variant_naming_a_missing_test_is_reported() {
     let root = fixture("bug-names-nothing");
     write(
         &root,
-        "solutions/01-adder/bugs/renamed.rs",
-        &format!("//! bug: off by one\n//! caught-by: adding::no_such_test\n\n{WORKING_ADD}"),
+        "solutions/01-adder/bugs/renamed.patch",
+        &adder_patch(
+            "bug: off by one\ncaught-by: adding::no_such_test",
+            "a + b + 1",
+        ),
     );
     let (code, out) = xtask(&root, &["verify"]);
     assert_eq!(code, Some(1), "{out}");
     assert!(
-        out.contains("`adding::no_such_test`, which is not a test"),
+        out.contains("bugs/renamed.patch names `adding::no_such_test`, which is not a test"),
         "{out}"
+    );
+}
+
+#[test]
+fn a_patch_that_no_longer_applies_is_reported_with_its_file_and_hunk() {
+    let root = fixture("bug-stale");
+    // The reference changed under the patch: its context line no longer matches.
+    write(
+        &root,
+        "solutions/01-adder/src/lib.rs",
+        "/// Adds two numbers, wrapping on overflow.\npub fn add(a: u32, b: u32) -> u32 {\n    \
+         a.wrapping_add(b)\n}\n",
+    );
+    let (code, out) = xtask(&root, &["verify"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("multiplies: does not apply"), "{out}");
+    assert!(
+        out.contains(
+            "bugs/multiplies.patch: does not apply to the reference: src/lib.rs, error \
+                      applying hunk #1 (@@ -1,4 @@)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("in_a_module: does not apply"), "{out}");
+}
+
+#[test]
+fn an_alternative_that_fails_a_test_is_rejected_with_the_message() {
+    let root = fixture("alt-rejected");
+    write(
+        &root,
+        "solutions/01-adder/alternatives/saturating.patch",
+        &adder_patch(
+            "alternative: saturates at u32::MAX (but gets the sum wrong)",
+            "a.saturating_add(b).saturating_sub(1)",
+        ),
+    );
+    let (code, out) = xtask(&root, &["verify"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("saturating: REJECTED, 2 of 2 tests fail"),
+        "{out}"
+    );
+    assert!(
+        out.contains("2 + 2 should be 4"),
+        "the failure is shown: {out}"
+    );
+    assert!(out.contains("in_a_module: passes every test (2)"), "{out}");
+    assert!(out.contains("1/2"), "the table counts alternatives: {out}");
+}
+
+#[test]
+fn an_old_style_bug_file_is_reported() {
+    let root = fixture("old-bug-file");
+    write(
+        &root,
+        "solutions/01-adder/bugs/old.rs",
+        &format!("//! bug: old style\n//! caught-by: adding::zero_is_neutral\n\n{WORKING_ADD}"),
+    );
+    let (code, out) = xtask(&root, &["verify"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("bugs/old.rs: variants are patches"), "{out}");
+}
+
+#[test]
+fn an_unchanged_stage_is_skipped_until_its_files_change() {
+    let root = fixture("skip");
+    let (code, out) = xtask(&root, &["verify"]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = xtask(&root, &["verify"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("unchanged since their last passing verify") && !out.contains("stub ok"),
+        "nothing changed, nothing runs: {out}"
+    );
+    write(
+        &root,
+        "solutions/02-doubler/src/lib.rs",
+        "/// Doubles a number.\npub fn double(n: u32) -> u32 {\n    n * 2\n}\n\n/// Halves a \
+         number.\npub fn half(n: u32) -> u32 {\n    n / 2\n}\n",
+    );
+    let (code, out) = xtask(&root, &["verify"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("02 doubler solution ok"), "{out}");
+    assert!(
+        !out.contains("01 adder solution"),
+        "only the edited stage runs: {out}"
+    );
+    let (code, out) = xtask(&root, &["verify", "--force", "--stage", "adder"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("01 adder solution ok"),
+        "--force re-runs: {out}"
     );
 }
 
@@ -181,4 +287,147 @@ fn repeat_runs_the_solution_tests_several_times() {
     let (code, out) = xtask(&root, &["verify", "--repeat", "3"]);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("(2 of 2, 3 runs each"), "{out}");
+}
+
+/// The fixture as a git repository, so that the stub can be restored from `HEAD`.
+fn fixture_in_git(test: &str) -> PathBuf {
+    let root = fixture(test);
+    for args in [
+        &["init", "-q"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "fixture",
+        ],
+    ] {
+        let status = Command::new("git")
+            .current_dir(&root)
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+    root
+}
+
+#[test]
+fn bug_new_then_save_writes_a_patch_restores_the_stub_and_checks_it() {
+    let root = fixture_in_git("authoring");
+    let stub = fs::read_to_string(root.join("exercises/01-adder/src/lib.rs")).unwrap();
+    let (code, out) = xtask(&root, &["bug", "new", "adder", "subtracts"]);
+    assert_eq!(code, Some(0), "{out}");
+    let lib = root.join("exercises/01-adder/src/lib.rs");
+    let reference = fs::read_to_string(&lib).unwrap();
+    assert!(
+        reference.contains("a + b"),
+        "the reference is in place: {reference}"
+    );
+    fs::write(&lib, reference.replace("a + b", "a - b")).unwrap();
+    // Without --caught-by, save lists the tests that fail with the edit, and writes nothing.
+    let (code, out) = xtask(
+        &root,
+        &[
+            "bug",
+            "save",
+            "adder",
+            "subtracts",
+            "--description",
+            "subtracts",
+        ],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("adding::two_and_two_make_four (fail)"),
+        "{out}"
+    );
+    assert!(
+        !root
+            .join("solutions/01-adder/bugs/subtracts.patch")
+            .exists()
+    );
+    let (code, out) = xtask(
+        &root,
+        &[
+            "bug",
+            "save",
+            "adder",
+            "subtracts",
+            "--description",
+            "subtracts instead of adding",
+            "--caught-by",
+            "adding::two_and_two_make_four",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("subtracts: caught by"), "{out}");
+    assert_eq!(
+        fs::read_to_string(&lib).unwrap(),
+        stub,
+        "the stub is back after save"
+    );
+    let patch = fs::read_to_string(root.join("solutions/01-adder/bugs/subtracts.patch")).unwrap();
+    assert!(
+        patch.starts_with(
+            "bug: subtracts instead of adding\ncaught-by: adding::two_and_two_make_four\n\n--- \
+             a/src/lib.rs\n+++ b/src/lib.rs\n"
+        ),
+        "{patch}"
+    );
+    assert!(patch.contains("-    a + b\n+    a - b\n"), "{patch}");
+
+    // An alternative that fails a test is saved, and reported.
+    let (code, out) = xtask(&root, &["alt", "new", "adder", "wrong"]);
+    assert_eq!(code, Some(0), "{out}");
+    fs::write(&lib, reference.replace("a + b", "a + b + 1")).unwrap();
+    let (code, out) = xtask(
+        &root,
+        &[
+            "alt",
+            "save",
+            "adder",
+            "wrong",
+            "--description",
+            "off by one",
+        ],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("wrong: REJECTED"), "{out}");
+}
+
+#[test]
+fn mistakes_shows_each_bug_with_its_diff_and_the_message_of_the_test_that_catches_it() {
+    let root = fixture("mistakes");
+    let (code, out) = xtask(&root, &["mistakes", "adder"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("open once your own solution passes"), "{out}");
+    let (code, out) = xtask(&root, &["mistakes", "adder", "--force"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("multiplies instead of adding"), "{out}");
+    assert!(
+        out.contains("Two and two make four either way"),
+        "the note: {out}"
+    );
+    assert!(
+        out.contains("-    a + b") && out.contains("+    a * b"),
+        "{out}"
+    );
+    assert!(
+        out.contains("caught by adding::zero_is_neutral (fail)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("7 + 0 should be 7"),
+        "the test's message: {out}"
+    );
+
+    // A starter repository has no solutions/, so no gallery.
+    fs::remove_dir_all(root.join("solutions")).unwrap();
+    let (code, out) = xtask(&root, &["mistakes", "adder", "--force"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("has no solutions/"), "{out}");
 }
