@@ -54,6 +54,10 @@ const ITEMS: &[&str] = &[
     "StderrLock",
     "FromRawFd",
     "from_raw_fd",
+    // A raw descriptor (fd 1) turned into something that writes with write(2).
+    "borrow_raw",
+    "PipeWriter",
+    "PipeReader",
     "set_hook",
     "take_hook",
     "update_hook",
@@ -247,6 +251,13 @@ impl Gate<'_> {
                     let path_before = index >= 2 && colon2_at(&tokens, index - 2);
                     let next_is = |c: char| matches!(tokens.get(index + 1), Some(TokenTree::Punct(p)) if p.as_char() == c);
                     let in_path = path_after || path_before;
+                    if next_is('!') {
+                        let arguments = match tokens.get(index + 2) {
+                            Some(TokenTree::Group(group)) => Some(group.stream()),
+                            _ => None,
+                        };
+                        self.check_macro_name(&text, ident.span(), arguments.as_ref());
+                    }
                     if in_attribute {
                         self.check_attribute_word(&text, ident.span(), path_after);
                         continue;
@@ -293,9 +304,6 @@ impl Gate<'_> {
                     if in_path && ITEMS.contains(&text.as_str()) {
                         self.check_path(std::slice::from_ref(&text), ident.span());
                     }
-                    if next_is('!') {
-                        self.check_macro_name(&text, ident.span(), None);
-                    }
                     if text == "extern" {
                         self.flag(ident.span(), FOREIGN);
                     }
@@ -327,6 +335,13 @@ impl Gate<'_> {
         }
         if word == "unsafe" && !self.policy.allow_unsafe {
             self.flag(span, UNSAFE);
+        }
+        if word == "path" {
+            self.flag(
+                span,
+                "sets `path` inside another attribute: write `#[path = \"...\"]` directly, \
+                 so that the grader can check where it points",
+            );
         }
     }
 
@@ -442,7 +457,9 @@ impl<'ast> Visit<'ast> for Gate<'_> {
             .first()
             .map_or_else(Span::call_site, |s| s.ident.span());
         if let [only] = path.as_slice() {
-            self.check_attribute_word(only, span, false);
+            if only != "path" {
+                self.check_attribute_word(only, span, false);
+            }
             if only == "path" {
                 let target = match &attr.meta {
                     syn::Meta::NameValue(nv) => match &nv.value {
@@ -619,6 +636,8 @@ mod tests {
             "use std::io; pub fn f() { let _ = io::stderr(); }",
             "pub fn f() { let _ = std::fs::File::create(\"/proc/self/fd/1\"); }",
             "use std::os::fd::FromRawFd; pub fn f() {}",
+            "pub fn f() { let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(1) }; let _ = fd; }",
+            "pub fn f(o: std::os::fd::OwnedFd) { let _ = std::io::PipeWriter::from(o); }",
             "unsafe extern \"C\" { fn _exit(c: i32) -> !; }",
             "extern \"C\" { fn _exit(c: i32) -> !; }",
             "pub extern \"C\" fn write() {}",
@@ -632,6 +651,8 @@ mod tests {
             "pub fn f() { let _ = include_str!(\"/etc/passwd\"); }",
             "#[path = \"/etc/passwd\"] mod m;",
             "#[path = \"../../other/src/lib.rs\"] mod m;",
+            "#[cfg_attr(all(), path = \"/etc/passwd\")] mod m;",
+            "#[cfg_attr(all(), doc = include_str!(\"/etc/passwd\"))] pub fn f() {}",
             "macro_rules! m { () => { ::std::process::exit(0) }; } pub fn f() { m!() }",
             "macro_rules! m { ($a:ident) => { std::$a::exit(0) }; } pub fn f() { m!(process) }",
             "macro_rules! m { ($r:ident) => { $r::process::exit(0) }; } pub fn f() { m!(std) }",
