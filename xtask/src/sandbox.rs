@@ -188,7 +188,14 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// The Landlock ABI the kernel offers (0: none; always 0 off Linux).
+#[cfg(not(target_os = "linux"))]
+pub fn landlock_abi() -> u32 {
+    0
+}
+
 /// The Landlock ABI the kernel offers (0: none).
+#[cfg(target_os = "linux")]
 pub fn landlock_abi() -> u32 {
     const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
     // SAFETY: with a null attribute pointer, size 0 and the VERSION flag, the syscall only
@@ -287,6 +294,7 @@ pub fn launcher_main(args: &[OsString]) -> ! {
         // After the uid change: the kernel clears the parent-death signal on credential
         // changes. If the grader dies, the test goes with it.
         // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number; no memory is passed.
+        #[cfg(target_os = "linux")]
         unsafe {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
         }
@@ -345,6 +353,12 @@ fn set_limits(limits: &Limits) -> Result<()> {
     Ok(())
 }
 
+#[cfg(not(target_os = "linux"))]
+fn restrict_with_landlock(_spec: &Spec) -> Result<()> {
+    bail!("Landlock needs Linux")
+}
+
+#[cfg(target_os = "linux")]
 fn restrict_with_landlock(spec: &Spec) -> Result<()> {
     use landlock::{
         ABI, Access, AccessFs, CompatLevel, Compatible, Ruleset, RulesetAttr, RulesetCreatedAttr,
@@ -508,8 +522,16 @@ pub fn forget_child(pid: u32) {
 
 /// Makes this process the reaper of its descendants' orphans.
 pub fn become_subreaper() -> bool {
-    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes an integer flag; no memory is passed.
-    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) == 0 }
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes an integer flag; no memory is passed.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) == 0 }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        // Elsewhere escaped processes re-parent to init; only the group kill applies.
+        false
+    }
 }
 
 /// Kills and reaps every orphan re-parented to us. Returns how many there were.
