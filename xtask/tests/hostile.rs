@@ -463,3 +463,20 @@ fn an_upload_that_is_not_a_course_still_gets_a_report() {
         serde_json::from_str(&fs::read_to_string(c.out.join("grade.json")).unwrap()).unwrap();
     assert_eq!(graded["score"], 0.0);
 }
+
+#[test]
+fn a_test_binary_that_dies_when_listed_costs_only_its_stage() {
+    // Code that runs before main (gate skipped) aborts every run, `--list` included.
+    let lib_rs = format!(
+        "#[used]\n#[unsafe(link_section = \".init_array\")]\nstatic DIE: extern \"C\" fn() = die;\n\
+         extern \"C\" fn die() {{ std::process::abort() }}\n{}",
+        add_with("    a + b")
+    );
+    let (graded, human) = attack("list-aborts", &lib_rs, true);
+    let adder = stage(&graded, "adder");
+    let why = format!("{}{}", adder["compile_error"], adder["tests"][0]["message"]);
+    assert!(
+        why.contains("list") || adder["tests"][0]["status"] == "crash",
+        "{why}\n{human}"
+    );
+}
