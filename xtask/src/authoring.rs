@@ -53,16 +53,31 @@ pub fn new(root: &Path, kind: Kind, stage: &str, name: &str) -> Result<bool> {
     let stage = course.select(&[stage.to_owned()])?[0];
     let reference = scratch::read_sources(&stage.solution_dir(root))?;
     let path = patch_path(root, stage, kind, name);
+    let mut applied = false;
     let start = if path.is_file() {
         let existing = Variant::load(&path, kind)?;
-        let sources = existing.apply(&reference).with_context(|| {
-            format!(
-                "{} exists but no longer applies; delete it and start from the reference",
-                existing.label()
-            )
-        })?;
-        println!("Editing the existing {}.", existing.label());
-        sources
+        match existing.apply(&reference) {
+            Ok(sources) => {
+                println!("Editing the existing {}.", existing.label());
+                applied = true;
+                sources
+            }
+            Err(err) => {
+                // The reference moved on: start from it, and show the old change to redo.
+                println!(
+                    "{} {} no longer applies ({}).\nStarting from the plain reference; the \
+                     change to make again was:\n",
+                    ui::red("note:"),
+                    existing.label(),
+                    format!("{err:#}")
+                        .split(": ")
+                        .nth(2)
+                        .unwrap_or("the reference changed")
+                );
+                println!("{}", existing.diff);
+                reference
+            }
+        }
     } else {
         reference
     };
@@ -102,7 +117,7 @@ pub fn new(root: &Path, kind: Kind, stage: &str, name: &str) -> Result<bool> {
          cargo test -p {name_pkg}\nthen write the patch (this also puts the stub back and checks \
          the variant):\n    cargo xtask {command} save {stage} {name} {what}",
         dir = stage.dir,
-        with = if path.is_file() {
+        with = if applied {
             " with the variant applied"
         } else {
             ""
