@@ -72,7 +72,9 @@ pub fn new(root: &Path, kind: Kind, stage: &str, name: &str) -> Result<bool> {
                     format!("{err:#}")
                         .split(": ")
                         .nth(2)
+                        .and_then(|reason| reason.split(';').next())
                         .unwrap_or("the reference changed")
+                        .to_owned()
                 );
                 println!("{}", existing.diff);
                 reference
