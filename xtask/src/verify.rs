@@ -16,25 +16,25 @@
 //! How it scales (see ARCHITECTURE.md, "How `cargo xtask verify` flows"):
 //! * a stage whose inputs (its exercise and solution files, the harness, the toolchain, xtask
 //!   and the lockfile) hash to what they were at its last passing verify is skipped
-//!   (`--force` runs it anyway);
+//!   (`--force` runs it anyway; see `freshness.rs`);
+//! * every bug of a stage is built with one cargo run, each as a package of its own (see
+//!   `batch.rs`), and a bug whose sources did not change is not rebuilt;
 //! * stages run two at a time, each in its own scratch copy of the course, sharing one target
 //!   directory (the dependencies are built once); while one stage builds, the other runs tests;
 //! * one clippy and one rustfmt run cover every stage, beside the stage checks (clippy builds
-//!   into the course's own target directory, so it never waits for the scratch builds);
+//!   into the course's own target directory, so it never waits for the scratch builds; see
+//!   `lint.rs`);
 //! * every check prints a `[done/total]` line as it finishes.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use sha2::{Digest, Sha256};
 
 use crate::batch::{self, Version};
 use crate::cargo;
@@ -44,6 +44,7 @@ use crate::scratch::{self, Scratch, Sources};
 use crate::testscan;
 use crate::ui;
 use crate::variant::{self, Kind, Variant};
+use crate::{freshness, lint};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -59,9 +60,6 @@ pub struct Options {
     /// fail); `mistakes` runs them with the normal limit, to show the message a learner sees.
     pub short_watchdog: bool,
 }
-
-/// Where the hashes of the last passing verify of each stage are kept.
-const PASSED: &str = "target/xtask/verify/passed";
 
 /// Runs every check; returns whether all passed. Errors are reserved for bad input (an
 /// unknown stage) and for failures of the machinery itself.
@@ -86,11 +84,11 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
     }
 
     // Skip what has not changed since it last passed.
-    let mut passed = read_passed(root);
-    let toolchain = toolchain(root);
+    let mut passed = freshness::read_passed(root);
+    let toolchain = freshness::toolchain(root);
     let mut todo: Vec<(&Stage, String)> = Vec::new();
     for stage in stages {
-        let hash = inputs_hash(root, stage, &toolchain);
+        let hash = freshness::inputs_hash(root, stage, &toolchain);
         if !options.force && options.repeat == 1 && passed.get(&stage.dir) == Some(&hash) {
             let mut report = StageReport::new(stage);
             report.skipped = true;
@@ -113,7 +111,7 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
 
     if !todo.is_empty() {
         reports.extend(check_all(&course, &todo, options, &mut passed)?);
-        write_passed(root, &passed)?;
+        freshness::write_passed(root, &passed)?;
     }
 
     reports.sort_by(|a, b| a.label.cmp(&b.label));
@@ -149,7 +147,7 @@ fn check_all(
     };
     let stages: Vec<&Stage> = todo.iter().map(|(stage, _)| *stage).collect();
     let (lint, checked) = std::thread::scope(|scope| {
-        let lint = scope.spawn(|| lint_all(root, &stages));
+        let lint = scope.spawn(|| lint::lint_all(root, &stages));
         let lanes = options.jobs.clamp(1, 2);
         let checked = runner::run_parallel(stages.clone(), lanes, |stage| {
             verify_stage(course, stage, options, &progress)
@@ -757,9 +755,9 @@ fn check_variant(
             return Ok(());
         }
     };
-    report
-        .patched_fmt
-        .push_str(&rustfmt_patched(&stage.dir, variant, solution, &sources));
+    report.patched_fmt.push_str(&lint::rustfmt_patched(
+        &stage.dir, variant, solution, &sources,
+    ));
     let only = match variant.kind {
         Kind::Bug => Some(variant.caught_by.as_slice()),
         Kind::Alternative => None,
@@ -875,7 +873,7 @@ fn check_bugs(
             Ok(sources) => {
                 report
                     .patched_fmt
-                    .push_str(&rustfmt_patched(&stage.dir, bug, solution, &sources));
+                    .push_str(&lint::rustfmt_patched(&stage.dir, bug, solution, &sources));
                 batched.push((bug, sources));
             }
             Err(err) => {
@@ -976,111 +974,6 @@ fn build_and_run_bugs(
         })
         .collect();
     Ok(outcomes)
-}
-
-/// rustfmt's complaints about the files a patch changed or created, formatted as the whole
-/// patched file (the reference around the edit is formatted, so only the edit can differ).
-fn rustfmt_patched(dir: &str, variant: &Variant, reference: &Sources, patched: &Sources) -> String {
-    let mut out = String::new();
-    for (path, content) in patched {
-        if reference.get(path) == Some(content) {
-            continue;
-        }
-        match rustfmt_check(content) {
-            Ok(None) => {}
-            Ok(Some(diff)) => {
-                let _ = writeln!(
-                    out,
-                    "solutions/{dir}/{} (changes {}):\n{}",
-                    variant.label(),
-                    path.display(),
-                    diff.trim_end()
-                );
-            }
-            Err(err) => {
-                let _ = writeln!(out, "{}: cannot run rustfmt: {err:#}", variant.label());
-            }
-        }
-    }
-    out
-}
-
-/// `rustfmt --check` on `content` given on stdin: `None` if it is formatted, else the diff.
-fn rustfmt_check(content: &[u8]) -> Result<Option<String>> {
-    let mut child = Command::new("rustfmt")
-        .args(["--check", "--edition", "2024", "--color", "never"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("cannot start rustfmt")?;
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let content = content.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&content));
-    let output = child.wait_with_output()?;
-    let _ = writer.join();
-    if output.status.success() {
-        return Ok(None);
-    }
-    Ok(Some(format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )))
-}
-
-/// One clippy and one rustfmt run over every stage in `stages` (real workspace), the result
-/// attributed to stages by the paths in the messages: `(ok, detail)` by stage directory.
-fn lint_all(root: &Path, stages: &[&Stage]) -> Result<BTreeMap<String, (bool, String)>> {
-    let mut packages = Vec::new();
-    for stage in stages {
-        packages.extend(["-p", stage.solution.as_str(), "-p", stage.name.as_str()]);
-    }
-    let mut clippy = vec!["clippy", "--locked", "--quiet", "--message-format=short"];
-    clippy.extend(&packages);
-    clippy.extend(["--all-targets", "--", "-D", "warnings"]);
-    let (clippy_ok, clippy_out) = cargo::run_checked(root, &clippy)?;
-    let mut fmt = vec!["fmt"];
-    fmt.extend(&packages);
-    fmt.extend(["--check", "--", "--color", "never"]);
-    let (fmt_ok, fmt_out) = cargo::run_checked(root, &fmt)?;
-
-    let mut results = BTreeMap::new();
-    for stage in stages {
-        let mine = |text: &str| -> String {
-            let marks = [
-                format!("exercises/{}/", stage.dir),
-                format!("solutions/{}/", stage.dir),
-            ];
-            text.lines()
-                .filter(|line| marks.iter().any(|mark| line.contains(mark.as_str())))
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
-        let mut detail = String::new();
-        let mut ok = true;
-        for (tool_ok, out, name) in [
-            (clippy_ok, &clippy_out, "cargo clippy -D warnings"),
-            (fmt_ok, &fmt_out, "cargo fmt --check (run `cargo fmt`)"),
-        ] {
-            if tool_ok {
-                continue;
-            }
-            let lines = mine(out);
-            // A failure no line pins on a stage (a build error elsewhere) fails them all.
-            let unattributed = stages.iter().all(|s| {
-                !out.contains(&format!("exercises/{}/", s.dir))
-                    && !out.contains(&format!("solutions/{}/", s.dir))
-            });
-            if !lines.is_empty() || unattributed {
-                ok = false;
-                let shown = if lines.is_empty() { out.trim() } else { &lines };
-                let _ = writeln!(detail, "{name}:\n{shown}");
-            }
-        }
-        results.insert(stage.dir.clone(), (ok, detail));
-    }
-    Ok(results)
 }
 
 /// What one version of a stage did: its warnings and every test's result.
@@ -1205,95 +1098,6 @@ pub fn verify_variant(root: &Path, stage: &Stage, variant: &Variant) -> Result<b
         ));
     }
     Ok(report.ok() && report.patched_fmt.is_empty())
-}
-
-/// The toolchain that builds the course (`rustc -vV` in the course root, so
-/// `rust-toolchain.toml` applies).
-fn toolchain(root: &Path) -> String {
-    Command::new("rustc")
-        .arg("-vV")
-        .current_dir(root)
-        .output()
-        .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
-        .unwrap_or_default()
-}
-
-/// A hash of everything a stage's verify depends on: its exercise and solution files, the
-/// harness, xtask, the workspace manifest and lockfile, the toolchain file and version.
-pub fn inputs_hash(root: &Path, stage: &Stage, toolchain: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(toolchain.as_bytes());
-    let inputs = [
-        stage.exercise_dir(root),
-        stage.solution_dir(root),
-        root.join("crates/harness"),
-        root.join("xtask/src"),
-        root.join("xtask/Cargo.toml"),
-        root.join("Cargo.toml"),
-        root.join("Cargo.lock"),
-        root.join("rust-toolchain.toml"),
-        root.join(".cargo/config.toml"),
-    ];
-    for input in inputs {
-        for file in files_under(&input) {
-            let relative = file.strip_prefix(root).unwrap_or(&file);
-            hasher.update(relative.to_string_lossy().as_bytes());
-            hasher.update([0]);
-            let content = fs::read(&file).unwrap_or_default();
-            hasher.update((content.len() as u64).to_le_bytes());
-            hasher.update(&content);
-        }
-    }
-    let digest = hasher.finalize();
-    digest.iter().fold(String::new(), |mut text, byte| {
-        let _ = write!(text, "{byte:02x}");
-        text
-    })
-}
-
-/// `path` itself if it is a file, else every file under it (sorted; `target/` left out).
-fn files_under(path: &Path) -> Vec<PathBuf> {
-    if path.is_file() {
-        return vec![path.to_owned()];
-    }
-    let mut files = Vec::new();
-    let Ok(entries) = fs::read_dir(path) else {
-        return files;
-    };
-    for entry in entries.filter_map(|e| e.ok()) {
-        let path = entry.path();
-        if entry.file_name() == "target" {
-            continue;
-        }
-        if path.is_dir() {
-            files.extend(files_under(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
-}
-
-fn read_passed(root: &Path) -> BTreeMap<String, String> {
-    fs::read_to_string(root.join(PASSED))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|line| line.split_once(' '))
-        .map(|(dir, hash)| (dir.to_owned(), hash.to_owned()))
-        .collect()
-}
-
-fn write_passed(root: &Path, passed: &BTreeMap<String, String>) -> Result<()> {
-    let path = root.join(PASSED);
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)?;
-    }
-    let text: String = passed
-        .iter()
-        .map(|(dir, hash)| format!("{dir} {hash}\n"))
-        .collect();
-    fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn rust_files(dir: &Path) -> Vec<String> {
