@@ -14,6 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, bail, ensure};
 
 use crate::course::{Course, Stage, TestId};
+use crate::learn::write_tree;
 use crate::pristine;
 use crate::scratch::{self, Sources};
 use crate::ui;
@@ -291,15 +292,4 @@ fn replace_src(crate_root: &Path, files: &Sources) -> Result<()> {
         fs::remove_dir_all(&src).with_context(|| format!("cannot remove {}", src.display()))?;
     }
     write_tree(crate_root, files)
-}
-
-fn write_tree(root: &Path, files: &Sources) -> Result<()> {
-    for (relative, content) in files {
-        let path = root.join(relative);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        fs::write(&path, content).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(())
 }

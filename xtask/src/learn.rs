@@ -402,7 +402,7 @@ pub fn reset(root: &Path, name: &str, yes: bool) -> Result<bool> {
     Ok(true)
 }
 
-fn write_tree(root: &Path, files: &Sources) -> Result<()> {
+pub fn write_tree(root: &Path, files: &Sources) -> Result<()> {
     for (relative, content) in files {
         let path = root.join(relative);
         if let Some(parent) = path.parent() {
