@@ -9,12 +9,11 @@
 
 use std::fs;
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail, ensure};
 
 use crate::course::{Course, Stage, TestId};
-use crate::learn::write_tree;
+use crate::learn::{backup_dir, write_tree};
 use crate::pristine;
 use crate::scratch::{self, Sources};
 use crate::ui;
@@ -88,13 +87,7 @@ pub fn new(root: &Path, kind: Kind, stage: &str, name: &str) -> Result<bool> {
     let current = scratch::read_sources(&crate_root).unwrap_or_default();
     let stub = pristine::sources(root, stage).ok();
     if Some(&current) != stub.as_ref() && !current.is_empty() {
-        let stamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let backup = root
-            .join(".course")
-            .join("backups")
-            .join(format!("{}-{stamp}", stage.dir));
+        let backup = backup_dir(root, stage);
         write_tree(&backup, &current)?;
         println!(
             "exercises/{}/src was not the stub; it is kept in {}",
