@@ -202,13 +202,7 @@ fn suggest_caught_by(root: &Path, stage: &Stage, edited: &Sources, name: &str) -
         stage.name
     );
     let scratch = verify::stage_scratch(root, stage)?;
-    let options = verify::Options {
-        stages: vec![stage.name.clone()],
-        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        repeat: 1,
-        force: true,
-        short_watchdog: true,
-    };
+    let options = verify::Options::one_stage(stage, true);
     let run = match verify::build_and_run(&scratch, stage, edited, None, 1, &options)? {
         Ok(run) => run,
         Err(errors) => {

@@ -66,13 +66,7 @@ pub fn run(root: &Path, stage: &str, only: Option<&str>, force: bool) -> Result<
     let mut scratch = Scratch::prepare(root, "mistakes")?;
     // Share verify's build of the dependencies.
     scratch.target_dir = root.join("target/xtask/verify/target");
-    let options = verify::Options {
-        stages: vec![stage.name.clone()],
-        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        repeat: 1,
-        force: true,
-        short_watchdog: false,
-    };
+    let options = verify::Options::one_stage(stage, false);
     for (index, bug) in bugs.iter().enumerate() {
         println!(
             "\n{}",

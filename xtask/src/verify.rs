@@ -61,6 +61,19 @@ pub struct Options {
     pub short_watchdog: bool,
 }
 
+impl Options {
+    /// For running versions of one stage outside a full verify (`bug save`, `mistakes`).
+    pub fn one_stage(stage: &Stage, short_watchdog: bool) -> Options {
+        Options {
+            stages: vec![stage.name.clone()],
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            repeat: 1,
+            force: true,
+            short_watchdog,
+        }
+    }
+}
+
 /// Runs every check; returns whether all passed. Errors are reserved for bad input (an
 /// unknown stage) and for failures of the machinery itself.
 pub fn run(root: &Path, options: &Options) -> Result<bool> {
@@ -1067,13 +1080,7 @@ pub fn build_and_run(
 /// `cargo xtask bug save` checks the one variant it wrote: applies, builds, caught (or, for an
 /// alternative, passes everything).
 pub fn verify_variant(root: &Path, stage: &Stage, variant: &Variant) -> Result<bool> {
-    let options = Options {
-        stages: vec![stage.name.clone()],
-        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        repeat: 1,
-        force: true,
-        short_watchdog: true,
-    };
+    let options = Options::one_stage(stage, true);
     let progress = Progress {
         done: AtomicUsize::new(0),
         total: 1,
