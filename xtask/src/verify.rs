@@ -354,29 +354,21 @@ fn verify_stage(
         progress,
     );
 
-    // 4. bugs, all built at once
-    let bugs: Vec<&Variant> = variants.iter().filter(|v| v.kind == Kind::Bug).collect();
-    check_bugs(
+    // 4. bugs and 5. alternatives: all built at once where they can be
+    let ordered: Vec<&Variant> = variants
+        .iter()
+        .filter(|v| v.kind == Kind::Bug)
+        .chain(variants.iter().filter(|v| v.kind == Kind::Alternative))
+        .collect();
+    check_batched(
         &scratch,
         stage,
         &solution,
-        &bugs,
+        &ordered,
         options,
         &mut report,
         progress,
     )?;
-    // 5. alternatives, each in the exercise package (compile-fail targets need its path)
-    for variant in variants.iter().filter(|v| v.kind == Kind::Alternative) {
-        check_variant(
-            &scratch,
-            stage,
-            &solution,
-            variant,
-            options,
-            &mut report,
-            progress,
-        )?;
-    }
     Ok(report)
 }
 
@@ -756,15 +748,11 @@ fn check_variant(
     report: &mut StageReport,
     progress: &Progress,
 ) -> Result<()> {
-    let column = match variant.kind {
-        Kind::Bug => "bugs",
-        Kind::Alternative => "alts",
-    };
     let sources = match variant.apply(solution) {
         Ok(sources) => sources,
         Err(err) => {
             let what = format!("{}: does not apply", variant.name);
-            report.record(column, false, &what, &format!("{err:#}"), progress);
+            report.record(column(variant), false, &what, &format!("{err:#}"), progress);
             return Ok(());
         }
     };
@@ -775,49 +763,75 @@ fn check_variant(
         Kind::Bug => Some(variant.caught_by.as_slice()),
         Kind::Alternative => None,
     };
-    let run = match build_and_run(scratch, stage, &sources, only, 1, options)? {
-        Ok(run) => run,
-        Err(errors) => {
-            let why = match variant.kind {
-                Kind::Bug => {
-                    "a bug variant must compile, so that a test (not the compiler) \
-                              catches it"
-                }
-                Kind::Alternative => "an alternative must compile",
-            };
-            report.record(
-                column,
-                false,
-                &format!("{}: does not compile", variant.name),
-                &format!("{why}\n{errors}"),
-                progress,
-            );
-            return Ok(());
-        }
-    };
-    match variant.kind {
-        Kind::Bug => judge_bug(variant, &run.results, report, progress),
-        Kind::Alternative => {
-            let total = run.results.len();
-            let failing = run.results.iter().filter(|r| !r.status.passed()).count();
-            if failing == 0 && total > 0 {
-                let what = format!("{}: passes every test ({total})", variant.name);
-                report.record(column, true, &what, "", progress);
-            } else {
-                report.record(
-                    column,
-                    false,
-                    &format!(
-                        "{}: REJECTED, {failing} of {total} tests fail ({})",
-                        variant.name, variant.description
-                    ),
-                    &failures(&run, 1),
-                    progress,
-                );
-            }
-        }
+    match (
+        build_and_run(scratch, stage, &sources, only, 1, options)?,
+        variant.kind,
+    ) {
+        (Ok(run), Kind::Bug) => judge_bug(variant, &run.results, report, progress),
+        (Ok(run), Kind::Alternative) => judge_alternative(variant, run.results, report, progress),
+        (Err(errors), _) => record_compile_error(variant, &errors, report, progress),
     }
     Ok(())
+}
+
+fn column(variant: &Variant) -> &'static str {
+    match variant.kind {
+        Kind::Bug => "bugs",
+        Kind::Alternative => "alts",
+    }
+}
+
+fn record_compile_error(
+    variant: &Variant,
+    errors: &str,
+    report: &mut StageReport,
+    progress: &Progress,
+) {
+    let why = match variant.kind {
+        Kind::Bug => "a bug variant must compile, so that a test (not the compiler) catches it",
+        Kind::Alternative => "an alternative must compile",
+    };
+    report.record(
+        column(variant),
+        false,
+        &format!("{}: does not compile", variant.name),
+        &format!("{why}\n{errors}"),
+        progress,
+    );
+}
+
+/// An alternative is accepted when every test ran and passed.
+fn judge_alternative(
+    variant: &Variant,
+    results: Vec<TestResult>,
+    report: &mut StageReport,
+    progress: &Progress,
+) {
+    let total = results.len();
+    let failing = results.iter().filter(|r| !r.status.passed()).count();
+    if failing == 0 && total > 0 {
+        let what = format!("{}: passes every test ({total})", variant.name);
+        report.record("alts", true, &what, "", progress);
+        return;
+    }
+    let run = Run {
+        warnings: Vec::new(),
+        failures: results
+            .iter()
+            .map(|r| usize::from(!r.status.passed()))
+            .collect(),
+        results,
+    };
+    report.record(
+        "alts",
+        false,
+        &format!(
+            "{}: REJECTED, {failing} of {total} tests fail ({})",
+            variant.name, variant.description
+        ),
+        &failures(&run, 1),
+        progress,
+    );
 }
 
 /// A bug is caught when every test it names ran and did not pass.
@@ -859,10 +873,12 @@ fn judge_bug(
     }
 }
 
-/// Every bug of the stage: applied, then all built with one cargo run (each as a package of
-/// its own, see `batch.rs`), then their named tests run in parallel. A bug caught by an
-/// `overlay_only` (compile-fail) target is checked in the exercise package instead.
-fn check_bugs(
+/// Every variant of the stage: applied, then all built with one cargo run (each as a package
+/// of its own, see `batch.rs`), then their tests run in parallel (a bug's named tests, an
+/// alternative's every test). A variant that needs an `overlay_only` (compile-fail) target is
+/// swapped into the exercise package instead, whose path that output names: a bug named by one,
+/// and every alternative of a stage that has them.
+fn check_batched(
     scratch: &Scratch,
     stage: &Stage,
     solution: &Sources,
@@ -874,11 +890,14 @@ fn check_bugs(
     let mut batched: Vec<(&Variant, Sources)> = Vec::new();
     let mut in_place = Vec::new();
     for bug in bugs {
-        if bug
-            .caught_by
-            .iter()
-            .any(|id| stage.overlay_only.contains(&id.target))
-        {
+        let needs_exercise_path = match bug.kind {
+            Kind::Bug => bug
+                .caught_by
+                .iter()
+                .any(|id| stage.overlay_only.contains(&id.target)),
+            Kind::Alternative => !stage.overlay_only.is_empty(),
+        };
+        if needs_exercise_path {
             in_place.push(*bug);
             continue;
         }
@@ -891,24 +910,18 @@ fn check_bugs(
             }
             Err(err) => {
                 let what = format!("{}: does not apply", bug.name);
-                report.record("bugs", false, &what, &format!("{err:#}"), progress);
+                report.record(column(bug), false, &what, &format!("{err:#}"), progress);
             }
         }
     }
-    let outcomes = build_and_run_bugs(scratch, stage, &batched, options)?;
-    for ((bug, _), outcome) in batched.iter().zip(outcomes) {
-        match outcome {
-            Ok(results) => judge_bug(bug, &results, report, progress),
-            Err(errors) => report.record(
-                "bugs",
-                false,
-                &format!("{}: does not compile", bug.name),
-                &format!(
-                    "a bug variant must compile, so that a test (not the compiler) catches \
-                     it\n{errors}"
-                ),
-                progress,
-            ),
+    let outcomes = build_and_run_batched(scratch, stage, &batched, options)?;
+    for ((variant, _), outcome) in batched.iter().zip(outcomes) {
+        match (outcome, variant.kind) {
+            (Ok(results), Kind::Bug) => judge_bug(variant, &results, report, progress),
+            (Ok(results), Kind::Alternative) => {
+                judge_alternative(variant, results, report, progress);
+            }
+            (Err(errors), _) => record_compile_error(variant, &errors, report, progress),
         }
     }
     for bug in in_place {
@@ -917,12 +930,13 @@ fn check_bugs(
     Ok(())
 }
 
-/// What became of one bug: the results of the tests it names, or its compile errors.
+/// What became of one variant: the results of its tests, or its compile errors.
 type Outcome = Result<Vec<TestResult>, String>;
 
-/// Builds every bug in `batched` with one cargo run and runs the tests each names, in
-/// parallel across bugs. Per bug: its tests' results, or its compile errors.
-fn build_and_run_bugs(
+/// Builds every variant in `batched` with one cargo run and runs their tests (a bug's named
+/// ones, an alternative's every one) in parallel across variants. Per variant: its tests'
+/// results, or its compile errors.
+fn build_and_run_batched(
     scratch: &Scratch,
     stage: &Stage,
     batched: &[(&Variant, Sources)],
@@ -930,10 +944,20 @@ fn build_and_run_bugs(
 ) -> Result<Vec<Outcome>> {
     let versions: Vec<Version<'_>> = batched
         .iter()
-        .map(|(bug, sources)| Version {
-            name: &bug.name,
+        .map(|(variant, sources)| Version {
+            name: &variant.name,
             sources,
-            targets: bug.caught_by.iter().map(|id| id.target.clone()).collect(),
+            targets: match variant.kind {
+                Kind::Bug => variant
+                    .caught_by
+                    .iter()
+                    .map(|id| id.target.clone())
+                    .collect(),
+                Kind::Alternative => rust_files(&stage.exercise_dir(&scratch.root).join("tests"))
+                    .iter()
+                    .map(|file| file.trim_end_matches(".rs").to_owned())
+                    .collect(),
+            },
         })
         .collect();
     let built = batch::build(scratch, stage, &versions)?;
@@ -954,11 +978,14 @@ fn build_and_run_bugs(
             compile_errors.insert(index, text);
             continue;
         }
-        let env = TestEnv::new(&scratch.root, dir, package)
-            .with("CARGO_TARGET_DIR", &target_dir)
-            .with("HARNESS_WATCHDOG_MS", "1000");
+        let mut env =
+            TestEnv::new(&scratch.root, dir, package).with("CARGO_TARGET_DIR", &target_dir);
+        if bug.kind == Kind::Bug && options.short_watchdog {
+            // A bug only has to fail: let a hang fail fast (see harness::Watchdog).
+            env = env.with("HARNESS_WATCHDOG_MS", "1000");
+        }
         for job in runner::list_all(&binaries, dir, &env)? {
-            if bug.caught_by.contains(&job.id) {
+            if bug.kind == Kind::Alternative || bug.caught_by.contains(&job.id) {
                 jobs.push((index, job, dir.clone(), env.clone()));
             }
         }
