@@ -931,12 +931,12 @@ fn check_batched(
 }
 
 /// What became of one variant: the results of its tests, or its compile errors.
-type Outcome = Result<Vec<TestResult>, String>;
+pub type Outcome = Result<Vec<TestResult>, String>;
 
 /// Builds every variant in `batched` with one cargo run and runs their tests (a bug's named
 /// ones, an alternative's every one) in parallel across variants. Per variant: its tests'
 /// results, or its compile errors.
-fn build_and_run_batched(
+pub fn build_and_run_batched(
     scratch: &Scratch,
     stage: &Stage,
     batched: &[(&Variant, Sources)],
