@@ -9,11 +9,11 @@
 
 use std::fs;
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail, ensure};
 
 use crate::course::{Course, Stage, TestId};
+use crate::learn::{backup_dir, write_tree};
 use crate::pristine;
 use crate::scratch::{self, Sources};
 use crate::ui;
@@ -53,16 +53,33 @@ pub fn new(root: &Path, kind: Kind, stage: &str, name: &str) -> Result<bool> {
     let stage = course.select(&[stage.to_owned()])?[0];
     let reference = scratch::read_sources(&stage.solution_dir(root))?;
     let path = patch_path(root, stage, kind, name);
+    let mut applied = false;
     let start = if path.is_file() {
         let existing = Variant::load(&path, kind)?;
-        let sources = existing.apply(&reference).with_context(|| {
-            format!(
-                "{} exists but no longer applies; delete it and start from the reference",
-                existing.label()
-            )
-        })?;
-        println!("Editing the existing {}.", existing.label());
-        sources
+        match existing.apply(&reference) {
+            Ok(sources) => {
+                println!("Editing the existing {}.", existing.label());
+                applied = true;
+                sources
+            }
+            Err(err) => {
+                // The reference moved on: start from it, and show the old change to redo.
+                println!(
+                    "{} {} no longer applies ({}).\nStarting from the plain reference; the \
+                     change to make again was:\n",
+                    ui::red("note:"),
+                    existing.label(),
+                    format!("{err:#}")
+                        .split(": ")
+                        .nth(2)
+                        .and_then(|reason| reason.split(';').next())
+                        .unwrap_or("the reference changed")
+                        .to_owned()
+                );
+                println!("{}", existing.diff);
+                reference
+            }
+        }
     } else {
         reference
     };
@@ -70,13 +87,7 @@ pub fn new(root: &Path, kind: Kind, stage: &str, name: &str) -> Result<bool> {
     let current = scratch::read_sources(&crate_root).unwrap_or_default();
     let stub = pristine::sources(root, stage).ok();
     if Some(&current) != stub.as_ref() && !current.is_empty() {
-        let stamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let backup = root
-            .join(".course")
-            .join("backups")
-            .join(format!("{}-{stamp}", stage.dir));
+        let backup = backup_dir(root, stage);
         write_tree(&backup, &current)?;
         println!(
             "exercises/{}/src was not the stub; it is kept in {}",
@@ -102,7 +113,7 @@ pub fn new(root: &Path, kind: Kind, stage: &str, name: &str) -> Result<bool> {
          cargo test -p {name_pkg}\nthen write the patch (this also puts the stub back and checks \
          the variant):\n    cargo xtask {command} save {stage} {name} {what}",
         dir = stage.dir,
-        with = if path.is_file() {
+        with = if applied {
             " with the variant applied"
         } else {
             ""
@@ -191,13 +202,7 @@ fn suggest_caught_by(root: &Path, stage: &Stage, edited: &Sources, name: &str) -
         stage.name
     );
     let scratch = verify::stage_scratch(root, stage)?;
-    let options = verify::Options {
-        stages: vec![stage.name.clone()],
-        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        repeat: 1,
-        force: true,
-        short_watchdog: true,
-    };
+    let options = verify::Options::one_stage(stage, true);
     let run = match verify::build_and_run(&scratch, stage, edited, None, 1, &options)? {
         Ok(run) => run,
         Err(errors) => {
@@ -274,15 +279,4 @@ fn replace_src(crate_root: &Path, files: &Sources) -> Result<()> {
         fs::remove_dir_all(&src).with_context(|| format!("cannot remove {}", src.display()))?;
     }
     write_tree(crate_root, files)
-}
-
-fn write_tree(root: &Path, files: &Sources) -> Result<()> {
-    for (relative, content) in files {
-        let path = root.join(relative);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        fs::write(&path, content).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(())
 }

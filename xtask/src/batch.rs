@@ -24,7 +24,7 @@ use anyhow::{Context, Result};
 use crate::cargo::{self, Build};
 use crate::course::Stage;
 use crate::runner;
-use crate::scratch::{Scratch, Sources};
+use crate::scratch::{self, Scratch, Sources, write_if_changed};
 
 /// A version to build: its name (unique in the stage), its sources and the test targets it
 /// needs.
@@ -160,7 +160,7 @@ fn add_members<'a>(ws: &Path, dirs: impl Iterator<Item = &'a PathBuf>) -> Result
 /// Makes `dir/src` hold exactly `sources` (paths `src/...`), writing only what changed.
 fn sync_src(dir: &Path, sources: &Sources) -> Result<()> {
     let src = dir.join("src");
-    for existing in walk(&src) {
+    for existing in scratch::walk(&src)? {
         let relative = existing.strip_prefix(dir).expect("walked under dir");
         if !sources.contains_key(relative) {
             fs::remove_file(&existing)?;
@@ -170,30 +170,4 @@ fn sync_src(dir: &Path, sources: &Sources) -> Result<()> {
         write_if_changed(&dir.join(relative), content)?;
     }
     Ok(())
-}
-
-fn write_if_changed(path: &Path, content: &[u8]) -> Result<()> {
-    if fs::read(path).is_ok_and(|old| old == content) {
-        return Ok(());
-    }
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)?;
-    }
-    fs::write(path, content).with_context(|| format!("cannot write {}", path.display()))
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let Ok(entries) = fs::read_dir(dir) else {
-        return files;
-    };
-    for entry in entries.filter_map(|e| e.ok()) {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }

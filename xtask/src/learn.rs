@@ -366,13 +366,7 @@ pub fn reset(root: &Path, name: &str, yes: bool) -> Result<bool> {
         );
         return Ok(true);
     }
-    let stamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let backup = root
-        .join(".course")
-        .join("backups")
-        .join(format!("{}-{stamp}", stage.dir));
+    let backup = backup_dir(root, stage);
     if !yes {
         print!(
             "This replaces exercises/{}/src with the stub it started as.\nYour version is kept in {}.\nContinue? [y/N] ",
@@ -402,7 +396,17 @@ pub fn reset(root: &Path, name: &str, yes: bool) -> Result<bool> {
     Ok(true)
 }
 
-fn write_tree(root: &Path, files: &Sources) -> Result<()> {
+/// Where a learner's `src/` is kept before it is replaced: `.course/backups/<stage>-<unix time>`.
+pub fn backup_dir(root: &Path, stage: &Stage) -> std::path::PathBuf {
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    root.join(".course")
+        .join("backups")
+        .join(format!("{}-{stamp}", stage.dir))
+}
+
+pub fn write_tree(root: &Path, files: &Sources) -> Result<()> {
     for (relative, content) in files {
         let path = root.join(relative);
         if let Some(parent) = path.parent() {

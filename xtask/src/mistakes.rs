@@ -2,10 +2,11 @@
 //!
 //! Each known bug of the stage is shown as the small diff it is against the reference, with
 //! its description and teaching note, the test that catches it, and the message that test
-//! prints. The message is not stored: the bug is installed into a scratch copy of the course
-//! (reference + patch, as `verify` does) and the test is run with the isolated runner, so what
-//! is shown is what the test says today.
+//! prints. The message is not stored: the bugs are built as `verify` builds them (reference +
+//! patch, all in one cargo run, in verify's scratch for the stage) and the tests are run with
+//! the isolated runner and the normal watchdog, so what is shown is what the test says today.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Result, bail};
@@ -13,6 +14,7 @@ use anyhow::{Result, bail};
 use crate::course::{Course, Stage};
 use crate::learn::{self, State};
 use crate::progress::Progress;
+use crate::runner::TestResult;
 use crate::scratch::{self, Scratch, Sources};
 use crate::ui;
 use crate::variant::{self, Kind, Variant};
@@ -63,66 +65,92 @@ pub fn run(root: &Path, stage: &str, only: Option<&str>, force: bool) -> Result<
         stage.name
     ));
     let reference = scratch::read_sources(&solution_dir)?;
-    let mut scratch = Scratch::prepare(root, "mistakes")?;
-    // Share verify's build of the dependencies.
-    scratch.target_dir = root.join("target/xtask/verify/target");
-    let options = verify::Options {
-        stages: vec![stage.name.clone()],
-        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        repeat: 1,
-        force: true,
-        short_watchdog: false,
-    };
+    // verify's scratch for the stage: where verify already built these bugs, nothing is rebuilt.
+    let scratch = verify::stage_scratch(root, stage)?;
+    let options = verify::Options::one_stage(stage, false);
+    let mut outcomes = run_all(&scratch, stage, &reference, &bugs, &options)?;
     for (index, bug) in bugs.iter().enumerate() {
         println!(
             "\n{}",
             ui::bold(&format!("── {}/{}: {} ──", index + 1, bugs.len(), bug.name))
         );
-        show(&scratch, stage, &reference, bug, &options)?;
+        println!("{}", bug.description);
+        if !bug.note.is_empty() {
+            println!("\n{}", bug.note);
+        }
+        println!();
+        print_diff(&bug.diff);
+        match outcomes.remove(&bug.name) {
+            Some(Ok(Ok(results))) => print_results(&results),
+            Some(Ok(Err(errors))) => {
+                println!("{}", ui::red("(this variant no longer compiles:)"));
+                ui::detail(&errors);
+            }
+            Some(Err(err)) => println!("{} {err:#}", ui::red("cannot show:")),
+            None => {}
+        }
     }
     Ok(true)
 }
 
-/// One bug: what it is, its diff, and what the test that catches it says.
-fn show(
+/// Every bug applied, built and its tests run: with one build for all of them, except those
+/// caught by a compile-fail (`overlay_only`) target, which run in the exercise package.
+fn run_all(
     scratch: &Scratch,
     stage: &Stage,
     reference: &Sources,
-    bug: &Variant,
+    bugs: &[Variant],
     options: &verify::Options,
-) -> Result<()> {
-    println!("{}", bug.description);
-    if !bug.note.is_empty() {
-        println!("\n{}", bug.note);
-    }
-    println!();
-    print_diff(&bug.diff);
-    let sources = match bug.apply(reference) {
-        Ok(sources) => sources,
-        Err(err) => {
-            println!("{} {err:#}", ui::red("cannot show:"));
-            return Ok(());
-        }
-    };
-    let only = Some(bug.caught_by.as_slice());
-    match verify::build_and_run(scratch, stage, &sources, only, 1, options)? {
-        Err(errors) => {
-            println!("{}", ui::red("(this variant no longer compiles:)"));
-            ui::detail(&errors);
-        }
-        Ok(run) => {
-            for result in &run.results {
-                let verdict = if result.status.passed() {
-                    ui::red("passes (it should not: tell your instructor)")
+) -> Result<BTreeMap<String, Result<verify::Outcome>>> {
+    let mut outcomes = BTreeMap::new();
+    let mut batched = Vec::new();
+    let mut in_place = Vec::new();
+    for bug in bugs {
+        match bug.apply(reference) {
+            Err(err) => {
+                outcomes.insert(bug.name.clone(), Err(err));
+            }
+            Ok(sources) => {
+                let compile_fail = bug
+                    .caught_by
+                    .iter()
+                    .any(|id| stage.overlay_only.contains(&id.target));
+                if compile_fail {
+                    in_place.push((bug, sources));
                 } else {
-                    ui::green(&result.status.label())
-                };
-                println!("\ncaught by {} ({verdict}), which says:", result.id);
-                ui::detail(&result.message);
+                    batched.push((bug, sources));
+                }
             }
         }
     }
-    Ok(())
+    println!(
+        "(building {} variant{} and running the tests that catch them...)",
+        bugs.len(),
+        if bugs.len() == 1 { "" } else { "s" }
+    );
+    let results = verify::build_and_run_batched(scratch, stage, &batched, options)?;
+    for ((bug, _), outcome) in batched.iter().zip(results) {
+        outcomes.insert(bug.name.clone(), Ok(outcome));
+    }
+    for (bug, sources) in in_place {
+        let only = Some(bug.caught_by.as_slice());
+        let outcome = verify::build_and_run(scratch, stage, &sources, only, 1, options)?
+            .map(|run| run.results);
+        outcomes.insert(bug.name.clone(), Ok(outcome));
+    }
+    Ok(outcomes)
+}
+
+fn print_results(results: &[TestResult]) {
+    for result in results {
+        let verdict = if result.status.passed() {
+            ui::red("passes (it should not: tell your instructor)")
+        } else {
+            ui::green(&result.status.label())
+        };
+        println!("\ncaught by {} ({verdict}), which says:", result.id);
+        ui::detail(&result.message);
+    }
 }
 
 /// A diff, coloured on a terminal: removed lines red, added lines green, hunk headers bold.

@@ -126,7 +126,7 @@ fn mirror(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-fn write_if_changed(path: &Path, content: &[u8]) -> Result<()> {
+pub fn write_if_changed(path: &Path, content: &[u8]) -> Result<()> {
     if fs::read(path).is_ok_and(|old| old == content) {
         return Ok(());
     }
@@ -137,7 +137,7 @@ fn write_if_changed(path: &Path, content: &[u8]) -> Result<()> {
 }
 
 /// Every file under `dir`, recursively (none if it does not exist).
-fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
+pub fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     if !dir.exists() {
         return Ok(files);

@@ -255,9 +255,14 @@ impl Variant {
                             .unwrap_or_default();
                         anyhow::anyhow!(
                             "{}: does not apply to the reference: {shown}, {err}{hunk}; the \
-                             reference changed under it: remake it (`cargo xtask bug new ...`, \
-                             see ARCHITECTURE.md)",
-                            self.label()
+                             reference changed under it: redo the change with `cargo xtask {} \
+                             new STAGE {}` (it shows the old diff), then `save`",
+                            self.label(),
+                            match self.kind {
+                                Kind::Bug => "bug",
+                                Kind::Alternative => "alt",
+                            },
+                            self.name
                         )
                     })?;
                     sources.insert(path, patched.into_bytes());

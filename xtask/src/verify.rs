@@ -16,25 +16,25 @@
 //! How it scales (see ARCHITECTURE.md, "How `cargo xtask verify` flows"):
 //! * a stage whose inputs (its exercise and solution files, the harness, the toolchain, xtask
 //!   and the lockfile) hash to what they were at its last passing verify is skipped
-//!   (`--force` runs it anyway);
+//!   (`--force` runs it anyway; see `freshness.rs`);
+//! * every bug of a stage is built with one cargo run, each as a package of its own (see
+//!   `batch.rs`), and a bug whose sources did not change is not rebuilt;
 //! * stages run two at a time, each in its own scratch copy of the course, sharing one target
 //!   directory (the dependencies are built once); while one stage builds, the other runs tests;
 //! * one clippy and one rustfmt run cover every stage, beside the stage checks (clippy builds
-//!   into the course's own target directory, so it never waits for the scratch builds);
+//!   into the course's own target directory, so it never waits for the scratch builds; see
+//!   `lint.rs`);
 //! * every check prints a `[done/total]` line as it finishes.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use sha2::{Digest, Sha256};
 
 use crate::batch::{self, Version};
 use crate::cargo;
@@ -44,6 +44,7 @@ use crate::scratch::{self, Scratch, Sources};
 use crate::testscan;
 use crate::ui;
 use crate::variant::{self, Kind, Variant};
+use crate::{freshness, lint};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -60,8 +61,18 @@ pub struct Options {
     pub short_watchdog: bool,
 }
 
-/// Where the hashes of the last passing verify of each stage are kept.
-const PASSED: &str = "target/xtask/verify/passed";
+impl Options {
+    /// For running versions of one stage outside a full verify (`bug save`, `mistakes`).
+    pub fn one_stage(stage: &Stage, short_watchdog: bool) -> Options {
+        Options {
+            stages: vec![stage.name.clone()],
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            repeat: 1,
+            force: true,
+            short_watchdog,
+        }
+    }
+}
 
 /// Runs every check; returns whether all passed. Errors are reserved for bad input (an
 /// unknown stage) and for failures of the machinery itself.
@@ -86,11 +97,11 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
     }
 
     // Skip what has not changed since it last passed.
-    let mut passed = read_passed(root);
-    let toolchain = toolchain(root);
+    let mut passed = freshness::read_passed(root);
+    let toolchain = freshness::toolchain(root);
     let mut todo: Vec<(&Stage, String)> = Vec::new();
     for stage in stages {
-        let hash = inputs_hash(root, stage, &toolchain);
+        let hash = freshness::inputs_hash(root, stage, &toolchain);
         if !options.force && options.repeat == 1 && passed.get(&stage.dir) == Some(&hash) {
             let mut report = StageReport::new(stage);
             report.skipped = true;
@@ -113,7 +124,7 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
 
     if !todo.is_empty() {
         reports.extend(check_all(&course, &todo, options, &mut passed)?);
-        write_passed(root, &passed)?;
+        freshness::write_passed(root, &passed)?;
     }
 
     reports.sort_by(|a, b| a.label.cmp(&b.label));
@@ -149,7 +160,7 @@ fn check_all(
     };
     let stages: Vec<&Stage> = todo.iter().map(|(stage, _)| *stage).collect();
     let (lint, checked) = std::thread::scope(|scope| {
-        let lint = scope.spawn(|| lint_all(root, &stages));
+        let lint = scope.spawn(|| lint::lint_all(root, &stages));
         let lanes = options.jobs.clamp(1, 2);
         let checked = runner::run_parallel(stages.clone(), lanes, |stage| {
             verify_stage(course, stage, options, &progress)
@@ -343,29 +354,21 @@ fn verify_stage(
         progress,
     );
 
-    // 4. bugs, all built at once
-    let bugs: Vec<&Variant> = variants.iter().filter(|v| v.kind == Kind::Bug).collect();
-    check_bugs(
+    // 4. bugs and 5. alternatives: all built at once where they can be
+    let ordered: Vec<&Variant> = variants
+        .iter()
+        .filter(|v| v.kind == Kind::Bug)
+        .chain(variants.iter().filter(|v| v.kind == Kind::Alternative))
+        .collect();
+    check_batched(
         &scratch,
         stage,
         &solution,
-        &bugs,
+        &ordered,
         options,
         &mut report,
         progress,
     )?;
-    // 5. alternatives, each in the exercise package (compile-fail targets need its path)
-    for variant in variants.iter().filter(|v| v.kind == Kind::Alternative) {
-        check_variant(
-            &scratch,
-            stage,
-            &solution,
-            variant,
-            options,
-            &mut report,
-            progress,
-        )?;
-    }
     Ok(report)
 }
 
@@ -745,68 +748,90 @@ fn check_variant(
     report: &mut StageReport,
     progress: &Progress,
 ) -> Result<()> {
-    let column = match variant.kind {
-        Kind::Bug => "bugs",
-        Kind::Alternative => "alts",
-    };
     let sources = match variant.apply(solution) {
         Ok(sources) => sources,
         Err(err) => {
             let what = format!("{}: does not apply", variant.name);
-            report.record(column, false, &what, &format!("{err:#}"), progress);
+            report.record(column(variant), false, &what, &format!("{err:#}"), progress);
             return Ok(());
         }
     };
-    report
-        .patched_fmt
-        .push_str(&rustfmt_patched(&stage.dir, variant, solution, &sources));
+    report.patched_fmt.push_str(&lint::rustfmt_patched(
+        &stage.dir, variant, solution, &sources,
+    ));
     let only = match variant.kind {
         Kind::Bug => Some(variant.caught_by.as_slice()),
         Kind::Alternative => None,
     };
-    let run = match build_and_run(scratch, stage, &sources, only, 1, options)? {
-        Ok(run) => run,
-        Err(errors) => {
-            let why = match variant.kind {
-                Kind::Bug => {
-                    "a bug variant must compile, so that a test (not the compiler) \
-                              catches it"
-                }
-                Kind::Alternative => "an alternative must compile",
-            };
-            report.record(
-                column,
-                false,
-                &format!("{}: does not compile", variant.name),
-                &format!("{why}\n{errors}"),
-                progress,
-            );
-            return Ok(());
-        }
-    };
-    match variant.kind {
-        Kind::Bug => judge_bug(variant, &run.results, report, progress),
-        Kind::Alternative => {
-            let total = run.results.len();
-            let failing = run.results.iter().filter(|r| !r.status.passed()).count();
-            if failing == 0 && total > 0 {
-                let what = format!("{}: passes every test ({total})", variant.name);
-                report.record(column, true, &what, "", progress);
-            } else {
-                report.record(
-                    column,
-                    false,
-                    &format!(
-                        "{}: REJECTED, {failing} of {total} tests fail ({})",
-                        variant.name, variant.description
-                    ),
-                    &failures(&run, 1),
-                    progress,
-                );
-            }
-        }
+    match (
+        build_and_run(scratch, stage, &sources, only, 1, options)?,
+        variant.kind,
+    ) {
+        (Ok(run), Kind::Bug) => judge_bug(variant, &run.results, report, progress),
+        (Ok(run), Kind::Alternative) => judge_alternative(variant, run.results, report, progress),
+        (Err(errors), _) => record_compile_error(variant, &errors, report, progress),
     }
     Ok(())
+}
+
+fn column(variant: &Variant) -> &'static str {
+    match variant.kind {
+        Kind::Bug => "bugs",
+        Kind::Alternative => "alts",
+    }
+}
+
+fn record_compile_error(
+    variant: &Variant,
+    errors: &str,
+    report: &mut StageReport,
+    progress: &Progress,
+) {
+    let why = match variant.kind {
+        Kind::Bug => "a bug variant must compile, so that a test (not the compiler) catches it",
+        Kind::Alternative => "an alternative must compile",
+    };
+    report.record(
+        column(variant),
+        false,
+        &format!("{}: does not compile", variant.name),
+        &format!("{why}\n{errors}"),
+        progress,
+    );
+}
+
+/// An alternative is accepted when every test ran and passed.
+fn judge_alternative(
+    variant: &Variant,
+    results: Vec<TestResult>,
+    report: &mut StageReport,
+    progress: &Progress,
+) {
+    let total = results.len();
+    let failing = results.iter().filter(|r| !r.status.passed()).count();
+    if failing == 0 && total > 0 {
+        let what = format!("{}: passes every test ({total})", variant.name);
+        report.record("alts", true, &what, "", progress);
+        return;
+    }
+    let run = Run {
+        warnings: Vec::new(),
+        failures: results
+            .iter()
+            .map(|r| usize::from(!r.status.passed()))
+            .collect(),
+        results,
+    };
+    report.record(
+        "alts",
+        false,
+        &format!(
+            "{}: REJECTED, {failing} of {total} tests fail ({})",
+            variant.name, variant.description
+        ),
+        &failures(&run, 1),
+        progress,
+    );
 }
 
 /// A bug is caught when every test it names ran and did not pass.
@@ -848,10 +873,12 @@ fn judge_bug(
     }
 }
 
-/// Every bug of the stage: applied, then all built with one cargo run (each as a package of
-/// its own, see `batch.rs`), then their named tests run in parallel. A bug caught by an
-/// `overlay_only` (compile-fail) target is checked in the exercise package instead.
-fn check_bugs(
+/// Every variant of the stage: applied, then all built with one cargo run (each as a package
+/// of its own, see `batch.rs`), then their tests run in parallel (a bug's named tests, an
+/// alternative's every test). A variant that needs an `overlay_only` (compile-fail) target is
+/// swapped into the exercise package instead, whose path that output names: a bug named by one,
+/// and every alternative of a stage that has them.
+fn check_batched(
     scratch: &Scratch,
     stage: &Stage,
     solution: &Sources,
@@ -863,11 +890,14 @@ fn check_bugs(
     let mut batched: Vec<(&Variant, Sources)> = Vec::new();
     let mut in_place = Vec::new();
     for bug in bugs {
-        if bug
-            .caught_by
-            .iter()
-            .any(|id| stage.overlay_only.contains(&id.target))
-        {
+        let needs_exercise_path = match bug.kind {
+            Kind::Bug => bug
+                .caught_by
+                .iter()
+                .any(|id| stage.overlay_only.contains(&id.target)),
+            Kind::Alternative => !stage.overlay_only.is_empty(),
+        };
+        if needs_exercise_path {
             in_place.push(*bug);
             continue;
         }
@@ -875,29 +905,23 @@ fn check_bugs(
             Ok(sources) => {
                 report
                     .patched_fmt
-                    .push_str(&rustfmt_patched(&stage.dir, bug, solution, &sources));
+                    .push_str(&lint::rustfmt_patched(&stage.dir, bug, solution, &sources));
                 batched.push((bug, sources));
             }
             Err(err) => {
                 let what = format!("{}: does not apply", bug.name);
-                report.record("bugs", false, &what, &format!("{err:#}"), progress);
+                report.record(column(bug), false, &what, &format!("{err:#}"), progress);
             }
         }
     }
-    let outcomes = build_and_run_bugs(scratch, stage, &batched, options)?;
-    for ((bug, _), outcome) in batched.iter().zip(outcomes) {
-        match outcome {
-            Ok(results) => judge_bug(bug, &results, report, progress),
-            Err(errors) => report.record(
-                "bugs",
-                false,
-                &format!("{}: does not compile", bug.name),
-                &format!(
-                    "a bug variant must compile, so that a test (not the compiler) catches \
-                     it\n{errors}"
-                ),
-                progress,
-            ),
+    let outcomes = build_and_run_batched(scratch, stage, &batched, options)?;
+    for ((variant, _), outcome) in batched.iter().zip(outcomes) {
+        match (outcome, variant.kind) {
+            (Ok(results), Kind::Bug) => judge_bug(variant, &results, report, progress),
+            (Ok(results), Kind::Alternative) => {
+                judge_alternative(variant, results, report, progress);
+            }
+            (Err(errors), _) => record_compile_error(variant, &errors, report, progress),
         }
     }
     for bug in in_place {
@@ -906,12 +930,13 @@ fn check_bugs(
     Ok(())
 }
 
-/// What became of one bug: the results of the tests it names, or its compile errors.
-type Outcome = Result<Vec<TestResult>, String>;
+/// What became of one variant: the results of its tests, or its compile errors.
+pub type Outcome = Result<Vec<TestResult>, String>;
 
-/// Builds every bug in `batched` with one cargo run and runs the tests each names, in
-/// parallel across bugs. Per bug: its tests' results, or its compile errors.
-fn build_and_run_bugs(
+/// Builds every variant in `batched` with one cargo run and runs their tests (a bug's named
+/// ones, an alternative's every one) in parallel across variants. Per variant: its tests'
+/// results, or its compile errors.
+pub fn build_and_run_batched(
     scratch: &Scratch,
     stage: &Stage,
     batched: &[(&Variant, Sources)],
@@ -919,10 +944,20 @@ fn build_and_run_bugs(
 ) -> Result<Vec<Outcome>> {
     let versions: Vec<Version<'_>> = batched
         .iter()
-        .map(|(bug, sources)| Version {
-            name: &bug.name,
+        .map(|(variant, sources)| Version {
+            name: &variant.name,
             sources,
-            targets: bug.caught_by.iter().map(|id| id.target.clone()).collect(),
+            targets: match variant.kind {
+                Kind::Bug => variant
+                    .caught_by
+                    .iter()
+                    .map(|id| id.target.clone())
+                    .collect(),
+                Kind::Alternative => rust_files(&stage.exercise_dir(&scratch.root).join("tests"))
+                    .iter()
+                    .map(|file| file.trim_end_matches(".rs").to_owned())
+                    .collect(),
+            },
         })
         .collect();
     let built = batch::build(scratch, stage, &versions)?;
@@ -943,11 +978,14 @@ fn build_and_run_bugs(
             compile_errors.insert(index, text);
             continue;
         }
-        let env = TestEnv::new(&scratch.root, dir, package)
-            .with("CARGO_TARGET_DIR", &target_dir)
-            .with("HARNESS_WATCHDOG_MS", "1000");
+        let mut env =
+            TestEnv::new(&scratch.root, dir, package).with("CARGO_TARGET_DIR", &target_dir);
+        if bug.kind == Kind::Bug && options.short_watchdog {
+            // A bug only has to fail: let a hang fail fast (see harness::Watchdog).
+            env = env.with("HARNESS_WATCHDOG_MS", "1000");
+        }
         for job in runner::list_all(&binaries, dir, &env)? {
-            if bug.caught_by.contains(&job.id) {
+            if bug.kind == Kind::Alternative || bug.caught_by.contains(&job.id) {
                 jobs.push((index, job, dir.clone(), env.clone()));
             }
         }
@@ -976,111 +1014,6 @@ fn build_and_run_bugs(
         })
         .collect();
     Ok(outcomes)
-}
-
-/// rustfmt's complaints about the files a patch changed or created, formatted as the whole
-/// patched file (the reference around the edit is formatted, so only the edit can differ).
-fn rustfmt_patched(dir: &str, variant: &Variant, reference: &Sources, patched: &Sources) -> String {
-    let mut out = String::new();
-    for (path, content) in patched {
-        if reference.get(path) == Some(content) {
-            continue;
-        }
-        match rustfmt_check(content) {
-            Ok(None) => {}
-            Ok(Some(diff)) => {
-                let _ = writeln!(
-                    out,
-                    "solutions/{dir}/{} (changes {}):\n{}",
-                    variant.label(),
-                    path.display(),
-                    diff.trim_end()
-                );
-            }
-            Err(err) => {
-                let _ = writeln!(out, "{}: cannot run rustfmt: {err:#}", variant.label());
-            }
-        }
-    }
-    out
-}
-
-/// `rustfmt --check` on `content` given on stdin: `None` if it is formatted, else the diff.
-fn rustfmt_check(content: &[u8]) -> Result<Option<String>> {
-    let mut child = Command::new("rustfmt")
-        .args(["--check", "--edition", "2024", "--color", "never"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("cannot start rustfmt")?;
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let content = content.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&content));
-    let output = child.wait_with_output()?;
-    let _ = writer.join();
-    if output.status.success() {
-        return Ok(None);
-    }
-    Ok(Some(format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )))
-}
-
-/// One clippy and one rustfmt run over every stage in `stages` (real workspace), the result
-/// attributed to stages by the paths in the messages: `(ok, detail)` by stage directory.
-fn lint_all(root: &Path, stages: &[&Stage]) -> Result<BTreeMap<String, (bool, String)>> {
-    let mut packages = Vec::new();
-    for stage in stages {
-        packages.extend(["-p", stage.solution.as_str(), "-p", stage.name.as_str()]);
-    }
-    let mut clippy = vec!["clippy", "--locked", "--quiet", "--message-format=short"];
-    clippy.extend(&packages);
-    clippy.extend(["--all-targets", "--", "-D", "warnings"]);
-    let (clippy_ok, clippy_out) = cargo::run_checked(root, &clippy)?;
-    let mut fmt = vec!["fmt"];
-    fmt.extend(&packages);
-    fmt.extend(["--check", "--", "--color", "never"]);
-    let (fmt_ok, fmt_out) = cargo::run_checked(root, &fmt)?;
-
-    let mut results = BTreeMap::new();
-    for stage in stages {
-        let mine = |text: &str| -> String {
-            let marks = [
-                format!("exercises/{}/", stage.dir),
-                format!("solutions/{}/", stage.dir),
-            ];
-            text.lines()
-                .filter(|line| marks.iter().any(|mark| line.contains(mark.as_str())))
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
-        let mut detail = String::new();
-        let mut ok = true;
-        for (tool_ok, out, name) in [
-            (clippy_ok, &clippy_out, "cargo clippy -D warnings"),
-            (fmt_ok, &fmt_out, "cargo fmt --check (run `cargo fmt`)"),
-        ] {
-            if tool_ok {
-                continue;
-            }
-            let lines = mine(out);
-            // A failure no line pins on a stage (a build error elsewhere) fails them all.
-            let unattributed = stages.iter().all(|s| {
-                !out.contains(&format!("exercises/{}/", s.dir))
-                    && !out.contains(&format!("solutions/{}/", s.dir))
-            });
-            if !lines.is_empty() || unattributed {
-                ok = false;
-                let shown = if lines.is_empty() { out.trim() } else { &lines };
-                let _ = writeln!(detail, "{name}:\n{shown}");
-            }
-        }
-        results.insert(stage.dir.clone(), (ok, detail));
-    }
-    Ok(results)
 }
 
 /// What one version of a stage did: its warnings and every test's result.
@@ -1174,13 +1107,7 @@ pub fn build_and_run(
 /// `cargo xtask bug save` checks the one variant it wrote: applies, builds, caught (or, for an
 /// alternative, passes everything).
 pub fn verify_variant(root: &Path, stage: &Stage, variant: &Variant) -> Result<bool> {
-    let options = Options {
-        stages: vec![stage.name.clone()],
-        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        repeat: 1,
-        force: true,
-        short_watchdog: true,
-    };
+    let options = Options::one_stage(stage, true);
     let progress = Progress {
         done: AtomicUsize::new(0),
         total: 1,
@@ -1205,95 +1132,6 @@ pub fn verify_variant(root: &Path, stage: &Stage, variant: &Variant) -> Result<b
         ));
     }
     Ok(report.ok() && report.patched_fmt.is_empty())
-}
-
-/// The toolchain that builds the course (`rustc -vV` in the course root, so
-/// `rust-toolchain.toml` applies).
-fn toolchain(root: &Path) -> String {
-    Command::new("rustc")
-        .arg("-vV")
-        .current_dir(root)
-        .output()
-        .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
-        .unwrap_or_default()
-}
-
-/// A hash of everything a stage's verify depends on: its exercise and solution files, the
-/// harness, xtask, the workspace manifest and lockfile, the toolchain file and version.
-pub fn inputs_hash(root: &Path, stage: &Stage, toolchain: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(toolchain.as_bytes());
-    let inputs = [
-        stage.exercise_dir(root),
-        stage.solution_dir(root),
-        root.join("crates/harness"),
-        root.join("xtask/src"),
-        root.join("xtask/Cargo.toml"),
-        root.join("Cargo.toml"),
-        root.join("Cargo.lock"),
-        root.join("rust-toolchain.toml"),
-        root.join(".cargo/config.toml"),
-    ];
-    for input in inputs {
-        for file in files_under(&input) {
-            let relative = file.strip_prefix(root).unwrap_or(&file);
-            hasher.update(relative.to_string_lossy().as_bytes());
-            hasher.update([0]);
-            let content = fs::read(&file).unwrap_or_default();
-            hasher.update((content.len() as u64).to_le_bytes());
-            hasher.update(&content);
-        }
-    }
-    let digest = hasher.finalize();
-    digest.iter().fold(String::new(), |mut text, byte| {
-        let _ = write!(text, "{byte:02x}");
-        text
-    })
-}
-
-/// `path` itself if it is a file, else every file under it (sorted; `target/` left out).
-fn files_under(path: &Path) -> Vec<PathBuf> {
-    if path.is_file() {
-        return vec![path.to_owned()];
-    }
-    let mut files = Vec::new();
-    let Ok(entries) = fs::read_dir(path) else {
-        return files;
-    };
-    for entry in entries.filter_map(|e| e.ok()) {
-        let path = entry.path();
-        if entry.file_name() == "target" {
-            continue;
-        }
-        if path.is_dir() {
-            files.extend(files_under(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
-}
-
-fn read_passed(root: &Path) -> BTreeMap<String, String> {
-    fs::read_to_string(root.join(PASSED))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|line| line.split_once(' '))
-        .map(|(dir, hash)| (dir.to_owned(), hash.to_owned()))
-        .collect()
-}
-
-fn write_passed(root: &Path, passed: &BTreeMap<String, String>) -> Result<()> {
-    let path = root.join(PASSED);
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)?;
-    }
-    let text: String = passed
-        .iter()
-        .map(|(dir, hash)| format!("{dir} {hash}\n"))
-        .collect();
-    fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn rust_files(dir: &Path) -> Vec<String> {
