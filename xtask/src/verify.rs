@@ -306,8 +306,8 @@ fn count_checks(root: &Path, stage: &Stage) -> usize {
                 .count()
         })
         .sum();
-    // files, stub, solution, names, lint
-    5 + variants
+    // files, stub, solution, names, gate, lint
+    6 + variants
 }
 
 fn verify_stage(
@@ -353,6 +353,7 @@ fn verify_stage(
         &mut report,
         progress,
     );
+    check_gradable(stage, &solution, &variants, &mut report, progress);
 
     // 4. bugs and 5. alternatives: all built at once where they can be
     let ordered: Vec<&Variant> = variants
@@ -379,6 +380,45 @@ pub fn stage_scratch(root: &Path, stage: &Stage) -> Result<Scratch> {
     let mut scratch = Scratch::prepare(root, &format!("verify/{}", stage.dir))?;
     scratch.target_dir = root.join("target/xtask/verify/target");
     Ok(scratch)
+}
+
+/// The grader's source gate must accept the reference and every alternative: a correct design
+/// that the grader would refuse is not an alternative a learner can submit.
+fn check_gradable(
+    stage: &Stage,
+    solution: &scratch::Sources,
+    variants: &[Variant],
+    report: &mut StageReport,
+    progress: &Progress,
+) {
+    let policy = crate::gate::Policy {
+        allow_unsafe: stage.allow_unsafe,
+    };
+    let mut refused = Vec::new();
+    for (name, sources) in std::iter::once(("the reference".to_owned(), Ok(solution.clone())))
+        .chain(
+            variants
+                .iter()
+                .filter(|v| v.kind == Kind::Alternative)
+                .map(|v| (v.label(), v.apply(solution))),
+        )
+    {
+        let Ok(sources) = sources else { continue };
+        for found in crate::gate::source::check(&sources, policy) {
+            refused.push(format!("{name}: {found}"));
+        }
+    }
+    report.record(
+        "files",
+        refused.is_empty(),
+        if refused.is_empty() {
+            "the grader's gate accepts the reference and every alternative"
+        } else {
+            "the grader's gate would refuse a correct version"
+        },
+        &refused.join("\n"),
+        progress,
+    );
 }
 
 /// Names the declaration and the variants use must be tests; the grader's scan of the test
