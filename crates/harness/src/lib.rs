@@ -24,9 +24,11 @@
 
 mod clock;
 mod journal;
+pub mod model;
 mod poller;
 mod probe;
 mod recorded;
+pub mod sync;
 pub mod trace;
 mod watchdog;
 mod yield_times;

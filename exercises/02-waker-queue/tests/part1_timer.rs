@@ -8,7 +8,7 @@ use std::task::Poll;
 use std::thread;
 use std::time::Duration;
 
-use harness::{Poller, WakeProbe, Watchdog};
+use harness::{Poller, WakeProbe, Watchdog, model};
 use waker_queue::{Timer, Trigger};
 
 #[test]
@@ -194,4 +194,42 @@ fn timer_after_fires_by_itself() {
             probe.wait_for_wakes(1, Duration::from_secs(10)) && timer.poll_with(&waker).is_ready()
         });
     assert!(woken, "Timer::after(1ms) never completed");
+}
+
+#[test]
+fn a_fire_racing_the_first_poll_is_never_lost() {
+    // A race test: the model checker runs this scenario again and again, each time with a
+    // different order of the two threads' steps (every lock, unlock and atomic access of
+    // `crate::sync` is a point where it may switch threads), until it has tried them all.
+    model::check(
+        "a trigger fired on another thread while the timer is being polled",
+        &[
+            "`poll` checks \"fired?\" and stores the waker in two separate steps (two locks, \
+             or a lock released in between): a fire that lands between them finds no waker \
+             and wakes nobody, and the Pending that follows is never woken. Check and store \
+             under one lock, the same one `fire` takes.",
+            "`fire` sets \"fired\" and takes the waker in two separate steps: do both under \
+             the one lock.",
+        ],
+        || {
+            let (timer, trigger) = Timer::manual();
+            let firing = model::thread::spawn(move || trigger.fire());
+            let mut timer = Poller::new(timer);
+            let first = timer.poll();
+            firing.join().unwrap();
+            if first.is_pending() {
+                assert!(
+                    timer.wakes() >= 1,
+                    "the first poll returned Pending, then the trigger (which fired during that \
+                     poll) finished without waking the waker it was polled with: a lost \
+                     wakeup. The task would wait forever."
+                );
+                assert_eq!(
+                    timer.poll(),
+                    Poll::Ready(()),
+                    "the trigger has fired and woken the task, yet the next poll was Pending"
+                );
+            }
+        },
+    );
 }

@@ -13,7 +13,7 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 
 use harness::trace::traced;
-use harness::{Journal, Watchdog, recorded, yield_times};
+use harness::{Journal, Watchdog, model, recorded, yield_times};
 use waker_queue::{Executor, Timer};
 
 fn watchdog(what: &str) -> Watchdog {
@@ -305,4 +305,61 @@ fn run_drives_a_bounded_async_channel() {
             sum.load(Ordering::SeqCst)
         });
     assert_eq!(total, 5050, "some messages were lost");
+}
+
+/// A task that, on its first poll, hands a clone of its waker to a new thread that wakes it,
+/// and returns Pending; Ready on the next poll. In a race test the wake can land anywhere:
+/// during the poll, while `run` looks at the empty queue, or while it sleeps.
+fn woken_by_another_thread() -> impl Future<Output = ()> + Send + 'static {
+    let mut handed_over = false;
+    poll_fn(move |cx| {
+        if handed_over {
+            return Poll::Ready(());
+        }
+        handed_over = true;
+        let waker = cx.waker().clone();
+        model::thread::spawn(move || waker.wake());
+        Poll::Pending
+    })
+}
+
+#[test]
+fn a_wake_racing_run_going_to_sleep_is_never_lost() {
+    model::check(
+        "run() of a task woken by another thread at any moment",
+        &[
+            "`run` checks \"is the queue empty?\" and goes to sleep in two steps, under \
+             separate locks (or unlocks in between): a push and its notify can land between \
+             them, and `run` then sleeps with a task on the queue. Check and `Condvar::wait` \
+             under the queue's lock, the one a push takes.",
+            "a wake pushes the task without notifying `run`, or notifies under a different lock \
+             than the one `run` sleeps under",
+            "the \"scheduled\" flag is cleared after the poll, swallowing a wake that came \
+             during it",
+        ],
+        || {
+            let executor = Executor::new();
+            executor.spawn(woken_by_another_thread());
+            executor.run();
+        },
+    );
+}
+
+#[test]
+fn two_tasks_waking_each_other_from_other_threads_both_finish() {
+    model::check(
+        "run() of two tasks, each woken by its own thread",
+        &[
+            "a push that lands while `run` takes tasks off the queue is lost: take the queue's \
+             lock for every push and every pop",
+            "`run` returns when the queue is empty although a task is unfinished: count \
+             unfinished tasks, and decide \"done\" under the same lock as \"empty\"",
+        ],
+        || {
+            let executor = Executor::new();
+            executor.spawn(woken_by_another_thread());
+            executor.spawn(woken_by_another_thread());
+            executor.run();
+        },
+    );
 }
