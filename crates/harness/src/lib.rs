@@ -25,6 +25,7 @@
 mod clock;
 mod journal;
 pub mod model;
+mod panics;
 mod poller;
 mod probe;
 mod recorded;
@@ -35,6 +36,7 @@ mod yield_times;
 
 pub use clock::ManualClock;
 pub use journal::Journal;
+pub use panics::{catch_panic, panic_message};
 pub use poller::Poller;
 pub use probe::WakeProbe;
 pub use recorded::{PollStats, Recorded, recorded};

@@ -41,11 +41,7 @@ where
     let ops = sync::model_ops();
     sync::set_in_model(previous);
     if let Err(payload) = outcome {
-        let found = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied())
-            .unwrap_or("a panic");
+        let found = crate::panic_message(&*payload);
         let mut message = format!(
             "RACE: {what}: the model checker found an order of the threads' steps in which it \
              goes wrong:\n  {found}\n(\"deadlock! blocked tasks\" means every thread was waiting \
