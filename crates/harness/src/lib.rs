@@ -22,6 +22,7 @@
 //! outcome does not depend on how the threads are scheduled, only the time it takes does, and
 //! that time is bounded by a watchdog.
 
+mod asleep;
 mod clock;
 mod journal;
 pub mod model;
@@ -34,6 +35,7 @@ pub mod trace;
 mod watchdog;
 mod yield_times;
 
+pub use asleep::{Asleep, ThreadWatch};
 pub use clock::ManualClock;
 pub use journal::Journal;
 pub use panics::{catch_panic, panic_message};

@@ -3,6 +3,7 @@
 //! `Timer::manual()` gives a timer and the `Trigger` that completes it: the tests decide when
 //! "time is up", so nothing here depends on the clock.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::thread;
@@ -115,6 +116,122 @@ fn a_fire_from_another_thread_wakes_the_task() {
         "a trigger fired on another thread did not wake the waker within 5s"
     );
     assert_eq!(timer.poll_with(&probe.waker()), Poll::Ready(()));
+}
+
+#[test]
+fn firing_twice_is_harmless() {
+    let (timer, trigger) = Timer::manual();
+    let mut timer = Poller::new(timer);
+    assert!(timer.poll().is_pending());
+    trigger.fire();
+    trigger.fire();
+    assert!(
+        timer.wakes() >= 1,
+        "two fires after a Pending poll did not wake the task"
+    );
+    assert_eq!(
+        timer.poll(),
+        Poll::Ready(()),
+        "after two fires the timer was Pending: a second fire must not undo the first \
+         (\"fired\" is a flag that stays set)"
+    );
+}
+
+#[test]
+fn a_clone_of_the_trigger_fires_the_same_timer() {
+    let (timer, trigger) = Timer::manual();
+    let mut timer = Poller::new(timer);
+    assert!(timer.poll().is_pending());
+    let clone = trigger.clone();
+    drop(trigger);
+    clone.fire();
+    assert!(
+        timer.wakes() >= 1,
+        "firing a clone of the trigger did not wake the task. Every clone of a Trigger is a \
+         handle on the same shared state (an `Arc` around it), not a copy of the state."
+    );
+    assert_eq!(timer.poll(), Poll::Ready(()));
+}
+
+#[test]
+fn firing_after_the_timer_was_dropped_is_harmless() {
+    // A trigger may outlive its timer (the task gave up waiting): firing then has nobody to
+    // wake, and must simply do nothing.
+    let (timer, trigger) = Timer::manual();
+    let mut polled = Poller::new(timer);
+    assert!(polled.poll().is_pending());
+    drop(polled);
+    trigger.fire();
+}
+
+/// A waker that, when woken, does what an executor running tasks inline might do: fire the
+/// timer's trigger again and poll the timer, on the waking thread, right away.
+struct ReentrantWaker {
+    trigger: Trigger,
+    timer: Arc<Mutex<Option<Timer>>>,
+    /// What the inline poll returned.
+    polled: Arc<Mutex<Option<Poll<()>>>>,
+}
+
+impl std::task::Wake for ReentrantWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.trigger.fire();
+        // try_lock: a wake during the test's own poll (which holds this lock) skips the poll.
+        if let Some(timer) = self
+            .timer
+            .try_lock()
+            .ok()
+            .as_mut()
+            .and_then(|slot| slot.as_mut())
+        {
+            let poll = std::pin::Pin::new(timer)
+                .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+            *self.polled.lock().unwrap() = Some(poll);
+        }
+    }
+}
+
+#[test]
+fn fire_wakes_outside_the_timers_lock() {
+    let polled = Watchdog::new("trigger.fire() whose waker fires and polls the timer again")
+        .likely_cause(
+            "`fire` calls `wake()` while still holding the timer's lock; this waker fires the \
+             trigger and polls the timer, which take that lock again on the same thread. \
+             `std::sync::Mutex` is not reentrant: it deadlocks. Take the waker out of the \
+             state, let the guard go (end the block, or `drop(guard)`), then wake.",
+        )
+        .run(|| {
+            let (timer, trigger) = Timer::manual();
+            let timer = Arc::new(Mutex::new(Some(timer)));
+            let polled = Arc::new(Mutex::new(None));
+            let waker = std::task::Waker::from(Arc::new(ReentrantWaker {
+                trigger: trigger.clone(),
+                timer: Arc::clone(&timer),
+                polled: Arc::clone(&polled),
+            }));
+            let first = {
+                let mut slot = timer.lock().unwrap();
+                let timer = slot.as_mut().unwrap();
+                std::pin::Pin::new(timer).poll(&mut std::task::Context::from_waker(&waker))
+            };
+            assert!(
+                first.is_pending(),
+                "the timer was Ready before it was fired"
+            );
+            trigger.fire();
+            let polled = polled.lock().unwrap().take();
+            polled
+        });
+    assert_eq!(
+        polled,
+        Some(Poll::Ready(())),
+        "fire() woke the task, and the task's poll (run by the waker, right away) did not see \
+         Ready (None: the waker was never woken). Record \"fired\" before you wake."
+    );
 }
 
 /// Every (delay, trigger) a timer's start function was called with.

@@ -13,7 +13,7 @@ use std::thread;
 use std::time::Duration;
 
 use harness::trace::traced;
-use harness::{Watchdog, model, recorded, yield_times};
+use harness::{Asleep, ThreadWatch, Watchdog, model, recorded, yield_times};
 use waker_queue::{Timer, block_on};
 
 fn watchdog(what: &str) -> Watchdog {
@@ -179,4 +179,37 @@ fn a_wake_racing_block_on_going_to_sleep_is_never_lost() {
         ],
         || block_on(woken_by_another_thread()),
     );
+}
+
+#[test]
+fn an_idle_block_on_sleeps_instead_of_spinning() {
+    // The future waits for a timer. Meanwhile block_on's thread must be blocked, not looping
+    // on its flag: the kernel tells us which.
+    let (watch_tx, watch) = mpsc::channel::<ThreadWatch>();
+    let (timer, trigger) = Timer::manual();
+    let observer = thread::Builder::new()
+        .name("observer".into())
+        .spawn(move || {
+            let seen = watch
+                .recv()
+                .map(|watch| watch.wait_until_asleep(Duration::from_secs(3)));
+            trigger.fire(); // whatever was seen, let block_on finish
+            seen
+        })
+        .unwrap();
+    watchdog("block_on of a future waiting for a timer, watched while it waits").run(move || {
+        block_on(traced("waits for timer", async move {
+            let _ = watch_tx.send(ThreadWatch::current());
+            timer.await;
+        }))
+    });
+    let seen = observer.join().unwrap();
+    if let Ok(Asleep::Never(last)) = seen {
+        panic!(
+            "while the future waited for a timer, block_on's thread was never seen asleep; \
+             last seen: {last}. After Pending, block until the waker is woken \
+             (`Condvar::wait` while the flag is clear, or `park` in a loop on your flag), \
+             instead of looping on the flag with `yield_now` or short sleeps."
+        );
+    }
 }

@@ -13,7 +13,7 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 
 use harness::trace::traced;
-use harness::{Journal, Watchdog, model, recorded, yield_times};
+use harness::{Asleep, Journal, ThreadWatch, Watchdog, model, recorded, yield_times};
 use waker_queue::{Executor, Timer};
 
 fn watchdog(what: &str) -> Watchdog {
@@ -362,4 +362,40 @@ fn two_tasks_waking_each_other_from_other_threads_both_finish() {
             executor.run();
         },
     );
+}
+
+#[test]
+fn an_idle_run_sleeps_instead_of_spinning() {
+    // One task waits for a timer. While it waits, `run` has nothing to do: its thread must be
+    // blocked (on a condition variable, say), not looping. The kernel tells us which.
+    let (watch_tx, watch) = mpsc::channel::<ThreadWatch>();
+    let (timer, trigger) = Timer::manual();
+    let observer = thread::Builder::new()
+        .name("observer".into())
+        .spawn(move || {
+            let seen = watch
+                .recv()
+                .map(|watch| watch.wait_until_asleep(std::time::Duration::from_secs(3)));
+            trigger.fire(); // whatever was seen, let run finish
+            seen
+        })
+        .unwrap();
+    watchdog("run() of a task waiting for a timer, watched while it waits").run(move || {
+        let executor = Executor::new();
+        executor.spawn(traced("waits for timer", async move {
+            // Polled on the thread that calls run: that is the thread to watch.
+            let _ = watch_tx.send(ThreadWatch::current());
+            timer.await;
+        }));
+        executor.run();
+    });
+    let seen = observer.join().unwrap();
+    if let Ok(Asleep::Never(last)) = seen {
+        panic!(
+            "while its only task waited for a timer, run()'s thread was never seen asleep; \
+             last seen: {last}. With the queue empty and tasks unfinished, `run` must block \
+             until a wake pushes a task (`Condvar::wait` under the queue's lock), not loop \
+             with `yield_now` or short sleeps: an idle executor must cost no CPU."
+        );
+    }
 }
