@@ -6,11 +6,12 @@
 //! your executor did with it.
 
 use std::future::{Future, poll_fn};
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
-use std::task::{Context, Poll, Waker};
+use std::task::{Poll, Waker};
 use std::thread;
+
+mod common;
 
 use harness::trace::traced;
 use harness::{Asleep, Journal, ThreadWatch, Watchdog, model, recorded, yield_times};
@@ -104,68 +105,15 @@ fn run_waits_for_a_task_woken_from_another_thread() {
     );
 }
 
-/// Pending on its first poll after waking itself 5 times; then Pending once more (handing
-/// its waker to the test) until the test releases it.
-struct BurstOfWakes {
-    polls: Arc<AtomicUsize>,
-    release: Option<mpsc::Sender<Waker>>,
-    released: Arc<AtomicBool>,
-}
-
-impl Future for BurstOfWakes {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let poll = self.polls.fetch_add(1, Ordering::SeqCst) + 1;
-        if self.released.load(Ordering::SeqCst) {
-            return Poll::Ready(());
-        }
-        if poll == 1 {
-            for _ in 0..5 {
-                cx.waker().wake_by_ref();
-            }
-        } else if let Some(release) = self.release.take() {
-            let _ = release.send(cx.waker().clone());
-        }
-        Poll::Pending
-    }
-}
-
 #[test]
 fn a_burst_of_wakes_costs_one_poll() {
-    let polls = Arc::new(AtomicUsize::new(0));
-    let counted = Arc::clone(&polls);
-    watchdog("run() of a task woken 5 times in a row").run(move || {
-        let executor = Executor::new();
-        let (release_tx, release) = mpsc::channel::<Waker>();
-        let released = Arc::new(AtomicBool::new(false));
-        executor.spawn(traced(
-            "burst",
-            BurstOfWakes {
-                polls: counted,
-                release: Some(release_tx),
-                released: Arc::clone(&released),
-            },
-        ));
-        let releasing = thread::Builder::new()
-            .name("release".into())
-            .spawn(move || {
-                let waker = release.recv().unwrap();
-                released.store(true, Ordering::SeqCst);
-                waker.wake();
-            })
-            .unwrap();
-        executor.run();
-        releasing.join().unwrap();
-    });
+    let polls = watchdog("run() of a task woken 5 times in a row").run(common::run_burst_of_wakes);
     assert_eq!(
-        polls.load(Ordering::SeqCst),
-        3,
-        "a task woken 5 times before it ran again was polled {} times (expected 3: the burst, \
-         one poll for the burst, one after the release). Five wakes of a task that is already \
-         queued must not queue it five times: keep a \"scheduled\" flag in the task and only \
-         push it when the flag was clear.",
-        polls.load(Ordering::SeqCst)
+        polls, 3,
+        "a task woken 5 times before it ran again was polled {polls} times (expected 3: the \
+         poll that woke it 5 times, one poll for the whole burst, one after the test released \
+         it). Five wakes of a task that is already queued must not queue it five times: keep \
+         a \"scheduled\" flag in the task and only push it when the flag was clear."
     );
 }
 
@@ -398,4 +346,110 @@ fn an_idle_run_sleeps_instead_of_spinning() {
              with `yield_now` or short sleeps: an idle executor must cost no CPU."
         );
     }
+}
+
+#[test]
+fn a_spawner_on_another_thread_wakes_a_sleeping_run() {
+    // The first task waits for a timer, so run goes to sleep. Another thread then spawns a
+    // second task through a Spawner; that task fires the timer. run must wake up for the
+    // spawn, run the new task, and then the first one.
+    let journal = Journal::new();
+    let writer = journal.clone();
+    watchdog("run() while another thread spawns a task through a Spawner")
+        .likely_cause(
+            "`Spawner::spawn` pushes the task but does not wake a `run` that is asleep: a spawn \
+             is a push like a wake's, and must signal the condition variable the same way",
+        )
+        .run(move || {
+            let executor = Executor::new();
+            let spawner = executor.spawner();
+            let (timer, trigger) = Timer::manual();
+            let (polled_tx, polled) = mpsc::channel::<()>();
+            let first = writer.clone();
+            executor.spawn(traced("waits for timer", async move {
+                let _ = polled_tx.send(());
+                timer.await;
+                first.write("timer done");
+            }));
+            let spawning = thread::Builder::new()
+                .name("spawning thread".into())
+                .spawn(move || {
+                    polled.recv().unwrap();
+                    spawner.spawn(traced("spawned from another thread", async move {
+                        writer.write("spawned task ran");
+                        trigger.fire();
+                    }));
+                })
+                .unwrap();
+            executor.run();
+            spawning.join().unwrap();
+        });
+    assert_eq!(
+        journal.entries(),
+        ["spawned task ran", "timer done"],
+        "a task spawned from another thread did not run before run() returned"
+    );
+}
+
+/// Wakes a waiting task when dropped, i.e. when the future that owns it is dropped.
+struct WakeOnDrop(Arc<Mutex<(bool, Option<Waker>)>>);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        let waker = {
+            let mut state = self.0.lock().unwrap();
+            state.0 = true;
+            state.1.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+#[test]
+fn a_finished_task_drops_its_future_at_once() {
+    // Task "owner" leaves a clone of its waker behind (as a task that registered with a timer
+    // would), then finishes while owning a value whose drop wakes task "watcher", which waits
+    // for that drop. If a finished task keeps its future until its last waker is gone, or
+    // until run returns, the watcher waits forever and run never returns.
+    watchdog("run() of a task waiting for another task's future to be dropped")
+        .likely_cause(
+            "a task that returned Ready keeps its future (and everything it owns) alive while \
+             a waker of it exists somewhere, or until `run` returns: set the task's future to \
+             None as soon as its poll returns Ready",
+        )
+        .run(|| {
+            let executor = Executor::new();
+            let shared: Arc<Mutex<(bool, Option<Waker>)>> = Arc::default();
+            let guard = WakeOnDrop(Arc::clone(&shared));
+            executor.spawn(traced("watcher", async move {
+                poll_fn(|cx| {
+                    let mut state = shared.lock().unwrap();
+                    if state.0 {
+                        return Poll::Ready(());
+                    }
+                    state.1 = Some(cx.waker().clone());
+                    Poll::Pending
+                })
+                .await;
+            }));
+            let left_behind: Arc<Mutex<Option<Waker>>> = Arc::default();
+            let keep = Arc::clone(&left_behind);
+            let mut first = true;
+            executor.spawn(traced(
+                "owner",
+                poll_fn(move |cx| {
+                    let _owned = &guard;
+                    if std::mem::take(&mut first) {
+                        *keep.lock().unwrap() = Some(cx.waker().clone());
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(())
+                }),
+            ));
+            executor.run();
+            drop(left_behind);
+        });
 }
