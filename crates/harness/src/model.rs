@@ -17,10 +17,17 @@
 
 use std::panic::{self, AssertUnwindSafe};
 
+use std::time::Duration;
+
+use crate::Watchdog;
 use crate::sync;
 
-/// How many schedules one check explores at most. The course's scenarios have two or three
-/// threads and a handful of operations: their whole tree is a few hundred schedules.
+/// How long one check may take. The course's checks take milliseconds.
+const LIMIT: Duration = Duration::from_secs(10);
+
+/// How many schedules one check explores at most. The course's scenarios have two threads
+/// and a handful of operations: their whole tree is at most a few hundred schedules (a
+/// scenario that reaches this bound is explored only in part).
 pub const MAX_SCHEDULES: usize = 20_000;
 
 /// Runs `body` under the model checker and fails the test, with a message that teaches, if any
@@ -32,31 +39,51 @@ pub fn check<F>(what: &str, causes: &[&str], body: F)
 where
     F: Fn() + Send + Sync + 'static,
 {
-    let previous = sync::in_model();
-    sync::set_in_model(true);
-    sync::reset_model_ops();
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-        shuttle::check_dfs(body, Some(MAX_SCHEDULES));
-    }));
-    let ops = sync::model_ops();
-    sync::set_in_model(previous);
-    if let Err(payload) = outcome {
-        let found = crate::panic_message(&*payload);
-        let mut message = format!(
-            "RACE: {what}: the model checker found an order of the threads' steps in which it \
-             goes wrong:\n  {found}\n(\"deadlock! blocked tasks\" means every thread was waiting \
-             and no wake was on its way: a lost wakeup.) The failing schedule is printed above; \
-             this check tries the same schedules in the same order every run."
-        );
-        if !causes.is_empty() {
-            message.push_str("\nLikely causes:");
-            for cause in causes {
-                message.push_str("\n  - ");
-                message.push_str(cause);
-            }
+    // Every model thread runs on one OS thread: code that blocks outside `crate::sync` (a std
+    // lock held across a switch, a std channel, a real sleep) stops them all. The watchdog
+    // turns that into a failure that says so.
+    let outcome = Watchdog::new(format!("the race test of {what}"))
+        .likely_cause(
+            "the code under test blocks on something that is not from `crate::sync` (a \
+             `std::sync::Mutex` or `Condvar`, an `std::sync::mpsc` receive, `thread::sleep`, \
+             `std::thread::park`): in a race test all threads take turns on one OS thread, so \
+             a real block stops every one of them. Use the types of `crate::sync`.",
+        )
+        .limit(LIMIT)
+        .run(move || {
+            sync::set_in_model(true);
+            sync::reset_model_ops();
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+                shuttle::check_dfs(body, Some(MAX_SCHEDULES));
+            }));
+            let ops = sync::model_ops();
+            sync::set_in_model(false);
+            outcome
+                .map(|()| ops)
+                .map_err(|payload| crate::panic_message(&*payload))
+        });
+    let ops = match outcome {
+        Ok(ops) => ops,
+        Err(found) if found.contains("not yet implemented") => {
+            panic!("{what}: the code under test is not written yet ({found})")
         }
-        panic!("{message}");
-    }
+        Err(found) => {
+            let mut message = format!(
+                "RACE: {what}: the model checker found an order of the threads' steps in which \
+                 it goes wrong:\n  {found}\n(\"deadlock! blocked tasks\" means every thread \
+                 was waiting and no wake was on its way: a lost wakeup.) The failing schedule is \
+                 printed above; this check tries the same schedules in the same order every run."
+            );
+            if !causes.is_empty() {
+                message.push_str("\nLikely causes:");
+                for cause in causes {
+                    message.push_str("\n  - ");
+                    message.push_str(cause);
+                }
+            }
+            panic!("{message}");
+        }
+    };
     assert!(
         ops > 0,
         "{what}: the code under test used none of the types of `crate::sync` (its `Mutex`, \

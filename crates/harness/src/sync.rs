@@ -441,11 +441,30 @@ pub mod atomic {
 }
 
 /// Parking a thread: `std::thread`'s, or a model checker's inside a race test.
+///
+/// In a race test, park and unpark are modelled with a per-thread token under a model
+/// `Mutex` and `Condvar`: exactly `std`'s semantics (one token, kept until consumed) except
+/// that a park never returns spuriously. (The model checker's own `park` may return
+/// spuriously at any moment, which its depth-first search explores as an endless loop.)
 pub mod thread {
     use std::fmt;
+    use std::sync::Arc;
     use std::time::Duration;
 
-    use super::{counted, in_model};
+    use super::{Condvar, Mutex, counted, in_model};
+
+    /// A model thread's unpark token.
+    struct Token {
+        available: Mutex<bool>,
+        unparked: Condvar,
+    }
+
+    shuttle::thread_local! {
+        static TOKEN: Arc<Token> = Arc::new(Token {
+            available: Mutex::new(false),
+            unparked: Condvar::new(),
+        });
+    }
 
     /// A handle to a thread, to unpark it.
     #[derive(Clone)]
@@ -456,7 +475,7 @@ pub mod thread {
     #[derive(Clone)]
     enum Inner {
         Std(std::thread::Thread),
-        Model(shuttle::thread::Thread),
+        Model(Arc<Token>),
     }
 
     impl Thread {
@@ -464,9 +483,14 @@ pub mod thread {
         pub fn unpark(&self) {
             match &self.inner {
                 Inner::Std(thread) => thread.unpark(),
-                Inner::Model(thread) => {
+                Inner::Model(token) => {
                     counted();
-                    thread.unpark()
+                    let mut available = token
+                        .available
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    *available = true;
+                    token.unparked.notify_one();
                 }
             }
         }
@@ -484,29 +508,40 @@ pub mod thread {
     /// The calling thread.
     pub fn current() -> Thread {
         let inner = if in_model() {
-            Inner::Model(shuttle::thread::current())
+            Inner::Model(TOKEN.with(Arc::clone))
         } else {
             Inner::Std(std::thread::current())
         };
         Thread { inner }
     }
 
-    /// Sleeps until this thread's unpark token is available (and takes it). May also return
-    /// for no reason: always re-check your own flag.
+    /// Sleeps until this thread's unpark token is available (and takes it). With `std` it may
+    /// also return for no reason: always re-check your own flag.
     pub fn park() {
         if in_model() {
             counted();
-            shuttle::thread::park();
+            let token = TOKEN.with(Arc::clone);
+            let mut available = token
+                .available
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            while !*available {
+                available = token
+                    .unparked
+                    .wait(available)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+            *available = false;
         } else {
             std::thread::park();
         }
     }
 
-    /// Like [`park`], giving up after `limit` (in a model run time never passes).
+    /// Like [`park`], giving up after `limit` (in a model run time never passes: it is
+    /// [`park`]).
     pub fn park_timeout(limit: Duration) {
         if in_model() {
-            counted();
-            shuttle::thread::park();
+            park();
         } else {
             std::thread::park_timeout(limit);
         }

@@ -294,25 +294,6 @@ fn a_wake_racing_run_going_to_sleep_is_never_lost() {
 }
 
 #[test]
-fn two_tasks_waking_each_other_from_other_threads_both_finish() {
-    model::check(
-        "run() of two tasks, each woken by its own thread",
-        &[
-            "a push that lands while `run` takes tasks off the queue is lost: take the queue's \
-             lock for every push and every pop",
-            "`run` returns when the queue is empty although a task is unfinished: count \
-             unfinished tasks, and decide \"done\" under the same lock as \"empty\"",
-        ],
-        || {
-            let executor = Executor::new();
-            executor.spawn(woken_by_another_thread());
-            executor.spawn(woken_by_another_thread());
-            executor.run();
-        },
-    );
-}
-
-#[test]
 fn an_idle_run_sleeps_instead_of_spinning() {
     // One task waits for a timer. While it waits, `run` has nothing to do: its thread must be
     // blocked (on a condition variable, say), not looping. The kernel tells us which.
