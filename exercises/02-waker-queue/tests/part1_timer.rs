@@ -143,7 +143,6 @@ fn a_clone_of_the_trigger_fires_the_same_timer() {
     let mut timer = Poller::new(timer);
     assert!(timer.poll().is_pending());
     let clone = trigger.clone();
-    drop(trigger);
     clone.fire();
     assert!(
         timer.wakes() >= 1,
@@ -223,8 +222,7 @@ fn fire_wakes_outside_the_timers_lock() {
                 "the timer was Ready before it was fired"
             );
             trigger.fire();
-            let polled = polled.lock().unwrap().take();
-            polled
+            polled.lock().unwrap().take()
         });
     assert_eq!(
         polled,
