@@ -348,3 +348,35 @@ fn a_fire_racing_the_first_poll_is_never_lost() {
         },
     );
 }
+
+#[test]
+fn a_fire_racing_a_poll_with_a_new_waker_wakes_the_new_one() {
+    // The timer is Pending with waker A; then, while another thread fires, it is polled with
+    // waker B (the future moved to another task). Every order must end with the timer Ready
+    // on that poll, or with B woken.
+    model::check(
+        "a trigger fired on another thread while the timer is polled with a new waker",
+        &[
+            "`poll` decides whether to replace the stored waker (`will_wake`) under the lock \
+             and stores the new one under a second lock: a fire in between wakes the old \
+             waker, and the new one waits forever. Compare and store under the one lock `fire` \
+             takes.",
+        ],
+        || {
+            let (timer, trigger) = Timer::manual();
+            let mut timer = Poller::new(timer);
+            let (first, second) = (WakeProbe::new(), WakeProbe::new());
+            assert!(timer.poll_with(&first.waker()).is_pending());
+            let firing = model::thread::spawn(move || trigger.fire());
+            let again = timer.poll_with(&second.waker());
+            firing.join().unwrap();
+            assert!(
+                again.is_ready() || second.wakes() >= 1,
+                "the timer, polled with a new waker while the trigger fired, returned Pending, \
+                 and the fire woke only the old waker ({} wake(s)) or nobody: the task that now \
+                 owns the timer waits forever.",
+                first.wakes()
+            );
+        },
+    );
+}

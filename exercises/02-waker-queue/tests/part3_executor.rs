@@ -79,17 +79,20 @@ fn run_waits_for_a_task_woken_from_another_thread() {
     watchdog("run() while a task waits for a timer fired by another thread").run(move || {
         let executor = Executor::new();
         let (timer, trigger) = Timer::manual();
-        let (polled_tx, polled) = mpsc::channel::<()>();
+        let (polled_tx, polled) = mpsc::channel::<ThreadWatch>();
         executor.spawn(traced("waits for timer", async move {
-            let _ = polled_tx.send(());
+            let _ = polled_tx.send(ThreadWatch::current());
             timer.await;
             writer.write("timer done");
         }));
-        // Fire only once the task has been polled and is waiting.
+        // Fire only once the task has been polled and run's thread is asleep (or, if it never
+        // sleeps, after a while): an executor that returns on an empty queue has returned by
+        // then, every time.
         let firing = thread::Builder::new()
             .name("trigger".into())
             .spawn(move || {
-                polled.recv().unwrap();
+                let watch = polled.recv().unwrap();
+                let _ = watch.wait_until_asleep(std::time::Duration::from_secs(2));
                 trigger.fire();
             })
             .unwrap();
@@ -331,9 +334,9 @@ fn an_idle_run_sleeps_instead_of_spinning() {
 
 #[test]
 fn a_spawner_on_another_thread_wakes_a_sleeping_run() {
-    // The first task waits for a timer, so run goes to sleep. Another thread then spawns a
-    // second task through a Spawner; that task fires the timer. run must wake up for the
-    // spawn, run the new task, and then the first one.
+    // The first task waits for a timer, so run goes to sleep. Once run's thread is seen
+    // asleep, another thread spawns a second task through a Spawner; that task fires the
+    // timer. run must wake up for the spawn, run the new task, and then the first one.
     let journal = Journal::new();
     let writer = journal.clone();
     watchdog("run() while another thread spawns a task through a Spawner")
@@ -345,17 +348,19 @@ fn a_spawner_on_another_thread_wakes_a_sleeping_run() {
             let executor = Executor::new();
             let spawner = executor.spawner();
             let (timer, trigger) = Timer::manual();
-            let (polled_tx, polled) = mpsc::channel::<()>();
+            let (polled_tx, polled) = mpsc::channel::<ThreadWatch>();
             let first = writer.clone();
             executor.spawn(traced("waits for timer", async move {
-                let _ = polled_tx.send(());
+                let _ = polled_tx.send(ThreadWatch::current());
                 timer.await;
                 first.write("timer done");
             }));
             let spawning = thread::Builder::new()
                 .name("spawning thread".into())
                 .spawn(move || {
-                    polled.recv().unwrap();
+                    let watch = polled.recv().unwrap();
+                    // Spawn into a sleeping run (or, if it never sleeps, after a while).
+                    let _ = watch.wait_until_asleep(std::time::Duration::from_secs(2));
                     spawner.spawn(traced("spawned from another thread", async move {
                         writer.write("spawned task ran");
                         trigger.fire();
@@ -433,4 +438,35 @@ fn a_finished_task_drops_its_future_at_once() {
             executor.run();
             drop(left_behind);
         });
+}
+
+#[test]
+fn a_spawn_from_another_thread_racing_run_going_to_sleep_is_never_lost() {
+    // Task "first", on its first poll, starts a thread that spawns task "second" through a
+    // Spawner; "second" wakes "first". The spawn can land anywhere around run going to sleep.
+    model::check(
+        "run() while another thread spawns a task at any moment",
+        &[
+            "`Spawner::spawn` pushes the task without signalling a `run` that is asleep, or \
+             signals it under a different lock than the one `run` checks the queue under",
+            "`run` checks \"is the queue empty?\" and goes to sleep in two steps: a spawn can \
+             land between them",
+        ],
+        || {
+            let executor = Executor::new();
+            let spawner = executor.spawner();
+            let mut started = false;
+            executor.spawn(poll_fn(move |cx| {
+                if started {
+                    return Poll::Ready(());
+                }
+                started = true;
+                let waker = cx.waker().clone();
+                let spawner = spawner.clone();
+                model::thread::spawn(move || spawner.spawn(async move { waker.wake() }));
+                Poll::Pending
+            }));
+            executor.run();
+        },
+    );
 }
