@@ -557,3 +557,116 @@ pub mod thread {
         }
     }
 }
+
+/// Channels: `std::sync::mpsc`'s, or a model checker's inside a race test.
+pub mod mpsc {
+    use std::fmt;
+
+    pub use std::sync::mpsc::{RecvError, SendError, TryRecvError};
+
+    use super::{counted, in_model};
+
+    /// The sending half of a [`channel`]; clone it to send from several places.
+    pub struct Sender<T> {
+        inner: SenderInner<T>,
+    }
+
+    enum SenderInner<T> {
+        Std(std::sync::mpsc::Sender<T>),
+        Model(shuttle::sync::mpsc::Sender<T>),
+    }
+
+    /// The receiving half of a [`channel`].
+    pub struct Receiver<T> {
+        inner: ReceiverInner<T>,
+    }
+
+    enum ReceiverInner<T> {
+        Std(std::sync::mpsc::Receiver<T>),
+        Model(shuttle::sync::mpsc::Receiver<T>),
+    }
+
+    /// An unbounded channel.
+    pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
+        if in_model() {
+            let (tx, rx) = shuttle::sync::mpsc::channel();
+            (
+                Sender {
+                    inner: SenderInner::Model(tx),
+                },
+                Receiver {
+                    inner: ReceiverInner::Model(rx),
+                },
+            )
+        } else {
+            let (tx, rx) = std::sync::mpsc::channel();
+            (
+                Sender {
+                    inner: SenderInner::Std(tx),
+                },
+                Receiver {
+                    inner: ReceiverInner::Std(rx),
+                },
+            )
+        }
+    }
+
+    impl<T> Sender<T> {
+        /// Sends `value`; gives it back if the receiver is gone.
+        pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+            match &self.inner {
+                SenderInner::Std(tx) => tx.send(value),
+                SenderInner::Model(tx) => {
+                    counted();
+                    tx.send(value)
+                }
+            }
+        }
+    }
+
+    impl<T> Clone for Sender<T> {
+        fn clone(&self) -> Self {
+            let inner = match &self.inner {
+                SenderInner::Std(tx) => SenderInner::Std(tx.clone()),
+                SenderInner::Model(tx) => SenderInner::Model(tx.clone()),
+            };
+            Sender { inner }
+        }
+    }
+
+    impl<T> Receiver<T> {
+        /// Blocks until a value arrives, or every sender is gone.
+        pub fn recv(&self) -> Result<T, RecvError> {
+            match &self.inner {
+                ReceiverInner::Std(rx) => rx.recv(),
+                ReceiverInner::Model(rx) => {
+                    counted();
+                    rx.recv()
+                }
+            }
+        }
+
+        /// A value if one is waiting, without blocking.
+        pub fn try_recv(&self) -> Result<T, TryRecvError> {
+            match &self.inner {
+                ReceiverInner::Std(rx) => rx.try_recv(),
+                ReceiverInner::Model(rx) => {
+                    counted();
+                    rx.try_recv()
+                }
+            }
+        }
+    }
+
+    impl<T> fmt::Debug for Sender<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("Sender").finish_non_exhaustive()
+        }
+    }
+
+    impl<T> fmt::Debug for Receiver<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("Receiver").finish_non_exhaustive()
+        }
+    }
+}

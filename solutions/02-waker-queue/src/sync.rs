@@ -11,7 +11,8 @@
 //! wakeup is found every time instead of once in a thousand runs. Code that uses `std::sync`
 //! directly is invisible to it, and those tests fail with a message saying so.
 //!
-//! `Arc` stays `std`'s (wakers need it: `impl Wake for Task` takes `self: Arc<Self>`).
+//! `Arc` stays `std`'s (wakers need it: `impl Wake for Task` takes `self: Arc<Self>`). There is
+//! also `mpsc::channel`, if you want a channel as your ready queue.
 
-pub use harness::sync::{Condvar, Mutex, MutexGuard, WaitTimeoutResult, atomic, thread};
+pub use harness::sync::{Condvar, Mutex, MutexGuard, WaitTimeoutResult, atomic, mpsc, thread};
 pub use std::sync::{Arc, LockResult, PoisonError};
