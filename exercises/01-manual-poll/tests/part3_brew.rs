@@ -41,8 +41,8 @@ fn calling_brew_does_nothing_until_the_first_poll() {
             journal.entries(),
             Vec::<String>::new(),
             "`brew(journal)` wrote to the journal before it was ever polled. Calling an async fn \
-         only builds its state machine; the body starts on the first poll. Move the first \
-         `journal.write` out of `brew()` and into the first state of `poll`."
+             only builds its state machine; the body starts on the first poll. Move the first \
+             `journal.write` out of `brew()` and into the first state of `poll`."
         );
     });
 }
@@ -60,7 +60,7 @@ fn the_first_poll_runs_the_body_up_to_the_first_await() {
             journal.entries(),
             ["kettle on"],
             "after one poll the body should have run up to the first `.await` (writing \"kettle \
-         on\") and stopped there."
+             on\") and stopped there."
         );
     });
 }
@@ -75,15 +75,15 @@ fn brew_is_pending_five_times_then_serves_tea() {
             assert!(
                 brewing.poll().is_pending(),
                 "brew returned Ready on poll {poll}; it should be Pending for polls 1..=5 (two \
-             Countdown(2) Pendings, then three Countdown(3) Pendings)."
+                 Countdown(2) Pendings, then three Countdown(3) Pendings)."
             );
         }
         assert_eq!(
             brewing.poll(),
             Poll::Ready("tea"),
             "brew was still Pending on poll 6. When a child future finishes, go straight on to the \
-         next state *in the same poll* (a loop around the match) instead of returning Pending \
-         at the transition."
+             next state *in the same poll* (a loop around the match) instead of returning Pending \
+             at the transition."
         );
     });
 }
@@ -109,8 +109,8 @@ fn each_step_is_written_once_when_its_await_completes() {
                     journal.entries(),
                     expected,
                     "journal after poll {poll} is wrong. Each line of the body must run exactly once: \
-             when a poll re-enters a state, it must continue from the `.await` it paused at, \
-             not re-run the code before it. Store the new state *before* returning Pending."
+                     when a poll re-enters a state, it must continue from the `.await` it paused at, \
+                     not re-run the code before it. Store the new state *before* returning Pending."
                 );
             }
         },
@@ -132,15 +132,15 @@ fn every_pending_from_brew_comes_with_a_wake() {
             assert!(
                 after > before,
                 "brew returned Pending on poll {poll} and no wake was arranged during that poll \
-             (the waker was woken {before} time(s) before it and still {after} after). A state \
-             machine may only return Pending when the child it is waiting on returned Pending \
-             (and so arranged the wake). Returning Pending at a state transition, before \
-             polling the new child, strands the task."
+                 (the waker was woken {before} time(s) before it and still {after} after). A state \
+                 machine may only return Pending when the child it is waiting on returned Pending \
+                 (and so arranged the wake). Returning Pending at a state transition, before \
+                 polling the new child, strands the task."
             );
         }
         panic!(
             "brew was still Pending after 6 polls; it needs 5 Pendings then Ready (part 3's test \
-         `brew_is_pending_five_times_then_serves_tea` says more)."
+             `brew_is_pending_five_times_then_serves_tea` says more)."
         );
     });
 }
@@ -160,21 +160,21 @@ fn brew_panics_when_polled_after_completion() {
         assert!(
             served.is_some(),
             "brew was still Pending after 6 polls, so this test cannot reach the end; make \
-         `brew_is_pending_five_times_then_serves_tea` pass first."
+             `brew_is_pending_five_times_then_serves_tea` pass first."
         );
         // The `Done` state: like compiler-generated futures, panic with a message containing
         // "polled after completion".
         match harness::catch_panic(|| brewing.poll()) {
             Ok(poll) => panic!(
                 "brew had returned Ready, was polled again, and answered {poll:?} instead of \
-             panicking. Ready is final: move to a `Done` state when you return Ready, and \
-             `panic!(\"brew polled after completion\")` when a poll finds it."
+                 panicking. Ready is final: move to a `Done` state when you return Ready, and \
+                 `panic!(\"brew polled after completion\")` when a poll finds it."
             ),
             Err(message) => assert!(
                 message.contains("polled after completion"),
                 "brew polled after Ready panicked, but with {message:?}; the message must contain \
-             \"polled after completion\". (If it is Countdown's message, `Done` still polls \
-             the finished countdown: check for `Done` first.)"
+                 \"polled after completion\". (If it is Countdown's message, `Done` still polls \
+                 the finished countdown: check for `Done` first.)"
             ),
         }
     });
