@@ -214,6 +214,29 @@ fn dropping_the_executor_drops_tasks_it_never_ran() {
 }
 
 #[test]
+fn a_spawn_after_the_executor_was_dropped_frees_the_task() {
+    let token = Arc::new(());
+    let held = Arc::clone(&token);
+    let spawner = {
+        let executor = Executor::new();
+        executor.spawner()
+        // The executor is dropped here; the spawner lives on.
+    };
+    spawner.spawn(traced("spawned too late", async move {
+        let _keep = &held;
+    }));
+    drop(spawner);
+    assert_eq!(
+        Arc::strong_count(&token),
+        1,
+        "a task spawned after its executor was dropped was kept (and leaked once the last \
+         spawner went: the queue holds the task, the task holds the queue). Nothing will ever \
+         run it: once the executor is dropped, a push (a spawn or a wake) must drop the task \
+         instead of queuing it."
+    );
+}
+
+#[test]
 fn run_drives_a_futures_oneshot_channel() {
     let received =
         watchdog("run() of two tasks talking over futures::channel::oneshot").run(|| {
