@@ -217,15 +217,17 @@ fn dropping_the_executor_drops_tasks_it_never_ran() {
 fn a_spawn_after_the_executor_was_dropped_frees_the_task() {
     let token = Arc::new(());
     let held = Arc::clone(&token);
-    let spawner = {
-        let executor = Executor::new();
-        executor.spawner()
-        // The executor is dropped here; the spawner lives on.
-    };
-    spawner.spawn(traced("spawned too late", async move {
-        let _keep = &held;
-    }));
-    drop(spawner);
+    {
+        let spawner = {
+            let executor = Executor::new();
+            executor.spawner()
+            // The executor is dropped here; the spawner lives on.
+        };
+        spawner.spawn(traced("spawned too late", async move {
+            let _keep = &held;
+        }));
+        // The last spawner goes here.
+    }
     assert_eq!(
         Arc::strong_count(&token),
         1,
