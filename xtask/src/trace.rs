@@ -89,13 +89,22 @@ pub fn run(root: &Path, stage_name: &str, test: &str) -> Result<bool> {
         job.id,
         result.status.label()
     );
+    let cut_short = cut_short(&result.status, &result.message);
+    if let Some(why) = &cut_short {
+        println!("{why}\n");
+    }
     if records.is_empty() {
-        println!(
-            "This test recorded no events: it failed before it created a traced future (see \
-             its message below), or its futures are not wrapped in `harness::trace::traced`.\n\
-             Test files that trace their futures: `grep -l traced exercises/{}/tests/*.rs`.",
-            stage.dir
-        );
+        if cut_short.is_some() {
+            println!("Nothing was recorded before that point.");
+        } else {
+            println!(
+                "This test recorded no events: its futures are not wrapped in \
+                 `harness::trace::traced`, or it failed before it created one (see its \
+                 message below).\nTest files that trace their futures: `grep -l traced \
+                 exercises/{}/tests/*.rs`.",
+                stage.dir
+            );
+        }
     } else {
         let options = trace::RenderOptions {
             wall_time: true,
@@ -124,4 +133,32 @@ pub fn run(root: &Path, stage_name: &str, test: &str) -> Result<bool> {
         ui::detail(&result.message);
     }
     Ok(result.status.passed())
+}
+
+/// When a failed test was stopped by a `todo!()` or another panic (not a hang), says so: the
+/// timeline then ends where the panic struck, and "never returned" or "never polled" in the
+/// diagnosis is that, not an executor bug.
+fn cut_short(status: &runner::Status, message: &str) -> Option<String> {
+    if status.passed() || *status == runner::Status::Timeout || message.contains("HANG:") {
+        return None;
+    }
+    let first = message
+        .lines()
+        .find(|line| !line.trim().is_empty() && !line.contains("panicked at"))
+        .unwrap_or("")
+        .trim();
+    if message.contains("not yet implemented") || message.contains("not implemented") {
+        Some(format!(
+            "The test was cut short by a `todo!()` in your code ({first}): that part is not \
+             written yet. The timeline below stops where it struck; write that part first, \
+             then trace again."
+        ))
+    } else if message.contains("panicked") {
+        Some(format!(
+            "The test was cut short by a panic ({first}). The timeline below stops where it \
+             struck: a poll \"that never returned\" may simply be the one that panicked."
+        ))
+    } else {
+        None
+    }
 }

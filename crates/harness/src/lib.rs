@@ -22,17 +22,23 @@
 //! outcome does not depend on how the threads are scheduled, only the time it takes does, and
 //! that time is bounded by a watchdog.
 
+mod asleep;
 mod clock;
 mod journal;
+pub mod model;
+mod panics;
 mod poller;
 mod probe;
 mod recorded;
+pub mod sync;
 pub mod trace;
 mod watchdog;
 mod yield_times;
 
+pub use asleep::{Asleep, ThreadWatch};
 pub use clock::ManualClock;
 pub use journal::Journal;
+pub use panics::{catch_panic, panic_message};
 pub use poller::Poller;
 pub use probe::WakeProbe;
 pub use recorded::{PollStats, Recorded, recorded};

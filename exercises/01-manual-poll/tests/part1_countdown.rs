@@ -1,72 +1,107 @@
 //! Part 1 — `Countdown`: a future that is a pure state machine.
 //!
-//! Run just these with `cargo test -p manual-poll --test part1_countdown`.
+//! Run just these with `cargo test -p manual-poll --test part1_countdown`. Each test runs
+//! under a watchdog: a `poll` that never returns fails within seconds instead of hanging.
 
 use std::task::Poll;
 
-use harness::Poller;
+use harness::{Poller, Watchdog};
 use manual_poll::Countdown;
+
+/// Runs a test body under a watchdog.
+fn bounded(what: &str, body: impl FnOnce() + Send + 'static) {
+    Watchdog::new(what)
+        .likely_cause(
+            "`Countdown::poll` loops or waits instead of returning at once: poll must look at \
+             the count, decide, and return.",
+        )
+        .run(body)
+}
 
 #[test]
 fn countdown_is_pending_exactly_n_times_then_ready() {
-    let mut countdown = Poller::new(Countdown::new(3));
-    for poll in 1..=3 {
-        assert!(
-            countdown.poll().is_pending(),
-            "Countdown::new(3) returned Ready on poll {poll}; it must return Pending on its \
-             first 3 polls. Check how `poll` counts down the polls that remain."
+    bounded("polling Countdown::new(3) four times", || {
+        let mut countdown = Poller::new(Countdown::new(3));
+        for poll in 1..=3 {
+            assert!(
+                countdown.poll().is_pending(),
+                "Countdown::new(3) returned Ready on poll {poll}; it must return Pending on its \
+                 first 3 polls. Check how `poll` counts down the polls that remain."
+            );
+        }
+        assert_eq!(
+            countdown.poll(),
+            Poll::Ready(()),
+            "Countdown::new(3) was still Pending on poll 4; after 3 Pendings the next poll must \
+             be Ready. Is the count decremented on every poll?"
         );
-    }
-    assert_eq!(
-        countdown.poll(),
-        Poll::Ready(()),
-        "Countdown::new(3) was still Pending on poll 4; after 3 Pendings the next poll must be \
-         Ready. Is the count decremented on every poll?"
-    );
+    });
 }
 
 #[test]
 fn countdown_of_zero_is_ready_on_the_first_poll() {
-    let mut countdown = Poller::new(Countdown::new(0));
-    assert_eq!(
-        countdown.poll(),
-        Poll::Ready(()),
-        "Countdown::new(0) has nothing left to wait for, so its first poll must be Ready. \
-         Check the order in `poll`: test for zero before counting down."
-    );
+    bounded("polling Countdown::new(0) once", || {
+        let mut countdown = Poller::new(Countdown::new(0));
+        assert_eq!(
+            countdown.poll(),
+            Poll::Ready(()),
+            "Countdown::new(0) has nothing left to wait for, so its first poll must be Ready. \
+             Check the order in `poll`: test for zero before counting down."
+        );
+    });
 }
 
 #[test]
 fn countdown_wakes_its_waker_every_time_it_returns_pending() {
-    let mut countdown = Poller::new(Countdown::new(3));
-    for pendings in 1..=3 {
-        assert!(countdown.poll().is_pending());
-        assert_eq!(
-            countdown.wakes(),
-            pendings,
-            "after Pending #{pendings} the waker had been woken {} time(s). Returning Pending \
-             is a promise that someone will wake the task; nothing outside ever will for a \
-             Countdown, so it must call `cx.waker().wake_by_ref()` itself before returning \
-             Pending.",
-            countdown.wakes()
-        );
-    }
-    assert!(countdown.poll().is_ready());
-    assert_eq!(
-        countdown.wakes(),
-        3,
-        "the waker was woken when Countdown returned Ready; a wake asks to be polled again, \
-         which a finished future never wants."
-    );
+    // The contract: every Pending comes with at least one wake, arranged during that poll.
+    // (Waking more often is wasteful, never wrong, so only "no wake" fails.)
+    bounded("polling Countdown::new(3) to the end", || {
+        let mut countdown = Poller::new(Countdown::new(3));
+        for poll in 1..=3 {
+            let before = countdown.wakes();
+            assert!(
+                countdown.poll().is_pending(),
+                "Countdown::new(3) returned Ready on poll {poll}; it must be Pending on its \
+                 first 3 polls (part 1's first test checks the counting)."
+            );
+            assert!(
+                countdown.wakes() > before,
+                "Countdown returned Pending on poll {poll} without waking its waker during that \
+                 poll (wakes before and after: {before}). Returning Pending is a promise that \
+                 someone will wake the task; nothing outside ever will for a Countdown, so it \
+                 must call `cx.waker().wake_by_ref()` itself before returning Pending.",
+            );
+        }
+    });
 }
 
 #[test]
-#[should_panic(expected = "polled after completion")]
 fn countdown_panics_when_polled_after_completion() {
-    let mut countdown = Poller::new(Countdown::new(1));
-    assert!(countdown.poll().is_pending());
-    assert!(countdown.poll().is_ready());
-    // Ready is final. Like the futures the compiler writes, a Countdown must refuse to run
-    // again: panic with a message containing "polled after completion".
-    let _ = countdown.poll();
+    bounded("polling Countdown::new(1) three times", || {
+        let mut countdown = Poller::new(Countdown::new(1));
+        assert!(
+            countdown.poll().is_pending(),
+            "Countdown::new(1) was Ready on its first poll; it must be Pending once first."
+        );
+        assert!(
+            countdown.poll().is_ready(),
+            "Countdown::new(1) was still Pending on its second poll; it must be Ready there."
+        );
+        // Ready is final. Like the futures the compiler writes, a Countdown must refuse to run
+        // again: panic with a message containing "polled after completion". Only this third
+        // poll may panic.
+        match harness::catch_panic(|| countdown.poll()) {
+            Ok(poll) => panic!(
+                "a Countdown that had returned Ready was polled again and answered {poll:?} \
+                 instead of panicking. Ready is final: remember that you finished (a flag, or \
+                 a state) and `panic!(\"Countdown polled after completion\")` when polled again."
+            ),
+            Err(message) => assert!(
+                message.contains("polled after completion"),
+                "a Countdown polled after Ready panicked, but with {message:?}; the message \
+                 must contain \"polled after completion\" (that is how the compiler's futures \
+                 say it)."
+            ),
+        }
+    });
 }

@@ -47,12 +47,20 @@ fn deadline_becomes_ready_exactly_at_its_time() {
         );
 
         clock.advance(Duration::from_nanos(1));
-        assert_eq!(
-            deadline.poll(),
-            Poll::Ready(()),
-            "a 10s deadline was still Pending when the clock read exactly 10s. A deadline has \
-             passed when now >= deadline: check for an off-by-one (> instead of >=)."
-        );
+        if deadline.poll().is_pending() {
+            // Which mistake? Look again an hour later to tell them apart.
+            clock.advance(Duration::from_secs(3600));
+            let why = if deadline.poll().is_pending() {
+                "It stayed Pending even when the clock read an hour later, so `poll` never \
+                 sees the clock move: does `new` read `clock.now()` once and keep that \
+                 reading? Keep the clock itself and read `now()` in every poll."
+            } else {
+                "It became Ready once the clock had moved further, so it compares the wrong \
+                 way: a deadline has passed when now >= deadline (> instead of >= is the \
+                 off-by-one)."
+            };
+            panic!("a 10s deadline was still Pending when the clock read exactly 10s. {why}");
+        }
     });
 }
 
@@ -76,16 +84,19 @@ fn deadline_wakes_its_waker_every_time_it_returns_pending() {
     watchdog("polling a pending deadline three times").run(|| {
         let clock = ManualClock::new();
         let mut deadline = Poller::new(Deadline::new(clock, Duration::from_secs(10)));
-        for pendings in 1..=3 {
-            assert!(deadline.poll().is_pending());
-            assert_eq!(
-                deadline.wakes(),
-                pendings,
-                "after Pending #{pendings} the waker had been woken {} time(s). A future that \
-                 returns Pending must arrange for its task to be woken. No timer watches this \
-                 clock for us yet, so the only way is to ask to be polled again right away: \
-                 `cx.waker().wake_by_ref()`. (Stage 2 replaces this busy wait with a timer.)",
-                deadline.wakes()
+        for poll in 1..=3 {
+            let before = deadline.wakes();
+            assert!(
+                deadline.poll().is_pending(),
+                "a deadline 10s away was Ready on poll {poll} although the clock still read 0s"
+            );
+            assert!(
+                deadline.wakes() > before,
+                "the deadline returned Pending on poll {poll} without waking its waker during \
+                 that poll (wakes before and after: {before}). A future that returns Pending \
+                 must arrange for its task to be woken. No timer watches this clock for us yet, \
+                 so the only way is to ask to be polled again right away: \
+                 `cx.waker().wake_by_ref()`. (Stage 2 replaces this busy wait with a timer.)"
             );
         }
     });

@@ -6,7 +6,8 @@ use std::future::Future;
 ///
 /// Between polls the thread sleeps until the future's waker is woken; it must not spin.
 /// A wake that arrives while the future is being polled (or before the thread goes to sleep)
-/// must not be lost, so the waker sets a flag that this function checks before sleeping.
+/// must not be lost, so the waker sets a flag that this function checks before sleeping: set
+/// and checked under the same lock (from `crate::sync`), or an atomic flag with `park`.
 pub fn block_on<F: Future>(future: F) -> F::Output {
     // Optional: `harness::trace::parked()` before sleeping and `unparked()` after, as in
     // `Executor::run`, so that `cargo xtask trace` shows when the thread slept.

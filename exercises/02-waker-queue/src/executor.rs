@@ -8,7 +8,9 @@ use std::future::Future;
 /// - However many times a task is woken before it runs again, it is polled once.
 /// - A finished task is never polled again, even if a stale waker wakes it.
 /// - `run` returns once every spawned task has finished; while tasks wait, it sleeps.
+/// - A finished task's future is dropped as soon as its poll returns Ready.
 /// - Dropping the executor drops every task it still holds.
+/// - Its locks, condition variable and atomics come from `crate::sync`.
 #[derive(Debug)]
 pub struct Executor {
     // TODO: what the executor shares with its spawners and tasks (the ready queue...).

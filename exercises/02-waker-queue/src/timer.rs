@@ -11,6 +11,8 @@ use std::time::Duration;
 /// - Pending: it keeps the waker of the *latest* poll, and `fire` wakes that one.
 /// - Polled again and again with the same waker: it keeps one stored waker, not a pile.
 /// - Never wakes itself: the trigger will.
+/// - "Fired?" is checked, and the waker stored, under one lock, the lock `fire` takes; and
+///   `fire` wakes only after releasing it. (Take that lock from `crate::sync`.)
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
 pub struct Timer {

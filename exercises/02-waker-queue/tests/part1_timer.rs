@@ -3,12 +3,13 @@
 //! `Timer::manual()` gives a timer and the `Trigger` that completes it: the tests decide when
 //! "time is up", so nothing here depends on the clock.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::thread;
 use std::time::Duration;
 
-use harness::{Poller, WakeProbe, Watchdog};
+use harness::{Poller, WakeProbe, Watchdog, model};
 use waker_queue::{Timer, Trigger};
 
 #[test]
@@ -117,6 +118,120 @@ fn a_fire_from_another_thread_wakes_the_task() {
     assert_eq!(timer.poll_with(&probe.waker()), Poll::Ready(()));
 }
 
+#[test]
+fn firing_twice_is_harmless() {
+    let (timer, trigger) = Timer::manual();
+    let mut timer = Poller::new(timer);
+    assert!(timer.poll().is_pending());
+    trigger.fire();
+    trigger.fire();
+    assert!(
+        timer.wakes() >= 1,
+        "two fires after a Pending poll did not wake the task"
+    );
+    assert_eq!(
+        timer.poll(),
+        Poll::Ready(()),
+        "after two fires the timer was Pending: a second fire must not undo the first \
+         (\"fired\" is a flag that stays set)"
+    );
+}
+
+#[test]
+fn a_clone_of_the_trigger_fires_the_same_timer() {
+    let (timer, trigger) = Timer::manual();
+    let mut timer = Poller::new(timer);
+    assert!(timer.poll().is_pending());
+    let clone = trigger.clone();
+    clone.fire();
+    assert!(
+        timer.wakes() >= 1,
+        "firing a clone of the trigger did not wake the task. Every clone of a Trigger is a \
+         handle on the same shared state (an `Arc` around it), not a copy of the state."
+    );
+    assert_eq!(timer.poll(), Poll::Ready(()));
+}
+
+#[test]
+fn firing_after_the_timer_was_dropped_is_harmless() {
+    // A trigger may outlive its timer (the task gave up waiting): firing then has nobody to
+    // wake, and must simply do nothing.
+    let (timer, trigger) = Timer::manual();
+    let mut polled = Poller::new(timer);
+    assert!(polled.poll().is_pending());
+    drop(polled);
+    trigger.fire();
+}
+
+/// A waker that, when woken, does what an executor running tasks inline might do: fire the
+/// timer's trigger again and poll the timer, on the waking thread, right away.
+struct ReentrantWaker {
+    trigger: Trigger,
+    timer: Arc<Mutex<Option<Timer>>>,
+    /// What the inline poll returned.
+    polled: Arc<Mutex<Option<Poll<()>>>>,
+}
+
+impl std::task::Wake for ReentrantWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.trigger.fire();
+        // try_lock: a wake during the test's own poll (which holds this lock) skips the poll.
+        if let Some(timer) = self
+            .timer
+            .try_lock()
+            .ok()
+            .as_mut()
+            .and_then(|slot| slot.as_mut())
+        {
+            let poll = std::pin::Pin::new(timer)
+                .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+            *self.polled.lock().unwrap() = Some(poll);
+        }
+    }
+}
+
+#[test]
+fn fire_wakes_outside_the_timers_lock() {
+    let polled = Watchdog::new("trigger.fire() whose waker fires and polls the timer again")
+        .likely_cause(
+            "`fire` calls `wake()` while still holding the timer's lock; this waker fires the \
+             trigger and polls the timer, which take that lock again on the same thread. \
+             `std::sync::Mutex` is not reentrant: it deadlocks. Take the waker out of the \
+             state, let the guard go (end the block, or `drop(guard)`), then wake.",
+        )
+        .run(|| {
+            let (timer, trigger) = Timer::manual();
+            let timer = Arc::new(Mutex::new(Some(timer)));
+            let polled = Arc::new(Mutex::new(None));
+            let waker = std::task::Waker::from(Arc::new(ReentrantWaker {
+                trigger: trigger.clone(),
+                timer: Arc::clone(&timer),
+                polled: Arc::clone(&polled),
+            }));
+            let first = {
+                let mut slot = timer.lock().unwrap();
+                let timer = slot.as_mut().unwrap();
+                std::pin::Pin::new(timer).poll(&mut std::task::Context::from_waker(&waker))
+            };
+            assert!(
+                first.is_pending(),
+                "the timer was Ready before it was fired"
+            );
+            trigger.fire();
+            polled.lock().unwrap().take()
+        });
+    assert_eq!(
+        polled,
+        Some(Poll::Ready(())),
+        "fire() woke the task, and the task's poll (run by the waker, right away) did not see \
+         Ready (None: the waker was never woken). Record \"fired\" before you wake."
+    );
+}
+
 /// Every (delay, trigger) a timer's start function was called with.
 type Started = Arc<Mutex<Vec<(Duration, Trigger)>>>;
 
@@ -194,4 +309,74 @@ fn timer_after_fires_by_itself() {
             probe.wait_for_wakes(1, Duration::from_secs(10)) && timer.poll_with(&waker).is_ready()
         });
     assert!(woken, "Timer::after(1ms) never completed");
+}
+
+#[test]
+fn a_fire_racing_the_first_poll_is_never_lost() {
+    // A race test: the model checker runs this scenario again and again, each time with a
+    // different order of the two threads' steps (every lock, unlock and atomic access of
+    // `crate::sync` is a point where it may switch threads), until it has tried them all.
+    model::check(
+        "a trigger fired on another thread while the timer is being polled",
+        &[
+            "`poll` checks \"fired?\" and stores the waker in two separate steps (two locks, \
+             or a lock released in between): a fire that lands between them finds no waker \
+             and wakes nobody, and the Pending that follows is never woken. Check and store \
+             under one lock, the same one `fire` takes.",
+            "`fire` sets \"fired\" and takes the waker in two separate steps: do both under \
+             the one lock.",
+        ],
+        || {
+            let (timer, trigger) = Timer::manual();
+            let firing = model::thread::spawn(move || trigger.fire());
+            let mut timer = Poller::new(timer);
+            let first = timer.poll();
+            firing.join().unwrap();
+            if first.is_pending() {
+                assert!(
+                    timer.wakes() >= 1,
+                    "the first poll returned Pending, then the trigger (which fired during that \
+                     poll) finished without waking the waker it was polled with: a lost \
+                     wakeup. The task would wait forever."
+                );
+                assert_eq!(
+                    timer.poll(),
+                    Poll::Ready(()),
+                    "the trigger has fired and woken the task, yet the next poll was Pending"
+                );
+            }
+        },
+    );
+}
+
+#[test]
+fn a_fire_racing_a_poll_with_a_new_waker_wakes_the_new_one() {
+    // The timer is Pending with waker A; then, while another thread fires, it is polled with
+    // waker B (the future moved to another task). Every order must end with the timer Ready
+    // on that poll, or with B woken.
+    model::check(
+        "a trigger fired on another thread while the timer is polled with a new waker",
+        &[
+            "`poll` decides whether to replace the stored waker (`will_wake`) under the lock \
+             and stores the new one under a second lock: a fire in between wakes the old \
+             waker, and the new one waits forever. Compare and store under the one lock `fire` \
+             takes.",
+        ],
+        || {
+            let (timer, trigger) = Timer::manual();
+            let mut timer = Poller::new(timer);
+            let (first, second) = (WakeProbe::new(), WakeProbe::new());
+            assert!(timer.poll_with(&first.waker()).is_pending());
+            let firing = model::thread::spawn(move || trigger.fire());
+            let again = timer.poll_with(&second.waker());
+            firing.join().unwrap();
+            assert!(
+                again.is_ready() || second.wakes() >= 1,
+                "the timer, polled with a new waker while the trigger fired, returned Pending, \
+                 and the fire woke only the old waker ({} wake(s)) or nobody: the task that now \
+                 owns the timer waits forever.",
+                first.wakes()
+            );
+        },
+    );
 }

@@ -13,7 +13,7 @@ use std::thread;
 use std::time::Duration;
 
 use harness::trace::traced;
-use harness::{Watchdog, recorded, yield_times};
+use harness::{Asleep, ThreadWatch, Watchdog, model, recorded, yield_times};
 use waker_queue::{Timer, block_on};
 
 fn watchdog(what: &str) -> Watchdog {
@@ -145,4 +145,71 @@ fn block_on_survives_a_future_that_steals_the_unpark_token() {
                 }),
             ))
         });
+}
+
+/// A future that, on its first poll, hands a clone of its waker to a new thread that wakes
+/// it, and returns Pending; Ready on the next poll. In a race test the wake can land anywhere:
+/// during the poll, before `block_on` sleeps, or while it sleeps.
+fn woken_by_another_thread() -> impl Future<Output = ()> {
+    let mut handed_over = false;
+    poll_fn(move |cx| {
+        if handed_over {
+            return Poll::Ready(());
+        }
+        handed_over = true;
+        let waker = cx.waker().clone();
+        model::thread::spawn(move || waker.wake());
+        Poll::Pending
+    })
+}
+
+#[test]
+fn a_wake_racing_block_on_going_to_sleep_is_never_lost() {
+    model::check(
+        "block_on of a future woken by another thread at any moment",
+        &[
+            "the waker sets the \"woken\" flag without holding the lock `block_on` checks it \
+             under (an atomic, or a second lock): it can set the flag and notify just after \
+             `block_on` saw it clear and just before it waits, and the notify finds nobody \
+             waiting. Set the flag under the same lock, then notify.",
+            "`block_on` checks the flag and goes to sleep in two steps (unlocking in between): \
+             check and `Condvar::wait` must happen under one lock (wait releases it for you).",
+            "`block_on` sleeps before checking the flag: a wake that came during the poll is \
+             already over. Check first, sleep only while it is clear.",
+        ],
+        || block_on(woken_by_another_thread()),
+    );
+}
+
+#[test]
+fn an_idle_block_on_sleeps_instead_of_spinning() {
+    // The future waits for a timer. Meanwhile block_on's thread must be blocked, not looping
+    // on its flag: the kernel tells us which.
+    let (watch_tx, watch) = mpsc::channel::<ThreadWatch>();
+    let (timer, trigger) = Timer::manual();
+    let observer = thread::Builder::new()
+        .name("observer".into())
+        .spawn(move || {
+            let seen = watch
+                .recv()
+                .map(|watch| watch.wait_until_asleep(Duration::from_secs(3)));
+            trigger.fire(); // whatever was seen, let block_on finish
+            seen
+        })
+        .unwrap();
+    watchdog("block_on of a future waiting for a timer, watched while it waits").run(move || {
+        block_on(traced("waits for timer", async move {
+            let _ = watch_tx.send(ThreadWatch::current());
+            timer.await;
+        }))
+    });
+    let seen = observer.join().unwrap();
+    if let Ok(Asleep::Never(last)) = seen {
+        panic!(
+            "while the future waited for a timer, block_on's thread was never seen asleep; \
+             last seen: {last}. After Pending, block until the waker is woken \
+             (`Condvar::wait` while the flag is clear, or `park` in a loop on your flag), \
+             instead of looping on the flag with `yield_now` or short sleeps."
+        );
+    }
 }

@@ -6,14 +6,15 @@
 //! your executor did with it.
 
 use std::future::{Future, poll_fn};
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
-use std::task::{Context, Poll, Waker};
+use std::task::{Poll, Waker};
 use std::thread;
 
+mod common;
+
 use harness::trace::traced;
-use harness::{Journal, Watchdog, recorded, yield_times};
+use harness::{Asleep, Journal, ThreadWatch, Watchdog, model, recorded, yield_times};
 use waker_queue::{Executor, Timer};
 
 fn watchdog(what: &str) -> Watchdog {
@@ -78,17 +79,20 @@ fn run_waits_for_a_task_woken_from_another_thread() {
     watchdog("run() while a task waits for a timer fired by another thread").run(move || {
         let executor = Executor::new();
         let (timer, trigger) = Timer::manual();
-        let (polled_tx, polled) = mpsc::channel::<()>();
+        let (polled_tx, polled) = mpsc::channel::<ThreadWatch>();
         executor.spawn(traced("waits for timer", async move {
-            let _ = polled_tx.send(());
+            let _ = polled_tx.send(ThreadWatch::current());
             timer.await;
             writer.write("timer done");
         }));
-        // Fire only once the task has been polled and is waiting.
+        // Fire only once the task has been polled and run's thread is asleep (or, if it never
+        // sleeps, after a while): an executor that returns on an empty queue has returned by
+        // then, every time.
         let firing = thread::Builder::new()
             .name("trigger".into())
             .spawn(move || {
-                polled.recv().unwrap();
+                let watch = polled.recv().unwrap();
+                let _ = watch.wait_until_asleep(std::time::Duration::from_secs(2));
                 trigger.fire();
             })
             .unwrap();
@@ -104,68 +108,15 @@ fn run_waits_for_a_task_woken_from_another_thread() {
     );
 }
 
-/// Pending on its first poll after waking itself 5 times; then Pending once more (handing
-/// its waker to the test) until the test releases it.
-struct BurstOfWakes {
-    polls: Arc<AtomicUsize>,
-    release: Option<mpsc::Sender<Waker>>,
-    released: Arc<AtomicBool>,
-}
-
-impl Future for BurstOfWakes {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let poll = self.polls.fetch_add(1, Ordering::SeqCst) + 1;
-        if self.released.load(Ordering::SeqCst) {
-            return Poll::Ready(());
-        }
-        if poll == 1 {
-            for _ in 0..5 {
-                cx.waker().wake_by_ref();
-            }
-        } else if let Some(release) = self.release.take() {
-            let _ = release.send(cx.waker().clone());
-        }
-        Poll::Pending
-    }
-}
-
 #[test]
 fn a_burst_of_wakes_costs_one_poll() {
-    let polls = Arc::new(AtomicUsize::new(0));
-    let counted = Arc::clone(&polls);
-    watchdog("run() of a task woken 5 times in a row").run(move || {
-        let executor = Executor::new();
-        let (release_tx, release) = mpsc::channel::<Waker>();
-        let released = Arc::new(AtomicBool::new(false));
-        executor.spawn(traced(
-            "burst",
-            BurstOfWakes {
-                polls: counted,
-                release: Some(release_tx),
-                released: Arc::clone(&released),
-            },
-        ));
-        let releasing = thread::Builder::new()
-            .name("release".into())
-            .spawn(move || {
-                let waker = release.recv().unwrap();
-                released.store(true, Ordering::SeqCst);
-                waker.wake();
-            })
-            .unwrap();
-        executor.run();
-        releasing.join().unwrap();
-    });
+    let polls = watchdog("run() of a task woken 5 times in a row").run(common::run_burst_of_wakes);
     assert_eq!(
-        polls.load(Ordering::SeqCst),
-        3,
-        "a task woken 5 times before it ran again was polled {} times (expected 3: the burst, \
-         one poll for the burst, one after the release). Five wakes of a task that is already \
-         queued must not queue it five times: keep a \"scheduled\" flag in the task and only \
-         push it when the flag was clear.",
-        polls.load(Ordering::SeqCst)
+        polls, 3,
+        "a task woken 5 times before it ran again was polled {polls} times (expected 3: the \
+         poll that woke it 5 times, one poll for the whole burst, one after the test released \
+         it). Five wakes of a task that is already queued must not queue it five times: keep \
+         a \"scheduled\" flag in the task and only push it when the flag was clear."
     );
 }
 
@@ -263,6 +214,31 @@ fn dropping_the_executor_drops_tasks_it_never_ran() {
 }
 
 #[test]
+fn a_spawn_after_the_executor_was_dropped_frees_the_task() {
+    let token = Arc::new(());
+    let held = Arc::clone(&token);
+    {
+        let spawner = {
+            let executor = Executor::new();
+            executor.spawner()
+            // The executor is dropped here; the spawner lives on.
+        };
+        spawner.spawn(traced("spawned too late", async move {
+            let _keep = &held;
+        }));
+        // The last spawner goes here.
+    }
+    assert_eq!(
+        Arc::strong_count(&token),
+        1,
+        "a task spawned after its executor was dropped was kept (and leaked once the last \
+         spawner went: the queue holds the task, the task holds the queue). Nothing will ever \
+         run it: once the executor is dropped, a push (a spawn or a wake) must drop the task \
+         instead of queuing it."
+    );
+}
+
+#[test]
 fn run_drives_a_futures_oneshot_channel() {
     let received =
         watchdog("run() of two tasks talking over futures::channel::oneshot").run(|| {
@@ -305,4 +281,217 @@ fn run_drives_a_bounded_async_channel() {
             sum.load(Ordering::SeqCst)
         });
     assert_eq!(total, 5050, "some messages were lost");
+}
+
+/// A task that, on its first poll, hands a clone of its waker to a new thread that wakes it,
+/// and returns Pending; Ready on the next poll. In a race test the wake can land anywhere:
+/// during the poll, while `run` looks at the empty queue, or while it sleeps.
+fn woken_by_another_thread() -> impl Future<Output = ()> + Send + 'static {
+    let mut handed_over = false;
+    poll_fn(move |cx| {
+        if handed_over {
+            return Poll::Ready(());
+        }
+        handed_over = true;
+        let waker = cx.waker().clone();
+        model::thread::spawn(move || waker.wake());
+        Poll::Pending
+    })
+}
+
+#[test]
+fn a_wake_racing_run_going_to_sleep_is_never_lost() {
+    model::check(
+        "run() of a task woken by another thread at any moment",
+        &[
+            "`run` checks \"is the queue empty?\" and goes to sleep in two steps, under \
+             separate locks (or unlocks in between): a push and its notify can land between \
+             them, and `run` then sleeps with a task on the queue. Check and `Condvar::wait` \
+             under the queue's lock, the one a push takes.",
+            "a wake pushes the task without notifying `run`, or notifies under a different lock \
+             than the one `run` sleeps under",
+            "the \"scheduled\" flag is cleared after the poll, swallowing a wake that came \
+             during it",
+        ],
+        || {
+            let executor = Executor::new();
+            executor.spawn(woken_by_another_thread());
+            executor.run();
+        },
+    );
+}
+
+#[test]
+fn an_idle_run_sleeps_instead_of_spinning() {
+    // One task waits for a timer. While it waits, `run` has nothing to do: its thread must be
+    // blocked (on a condition variable, say), not looping. The kernel tells us which.
+    let (watch_tx, watch) = mpsc::channel::<ThreadWatch>();
+    let (timer, trigger) = Timer::manual();
+    let observer = thread::Builder::new()
+        .name("observer".into())
+        .spawn(move || {
+            let seen = watch
+                .recv()
+                .map(|watch| watch.wait_until_asleep(std::time::Duration::from_secs(3)));
+            trigger.fire(); // whatever was seen, let run finish
+            seen
+        })
+        .unwrap();
+    watchdog("run() of a task waiting for a timer, watched while it waits").run(move || {
+        let executor = Executor::new();
+        executor.spawn(traced("waits for timer", async move {
+            // Polled on the thread that calls run: that is the thread to watch.
+            let _ = watch_tx.send(ThreadWatch::current());
+            timer.await;
+        }));
+        executor.run();
+    });
+    let seen = observer.join().unwrap();
+    if let Ok(Asleep::Never(last)) = seen {
+        panic!(
+            "while its only task waited for a timer, run()'s thread was never seen asleep; \
+             last seen: {last}. With the queue empty and tasks unfinished, `run` must block \
+             until a wake pushes a task (`Condvar::wait` under the queue's lock), not loop \
+             with `yield_now` or short sleeps: an idle executor must cost no CPU."
+        );
+    }
+}
+
+#[test]
+fn a_spawner_on_another_thread_wakes_a_sleeping_run() {
+    // The first task waits for a timer, so run goes to sleep. Once run's thread is seen
+    // asleep, another thread spawns a second task through a Spawner; that task fires the
+    // timer. run must wake up for the spawn, run the new task, and then the first one.
+    let journal = Journal::new();
+    let writer = journal.clone();
+    watchdog("run() while another thread spawns a task through a Spawner")
+        .likely_cause(
+            "`Spawner::spawn` pushes the task but does not wake a `run` that is asleep: a spawn \
+             is a push like a wake's, and must signal the condition variable the same way",
+        )
+        .run(move || {
+            let executor = Executor::new();
+            let spawner = executor.spawner();
+            let (timer, trigger) = Timer::manual();
+            let (polled_tx, polled) = mpsc::channel::<ThreadWatch>();
+            let first = writer.clone();
+            executor.spawn(traced("waits for timer", async move {
+                let _ = polled_tx.send(ThreadWatch::current());
+                timer.await;
+                first.write("timer done");
+            }));
+            let spawning = thread::Builder::new()
+                .name("spawning thread".into())
+                .spawn(move || {
+                    let watch = polled.recv().unwrap();
+                    // Spawn into a sleeping run (or, if it never sleeps, after a while).
+                    let _ = watch.wait_until_asleep(std::time::Duration::from_secs(2));
+                    spawner.spawn(traced("spawned from another thread", async move {
+                        writer.write("spawned task ran");
+                        trigger.fire();
+                    }));
+                })
+                .unwrap();
+            executor.run();
+            spawning.join().unwrap();
+        });
+    assert_eq!(
+        journal.entries(),
+        ["spawned task ran", "timer done"],
+        "a task spawned from another thread did not run before run() returned"
+    );
+}
+
+/// Wakes a waiting task when dropped, i.e. when the future that owns it is dropped.
+struct WakeOnDrop(Arc<Mutex<(bool, Option<Waker>)>>);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        let waker = {
+            let mut state = self.0.lock().unwrap();
+            state.0 = true;
+            state.1.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+#[test]
+fn a_finished_task_drops_its_future_at_once() {
+    // Task "owner" leaves a clone of its waker behind (as a task that registered with a timer
+    // would), then finishes while owning a value whose drop wakes task "watcher", which waits
+    // for that drop. If a finished task keeps its future until its last waker is gone, or
+    // until run returns, the watcher waits forever and run never returns.
+    watchdog("run() of a task waiting for another task's future to be dropped")
+        .likely_cause(
+            "a task that returned Ready keeps its future (and everything it owns) alive while \
+             a waker of it exists somewhere, or until `run` returns: set the task's future to \
+             None as soon as its poll returns Ready",
+        )
+        .run(|| {
+            let executor = Executor::new();
+            let shared: Arc<Mutex<(bool, Option<Waker>)>> = Arc::default();
+            let guard = WakeOnDrop(Arc::clone(&shared));
+            executor.spawn(traced("watcher", async move {
+                poll_fn(|cx| {
+                    let mut state = shared.lock().unwrap();
+                    if state.0 {
+                        return Poll::Ready(());
+                    }
+                    state.1 = Some(cx.waker().clone());
+                    Poll::Pending
+                })
+                .await;
+            }));
+            let left_behind: Arc<Mutex<Option<Waker>>> = Arc::default();
+            let keep = Arc::clone(&left_behind);
+            let mut first = true;
+            executor.spawn(traced(
+                "owner",
+                poll_fn(move |cx| {
+                    let _owned = &guard;
+                    if std::mem::take(&mut first) {
+                        *keep.lock().unwrap() = Some(cx.waker().clone());
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(())
+                }),
+            ));
+            executor.run();
+            drop(left_behind);
+        });
+}
+
+#[test]
+fn a_spawn_from_another_thread_racing_run_going_to_sleep_is_never_lost() {
+    // Task "first", on its first poll, starts a thread that spawns task "second" through a
+    // Spawner; "second" wakes "first". The spawn can land anywhere around run going to sleep.
+    model::check(
+        "run() while another thread spawns a task at any moment",
+        &[
+            "`Spawner::spawn` pushes the task without signalling a `run` that is asleep, or \
+             signals it under a different lock than the one `run` checks the queue under",
+            "`run` checks \"is the queue empty?\" and goes to sleep in two steps: a spawn can \
+             land between them",
+        ],
+        || {
+            let executor = Executor::new();
+            let spawner = executor.spawner();
+            let mut started = false;
+            executor.spawn(poll_fn(move |cx| {
+                if started {
+                    return Poll::Ready(());
+                }
+                started = true;
+                let waker = cx.waker().clone();
+                let spawner = spawner.clone();
+                model::thread::spawn(move || spawner.spawn(async move { waker.wake() }));
+                Poll::Pending
+            }));
+            executor.run();
+        },
+    );
 }

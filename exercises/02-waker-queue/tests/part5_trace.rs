@@ -9,10 +9,10 @@
 //! cargo xtask trace waker-queue part5_trace::a_burst_of_wakes_costs_one_poll
 //! ```
 
-use std::future::poll_fn;
-use std::task::Poll;
 use std::thread;
 use std::time::Duration;
+
+mod common;
 
 use harness::Watchdog;
 use harness::trace::{self, Event, traced};
@@ -30,37 +30,20 @@ fn a_burst_of_wakes_costs_one_poll() {
     let trace = trace::start();
     // On a failure (a hang, say), `explain` adds the timeline recorded so far to the message.
     trace.explain(|| {
-        watchdog("run() of a task that wakes itself 5 times, then finishes").run(run_burst)
+        watchdog("run() of a task that wakes itself 5 times, then waits to be released")
+            .run(common::run_burst_of_wakes)
     });
     insta::with_settings!({
-        description => "The task wakes itself 5 times during its first poll. A correct executor \
-                        queues it once for the whole burst and polls it exactly once more: \
-                        spawned, poll, 5 wakes, Pending, poll, Ready. More polls mean each wake \
-                        queued the task again (look at your scheduled flag).",
+        description => "The task wakes itself 5 times during its first poll, then waits until \
+                        the test releases it (once the executor is asleep). A correct executor \
+                        queues it once for the whole burst: spawned, poll, 5 wakes, Pending, \
+                        poll, Pending, woken by release, poll, Ready. More polls between the \
+                        burst and the release mean each wake queued the task again (look at \
+                        your scheduled flag).",
         omit_expression => true,
     }, {
         insta::assert_snapshot!(trace.tasks_text());
     });
-}
-
-/// The burst scenario: one task that wakes itself 5 times during its first poll.
-fn run_burst() {
-    let executor = Executor::new();
-    let mut first = true;
-    executor.spawn(traced(
-        "burst",
-        poll_fn(move |cx| {
-            if std::mem::take(&mut first) {
-                for _ in 0..5 {
-                    cx.waker().wake_by_ref();
-                }
-                Poll::Pending
-            } else {
-                Poll::Ready(())
-            }
-        }),
-    ));
-    executor.run();
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! Run one future on the current thread, sleeping while it waits.
 
+use crate::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::future::Future;
 use std::pin::pin;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
 /// Runs `future` to completion on the current thread and returns its output.

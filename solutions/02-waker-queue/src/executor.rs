@@ -16,13 +16,13 @@
 //!   so dropping the `Executor` closes the queue and drops what is in it; anything pushed
 //!   after that is dropped at once. Nothing leaks through the cycle.
 
+use crate::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use crate::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::mem;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Wake, Waker};
 
 type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;

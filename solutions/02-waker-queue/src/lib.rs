@@ -6,6 +6,7 @@
 
 mod block_on;
 mod executor;
+pub mod sync;
 mod timer;
 
 pub use block_on::block_on;

@@ -4,10 +4,10 @@
 //! fired?" and storing the waker happen under the same lock as firing does, so there is no
 //! moment in which a fire can slip between the check and the store (a *lost wakeup*).
 
+use crate::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;

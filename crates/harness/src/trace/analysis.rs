@@ -347,9 +347,11 @@ fn close_run(task: TaskId, state: &mut State, findings: &mut Vec<Finding>) {
             };
             let cause = match burst {
                 Some((wakes, _, after)) => format!(
-                    " After a burst of {wakes} wakes it was polled at step {after} and then \
-                     {times}: an executor that queues a task once per wake, instead of once per \
-                     burst, does this."
+                    " It was polled {} times for one burst of wakes: after {wakes} wakes in a \
+                     row it was polled at step {after} and then {times}. An executor that \
+                     queues a task once per wake, instead of once per burst, does this: push a \
+                     task only when its \"scheduled\" flag was clear.",
+                    run.len() + 1
                 ),
                 None => " Polling without a wake is allowed, but it is wasted work: a driver \
                           that spins, or that queues a task more than once, does this."
