@@ -397,11 +397,24 @@ fn grade_in(
         )?
     };
 
+    // Each worker slot gets a uid of its own, and tests that compile code one more.
+    let uids = if isolation.user_separation {
+        sandbox::claim_uids(options.jobs.max(1) + 1)?
+    } else {
+        sandbox::Uids::none()
+    };
+
     // 4. Per stage: compile errors first, then the gates, then the list of tests to run.
     let mut jobs = Vec::new();
     for &index in &installed {
         let stage = stages[index];
-        match prepare_stage(stage, &build, scratch, &mut violations) {
+        let listing = |exe: &Path| list_spec(exe, scratch, isolation, &uids).ok();
+        let prepared = prepare_stage(stage, &build, scratch, &mut violations, &listing);
+        if let Some(&uid) = uids.uids.first() {
+            sandbox::kill_uid(uid);
+        }
+        sandbox::sweep_orphans();
+        match prepared {
             Ok(StageJobs::Ready(listed, env, cwd)) => {
                 add_jobs(grade, index, stage, listed, &env, &cwd, &mut jobs);
             }
@@ -438,11 +451,6 @@ fn grade_in(
     // 5. Run every test in its own sandboxed process, writing reports as results come in.
     let toolchain_uid_ok = toolchain_reachable();
     let workers = options.jobs.max(1).min(jobs.len().max(1));
-    let uids = if isolation.user_separation {
-        sandbox::claim_uids(workers + 1)?
-    } else {
-        sandbox::Uids::none()
-    };
     let context = RunContext {
         seeds,
         uids,
@@ -505,6 +513,7 @@ fn prepare_stage(
     build: &cargo::Build,
     scratch: &GradeScratch,
     violations: &mut gate::Violations,
+    listing: &dyn Fn(&Path) -> Option<sandbox::Spec>,
 ) -> Result<StageJobs> {
     let package_dir = scratch.exercise_dir(stage);
     let manifest = package_dir.join("Cargo.toml");
@@ -531,7 +540,7 @@ fn prepare_stage(
         return Ok(StageJobs::Refused(found.clone()));
     }
     let env = TestEnv::new(&scratch.root, &package_dir, &stage.name);
-    let listed = runner::list_all(&binaries, &package_dir, &env)
+    let listed = runner::list_all_in(&binaries, &package_dir, &env, listing)
         .context("listing the stage's tests failed")?;
     Ok(StageJobs::Ready(listed, env, package_dir))
 }
@@ -575,6 +584,34 @@ fn add_jobs(
             test.message = "this test was not found in the built test binaries".to_owned();
         }
     }
+}
+
+/// The sandbox for listing a test binary's tests (listing runs the binary too).
+fn list_spec(
+    exe: &Path,
+    scratch: &GradeScratch,
+    isolation: &Isolation,
+    uids: &sandbox::Uids,
+) -> Result<sandbox::Spec> {
+    let uid = uids.uids.first().copied();
+    let private = scratch.base.join("tmp").join("list");
+    sandbox::private_dir(&private, uid)?;
+    Ok(sandbox::Spec {
+        uid,
+        landlock: isolation.landlock_abi > 0,
+        exe: exe.to_owned(),
+        read: vec![scratch.root.clone(), scratch.target_dir.clone()],
+        exec: Vec::new(),
+        write: vec![private],
+        toolchain: false,
+        limits: sandbox::Limits {
+            cpu_secs: 30,
+            file_size: 1 << 20,
+            address_space: 16 << 30,
+            open_files: 1_024,
+            processes: uid.map(|_| 256),
+        },
+    })
 }
 
 /// Where the toolchain lives: `CARGO_HOME` and `RUSTUP_HOME` (or their defaults under

@@ -193,9 +193,28 @@ pub struct TestResult {
 }
 
 /// Lists the tests in a libtest binary (`--list --format terse`).
-pub fn list_tests(exe: &Path, cwd: &Path, env: &TestEnv) -> Result<Vec<String>> {
-    let mut cmd = Command::new(exe);
-    cmd.args(["--list", "--format", "terse"]).current_dir(cwd);
+/// Lists the tests in a libtest binary (`--list --format terse`), through the sandbox
+/// launcher when `sandbox` is given: listing runs the binary, and so anything a submission
+/// managed to run before `main`.
+pub fn list_tests_in(
+    exe: &Path,
+    cwd: &Path,
+    env: &TestEnv,
+    sandbox: Option<&crate::sandbox::Spec>,
+) -> Result<Vec<String>> {
+    let args: Vec<std::ffi::OsString> = ["--list", "--format", "terse"]
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    let mut cmd = match sandbox {
+        Some(spec) => crate::sandbox::command(spec, &args)?,
+        None => {
+            let mut cmd = Command::new(exe);
+            cmd.args(&args);
+            cmd
+        }
+    };
+    cmd.current_dir(cwd);
     env.apply(&mut cmd);
     let out = run(cmd, Duration::from_secs(30))?;
     anyhow::ensure!(
@@ -228,10 +247,20 @@ pub fn list_all(
     cwd: &Path,
     env: &TestEnv,
 ) -> Result<Vec<Listed>> {
+    list_all_in(binaries, cwd, env, &|_| None)
+}
+
+/// `list_all`, each binary listed under the sandbox `sandbox(exe)` gives (if any).
+pub fn list_all_in(
+    binaries: &[&crate::cargo::TestBinary],
+    cwd: &Path,
+    env: &TestEnv,
+    sandbox: &dyn Fn(&Path) -> Option<crate::sandbox::Spec>,
+) -> Result<Vec<Listed>> {
     let mut all = Vec::new();
     for binary in binaries {
         let (target, exe) = (binary.target.as_str(), binary.path.as_path());
-        let names = list_tests(exe, cwd, env)?;
+        let names = list_tests_in(exe, cwd, env, sandbox(exe).as_ref())?;
         let listed = names.len();
         all.extend(names.into_iter().map(|name| Listed {
             exe: exe.to_owned(),
