@@ -291,6 +291,7 @@ fn a_1_mib_payload_comes_back_intact() {
         let sent = payload.clone();
         let writing = thread::spawn(move || writer.write_all(&sent));
         let (got, error) = read_up_to(&mut client, payload.len());
+        assert!(!(got.is_empty() && error.is_none()), "{ZERO_LENGTH_BUFFER}");
         assert!(
             got == payload,
             "the 1 MiB echo was not intact: {}{}. Writes to a slow reader are partial: \
@@ -322,7 +323,9 @@ fn half_close_gets_every_byte_then_the_end_of_the_stream() {
             });
             let mut got = Vec::new();
             let result = client.read_to_end(&mut got);
-            writing.join().unwrap().expect("send, then shutdown(Write)");
+            let sent = writing.join().unwrap();
+            assert!(!(got.is_empty() && result.is_ok()), "{ZERO_LENGTH_BUFFER}");
+            sent.expect("send, then shutdown(Write)");
             assert!(
                 got == payload && result.is_ok(),
                 "after sending 100 KiB and shutting down its writing side, the client got \
