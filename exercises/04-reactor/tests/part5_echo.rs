@@ -147,10 +147,8 @@ fn send_chunks_and_read_back(client: std::net::TcpStream, chunks: Vec<Vec<u8>>) 
     let mut reader = client;
     let mut got = Vec::new();
     let _ = reader.read_to_end(&mut got);
-    writing
-        .join()
-        .unwrap()
-        .expect("the client could not send its chunks");
+    // A server that closed early makes the writes fail; what came back tells the story.
+    let _ = writing.join().unwrap();
     got
 }
 
@@ -162,6 +160,7 @@ fn echo_returns_the_number_of_bytes_it_echoed() {
             let sent: Vec<u8> = chunks.concat();
             let mut got = Vec::new();
             let result = run_echo(|client| got = send_chunks_and_read_back(client, chunks));
+            assert!(!got.is_empty(), "{ZERO_LENGTH_BUFFER}");
             assert!(
                 got == sent,
                 "the echo of 30 001 bytes sent in 3 chunks was wrong: {}",
