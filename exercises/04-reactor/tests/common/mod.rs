@@ -209,6 +209,15 @@ impl KernelThread {
     }
 }
 
+impl KernelThread {
+    /// Whether the thread is blocked on a lock (a futex) right now. `None` if this system
+    /// cannot tell (not Linux) or the thread has ended.
+    pub fn blocked_on_a_lock(&self) -> Option<bool> {
+        let text = std::fs::read_to_string(self.syscall_file.as_ref()?).ok()?;
+        Some(matches!(describe(&text), Seen::Other(what) if what.contains("futex")))
+    }
+}
+
 enum Seen {
     BlockedInPoll,
     Other(String),
