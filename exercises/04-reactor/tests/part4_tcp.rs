@@ -113,6 +113,41 @@ fn connect_reaches_a_std_listener() {
 }
 
 #[test]
+fn connect_to_a_closed_port_fails_with_connection_refused() {
+    watchdog("TcpStream::connect to a port nobody listens on").run(|| {
+        let mut runtime = Runtime::new().unwrap();
+        // A port that was just free: bind it, note it, close it.
+        let addr = StdListener::bind(localhost())
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let reactor = runtime.reactor().clone();
+        let result = runtime.block_on(async move { TcpStream::connect(&reactor, addr).await });
+        match result {
+            Err(err) => assert_eq!(
+                err.kind(),
+                std::io::ErrorKind::ConnectionRefused,
+                "connect to a closed port failed, but with {err} ({:?}), not ConnectionRefused. \
+                 When the socket turns writable, ask it how the handshake ended \
+                 (`take_error()`) and return that error.",
+                err.kind()
+            ),
+            Ok(stream) => panic!(
+                "connect to a closed port returned Ok({stream:?}). Writable after a connect \
+                 means the handshake is over, successfully or not: check `take_error()` (and \
+                 `peer_addr()`) before calling it connected."
+            ),
+        }
+        assert_eq!(
+            runtime.reactor().registered_sources(),
+            0,
+            "the failed connect's socket is still registered: drop it (which deregisters it) \
+             when connect fails"
+        );
+    });
+}
+
+#[test]
 fn read_drains_the_socket_before_waiting_again() {
     watchdog("two reads of 100 bytes after one event, with no turn in between").run(|| {
         let reactor = Reactor::new().unwrap();
