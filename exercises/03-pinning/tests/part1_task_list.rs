@@ -235,3 +235,44 @@ fn tasks_stay_where_they_were_first_polled_while_the_list_grows() {
         "only {done} of the 203 tasks ran to the end; `run` must finish every task."
     );
 }
+
+#[test]
+fn len_and_is_empty_count_the_unfinished_tasks() {
+    watchdog("len and is_empty while two tasks finish one after the other").run(|| {
+        let mut list = TaskList::new();
+        assert!(
+            list.is_empty() && list.len() == 0,
+            "a new TaskList must be empty (len 0, is_empty true)"
+        );
+        let (quick, quick_stats) = recorded("a task that is Ready at once", async {});
+        let (slow, _) = recorded("a task that is Pending twice", yield_times(2));
+        list.push(quick);
+        list.push(slow);
+        assert_eq!(
+            quick_stats.polls(),
+            0,
+            "push polled the task: a pushed task is only stored; the first poll is the first \
+             round's"
+        );
+        assert_eq!(
+            (list.len(), list.is_empty()),
+            (2, false),
+            "two tasks pushed, none polled: (len, is_empty)"
+        );
+        let mut cx = noop_context();
+        let left = list.poll_round(&mut cx);
+        assert_eq!(
+            (left, list.len(), list.is_empty()),
+            (1, 1, false),
+            "after one round the quick task has finished and the slow one has not: (what \
+             poll_round returned, len, is_empty). Count only unfinished tasks."
+        );
+        while list.poll_round(&mut cx) > 0 {}
+        assert!(
+            list.is_empty() && list.len() == 0,
+            "every task finished, yet len is {} and is_empty {}",
+            list.len(),
+            list.is_empty()
+        );
+    });
+}

@@ -582,3 +582,41 @@ fn a_failed_registration_returns_the_error_and_leaves_nothing_behind() {
         assert_eq!(reactor.registered_sources(), 1, "one source is registered");
     });
 }
+
+#[test]
+fn register_does_not_wait_for_a_turn_blocked_in_poll() {
+    watchdog("register a socket while another thread is blocked in turn(None)")
+        .likely_cause(
+            "`register` waits for the lock that `turn` holds while it blocks in epoll_wait: \
+             register through a clone of the registry (`poll.registry().try_clone()`), kept \
+             outside the poll's lock",
+        )
+        .run(|| {
+            let reactor = Reactor::new().unwrap();
+            let (started_tx, started) = mpsc::channel();
+            let turning = {
+                let reactor = reactor.clone();
+                thread::spawn(move || {
+                    started_tx.send(KernelThread::current()).unwrap();
+                    reactor.turn(None)
+                })
+            };
+            let kernel_thread = started.recv().unwrap();
+            if let Blocked::Never(last) =
+                kernel_thread.wait_until_blocked_in_poll(Duration::from_secs(3))
+            {
+                panic!(
+                    "{}",
+                    never_blocked_message("the thread calling turn(None)", &last)
+                );
+            }
+            // A runtime registers new connections while its own thread, or another, is asleep
+            // in the reactor; this must not wait for an event that may never come.
+            let (server, _client) = mio_pair();
+            let source = reactor.register(server, both()).expect("register");
+            assert_eq!(reactor.registered_sources(), 1, "one source is registered");
+            drop(source);
+            reactor.wake().expect("wake");
+            turning.join().unwrap().expect("turn");
+        });
+}
