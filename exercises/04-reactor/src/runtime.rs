@@ -11,6 +11,10 @@
 //! * `Shared::push` and `Shared::wake_main`: a wake that finds the runtime blocked in the
 //!   reactor must wake it, through the reactor's `mio::Waker`.
 //!
+//! Take the queue's lock only through the given `lock_queue()`: it is the tests' seam (see
+//! `Runtime::on_queue_lock`), which lets them stop a thread at every point around that lock and
+//! find a lost wake-up deterministically.
+//!
 //! ```text
 //!   block_on(main) loop:
 //!     1. main woken?      poll it; Ready -> return its output
