@@ -69,7 +69,7 @@ fn unmoved_task(polls_needed: usize, done: Rc<Cell<usize>>) -> impl Future<Outpu
     async move {
         // A borrow of this future's own local, held across `.await`s: the compiler's state
         // machine for this block points into itself, like a real task's would.
-        let label = [b'd', b'o', b'n', b'e'];
+        let label = *b"done";
         let borrowed = &label[..];
         yield_times(polls_needed).await;
         assert_eq!(borrowed, b"done");
@@ -240,9 +240,10 @@ fn tasks_stay_where_they_were_first_polled_while_the_list_grows() {
 fn len_and_is_empty_count_the_unfinished_tasks() {
     watchdog("len and is_empty while two tasks finish one after the other").run(|| {
         let mut list = TaskList::new();
-        assert!(
-            list.is_empty() && list.len() == 0,
-            "a new TaskList must be empty (len 0, is_empty true)"
+        assert_eq!(
+            (list.len(), list.is_empty()),
+            (0, true),
+            "a new TaskList must be empty: (len, is_empty)"
         );
         let (quick, quick_stats) = recorded("a task that is Ready at once", async {});
         let (slow, _) = recorded("a task that is Pending twice", yield_times(2));
@@ -268,11 +269,10 @@ fn len_and_is_empty_count_the_unfinished_tasks() {
              poll_round returned, len, is_empty). Count only unfinished tasks."
         );
         while list.poll_round(&mut cx) > 0 {}
-        assert!(
-            list.is_empty() && list.len() == 0,
-            "every task finished, yet len is {} and is_empty {}",
-            list.len(),
-            list.is_empty()
+        assert_eq!(
+            (list.len(), list.is_empty()),
+            (0, true),
+            "every task finished: (len, is_empty)"
         );
     });
 }
