@@ -276,3 +276,26 @@ fn len_and_is_empty_count_the_unfinished_tasks() {
         );
     });
 }
+
+#[test]
+fn debug_shows_how_many_tasks_are_left() {
+    let mut list = TaskList::new();
+    list.push(yield_times(1));
+    list.push(yield_times(1));
+    list.push(yield_times(3));
+    let shown = format!("{list:?}");
+    assert!(
+        shown.contains('3'),
+        "`{{:?}}` of a TaskList with 3 unfinished tasks printed {shown:?}: print how many tasks \
+         are left (a `dyn Future` cannot be printed, its count can)"
+    );
+    let mut cx = noop_context();
+    list.poll_round(&mut cx);
+    list.poll_round(&mut cx);
+    let shown = format!("{list:?}");
+    assert!(
+        shown.contains('1') && !shown.contains('3'),
+        "after two rounds one task is left, and `{{:?}}` printed {shown:?}: print the count of \
+         unfinished tasks, as it is now"
+    );
+}
