@@ -620,3 +620,26 @@ fn register_does_not_wait_for_a_turn_blocked_in_poll() {
             turning.join().unwrap().expect("turn");
         });
 }
+
+#[test]
+fn clear_ready_on_a_registration_makes_it_wait_again() {
+    watchdog("Registered::poll_ready, clear_ready with its tick, poll_ready again").run(|| {
+        let reactor = Reactor::new().unwrap();
+        // `registered` took the "writable" event every new connection starts with.
+        let (source, _client) = registered(&reactor);
+        let (waker, _) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        let Poll::Ready(tick) = source.poll_ready(Direction::Write, &mut cx) else {
+            panic!(
+                "a new connection is writable, and the turn delivered that event, yet \
+                 poll_ready(Write) on its Registered is Pending"
+            );
+        };
+        source.clear_ready(Direction::Write, tick);
+        assert!(
+            source.poll_ready(Direction::Write, &mut cx).is_pending(),
+            "after clear_ready(Write, tick) with the tick poll_ready just returned, the \
+             registration must wait again: Registered::clear_ready must clear its IoState"
+        );
+    });
+}

@@ -280,6 +280,29 @@ impl Future for Forever {
 }
 
 #[test]
+fn tasks_left_when_block_on_returns_run_at_the_next_block_on() {
+    watchdog("a task queued when block_on's future completes, then a second block_on").run(|| {
+        let mut runtime = Runtime::new().unwrap();
+        let ran = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = oneshot::channel();
+        {
+            let ran = Arc::clone(&ran);
+            runtime.spawn(async move {
+                ran.store(true, Ordering::SeqCst);
+                let _ = tx.send(());
+            });
+        }
+        // Ready on its first poll, in the same round as the queued task.
+        runtime.block_on(async {});
+        assert!(
+            runtime.block_on(rx).is_ok(),
+            "the task was dropped instead of run"
+        );
+        assert!(ran.load(Ordering::SeqCst));
+    });
+}
+
+#[test]
 fn dropping_the_runtime_drops_the_tasks_it_still_holds() {
     let token = Arc::new(());
     let held = Arc::clone(&token);
