@@ -415,3 +415,25 @@ fn dropping_streams_and_listeners_deregisters_them() {
         drop(clients);
     });
 }
+
+#[test]
+fn shutdown_and_nodelay_reach_the_socket() {
+    watchdog("TcpStream::shutdown(Write) and set_nodelay(true)").run(|| {
+        let reactor = Reactor::new().unwrap();
+        let (server, mut client) = tcp_pair();
+        let stream = TcpStream::from_std(&reactor, server).expect("from_std");
+        stream.set_nodelay(true).expect("set_nodelay");
+        assert!(
+            socket2::SockRef::from(&stream).tcp_nodelay().unwrap(),
+            "set_nodelay(true) returned Ok, but the socket still has Nagle's algorithm on"
+        );
+        stream.shutdown(Shutdown::Write).expect("shutdown(Write)");
+        let mut rest = Vec::new();
+        let read = client.read_to_end(&mut rest);
+        assert!(
+            matches!(read, Ok(0)),
+            "after shutdown(Write) on the server's end, the client must read the end of the \
+             stream at once; it got {read:?}"
+        );
+    });
+}
