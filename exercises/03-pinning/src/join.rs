@@ -17,8 +17,9 @@ pub fn join<A: Future, B: Future>(a: A, b: B) -> Join<A, B> {
 ///   whichever child's event comes first can wake the task. A finished child is never polled
 ///   again: keep its output until the other one finishes.
 /// - `Join` is `Unpin` when both children are, and `!Unpin` when either is not. Store each child
-///   directly in a field of type `A` / `B` (not inside an `Option` or an enum), keep the struct
-///   line below as it is, and write no `impl Unpin`: the auto trait then does it for you.
+///   in a field whose type contains it (simplest: a field of type `A` / `B`; an enum that holds
+///   the child, then its output, works too) and write no `impl Unpin`: the auto trait then does
+///   it for you.
 /// - The children are *structurally pinned* (a pinned `Join` gives `Pin<&mut A>`); the outputs
 ///   are not (plain `&mut`). Write that split once, as a private `project` method, with a
 ///   `// SAFETY:` comment on each `unsafe` block saying which promise makes it sound.

@@ -69,7 +69,7 @@ fn unmoved_task(polls_needed: usize, done: Rc<Cell<usize>>) -> impl Future<Outpu
     async move {
         // A borrow of this future's own local, held across `.await`s: the compiler's state
         // machine for this block points into itself, like a real task's would.
-        let label = [b'd', b'o', b'n', b'e'];
+        let label = *b"done";
         let borrowed = &label[..];
         yield_times(polls_needed).await;
         assert_eq!(borrowed, b"done");
@@ -233,5 +233,69 @@ fn tasks_stay_where_they_were_first_polled_while_the_list_grows() {
     assert_eq!(
         done, 203,
         "only {done} of the 203 tasks ran to the end; `run` must finish every task."
+    );
+}
+
+#[test]
+fn len_and_is_empty_count_the_unfinished_tasks() {
+    watchdog("len and is_empty while two tasks finish one after the other").run(|| {
+        let mut list = TaskList::new();
+        assert_eq!(
+            (list.len(), list.is_empty()),
+            (0, true),
+            "a new TaskList must be empty: (len, is_empty)"
+        );
+        let (quick, quick_stats) = recorded("a task that is Ready at once", async {});
+        let (slow, _) = recorded("a task that is Pending twice", yield_times(2));
+        list.push(quick);
+        list.push(slow);
+        assert_eq!(
+            quick_stats.polls(),
+            0,
+            "push polled the task: a pushed task is only stored; the first poll is the first \
+             round's"
+        );
+        assert_eq!(
+            (list.len(), list.is_empty()),
+            (2, false),
+            "two tasks pushed, none polled: (len, is_empty)"
+        );
+        let mut cx = noop_context();
+        let left = list.poll_round(&mut cx);
+        assert_eq!(
+            (left, list.len(), list.is_empty()),
+            (1, 1, false),
+            "after one round the quick task has finished and the slow one has not: (what \
+             poll_round returned, len, is_empty). Count only unfinished tasks."
+        );
+        while list.poll_round(&mut cx) > 0 {}
+        assert_eq!(
+            (list.len(), list.is_empty()),
+            (0, true),
+            "every task finished: (len, is_empty)"
+        );
+    });
+}
+
+#[test]
+fn debug_shows_how_many_tasks_are_left() {
+    let mut list = TaskList::new();
+    list.push(yield_times(1));
+    list.push(yield_times(1));
+    list.push(yield_times(3));
+    let shown = format!("{list:?}");
+    assert!(
+        shown.contains('3'),
+        "`{{:?}}` of a TaskList with 3 unfinished tasks printed {shown:?}: print how many tasks \
+         are left (a `dyn Future` cannot be printed, its count can)"
+    );
+    let mut cx = noop_context();
+    list.poll_round(&mut cx);
+    list.poll_round(&mut cx);
+    let shown = format!("{list:?}");
+    assert!(
+        shown.contains('1') && !shown.contains('3'),
+        "after two rounds one task is left, and `{{:?}}` printed {shown:?}: print the count of \
+         unfinished tasks, as it is now"
     );
 }

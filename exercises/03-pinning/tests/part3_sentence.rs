@@ -136,3 +136,24 @@ fn a_sentence_is_not_unpin() {
          `std::marker::PhantomPinned` field: a type with one is `!Unpin`."
     );
 }
+
+#[test]
+fn a_sentence_holds_up_to_its_capacity_and_refuses_more() {
+    let full = "x".repeat(Sentence::CAPACITY);
+    let sentence = Sentence::new(&full);
+    assert_eq!(
+        sentence.text(),
+        full,
+        "a text of exactly CAPACITY ({}) bytes fits, and text() must return all of it",
+        Sentence::CAPACITY
+    );
+    let too_long = "y".repeat(Sentence::CAPACITY + 1);
+    let refused = std::panic::catch_unwind(|| Sentence::new(&too_long));
+    assert!(
+        refused.is_err(),
+        "Sentence::new accepted a text of {} bytes, one more than its buffer holds: it must \
+         panic (say so with `assert!` before copying) rather than cut the text or write past \
+         the buffer",
+        Sentence::CAPACITY + 1
+    );
+}

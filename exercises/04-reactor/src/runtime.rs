@@ -11,6 +11,10 @@
 //! * `Shared::push` and `Shared::wake_main`: a wake that finds the runtime blocked in the
 //!   reactor must wake it, through the reactor's `mio::Waker`.
 //!
+//! Take the queue's lock only through the given `lock_queue()`: it is the tests' seam (see
+//! `Runtime::on_queue_lock`), which lets them stop a thread at every point around that lock and
+//! find a lost wake-up deterministically.
+//!
 //! ```text
 //!   block_on(main) loop:
 //!     1. main woken?      poll it; Ready -> return its output
@@ -28,9 +32,10 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::mem;
+use std::ops::{Deref, DerefMut};
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Wake, Waker};
 
 use slab::Slab;
@@ -55,6 +60,27 @@ struct Shared {
     queue: Mutex<Queue>,
     /// Every unfinished task, by its key; see the module invariants.
     tasks: Mutex<Slab<Arc<Task>>>,
+    /// The tests' seam, if a test installed one: see [`Runtime::on_queue_lock`].
+    hook: OnceLock<Hook>,
+}
+
+/// Where a test may step in around the ready queue's lock (see [`Runtime::on_queue_lock`]).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueuePoint {
+    /// About to take the queue's lock (not held yet).
+    BeforeLock,
+    /// Just released it.
+    AfterUnlock,
+}
+
+type Hook = Arc<dyn Fn(QueuePoint) + Send + Sync>;
+
+/// The ready queue, locked: a `MutexGuard` that tells the tests' seam when it is released.
+/// Use it like the guard itself (`queue.ready`, `queue.sleeping`, `drop(queue)`).
+struct QueueGuard<'a> {
+    guard: Option<MutexGuard<'a, Queue>>,
+    shared: &'a Shared,
 }
 
 #[derive(Default)]
@@ -91,6 +117,7 @@ impl Runtime {
                 reactor: Reactor::new()?,
                 queue: Mutex::new(Queue::default()),
                 tasks: Mutex::new(Slab::new()),
+                hook: OnceLock::new(),
             }),
         })
     }
@@ -105,6 +132,16 @@ impl Runtime {
     /// The runtime's reactor, to register I/O with.
     pub fn reactor(&self) -> &Reactor {
         &self.shared.reactor
+    }
+
+    /// For the tests (given; do not call it yourself): runs `hook` on whichever thread is about
+    /// to take the ready queue's lock (through `lock_queue`), and again just after that thread
+    /// released it, with no lock of the runtime held. A test uses it to make another thread act
+    /// at exactly that point, which is how it finds a lost wake-up every time instead of once in
+    /// a thousand runs. Only the first hook installed counts.
+    #[doc(hidden)]
+    pub fn on_queue_lock(&self, hook: impl Fn(QueuePoint) + Send + Sync + 'static) {
+        let _ = self.shared.hook.set(Arc::new(hook));
     }
 
     /// Spawns a task; it runs while [`Runtime::block_on`] runs.
@@ -197,9 +234,18 @@ impl Handle {
 }
 
 impl Shared {
-    fn lock_queue(&self) -> MutexGuard<'_, Queue> {
+    /// Locks the ready queue (and its flags). Always take it through here: the tests' seam
+    /// (see [`Runtime::on_queue_lock`]) watches this lock.
+    fn lock_queue(&self) -> QueueGuard<'_> {
+        if let Some(hook) = self.hook.get() {
+            hook(QueuePoint::BeforeLock);
+        }
         // Only pushes, swaps and flag updates happen under this lock.
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+        let guard = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        QueueGuard {
+            guard: Some(guard),
+            shared: self,
+        }
     }
 
     fn lock_tasks(&self) -> MutexGuard<'_, Slab<Arc<Task>>> {
@@ -245,6 +291,29 @@ impl Shared {
     fn wake_reactor(&self) {
         if let Err(err) = self.reactor.wake() {
             panic!("could not wake the runtime's reactor: {err}");
+        }
+    }
+}
+
+impl Deref for QueueGuard<'_> {
+    type Target = Queue;
+
+    fn deref(&self) -> &Queue {
+        self.guard.as_ref().expect("held until dropped")
+    }
+}
+
+impl DerefMut for QueueGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Queue {
+        self.guard.as_mut().expect("held until dropped")
+    }
+}
+
+impl Drop for QueueGuard<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        if let Some(hook) = self.shared.hook.get() {
+            hook(QueuePoint::AfterUnlock);
         }
     }
 }

@@ -226,22 +226,26 @@ fn read_and_write_wakers_are_kept_apart() {
         assert!(poll(&state, Direction::Read, &reader).is_pending());
         assert!(poll(&state, Direction::Write, &writer).is_pending());
         event(&state, Direction::Read);
-        assert_eq!(
-            (reader_wakes.get(), writer_wakes.get()),
-            (1, 0),
-            "a Read event must wake the reader, and only the reader (reader woken, writer woken). \
-             Keep a waker per direction: one slot for both lets the writer's waker replace the \
-             reader's."
+        // Waking the writer too would only be wasteful; losing the reader's wake is the bug.
+        assert!(
+            reader_wakes.get() >= 1,
+            "one task waited to read, another to write, then a Read event came: the reader was \
+             not woken (reader woken {} times, writer {}). Keep a waker per direction: one slot \
+             for both lets the writer's waker replace the reader's.",
+            reader_wakes.get(),
+            writer_wakes.get()
         );
+        let writer_before = writer_wakes.get();
         assert!(
             poll(&state, Direction::Write, &writer).is_pending(),
             "a Read event made the source ready for writing"
         );
         event(&state, Direction::Write);
-        assert_eq!(
-            (reader_wakes.get(), writer_wakes.get()),
-            (1, 1),
-            "a Write event must wake the writer, whose waker was stored before the Read event"
+        assert!(
+            writer_wakes.get() > writer_before,
+            "a Write event must wake the writer, whose waker was stored before the Read event \
+             (writer woken {} times in all, {writer_before} before the Write event)",
+            writer_wakes.get()
         );
     });
 }

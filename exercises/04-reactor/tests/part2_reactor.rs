@@ -7,15 +7,16 @@
 mod common;
 
 use std::io::{self, Read, Write};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::Duration;
 
 use common::{Blocked, KernelThread, mio_pair, never_blocked_message};
 use harness::{Watchdog, counting_waker, noop_context};
-use reactor::mio::Interest;
+use reactor::mio::event::Source;
 use reactor::mio::net::{TcpStream as MioStream, UdpSocket};
+use reactor::mio::{Interest, Registry, Token};
 use reactor::{Direction, Reactor, Registered};
 
 /// Long enough for an event that is on its way; `turn` returns as soon as it arrives.
@@ -425,6 +426,220 @@ fn two_reactors_do_not_share_sources() {
             source
                 .poll_ready(Direction::Read, &mut Context::from_waker(&waker))
                 .is_ready()
+        );
+    });
+}
+
+/// A socket whose registration gives another thread the chance to turn the reactor at the
+/// worst moment: inside `Registry::register`, right after the OS learned about the socket
+/// (`epoll_ctl`) and before `Reactor::register` has returned. mio calls `Source::register`, so
+/// this is a seam every reactor goes through; the schedule it forces is the one that a race
+/// would need luck to hit.
+struct TurnDuringRegister {
+    inner: MioStream,
+    reactor: Reactor,
+    /// What the turn on the other thread returned, if it finished while `register` waited.
+    turned: Arc<Mutex<Option<io::Result<usize>>>>,
+}
+
+impl Source for TurnDuringRegister {
+    fn register(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        self.inner.register(registry, token, interests)?;
+        let reactor = self.reactor.clone();
+        let (started_tx, started) = mpsc::channel();
+        let (done_tx, done) = mpsc::channel();
+        thread::spawn(move || {
+            started_tx.send(KernelThread::current()).unwrap();
+            let _ = done_tx.send(reactor.turn(Some(Duration::from_secs(5))));
+        });
+        let turner = started.recv().unwrap();
+        // Wait until that turn has finished, or until it waits for a lock that this thread
+        // holds (then the reactor's lock orders the two, and no event can slip by: go on).
+        let mut locked_for = 0;
+        for _ in 0..20_000 {
+            match done.recv_timeout(Duration::from_micros(200)) {
+                Ok(result) => {
+                    *self.turned.lock().unwrap() = Some(result);
+                    return Ok(());
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            match turner.blocked_on_a_lock() {
+                Some(true) => locked_for += 1,
+                Some(false) => locked_for = 0,
+                None => {}
+            }
+            if locked_for >= 50 {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    fn reregister(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        self.inner.reregister(registry, token, interests)
+    }
+
+    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
+        self.inner.deregister(registry)
+    }
+}
+
+#[test]
+fn an_event_during_registration_is_not_lost() {
+    watchdog("data already waiting; another thread turns the reactor in the middle of register")
+        .run(|| {
+            let reactor = Reactor::new().unwrap();
+            let (server, mut client) = mio_pair();
+            client.write_all(b"early").unwrap();
+            let turned = Arc::new(Mutex::new(None));
+            let source = reactor
+                .register(
+                    TurnDuringRegister {
+                        inner: server,
+                        reactor: reactor.clone(),
+                        turned: Arc::clone(&turned),
+                    },
+                    both(),
+                )
+                .expect("register a TCP stream");
+            if let Some(Err(err)) = turned.lock().unwrap().take() {
+                panic!("the other thread's turn failed: {err}");
+            }
+            // Collect anything still on its way (the turn may have waited for a lock).
+            let _ = reactor.turn(NOW).unwrap();
+            let (waker, _) = counting_waker();
+            let mut cx = Context::from_waker(&waker);
+            let mut buf = [0u8; 16];
+            let read = source.poll_io(Direction::Read, &mut cx, |s| (&s.inner).read(&mut buf));
+            assert!(
+                matches!(read, Poll::Ready(Ok(5))),
+                "5 bytes were waiting when the socket was registered. Another thread turned the \
+                 reactor after mio had registered the socket but before `register` returned: \
+                 that turn took the socket's one readiness event, and now a read is {read:?} \
+                 (with edge-triggered events, no second one will come). The event's token must \
+                 already lead to the source's IoState when the OS can report it: insert the \
+                 IoState into the slab first, then register with mio under that key (or hold \
+                 the slab's lock across both)."
+            );
+        });
+}
+
+/// A source the OS refuses: its registration always fails.
+struct Unregistrable;
+
+impl Source for Unregistrable {
+    fn register(&mut self, _: &Registry, _: Token, _: Interest) -> io::Result<()> {
+        Err(io::Error::other("registration refused by the test"))
+    }
+
+    fn reregister(&mut self, _: &Registry, _: Token, _: Interest) -> io::Result<()> {
+        Err(io::Error::other("registration refused by the test"))
+    }
+
+    fn deregister(&mut self, _: &Registry) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failed_registration_returns_the_error_and_leaves_nothing_behind() {
+    watchdog("register a source whose registration fails").run(|| {
+        let reactor = Reactor::new().unwrap();
+        let result = reactor.register(Unregistrable, Interest::READABLE);
+        match &result {
+            Err(err) => assert!(
+                err.to_string().contains("refused by the test"),
+                "register returned an error, but not mio's: {err}. Hand the error from \
+                 `Registry::register` back to the caller (`?`)."
+            ),
+            Ok(_) => {
+                panic!("mio refused the registration, and `register` returned Ok: return the error")
+            }
+        }
+        assert_eq!(
+            reactor.registered_sources(),
+            0,
+            "a registration failed, and the reactor still counts a source: when \
+             `Registry::register` fails, remove the slab entry you made for it before returning \
+             the error, or every failed registration leaks one"
+        );
+        let (server, _client) = mio_pair();
+        let _ok = reactor
+            .register(server, both())
+            .expect("register a TCP stream");
+        assert_eq!(reactor.registered_sources(), 1, "one source is registered");
+    });
+}
+
+#[test]
+fn register_does_not_wait_for_a_turn_blocked_in_poll() {
+    watchdog("register a socket while another thread is blocked in turn(None)")
+        .likely_cause(
+            "`register` waits for the lock that `turn` holds while it blocks in epoll_wait: \
+             register through a clone of the registry (`poll.registry().try_clone()`), kept \
+             outside the poll's lock",
+        )
+        .run(|| {
+            let reactor = Reactor::new().unwrap();
+            let (started_tx, started) = mpsc::channel();
+            let turning = {
+                let reactor = reactor.clone();
+                thread::spawn(move || {
+                    started_tx.send(KernelThread::current()).unwrap();
+                    reactor.turn(None)
+                })
+            };
+            let kernel_thread = started.recv().unwrap();
+            if let Blocked::Never(last) =
+                kernel_thread.wait_until_blocked_in_poll(Duration::from_secs(3))
+            {
+                panic!(
+                    "{}",
+                    never_blocked_message("the thread calling turn(None)", &last)
+                );
+            }
+            // A runtime registers new connections while its own thread, or another, is asleep
+            // in the reactor; this must not wait for an event that may never come.
+            let (server, _client) = mio_pair();
+            let source = reactor.register(server, both()).expect("register");
+            assert_eq!(reactor.registered_sources(), 1, "one source is registered");
+            drop(source);
+            reactor.wake().expect("wake");
+            turning.join().unwrap().expect("turn");
+        });
+}
+
+#[test]
+fn clear_ready_on_a_registration_makes_it_wait_again() {
+    watchdog("Registered::poll_ready, clear_ready with its tick, poll_ready again").run(|| {
+        let reactor = Reactor::new().unwrap();
+        // `registered` took the "writable" event every new connection starts with.
+        let (source, _client) = registered(&reactor);
+        let (waker, _) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        let Poll::Ready(tick) = source.poll_ready(Direction::Write, &mut cx) else {
+            panic!(
+                "a new connection is writable, and the turn delivered that event, yet \
+                 poll_ready(Write) on its Registered is Pending"
+            );
+        };
+        source.clear_ready(Direction::Write, tick);
+        assert!(
+            source.poll_ready(Direction::Write, &mut cx).is_pending(),
+            "after clear_ready(Write, tick) with the tick poll_ready just returned, the \
+             registration must wait again: Registered::clear_ready must clear its IoState"
         );
     });
 }

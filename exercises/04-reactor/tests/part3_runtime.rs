@@ -280,6 +280,29 @@ impl Future for Forever {
 }
 
 #[test]
+fn tasks_left_when_block_on_returns_run_at_the_next_block_on() {
+    watchdog("a task queued when block_on's future completes, then a second block_on").run(|| {
+        let mut runtime = Runtime::new().unwrap();
+        let ran = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = oneshot::channel();
+        {
+            let ran = Arc::clone(&ran);
+            runtime.spawn(async move {
+                ran.store(true, Ordering::SeqCst);
+                let _ = tx.send(());
+            });
+        }
+        // Ready on its first poll, in the same round as the queued task.
+        runtime.block_on(async {});
+        assert!(
+            runtime.block_on(rx).is_ok(),
+            "the task was dropped instead of run"
+        );
+        assert!(ran.load(Ordering::SeqCst));
+    });
+}
+
+#[test]
 fn dropping_the_runtime_drops_the_tasks_it_still_holds() {
     let token = Arc::new(());
     let held = Arc::clone(&token);
@@ -316,4 +339,359 @@ fn dropping_the_runtime_drops_the_tasks_it_still_holds() {
         "the runtime was dropped, and the task waiting for I/O (its waker stored only in the \
          reactor) was leaked"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lost wake-ups, found by controlling the schedule.
+//
+// A race between the runtime going to sleep and a push from another thread needs the push to
+// land in a window a few instructions wide. Instead of running it a million times and hoping,
+// these tests use the runtime's seam (`Runtime::on_queue_lock`, given code): a hook that runs
+// just before the ready queue's lock is taken and just after it is released. They try every
+// such point in turn, one schedule per point:
+//
+// * runtime side: at the runtime thread's k-th point, another thread spawns a task (or wakes
+//   the `block_on` future) from start to end, while the runtime thread waits there;
+// * pusher side: at the pushing thread's k-th point, the pusher waits until the runtime has
+//   gone (back) to sleep in `epoll_wait`, then goes on.
+//
+// Every correct protocol finishes on every schedule. A protocol with a window (the decision to
+// sleep and `sleeping = true` under two locks; a push that checks `sleeping`, unlocks, then
+// queues) leaves the runtime asleep in `epoll_wait` with work queued on one of them, every run.
+// What this cannot see: races around locks other than the queue's, and orders that need two
+// preemptions at once.
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Mutex, OnceLock};
+use std::task::Waker;
+use std::thread::ThreadId;
+use std::time::Instant;
+
+use reactor::{Handle, QueuePoint};
+
+/// How the other thread reaches the runtime.
+#[derive(Debug, Clone, Copy)]
+enum Push {
+    /// `handle.spawn(task)`; the task wakes the `block_on` future when it runs.
+    Spawn,
+    /// Wakes the `block_on` future's waker directly.
+    WakeMain,
+}
+
+/// The `block_on` future of a schedule: Ready once `open` was called. Its own state is under
+/// one lock, so the test itself has no lost wake-up.
+#[derive(Clone, Default)]
+struct Latch(Arc<Mutex<(bool, Option<Waker>)>>);
+
+impl Latch {
+    fn open(&self) {
+        let waker = {
+            let mut state = self.0.lock().unwrap();
+            state.0 = true;
+            state.1.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    fn wait(&self) -> impl Future<Output = ()> + 'static {
+        let latch = self.clone();
+        poll_fn(move |cx| {
+            let mut state = latch.0.lock().unwrap();
+            if state.0 {
+                Poll::Ready(())
+            } else {
+                state.1 = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+    }
+}
+
+fn push(kind: Push, handle: &Handle, latch: &Latch) {
+    let latch = latch.clone();
+    match kind {
+        Push::Spawn => handle.spawn(async move { latch.open() }),
+        Push::WakeMain => latch.open(),
+    }
+}
+
+enum Outcome {
+    /// `block_on` returned.
+    Finished,
+    /// The runtime went to sleep in `epoll_wait` with the push done: a lost wake-up.
+    LostWake,
+    /// The runtime went to sleep before the chosen point came: every point has been tried.
+    NotReached,
+    /// This system cannot see what a thread is blocked in (not Linux).
+    Unknown,
+}
+
+/// Samples the thread `n` times (200 µs apart): blocked in `epoll_wait` every time?
+fn asleep_in_poll(thread: &KernelThread, n: usize) -> Option<bool> {
+    for _ in 0..n {
+        match thread.wait_until_blocked_in_poll(Duration::ZERO) {
+            Blocked::InPoll => {}
+            Blocked::Unknown => return None,
+            Blocked::Never(_) => return Some(false),
+        }
+        thread::sleep(Duration::from_micros(200));
+    }
+    Some(true)
+}
+
+/// One run of the runtime, with its seam installed.
+struct Schedule {
+    shared: Schedule0,
+    done: mpsc::Receiver<()>,
+    thread: JoinHandle<()>,
+    kernel: KernelThread,
+}
+
+/// What a seam hook sees of its schedule.
+#[derive(Clone)]
+struct Schedule0 {
+    handle: Handle,
+    latch: Latch,
+    /// The other thread has started its push.
+    pushed: Arc<AtomicBool>,
+    /// The hook acted at the chosen point (false: the schedule ran out of points first).
+    reached: Arc<AtomicBool>,
+    /// `block_on` returned.
+    finished: Arc<AtomicBool>,
+    runtime_thread: Arc<OnceLock<ThreadId>>,
+    /// Seam points seen on the runtime's thread so far.
+    runtime_points: Arc<AtomicUsize>,
+    kernel: Arc<OnceLock<KernelThread>>,
+}
+
+/// Starts a runtime on its own thread running `block_on(latch.wait())`, with
+/// `hook(schedule, on the runtime's thread?)` called at every seam point.
+fn start_schedule(hook: impl Fn(&Schedule0, bool) + Send + Sync + 'static) -> Schedule {
+    let runtime = new_runtime();
+    let shared = Schedule0 {
+        handle: runtime.handle(),
+        latch: Latch::default(),
+        pushed: Arc::default(),
+        reached: Arc::default(),
+        finished: Arc::default(),
+        runtime_thread: Arc::default(),
+        runtime_points: Arc::default(),
+        kernel: Arc::default(),
+    };
+    let seen = shared.clone();
+    runtime.on_queue_lock(move |_: QueuePoint| {
+        let on_runtime = seen.runtime_thread.get() == Some(&thread::current().id());
+        hook(&seen, on_runtime);
+        if on_runtime {
+            seen.runtime_points.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let (done_tx, done) = mpsc::channel();
+    let inner = shared.clone();
+    let (thread, kernel) = on_its_own_thread(runtime, move |rt| {
+        inner.runtime_thread.set(thread::current().id()).unwrap();
+        rt.block_on(inner.latch.wait());
+        inner.finished.store(true, Ordering::SeqCst);
+        let _ = done_tx.send(());
+    });
+    let _ = shared.kernel.set(kernel.clone());
+    Schedule {
+        shared,
+        done,
+        thread,
+        kernel,
+    }
+}
+
+impl Schedule {
+    /// Waits until `block_on` returns, or the runtime sleeps in `epoll_wait` for good.
+    fn outcome(self) -> Outcome {
+        let limit = Instant::now() + Duration::from_secs(4);
+        let outcome = loop {
+            match self.done.recv_timeout(Duration::from_micros(500)) {
+                Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break Outcome::Finished,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            match asleep_in_poll(&self.kernel, 1) {
+                None => break Outcome::Unknown,
+                Some(false) => {}
+                // Asleep: for good only if it stays asleep (20 ms) with nothing returning.
+                Some(true) => {
+                    if self.done.recv_timeout(Duration::from_millis(20)).is_ok() {
+                        break Outcome::Finished;
+                    }
+                    if asleep_in_poll(&self.kernel, 20) == Some(true) {
+                        break if self.shared.pushed.load(Ordering::SeqCst) {
+                            Outcome::LostWake
+                        } else {
+                            Outcome::NotReached
+                        };
+                    }
+                }
+            }
+            assert!(
+                Instant::now() < limit,
+                "the runtime neither finished nor went to sleep in epoll_wait within 4 s; \
+                 last seen: {:?}",
+                self.kernel.wait_until_blocked_in_poll(Duration::ZERO)
+            );
+        };
+        // Unstick the runtime (a lost wake leaves it asleep), then let its thread end.
+        if !matches!(outcome, Outcome::Finished) {
+            self.shared.latch.open();
+            let _ = self.shared.handle.reactor().wake();
+            let _ = self.done.recv_timeout(Duration::from_secs(2));
+        }
+        let _ = self.thread.join();
+        match outcome {
+            Outcome::Finished if !self.shared.reached.load(Ordering::SeqCst) => Outcome::NotReached,
+            outcome => outcome,
+        }
+    }
+}
+
+/// The most seam points a schedule tries before concluding the runtime never gets idle.
+const MAX_POINTS: usize = 64;
+
+/// Tries `schedule(0)`, `schedule(1)`, ... until a schedule runs out of points. `min_points`:
+/// how many seam points that side must at least pass (the given code's own, plus one lock
+/// section in the idle path or the push), so that a protocol that bypasses `lock_queue()`
+/// cannot escape the search.
+fn explore(side: &str, kind: Push, min_points: usize, schedule: impl Fn(usize) -> Schedule) {
+    for point in 0..MAX_POINTS {
+        match schedule(point).outcome() {
+            Outcome::Finished => {}
+            Outcome::Unknown => return, // cannot see epoll_wait here: nothing to conclude
+            Outcome::NotReached => {
+                assert!(
+                    point >= min_points,
+                    "{side}: only {point} points around the ready queue's lock were seen, at \
+                     least {min_points} expected. The idle path must decide under the queue's \
+                     lock, and a push must queue under it, both taken through the given \
+                     `lock_queue()` (it is the seam these tests watch)."
+                );
+                return;
+            }
+            Outcome::LostWake => panic!(
+                "LOST WAKE-UP ({side}, {kind:?}): the test stopped a thread at point #{point} \
+                 around the ready queue's lock and let the other one act there; afterwards the \
+                 runtime slept in epoll_wait with work waiting, and nothing woke it. The \
+                 decision to sleep (queue empty, main not woken) and `sleeping = true` must be \
+                 one step under the queue's lock, and a push must queue its task and look at \
+                 `sleeping` in that same locked step (then wake the reactor after unlocking). \
+                 Any gap between two lock sections is a window where the other side acts on a \
+                 stale view."
+            ),
+        }
+    }
+    panic!("the runtime passed the queue's lock {MAX_POINTS} times without ever going to sleep")
+}
+
+/// At the runtime thread's `point`-th seam point, another thread pushes, start to end.
+fn runtime_side(kind: Push, point: usize) -> Schedule {
+    start_schedule(move |s, on_runtime| {
+        if on_runtime && s.runtime_points.load(Ordering::SeqCst) == point {
+            s.reached.store(true, Ordering::SeqCst);
+            s.pushed.store(true, Ordering::SeqCst);
+            let (handle, latch) = (s.handle.clone(), s.latch.clone());
+            thread::spawn(move || push(kind, &handle, &latch))
+                .join()
+                .expect("the pushing thread panicked");
+        }
+    })
+}
+
+/// The runtime goes to sleep; then this thread pushes, and at its own `point`-th seam point
+/// waits until the runtime has gone (back) to sleep.
+fn pusher_side(kind: Push, point: usize) -> Schedule {
+    let pusher_points = Arc::new(AtomicUsize::new(0));
+    let schedule = start_schedule(move |s, on_runtime| {
+        if on_runtime || !s.pushed.load(Ordering::SeqCst) {
+            return;
+        }
+        if pusher_points.fetch_add(1, Ordering::SeqCst) != point {
+            return;
+        }
+        s.reached.store(true, Ordering::SeqCst);
+        let Some(kernel) = s.kernel.get() else { return };
+        // Wait until the runtime has reacted to what this push did so far (it passed the
+        // queue's lock again) and is asleep, or has stayed asleep for 20 ms without moving,
+        // or has finished.
+        let before = s.runtime_points.load(Ordering::SeqCst);
+        let limit = Instant::now() + Duration::from_secs(2);
+        let mut still = 0;
+        while Instant::now() < limit && !s.finished.load(Ordering::SeqCst) {
+            let moved = s.runtime_points.load(Ordering::SeqCst) != before;
+            match asleep_in_poll(kernel, 1) {
+                Some(true) if moved => return,
+                Some(true) => still += 1,
+                Some(false) => still = 0,
+                None => return,
+            }
+            if still >= 100 {
+                return;
+            }
+        }
+    });
+    // First let the runtime fall asleep, then push from this thread.
+    if asleep_until(&schedule.kernel) {
+        schedule.shared.pushed.store(true, Ordering::SeqCst);
+        push(kind, &schedule.shared.handle, &schedule.shared.latch);
+    }
+    schedule
+}
+
+/// Waits (bounded) until the thread sleeps in epoll_wait; false if this system cannot tell.
+fn asleep_until(kernel: &KernelThread) -> bool {
+    match kernel.wait_until_blocked_in_poll(Duration::from_secs(3)) {
+        Blocked::InPoll => true,
+        Blocked::Unknown => false,
+        Blocked::Never(last) => panic!("{}", never_blocked_message("the runtime's thread", &last)),
+    }
+}
+
+#[test]
+fn no_lost_wake_up_when_a_spawn_lands_while_the_runtime_goes_to_sleep() {
+    watchdog("a spawn from another thread at every point of the runtime's way to sleep")
+        .limit(Duration::from_secs(10))
+        .run(|| {
+            explore("runtime side", Push::Spawn, 6, |k| {
+                runtime_side(Push::Spawn, k)
+            })
+        });
+}
+
+#[test]
+fn no_lost_wake_up_when_a_wake_lands_while_the_runtime_goes_to_sleep() {
+    watchdog("a wake from another thread at every point of the runtime's way to sleep")
+        .limit(Duration::from_secs(10))
+        .run(|| {
+            explore("runtime side", Push::WakeMain, 6, |k| {
+                runtime_side(Push::WakeMain, k)
+            })
+        });
+}
+
+#[test]
+fn no_lost_wake_up_when_the_runtime_sleeps_in_the_middle_of_a_spawn() {
+    watchdog("a spawn from another thread, paused at every point until the runtime sleeps")
+        .limit(Duration::from_secs(10))
+        .run(|| {
+            explore("pusher side", Push::Spawn, 2, |k| {
+                pusher_side(Push::Spawn, k)
+            })
+        });
+}
+
+#[test]
+fn no_lost_wake_up_when_the_runtime_sleeps_in_the_middle_of_a_wake() {
+    watchdog("a wake from another thread, paused at every point until the runtime sleeps")
+        .limit(Duration::from_secs(10))
+        .run(|| {
+            explore("pusher side", Push::WakeMain, 2, |k| {
+                pusher_side(Push::WakeMain, k)
+            })
+        });
 }

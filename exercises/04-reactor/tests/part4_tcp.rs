@@ -113,6 +113,41 @@ fn connect_reaches_a_std_listener() {
 }
 
 #[test]
+fn connect_to_a_closed_port_fails_with_connection_refused() {
+    watchdog("TcpStream::connect to a port nobody listens on").run(|| {
+        let mut runtime = Runtime::new().unwrap();
+        // A port that was just free: bind it, note it, close it.
+        let addr = StdListener::bind(localhost())
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let reactor = runtime.reactor().clone();
+        let result = runtime.block_on(async move { TcpStream::connect(&reactor, addr).await });
+        match result {
+            Err(err) => assert_eq!(
+                err.kind(),
+                std::io::ErrorKind::ConnectionRefused,
+                "connect to a closed port failed, but with {err} ({:?}), not ConnectionRefused. \
+                 When the socket turns writable, ask it how the handshake ended \
+                 (`take_error()`) and return that error.",
+                err.kind()
+            ),
+            Ok(stream) => panic!(
+                "connect to a closed port returned Ok({stream:?}). Writable after a connect \
+                 means the handshake is over, successfully or not: check `take_error()` (and \
+                 `peer_addr()`) before calling it connected."
+            ),
+        }
+        assert_eq!(
+            runtime.reactor().registered_sources(),
+            0,
+            "the failed connect's socket is still registered: drop it (which deregisters it) \
+             when connect fails"
+        );
+    });
+}
+
+#[test]
 fn read_drains_the_socket_before_waiting_again() {
     watchdog("two reads of 100 bytes after one event, with no turn in between").run(|| {
         let reactor = Reactor::new().unwrap();
@@ -378,5 +413,27 @@ fn dropping_streams_and_listeners_deregisters_them() {
         drop(listener);
         assert_eq!(reactor.registered_sources(), 0);
         drop(clients);
+    });
+}
+
+#[test]
+fn shutdown_and_nodelay_reach_the_socket() {
+    watchdog("TcpStream::shutdown(Write) and set_nodelay(true)").run(|| {
+        let reactor = Reactor::new().unwrap();
+        let (server, mut client) = tcp_pair();
+        let stream = TcpStream::from_std(&reactor, server).expect("from_std");
+        stream.set_nodelay(true).expect("set_nodelay");
+        assert!(
+            socket2::SockRef::from(&stream).tcp_nodelay().unwrap(),
+            "set_nodelay(true) returned Ok, but the socket still has Nagle's algorithm on"
+        );
+        stream.shutdown(Shutdown::Write).expect("shutdown(Write)");
+        let mut rest = Vec::new();
+        let read = client.read_to_end(&mut rest);
+        assert!(
+            matches!(read, Ok(0)),
+            "after shutdown(Write) on the server's end, the client must read the end of the \
+             stream at once; it got {read:?}"
+        );
     });
 }

@@ -14,12 +14,13 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use common::{
-    connect, echo_check, first_difference, new_runtime, pattern, raise_open_files_limit, read_up_to,
+    ZERO_LENGTH_BUFFER, connect, echo_check, first_difference, new_runtime, pattern,
+    raise_open_files_limit, read_up_to, tcp_pair,
 };
 use futures::channel::oneshot;
 use futures::future::{Either, select};
 use harness::Watchdog;
-use reactor::{Handle, TcpListener, serve};
+use reactor::{Handle, TcpListener, TcpStream, echo, serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn watchdog(what: &str) -> Watchdog {
@@ -113,10 +114,145 @@ fn echo_sends_back_what_it_receives() {
     });
 }
 
+/// Runs `echo` on the server's end of a fresh connection (a runtime on a thread of its own)
+/// while `client` talks through the other end on this thread; returns what `echo` returned, or
+/// `None` if it had not returned within the client's time-out after the client finished.
+fn run_echo(client: impl FnOnce(std::net::TcpStream)) -> Option<io::Result<u64>> {
+    let (server_end, client_end) = tcp_pair();
+    let (done, result) = std::sync::mpsc::channel();
+    let server = thread::spawn(move || {
+        let mut runtime = new_runtime();
+        let stream =
+            TcpStream::from_std(runtime.reactor(), server_end).expect("register the stream");
+        let _ = done.send(runtime.block_on(echo(stream)));
+    });
+    client(client_end);
+    let result = result.recv_timeout(common::CLIENT_TIMEOUT).ok();
+    if result.is_some() {
+        server.join().expect("the echo thread panicked");
+    }
+    result
+}
+
+/// Sends `chunks` one write at a time from a writer thread (then shuts down the writing side)
+/// while reading everything back on this thread; returns what came back.
+fn send_chunks_and_read_back(client: std::net::TcpStream, chunks: Vec<Vec<u8>>) -> Vec<u8> {
+    let mut writer = client.try_clone().unwrap();
+    let writing = thread::spawn(move || {
+        for chunk in &chunks {
+            writer.write_all(chunk)?;
+        }
+        writer.shutdown(Shutdown::Write)
+    });
+    let mut reader = client;
+    let mut got = Vec::new();
+    let _ = reader.read_to_end(&mut got);
+    // A server that closed early makes the writes fail; what came back tells the story.
+    let _ = writing.join().unwrap();
+    got
+}
+
+#[test]
+fn echo_returns_the_number_of_bytes_it_echoed() {
+    watchdog("echo of 3 chunks (10 000, 1 and 20 000 bytes), then the end of the stream").run(
+        || {
+            let chunks = vec![pattern(10_000, 1), pattern(1, 2), pattern(20_000, 3)];
+            let sent: Vec<u8> = chunks.concat();
+            let mut got = Vec::new();
+            let result = run_echo(|client| got = send_chunks_and_read_back(client, chunks));
+            assert!(!got.is_empty(), "{ZERO_LENGTH_BUFFER}");
+            assert!(
+                got == sent,
+                "the echo of 30 001 bytes sent in 3 chunks was wrong: {}",
+                first_difference(&got, &sent)
+            );
+            match result {
+                Some(Ok(n)) => assert_eq!(
+                    n, 30_001,
+                    "echo wrote back all 30 001 bytes, then returned Ok({n}). It must return \
+                     the total number of bytes echoed over the whole connection (add up every \
+                     read), not the size of one read: the reads came in chunks of at most your \
+                     buffer's size."
+                ),
+                Some(Err(err)) => panic!(
+                    "echo returned Err({err}) after the client sent 30 001 bytes and shut down \
+                     its writing side; the end of the stream is a read of Ok(0), not an error: \
+                     return Ok(total)"
+                ),
+                None => panic!(
+                    "echo had not returned after the client shut down its writing side: a \
+                     read of Ok(0) is the end of the stream; echo must then return Ok(total)"
+                ),
+            }
+        },
+    );
+}
+
+#[test]
+fn echo_of_an_empty_stream_returns_zero() {
+    watchdog("echo of a client that shuts down its writing side at once").run(|| {
+        let mut got = Vec::new();
+        let result = run_echo(|client| got = send_chunks_and_read_back(client, Vec::new()));
+        assert!(
+            got.is_empty(),
+            "the client sent nothing, and got {} bytes back",
+            got.len()
+        );
+        match result {
+            Some(Ok(0)) => {}
+            Some(Ok(n)) => panic!("the client sent nothing, and echo returned Ok({n}), not Ok(0)"),
+            Some(Err(err)) => panic!(
+                "the client sent nothing and shut down its writing side; echo returned \
+                 Err({err}), but an empty stream is not an error: its first read is Ok(0), \
+                 and echo returns Ok(0)"
+            ),
+            None => panic!(
+                "the client sent nothing and shut down its writing side, and echo had not \
+                 returned: its first read returns Ok(0), the end of the stream"
+            ),
+        }
+    });
+}
+
+#[test]
+fn echo_reads_into_a_buffer_with_room() {
+    watchdog("echo of 5 bytes on a connection the client keeps open").run(|| {
+        let mut got = Vec::new();
+        let mut early = false;
+        let result = run_echo(|mut client| {
+            client.write_all(b"hello").unwrap();
+            let (back, _) = read_up_to(&mut client, 5);
+            got = back;
+            // The client has not closed: a zero-length read buffer makes echo stop at once.
+            let mut probe = [0u8; 1];
+            early = got.is_empty() && matches!(client.read(&mut probe), Ok(0));
+            let _ = client.shutdown(Shutdown::Write);
+            let _ = client.read_to_end(&mut Vec::new());
+        });
+        assert!(!early, "{ZERO_LENGTH_BUFFER}");
+        assert_eq!(
+            got, b"hello",
+            "the client sent \"hello\" and kept the connection open; echo must write it back \
+             at once (read, then write_all what was read), not wait for more"
+        );
+        assert!(
+            matches!(result, Some(Ok(5))),
+            "after echoing \"hello\" and reading the end of the stream, echo returned \
+             {result:?}; expected Some(Ok(5))"
+        );
+    });
+}
+
 #[test]
 fn a_silent_client_does_not_hold_up_an_active_one() {
     watchdog("client A connects and says nothing; client B sends a message").run(|| {
         let server = Server::start();
+        if let Some(problem) = echo_check(server.addr, b"first, alone".to_vec(), false) {
+            panic!(
+                "even with a single client (no silent one yet), the echo failed: {problem}. \
+                 Make echo_sends_back_what_it_receives pass first."
+            );
+        }
         let silent = connect(server.addr);
         if let Some(problem) = echo_check(server.addr, b"anyone there?".to_vec(), false) {
             panic!(
@@ -154,6 +290,7 @@ fn a_1_mib_payload_comes_back_intact() {
         let sent = payload.clone();
         let writing = thread::spawn(move || writer.write_all(&sent));
         let (got, error) = read_up_to(&mut client, payload.len());
+        assert!(!(got.is_empty() && error.is_none()), "{ZERO_LENGTH_BUFFER}");
         assert!(
             got == payload,
             "the 1 MiB echo was not intact: {}{}. Writes to a slow reader are partial: \
@@ -185,7 +322,9 @@ fn half_close_gets_every_byte_then_the_end_of_the_stream() {
             });
             let mut got = Vec::new();
             let result = client.read_to_end(&mut got);
-            writing.join().unwrap().expect("send, then shutdown(Write)");
+            let sent = writing.join().unwrap();
+            assert!(!(got.is_empty() && result.is_ok()), "{ZERO_LENGTH_BUFFER}");
+            sent.expect("send, then shutdown(Write)");
             assert!(
                 got == payload && result.is_ok(),
                 "after sending 100 KiB and shutting down its writing side, the client got \

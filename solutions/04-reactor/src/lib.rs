@@ -16,7 +16,7 @@ mod source;
 pub use echo::{echo, serve};
 pub use net::{TcpListener, TcpStream};
 pub use reactor::{Reactor, Registered};
-pub use runtime::{Handle, Runtime};
+pub use runtime::{Handle, QueuePoint, Runtime};
 pub use source::{Direction, IoState, Tick};
 
 /// Re-exported so that tests and users name the same `mio` types as this crate.

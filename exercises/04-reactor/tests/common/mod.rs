@@ -88,6 +88,13 @@ pub fn first_difference(got: &[u8], expected: &[u8]) -> String {
     }
 }
 
+/// The diagnosis for a server that closed a connection without echoing a single byte.
+pub const ZERO_LENGTH_BUFFER: &str = "the server closed the connection without sending back a \
+    single byte, as if it had read the end of the stream at once. Is `echo`'s read buffer of \
+    length 0? `Vec::with_capacity(n)` has room for n bytes but a length of 0, and a read into an \
+    empty slice returns Ok(0), which means \"end of stream\". Make the buffer with \
+    `vec![0; n]` (or an array `[0; n]`).";
+
 /// Sends `payload` from a std client and checks that exactly it comes back, on a thread of its
 /// own so that writing and reading overlap. Returns an error message, or `None` if every byte
 /// came back in order.
@@ -104,6 +111,9 @@ pub fn echo_check(addr: SocketAddr, payload: Vec<u8>, half_close: bool) -> Optio
     });
     let (got, error) = read_up_to(&mut client, payload.len());
     let written = writing.join().unwrap();
+    if got.is_empty() && error.is_none() && !payload.is_empty() {
+        return Some(ZERO_LENGTH_BUFFER.to_owned());
+    }
     if got != payload {
         return Some(format!(
             "{}{}",
@@ -196,6 +206,15 @@ impl KernelThread {
             // Not a guess about timing: only how often to look again.
             thread::sleep(Duration::from_micros(200));
         }
+    }
+}
+
+impl KernelThread {
+    /// Whether the thread is blocked on a lock (a futex) right now. `None` if this system
+    /// cannot tell (not Linux) or the thread has ended.
+    pub fn blocked_on_a_lock(&self) -> Option<bool> {
+        let text = std::fs::read_to_string(self.syscall_file.as_ref()?).ok()?;
+        Some(matches!(describe(&text), Seen::Other(what) if what.contains("futex")))
     }
 }
 
