@@ -806,3 +806,26 @@ pub fn solution(root: &Path, name: Option<&str>, force: bool) -> Result<bool> {
     }
     Ok(true)
 }
+
+/// Printed at the end of a bare `cargo test` at the root (by `xtask/tests/what_cargo_test_ran.rs`,
+/// a test target without libtest's harness, so its output is not captured): that run checked
+/// the course, not the learner's code, and how to test the learner's code instead.
+pub fn cargo_test_note(root: &Path) {
+    let first = Course::load(root)
+        .ok()
+        .and_then(|course| course.stages.first().map(|s| s.name.clone()))
+        .unwrap_or_else(|| "manual-poll".to_owned());
+    let what = if root.join("solutions").is_dir() {
+        "the COURSE's own checks: the harness, xtask\n  and the reference solutions (solutions/*, \
+         which run each exercise's test\n  files against the reference code)"
+    } else {
+        "the course tools' own checks (the harness\n  and xtask); it does not even build exercises/"
+    };
+    let rule = "─".repeat(76);
+    println!(
+        "\n{rule}\n  A bare `cargo test` here ran {what}.\n  \
+         None of it tested YOUR code. To test your code in exercises/*/src:\n      \
+         cargo xtask run              the current stage (`cargo xtask`: where you stand)\n      \
+         cargo test -p {first}\n{rule}"
+    );
+}

@@ -167,6 +167,9 @@ enum Cmd {
         #[command(subcommand)]
         action: AuthorCmd,
     },
+    /// What a bare `cargo test` at the root ran (printed by xtask's last test target)
+    #[command(name = "cargo-test-note", hide = true)]
+    CargoTestNote,
 }
 
 #[derive(Debug, Args)]
@@ -383,6 +386,10 @@ fn try_main(raw: Vec<std::ffi::OsString>) -> Result<bool> {
         ),
         Cmd::Bug { action } => authoring(&root, variant::Kind::Bug, action),
         Cmd::Alt { action } => authoring(&root, variant::Kind::Alternative, action),
+        Cmd::CargoTestNote => {
+            learn::cargo_test_note(&root);
+            Ok(true)
+        }
     }
 }
 
