@@ -278,14 +278,14 @@ pub fn watch(root: &Path, name: Option<&str>, manual: bool, clippy: bool) -> Res
 fn key_help(stage: &Stage, watching: bool) -> String {
     let what = if watching {
         format!(
-            "{} exercises/{}/src: save a file to re-run.",
+            "{} exercises/{}/src (save a file to re-run)",
             ui::bold("watching"),
             stage.dir
         )
     } else {
-        format!("{} press r to run.", ui::bold("manual mode:"))
+        format!("{} (press r to run)", ui::bold("manual mode"))
     };
-    format!("{what}  r/Enter: run · h: hint · n: next stage · l: list · q: quit")
+    format!("{what}\nr/Enter run · h hint · n next stage · l list · q quit")
 }
 
 fn clear() -> Result<()> {

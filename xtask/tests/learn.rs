@@ -577,3 +577,149 @@ fn ctrl_c_or_sigterm_during_run_leaves_no_test_process_behind() {
         );
     }
 }
+
+// ---- the watch screen, in a real terminal (tmux) -------------------------------------------
+
+/// Runs tmux on a server of this test's own (`-L`), so a learner's sessions are never touched.
+fn tmux(socket: &str, args: &[&str]) -> String {
+    let output = Command::new("tmux")
+        .args(["-L", socket])
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn wait_for_screen(socket: &str, what: &str, check: impl Fn(&str) -> bool) -> String {
+    wait_for_pane(socket, "watch", what, check)
+}
+
+fn wait_for_pane(socket: &str, pane: &str, what: &str, check: impl Fn(&str) -> bool) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let screen = tmux(socket, &["capture-pane", "-p", "-t", pane]);
+        if check(&screen) {
+            return screen;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(90),
+            "the watch screen never showed {what}; it shows:\n{screen}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn watch_draws_a_screen_and_answers_single_keys_in_a_terminal() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!(
+            "SKIPPED watch_draws_a_screen...: tmux is not installed (apt-get install tmux; \
+             .ci/run installs it)"
+        );
+        return;
+    }
+    let root = course("watch-tmux");
+    let socket = format!("xtask-test-{}", std::process::id());
+    let command = format!(
+        "{} --root {} watch --manual; echo EXITED $?; sleep 60",
+        env!("CARGO_BIN_EXE_xtask"),
+        root.display()
+    );
+    tmux(
+        &socket,
+        &[
+            "new-session",
+            "-d",
+            "-s",
+            "watch",
+            "-x",
+            "100",
+            "-y",
+            "40",
+            &command,
+        ],
+    );
+    let screen = wait_for_screen(&socket, "the first run", |s| s.contains("0/2 tests"));
+    assert!(
+        screen.contains("01 adder") && screen.contains("░"),
+        "stage and progress bar\n{screen}"
+    );
+    assert!(
+        screen.contains("first failure: adding::two_and_two_make_four")
+            && screen.contains("not yet implemented"),
+        "the first failure in full\n{screen}"
+    );
+    assert!(
+        screen.contains("h hint") && screen.contains("q quit"),
+        "key help\n{screen}"
+    );
+    // One key, no Enter: the hint appears in place, under the same run.
+    tmux(&socket, &["send-keys", "-t", "watch", "h"]);
+    let screen = wait_for_screen(&socket, "the hint", |s| s.contains("Hint 1 of 1"));
+    assert_eq!(
+        screen.matches("01 adder").count(),
+        1,
+        "redrawn, not appended\n{screen}"
+    );
+    assert!(
+        screen.contains("0/2 tests") && !screen.contains("cargo xtask hint adder"),
+        "{screen}"
+    );
+    // r runs again: a fresh screen without the hint.
+    tmux(&socket, &["send-keys", "-t", "watch", "r"]);
+    wait_for_screen(&socket, "a redraw without the hint", |s| {
+        s.contains("0/2 tests") && !s.contains("Hint 1 of 1")
+    });
+    tmux(&socket, &["send-keys", "-t", "watch", "q"]);
+    let screen = wait_for_screen(&socket, "the end", |s| s.contains("EXITED"));
+    assert!(screen.contains("EXITED 0"), "q quits with 0\n{screen}");
+    // In raw mode Ctrl-C is a key, not a signal: it still ends the watch with 130.
+    tmux(
+        &socket,
+        &[
+            "new-session",
+            "-d",
+            "-s",
+            "again",
+            "-x",
+            "100",
+            "-y",
+            "40",
+            &command,
+        ],
+    );
+    wait_for_pane(&socket, "again", "the first run", |s| {
+        s.contains("0/2 tests")
+    });
+    tmux(&socket, &["send-keys", "-t", "again", "C-c"]);
+    let screen = wait_for_pane(&socket, "again", "the end", |s| s.contains("EXITED"));
+    tmux(&socket, &["kill-server"]);
+    assert!(
+        screen.contains("EXITED 130"),
+        "Ctrl-C ends watch with 130\n{screen}"
+    );
+}
+
+#[test]
+fn the_real_course_answers_to_crate_names_and_suggests_stage_names() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let first = fs::read_to_string(root.join("exercises/01-manual-poll/README.md")).unwrap();
+    let title = first.lines().next().unwrap();
+    for name in [
+        "manual_poll",
+        "manual-poll",
+        "exercises/01-manual-poll",
+        "./exercises/01-manual-poll/",
+        "01",
+        "1",
+    ] {
+        let (code, out) = xtask(root, &["readme", name], "");
+        assert_eq!(code, Some(0), "{name}: {out}");
+        assert!(out.starts_with(title), "`{name}` is Stage 1\n{out}");
+    }
+    let (code, out) = xtask(root, &["readme", "manual-pol"], "");
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("did you mean `manual-poll`?"), "{out}");
+    let (_, out) = xtask(root, &["readme", "waker_queu"], "");
+    assert!(out.contains("did you mean `waker-queue`?"), "{out}");
+}
