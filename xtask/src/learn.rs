@@ -285,6 +285,8 @@ pub struct StageRun {
     pub points: f64,
     /// Results in the order the tests are written.
     pub results: Vec<TestResult>,
+    /// Every part (test target) of the stage, in order, also those not run.
+    pub parts: Vec<String>,
     /// Rendered compiler errors (when it did not compile) or warnings of the learner's package.
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
@@ -423,6 +425,7 @@ pub fn run_stage(root: &Path, stage: &Stage, filters: &[String], live: Live) -> 
         whole: filters.is_empty(),
         points: 0.0,
         results: Vec::new(),
+        parts: Vec::new(),
         errors: Vec::new(),
         warnings: dedup(build.warnings_of(&manifest)),
     };
@@ -454,7 +457,13 @@ pub fn run_stage(root: &Path, stage: &Stage, filters: &[String], live: Live) -> 
             (job.id.target.clone(), position)
         });
     }
-    let jobs = select_tests(stage, jobs?, filters)?;
+    let jobs = jobs?;
+    for job in &jobs {
+        if !run.parts.contains(&job.id.target) {
+            run.parts.push(job.id.target.clone());
+        }
+    }
+    let jobs = select_tests(stage, jobs, filters)?;
     let all_ids: Vec<TestId> = order.clone();
     let results = Mutex::new(Results::load(root, &stage.name).unwrap_or_default());
     {
@@ -559,12 +568,11 @@ pub fn print_summary(stage: &Stage, run: &StageRun) {
     }
     let parts = by_part(&run.results);
     println!();
-    for (number, (part, results)) in parts.iter().enumerate() {
+    for (part, results) in &parts {
         let passed = results.iter().filter(|r| r.status.passed()).count();
         let line = format!(
-            "  part {} of {}: {part}  {passed}/{} tests",
-            number + 1,
-            parts.len(),
+            "  {}: {part}  {passed}/{} tests",
+            part_label(run, part),
             results.len()
         );
         println!(
@@ -605,6 +613,16 @@ pub fn print_summary(stage: &Stage, run: &StageRun) {
     } else {
         println!("\n  {} of {} tests pass · {points}", run.passed, run.total);
     }
+}
+
+/// `part 2 of 4`, counting every part of the stage.
+pub fn part_label(run: &StageRun, part: &str) -> String {
+    let number = run
+        .parts
+        .iter()
+        .position(|p| p == part)
+        .map_or(0, |i| i + 1);
+    format!("part {number} of {}", run.parts.len())
 }
 
 /// Results grouped by test target (part), in order.

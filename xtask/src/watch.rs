@@ -333,7 +333,7 @@ fn draw(stage: &Stage, run: &StageRun, extra: &str, help: &str) -> Result<()> {
             learn::show_points(stage.points)
         );
         let parts = learn::by_part(&run.results);
-        for (number, (part, results)) in parts.iter().enumerate() {
+        for (part, results) in &parts {
             let passed = results.iter().filter(|r| r.status.passed()).count();
             let mark = if passed == results.len() {
                 ui::green("✓")
@@ -341,9 +341,8 @@ fn draw(stage: &Stage, run: &StageRun, extra: &str, help: &str) -> Result<()> {
                 " ".to_owned()
             };
             println!(
-                " {mark} part {} of {}: {part}  {passed}/{}",
-                number + 1,
-                parts.len(),
+                " {mark} {}: {part}  {passed}/{}",
+                learn::part_label(run, part),
                 results.len()
             );
         }

@@ -723,3 +723,71 @@ fn the_real_course_answers_to_crate_names_and_suggests_stage_names() {
     let (_, out) = xtask(root, &["readme", "waker_queu"], "");
     assert!(out.contains("did you mean `waker-queue`?"), "{out}");
 }
+
+#[test]
+fn ctrl_c_during_the_build_stops_cargo_and_everything_it_started() {
+    if !Path::new("/proc/self").exists() {
+        eprintln!("skipped: needs /proc to look for orphans");
+        return;
+    }
+    let root = course("ctrl-c-build");
+    // A build script that takes forever, with a child of its own.
+    let needle = format!("build_marker_{}", std::process::id());
+    fs::write(
+        root.join("exercises/01-adder/build.rs"),
+        format!(
+            "use std::os::unix::process::CommandExt;\nfn main() {{\n    let _child = std::process::Command::new(\"sleep\").arg(\"1000\").arg0(\"{needle}\").spawn();\n    std::thread::sleep(std::time::Duration::from_secs(1000));\n}}\n"
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--root")
+        .arg(&root)
+        .args(["run", "adder"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while processes_with(&needle).is_empty() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(120),
+            "the build script never started"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "xtask ended before the build script ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // SAFETY: kill only sends a signal to our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let build_dir = root.join("target").display().to_string();
+    let start = std::time::Instant::now();
+    loop {
+        let left: Vec<u32> = processes_with(&needle)
+            .into_iter()
+            .chain(processes_with(&build_dir))
+            .filter(|pid| {
+                fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
+            })
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "still running after Ctrl-C during the build: {left:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
