@@ -143,7 +143,12 @@ enum Cmd {
         /// e.g. part5_trace::a_burst_of_wakes_costs_one_poll
         test: String,
     },
-    /// Print a shell completion script: `cargo xtask completions bash > ~/.local/share/bash-completion/completions/cargo-xtask`
+    /// Print a shell completion script (bash, zsh, fish)
+    #[command(
+        after_help = "The script completes the command `cargo-xtask`; with\n  \
+                      alias cargo-xtask='cargo xtask'\nin your shell, e.g.\n  \
+                      cargo xtask completions bash > ~/.local/share/bash-completion/completions/cargo-xtask"
+    )]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,

@@ -17,7 +17,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
 
@@ -51,7 +51,7 @@ struct Keys {
 }
 
 impl Keys {
-    fn start(tx: &Sender<Input>) -> Keys {
+    fn start() -> Keys {
         let screen = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
         if screen {
             return Keys {
@@ -60,7 +60,6 @@ impl Keys {
             };
         }
         let (keys_tx, keys_rx) = mpsc::channel();
-        let _ = tx;
         thread::spawn(move || {
             for line in std::io::stdin().lock().lines() {
                 let Ok(line) = line else { break };
@@ -131,7 +130,7 @@ impl Keys {
 pub fn watch(root: &Path, name: Option<&str>, manual: bool, clippy: bool) -> Result<bool> {
     let course = Course::load(root)?;
     let (tx, files) = mpsc::channel::<Input>();
-    let keys = Keys::start(&tx);
+    let keys = Keys::start();
 
     // File events, unless asked not to (or the platform cannot deliver them).
     let sender = tx.clone();

@@ -234,6 +234,13 @@ fn unknown_arguments_and_commands_are_errors_with_a_suggestion() {
         out.contains("did you mean `adder`"),
         "did you mean for stages\n{out}"
     );
+    let (code, out) = xtask(
+        &root,
+        &["grade", "--submission", "a", "--submissions", "b"],
+        "",
+    );
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("cannot be used with"), "{out}");
     // A second stage is not silently ignored: it is not a part of the first.
     let (code, out) = xtask(&root, &["run", "adder", "doubler"], "");
     assert_eq!(code, Some(2), "{out}");
