@@ -45,7 +45,8 @@ fn cyan(text: &str) -> String {
 }
 
 /// A small markdown renderer for the terminal (stage READMEs): headings bold and underlined,
-/// code blocks indented and tinted, `inline code` tinted, links as `text <url>`. Without
+/// code blocks indented and tinted, `inline code` tinted with its backticks kept (so tables
+/// stay aligned), `**bold**` bold. Without
 /// colour (a pipe, `NO_COLOR`), the text comes out as written.
 pub fn markdown(text: &str) -> String {
     if !colour() {
@@ -73,11 +74,21 @@ pub fn markdown(text: &str) -> String {
 
 fn inline(line: &str) -> String {
     let mut out = String::new();
-    for (i, piece) in line.split('`').enumerate() {
-        if i % 2 == 1 {
-            out.push_str(&cyan(piece));
+    let pieces: Vec<&str> = line.split('`').collect();
+    for (i, piece) in pieces.iter().enumerate() {
+        if i % 2 == 1 && i + 1 < pieces.len() {
+            out.push_str(&cyan(&format!("`{piece}`")));
         } else {
-            out.push_str(&piece.replace("**", ""));
+            if i % 2 == 1 {
+                out.push('`');
+            }
+            let mut bold_on = false;
+            for (j, part) in piece.split("**").enumerate() {
+                if j > 0 {
+                    bold_on = !bold_on;
+                }
+                out.push_str(&if bold_on { bold(part) } else { part.to_owned() });
+            }
         }
     }
     out
