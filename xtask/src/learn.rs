@@ -496,6 +496,10 @@ pub fn run_stage(root: &Path, stage: &Stage, filters: &[String], live: Live) -> 
         results.record(&result.id.to_string(), result.status.passed());
         let mut finished = finished.lock().unwrap_or_else(|e| e.into_inner());
         *finished += 1;
+        if live == Live::Quiet {
+            print!("\r  {} {}/{total}", ui::dim("tests run:"), *finished);
+            let _ = std::io::stdout().flush();
+        }
         if live == Live::Lines {
             let earned = points(stage, &all_ids, |id| results.passed(&id.to_string()));
             println!(
