@@ -138,7 +138,13 @@ impl Course {
         let mut selected: Vec<&Stage> = Vec::new();
         for name in wanted {
             let Some(stage) = self.stages.iter().find(|stage| stage.answers_to(name)) else {
-                bail!("unknown stage `{name}`\n{}", self.valid_names());
+                bail!(
+                    "unknown stage `{name}`{}\n{}",
+                    self.suggest(name)
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default(),
+                    self.valid_names()
+                );
             };
             if !selected.iter().any(|s| s.dir == stage.dir) {
                 selected.push(stage);
@@ -149,6 +155,18 @@ impl Course {
     }
 
     /// "The stages are: ..." for error messages.
+    /// The stage name closest to a mistyped one, if any is close.
+    pub fn suggest(&self, typed: &str) -> Option<&str> {
+        let typed = typed.trim_start_matches("exercises/").replace('_', "-");
+        self.stages
+            .iter()
+            .flat_map(|s| [(s.name.as_str(), s), (s.dir.as_str(), s)])
+            .map(|(candidate, stage)| (strsim::jaro_winkler(&typed, candidate), stage))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, stage)| stage.name.as_str())
+    }
+
     pub fn valid_names(&self) -> String {
         if self.stages.is_empty() {
             return "This course has no stages that load (see the problems above).".to_owned();
@@ -218,9 +236,14 @@ impl Stage {
             .unwrap_or(self.timeout)
     }
 
-    fn answers_to(&self, name: &str) -> bool {
+    /// A stage answers to its name, its crate name (`manual_poll`), its directory (with or
+    /// without `exercises/`, `./` or a trailing `/`) and its number (`1`, `01`).
+    pub fn answers_to(&self, name: &str) -> bool {
+        let name = name.trim_start_matches("./").trim_end_matches('/');
+        let name = name.strip_prefix("exercises/").unwrap_or(name);
         name == self.name
             || name == self.dir
+            || name.replace('_', "-") == self.name
             || name.parse::<u32>().is_ok_and(|order| order == self.order)
     }
 

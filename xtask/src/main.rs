@@ -14,6 +14,7 @@ mod freshness;
 mod gate;
 mod grade;
 mod integrity;
+mod interrupt;
 mod learn;
 mod lint;
 mod mistakes;
@@ -34,71 +35,247 @@ mod watch;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-const HELP: &str = "\
-cargo xtask — the async-from-scratch course tools
+/// The course's tools. Learners: `cargo xtask` to see where you stand, `cargo xtask run` to
+/// test your code, `cargo xtask watch` to re-run on every save.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "cargo xtask — the async-from-scratch course tools",
+    after_help = "With no command: where you stand (the same as `status`).\n\
+                  A STAGE is a name (manual-poll), a crate name (manual_poll), a directory \
+                  (01-manual-poll, exercises/01-manual-poll) or a number (1). Without one: the \
+                  stage whose directory you are in, else the current one.",
+    disable_help_subcommand = false
+)]
+struct Cli {
+    /// The course tree to work on (default: the one this xtask belongs to)
+    #[arg(long, global = true, value_name = "DIR", hide = true)]
+    root: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
 
-USAGE (learners):
-    cargo xtask                       Where you stand: every stage, its status and points
-    cargo xtask next                  Move on to the first unfinished stage
-    cargo xtask run [STAGE]           Run a stage's tests, each in its own process
-    cargo xtask watch [--manual]      Re-run the current stage on every save
-    cargo xtask hint [STAGE] [--again]  The next hint (--again: all revealed so far)
-    cargo xtask reset STAGE [--yes]   Put the stub back (your version is kept in .course/backups)
-    cargo xtask solution STAGE        The reference solution, once your stage passes
-    cargo xtask trace STAGE TEST      Run one test and draw what its tasks and executor did
-    cargo xtask mistakes STAGE [BUG]  Once your stage passes: the classic mistakes, each as a
-                                      small diff with the test that catches it and its message
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Where you stand: every stage, its status, tests and points
+    Status,
+    /// Every stage and each of its parts, with status and points
+    List,
+    /// Make the first unfinished stage the current one and say how to start it
+    Next,
+    /// Show a stage's README in the terminal
+    Readme {
+        /// The stage (default: the one you are in, else the current one)
+        stage: Option<String>,
+    },
+    /// Build a stage and run its tests (or some parts or tests), each in its own process
+    #[command(
+        after_help = "Examples:\n  cargo xtask run                       the current stage\n  \
+                      cargo xtask run manual-poll part1_countdown\n  \
+                      cargo xtask run 1 part1_countdown::counts_down_to_zero\n\n\
+                      Exit status: 0 when every test run passed, 1 otherwise, 2 for bad \
+                      arguments, 130 after Ctrl-C."
+    )]
+    Run {
+        /// The stage (default: the one you are in, else the current one)
+        stage: Option<String>,
+        /// Only these parts (`part1_countdown`) or tests (`part1_countdown::name`, or `name`)
+        #[arg(value_name = "PART|TEST")]
+        tests: Vec<String>,
+        /// Also run clippy on your code (advice only; not part of your points)
+        #[arg(long)]
+        clippy: bool,
+    },
+    /// Re-run a stage's tests every time you save; moves on when it passes
+    #[command(
+        after_help = "Keys: r or Enter run now · h next hint · n next stage · l list · q quit.\n\
+                      On a terminal a single key is enough; otherwise type the key and Enter."
+    )]
+    Watch {
+        /// The stage to start with (default: the one you are in, else the current one)
+        stage: Option<String>,
+        /// Run on a key press only, not on save (for file systems without save events:
+        /// WSL on a Windows drive, network drives)
+        #[arg(long)]
+        manual: bool,
+        /// Also run clippy after each run
+        #[arg(long)]
+        clippy: bool,
+    },
+    /// The next hint for a stage, one level at a time
+    Hint {
+        /// The stage (default: the one you are in, else the current one)
+        stage: Option<String>,
+        /// Show every hint revealed so far instead of the next one
+        #[arg(long)]
+        again: bool,
+    },
+    /// Put a stage's stub back (asks first; your version is copied to .course/backups/)
+    Reset {
+        /// The stage (default: the one you are in, else the current one)
+        stage: Option<String>,
+        /// Do not ask
+        #[arg(long)]
+        yes: bool,
+    },
+    /// The reference solution of a stage, once your own passes
+    Solution {
+        stage: Option<String>,
+        /// Show it anyway (instructors; or set COURSE_INSTRUCTOR=1)
+        #[arg(long)]
+        force: bool,
+    },
+    /// Once your stage passes: the classic mistakes, each as a small diff with the test that
+    /// catches it and its message
+    Mistakes {
+        stage: String,
+        /// Only this known bug
+        bug: Option<String>,
+        /// Show them before your stage passes (instructors)
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run one test and draw what its tasks and executor did (text + SVG)
+    Trace {
+        stage: String,
+        /// e.g. part5_trace::a_burst_of_wakes_costs_one_poll
+        test: String,
+    },
+    /// Print a shell completion script (bash, zsh, fish)
+    #[command(
+        after_help = "The script completes the command `cargo-xtask`; with\n  \
+                      alias cargo-xtask='cargo xtask'\nin your shell, e.g.\n  \
+                      cargo xtask completions bash > ~/.local/share/bash-completion/completions/cargo-xtask"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Check the course itself: solutions pass, stubs fail, known bugs are caught, lint-clean
+    Verify(VerifyArgs),
+    /// Score a learner's work test by test, each test in its own sandboxed process
+    Grade(GradeArgs),
+    /// Write a starter repository for students (no solutions), checked before it reports success
+    Classroom {
+        #[command(subcommand)]
+        command: ClassroomCmd,
+    },
+    /// Author a known-bug variant: `bug new STAGE NAME`, edit exercises/NN/src, `bug save ...`
+    Bug {
+        #[command(subcommand)]
+        action: AuthorCmd,
+    },
+    /// Author an alternative design (must pass every test): `alt new|save STAGE NAME`
+    Alt {
+        #[command(subcommand)]
+        action: AuthorCmd,
+    },
+    /// What a bare `cargo test` at the root ran (printed by xtask's last test target)
+    #[command(name = "cargo-test-note", hide = true)]
+    CargoTestNote,
+}
 
-USAGE (instructors):
-    cargo xtask verify [--stage NAME]... [--jobs N] [--repeat N] [--force]
-    cargo xtask bug new STAGE NAME    Put the reference (or the bug) into exercises/ to edit
-    cargo xtask bug save STAGE NAME [--caught-by TEST]... [--description TEXT] [--note TEXT]
-                                      Write solutions/NN/bugs/NAME.patch from the edit, put
-                                      the stub back, check the bug is caught
-    cargo xtask alt new|save STAGE NAME [--description TEXT] [--note TEXT]
-                                      The same for alternatives/ (must pass every test)
-    cargo xtask grade  [--submission DIR] [--stage NAME]... [--format LIST] [--out DIR]
-                       [--jobs N] [--budget DURATION] [--require-all] [--offline]
-                       [--isolation auto|strict|off] [--keep-scratch]
-    cargo xtask classroom export --out DIR [--stage NAME]... [--no-check]
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// Only this stage (name, directory or number); repeatable
+    #[arg(long = "stage", value_name = "NAME")]
+    stages: Vec<String>,
+    /// Tests run at once (default: the number of CPUs)
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Run the solutions' tests N times; report any test that fails even once
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
+    /// Check every selected stage, even one unchanged since its last passing verify
+    #[arg(long)]
+    force: bool,
+}
 
-COMMANDS:
-    verify    Check the course itself: every reference solution passes, every stub fails,
-              every known-bug variant is caught, and solutions are lint-clean.
-    grade     Score a learner's work test by test: each test in its own process with the
-              stage's timeout; compile errors cost only their stage.
-    classroom export
-              Write a starter repository for students: stubs, tests, harness, xtask, a
-              student README, a GitHub Classroom workflow and a Gradescope bundle; no
-              solutions. Checked before it reports success: it builds and its stubs score 0.
-    help      Show this message.
+#[derive(Debug, Args)]
+struct GradeArgs {
+    /// The tree to grade (default: this checkout); only its exercises/*/src/**/*.rs is used
+    #[arg(long, value_name = "DIR")]
+    submission: Option<PathBuf>,
+    /// Grade every submission directory in DIR (one report directory each)
+    #[arg(long, value_name = "DIR", conflicts_with = "submission")]
+    submissions: Option<PathBuf>,
+    /// Only this stage; repeatable (default: every stage)
+    #[arg(long = "stage", value_name = "NAME")]
+    stages: Vec<String>,
+    /// Comma-separated: human, json, junit, gradescope, classroom, exercism
+    #[arg(long, value_name = "LIST", default_value = "human,json")]
+    format: String,
+    /// Where report files go (default: target/grade)
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Tests run at once (default: the number of CPUs)
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Stop starting tests after this long, e.g. 8m (the rest: not run)
+    #[arg(long, value_name = "DURATION")]
+    budget: Option<String>,
+    /// Exit 1 unless every test passes (default: exit 0 once reports exist)
+    #[arg(long)]
+    require_all: bool,
+    /// Build without network access (dependencies must be fetched already)
+    #[arg(long)]
+    offline: bool,
+    /// auto: every sandbox layer the machine offers; strict: refuse without user separation
+    /// or Landlock; off: no sandbox (debugging only)
+    #[arg(long, value_name = "MODE", default_value = "auto")]
+    isolation: String,
+    /// Keep the grading workspace (in the temp dir) for debugging
+    #[arg(long)]
+    keep_scratch: bool,
+}
 
-OPTIONS (verify):
-    --stage NAME   Only this stage (by name, directory or number); repeatable.
-    --jobs N       Tests run at once (default: the number of CPUs).
-    --repeat N     Run the solutions' tests N times and report any test that fails even once
-                   (hunts for flaky tests; default 1).
-    --force        Check every selected stage, even one whose inputs (its files, the harness,
-                   xtask, the toolchain) are unchanged since its last passing verify.
+#[derive(Debug, Subcommand)]
+enum ClassroomCmd {
+    /// Copy the stubs, tests, harness and xtask into a new starter repository
+    Export {
+        /// A new, empty directory
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Only these stages (comma-separated or repeated)
+        #[arg(
+            long = "stage",
+            alias = "stages",
+            value_name = "NAME",
+            value_delimiter = ','
+        )]
+        stages: Vec<String>,
+        /// Skip building and grading the export
+        #[arg(long)]
+        no_check: bool,
+    },
+}
 
-OPTIONS (grade):
-    --submission DIR   The tree to grade (default: this checkout). Only its
-                       exercises/*/src/**/*.rs is used; everything else comes from the course.
-    --stage NAME       Only this stage; repeatable (default: every stage).
-    --format LIST      Comma-separated: human, json, junit, gradescope, classroom, exercism
-                       (default: human,json).
-    --out DIR          Where report files go (default: target/grade).
-    --budget DURATION  Stop starting tests after this long, e.g. 8m (the rest: not run).
-    --require-all      Exit 1 unless every test passes (default: exit 0 once reports exist).
-    --offline          Build without network access (dependencies must be fetched already).
-    --isolation MODE   auto (default): every sandbox layer the machine offers (a dedicated
-                       user when root, Landlock, rlimits, cleanup of escaped processes);
-                       strict: refuse to grade without user separation or Landlock;
-                       off: no sandbox (debugging only). The report says what was in effect.
-    --keep-scratch     Keep the grading workspace (in the temp dir) for debugging.
-";
+#[derive(Debug, Subcommand)]
+enum AuthorCmd {
+    /// Put the reference (or the reference with this variant) into exercises/NN/src to edit
+    New { stage: String, name: String },
+    /// Write the patch from your edit, put the stub back, check the variant
+    Save {
+        stage: String,
+        name: String,
+        /// A test that must fail with the bug in place; repeatable (bugs only)
+        #[arg(long = "caught-by", value_name = "TEST")]
+        caught_by: Vec<String>,
+        /// One line: the mistake (or the design)
+        #[arg(long, value_name = "TEXT")]
+        description: Option<String>,
+        /// A short teaching note
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        /// Save as an alternative instead of a bug
+        #[arg(long)]
+        alternative: bool,
+    },
+}
 
 fn main() -> ExitCode {
     // The sandbox launcher and the kill-all helper (see sandbox.rs) must run before anything
@@ -109,9 +286,16 @@ fn main() -> ExitCode {
         Some(sandbox::KILL_ALL) => sandbox::kill_all_main(&raw[2..]),
         _ => {}
     }
-    match try_main() {
+    interrupt::install();
+    let result = try_main(raw);
+    interrupt::restore_terminal();
+    match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
+        Err(err) if err.is::<interrupt::Interrupted>() || interrupt::requested() => {
+            eprintln!("\ninterrupted: every test and build stopped; progress saved");
+            ExitCode::from(interrupt::EXIT_CODE)
+        }
         Err(err) => {
             eprintln!("{} {err:#}", ui::red("error:"));
             ExitCode::from(2)
@@ -119,223 +303,157 @@ fn main() -> ExitCode {
     }
 }
 
-fn try_main() -> Result<bool> {
-    let mut args = std::env::args().skip(1).peekable();
-    // `--root DIR` points xtask at another course tree (used by xtask's own tests).
-    let mut root = default_root();
-    if args.peek().map(String::as_str) == Some("--root") {
-        args.next();
-        root = PathBuf::from(args.next().context("--root needs a directory")?);
+/// The root given with `--root DIR`, read before parsing (the help depends on the course).
+fn root_of(raw: &[std::ffi::OsString]) -> PathBuf {
+    raw.iter()
+        .position(|a| a == "--root")
+        .and_then(|i| raw.get(i + 1))
+        .map(PathBuf::from)
+        .unwrap_or_else(default_root)
+}
+
+/// The command line; in a starter repository (no `solutions/`) the instructors' commands are
+/// hidden from the help (they still parse, and explain themselves when used).
+fn cli_command(root: &Path) -> clap::Command {
+    let mut command = Cli::command();
+    if !root.join("solutions").is_dir() {
+        for name in ["verify", "solution", "bug", "alt"] {
+            command = command.mut_subcommand(name, |c| c.hide(true));
+        }
+        command = command.mut_subcommand("grade", |c| c.mut_arg("submissions", |a| a.hide(true)));
     }
-    let command = args.next();
-    let rest: Vec<String> = args.collect();
-    match command.as_deref() {
-        None => learn::status(&root),
-        Some("help" | "--help" | "-h") => {
-            print!("{HELP}");
+    command
+}
+
+fn try_main(raw: Vec<std::ffi::OsString>) -> Result<bool> {
+    let cli = Cli::from_arg_matches(&cli_command(&root_of(&raw)).get_matches_from(&raw))
+        .map_err(|e| e.exit())
+        .unwrap_or_else(|never| never);
+    let root = cli.root.unwrap_or_else(default_root);
+    let Some(command) = cli.command else {
+        return learn::status(&root);
+    };
+    match command {
+        Cmd::Status => learn::status(&root),
+        Cmd::List => learn::list(&root),
+        Cmd::Next => learn::next(&root),
+        Cmd::Readme { stage } => learn::readme(&root, stage.as_deref()),
+        Cmd::Run {
+            stage,
+            tests,
+            clippy,
+        } => learn::run(&root, stage.as_deref(), &tests, clippy),
+        Cmd::Watch {
+            stage,
+            manual,
+            clippy,
+        } => watch::watch(&root, stage.as_deref(), manual, clippy),
+        Cmd::Hint { stage, again } => learn::hint(&root, stage.as_deref(), again),
+        Cmd::Reset { stage, yes } => learn::reset(&root, stage.as_deref(), yes),
+        Cmd::Solution { stage, force } => learn::solution(&root, stage.as_deref(), force),
+        Cmd::Mistakes { stage, bug, force } => mistakes::run(&root, &stage, bug.as_deref(), force),
+        Cmd::Trace { stage, test } => trace::run(&root, &stage, &test),
+        Cmd::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut cli_command(&root),
+                "cargo-xtask",
+                &mut std::io::stdout(),
+            );
             Ok(true)
         }
-        Some("next") => learn::next(&root),
-        Some("run") => learn::run(&root, rest.first().map(String::as_str)),
-        Some("watch") => watch::watch(&root, rest.iter().any(|a| a == "--manual")),
-        Some("hint") => {
-            let stage = rest
-                .iter()
-                .find(|a| !a.starts_with("--"))
-                .map(String::as_str);
-            learn::hint(&root, stage, rest.iter().any(|a| a == "--again"))
-        }
-        Some("reset") => {
-            let stage = rest.iter().find(|a| !a.starts_with("--")).context(
-                "reset needs a stage: `cargo xtask reset manual-poll` (see `cargo xtask` for the list)",
-            )?;
-            learn::reset(&root, stage, rest.iter().any(|a| a == "--yes"))
-        }
-        Some("trace") => match rest.as_slice() {
-            [stage, test] => trace::run(&root, stage, test),
-            _ => bail!(
-                "usage: cargo xtask trace STAGE TEST, e.g. \
-                 cargo xtask trace waker-queue part5_trace::a_burst_of_wakes_costs_one_poll"
-            ),
-        },
-        Some("solution") => {
-            let stage = rest
-                .iter()
-                .find(|a| !a.starts_with("--"))
-                .context("solution needs a stage: `cargo xtask solution manual-poll`")?;
-            learn::solution(&root, stage, rest.iter().any(|a| a == "--force"))
-        }
-        Some("mistakes") => {
-            let words: Vec<&String> = rest.iter().filter(|a| !a.starts_with("--")).collect();
-            let stage = words
-                .first()
-                .context("mistakes needs a stage: `cargo xtask mistakes manual-poll`")?;
-            let force = rest.iter().any(|a| a == "--force");
-            mistakes::run(&root, stage, words.get(1).map(|s| s.as_str()), force)
-        }
-        Some(command @ ("bug" | "alt")) => {
-            let kind = if command == "bug" {
-                variant::Kind::Bug
-            } else {
-                variant::Kind::Alternative
+        Cmd::Verify(args) => {
+            let options = verify::Options {
+                stages: args.stages,
+                jobs: args.jobs.unwrap_or_else(cpus),
+                repeat: args.repeat as usize,
+                force: args.force,
+                short_watchdog: true,
             };
-            authoring(&root, kind, &rest)
-        }
-        Some("verify") => {
-            let options = parse_verify(&rest)?;
             verify::run(&root, &options)
         }
-        Some("grade") => {
-            let options = parse_grade(&rest, &root)?;
+        Cmd::Grade(args) => {
+            let options = grade_options(args, &root)?;
             grade::run(&root, &options)
         }
-        Some("classroom") => {
-            let options = parse_classroom(&rest)?;
-            classroom::export(&root, &options)
+        Cmd::Classroom {
+            command:
+                ClassroomCmd::Export {
+                    out,
+                    stages,
+                    no_check,
+                },
+        } => classroom::export(
+            &root,
+            &classroom::Options {
+                stages,
+                out,
+                no_check,
+            },
+        ),
+        Cmd::Bug { action } => authoring(&root, variant::Kind::Bug, action),
+        Cmd::Alt { action } => authoring(&root, variant::Kind::Alternative, action),
+        Cmd::CargoTestNote => {
+            learn::cargo_test_note(&root);
+            Ok(true)
         }
-        Some(other) => bail!("unknown command `{other}`\n\n{HELP}"),
     }
+}
+
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// `bug|alt new|save STAGE NAME [options]`.
-fn authoring(root: &Path, kind: variant::Kind, args: &[String]) -> Result<bool> {
-    let usage = "usage: cargo xtask bug new STAGE NAME, then cargo xtask bug save STAGE NAME \
-                 [--caught-by TEST]... [--description TEXT] [--note TEXT] (alt: the same, \
-                 without --caught-by)";
-    let (Some(action), Some(stage), Some(name)) = (args.first(), args.get(1), args.get(2)) else {
-        bail!("{usage}");
-    };
-    let mut kind = kind;
-    let mut options = authoring::SaveOptions::default();
-    let mut rest = args[3..].iter();
-    while let Some(arg) = rest.next() {
-        let mut value = || {
-            rest.next()
-                .cloned()
-                .with_context(|| format!("{arg} needs a value"))
-        };
-        match arg.as_str() {
-            "--caught-by" => options.caught_by.push(value()?),
-            "--description" => options.description = Some(value()?),
-            "--note" => options.note = Some(value()?),
-            "--alternative" => kind = variant::Kind::Alternative,
-            other => bail!("unknown option `{other}`\n{usage}"),
+fn authoring(root: &Path, kind: variant::Kind, action: AuthorCmd) -> Result<bool> {
+    match action {
+        AuthorCmd::New { stage, name } => authoring::new(root, kind, &stage, &name),
+        AuthorCmd::Save {
+            stage,
+            name,
+            caught_by,
+            description,
+            note,
+            alternative,
+        } => {
+            let kind = if alternative {
+                variant::Kind::Alternative
+            } else {
+                kind
+            };
+            let options = authoring::SaveOptions {
+                caught_by,
+                description,
+                note,
+            };
+            authoring::save(root, kind, &stage, &name, &options)
         }
-    }
-    match action.as_str() {
-        "new" => authoring::new(root, kind, stage, name),
-        "save" => authoring::save(root, kind, stage, name, &options),
-        _ => bail!("{usage}"),
     }
 }
 
-fn parse_verify(args: &[String]) -> Result<verify::Options> {
-    let mut options = verify::Options {
-        stages: Vec::new(),
-        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        repeat: 1,
-        force: false,
-        short_watchdog: true,
-    };
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--stage" => options
-                .stages
-                .push(args.next().context("--stage needs a stage name")?.clone()),
-            "--jobs" => {
-                options.jobs = args
-                    .next()
-                    .context("--jobs needs a number")?
-                    .parse()
-                    .context("--jobs needs a number")?;
-            }
-            "--repeat" => {
-                options.repeat = args
-                    .next()
-                    .context("--repeat needs a number")?
-                    .parse()
-                    .context("--repeat needs a number")?;
-                anyhow::ensure!(options.repeat >= 1, "--repeat needs a number of at least 1");
-            }
-            "--force" => options.force = true,
-            other => bail!("verify: unknown option `{other}`\n\n{HELP}"),
-        }
+fn grade_options(args: GradeArgs, root: &Path) -> Result<grade::Options> {
+    if let Some(dir) = args.submissions {
+        let _batch = dir;
+        bail!("--submissions is not available yet");
     }
-    Ok(options)
-}
-
-fn parse_grade(args: &[String], root: &Path) -> Result<grade::Options> {
-    let mut options = grade::Options {
-        submission: None,
-        stages: Vec::new(),
-        formats: vec![report::Format::Human, report::Format::Json],
-        out: root.join("target").join("grade"),
-        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        budget: None,
-        require_all: false,
-        offline: false,
-        isolation: sandbox::Mode::Auto,
-        keep_scratch: false,
-    };
-    let mut args = args.iter();
-    let value = |args: &mut std::slice::Iter<'_, String>, flag: &str| -> Result<String> {
-        args.next()
-            .cloned()
-            .with_context(|| format!("{flag} needs a value"))
-    };
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--submission" => options.submission = Some(PathBuf::from(value(&mut args, arg)?)),
-            "--stage" => options.stages.push(value(&mut args, arg)?),
-            "--format" => options.formats = grade::parse_formats(&value(&mut args, arg)?)?,
-            "--out" => options.out = PathBuf::from(value(&mut args, arg)?),
-            "--jobs" => {
-                options.jobs = value(&mut args, arg)?
-                    .parse()
-                    .context("--jobs needs a number")?;
-            }
-            "--budget" => {
-                options.budget = Some(course::parse_duration(&value(&mut args, arg)?)?);
-            }
-            "--require-all" => options.require_all = true,
-            "--offline" => options.offline = true,
-            "--isolation" => options.isolation = sandbox::Mode::parse(&value(&mut args, arg)?)?,
-            "--keep-scratch" => options.keep_scratch = true,
-            other => bail!("grade: unknown option `{other}`\n\n{HELP}"),
-        }
-    }
-    Ok(options)
-}
-
-fn parse_classroom(args: &[String]) -> Result<classroom::Options> {
-    let mut args = args.iter();
-    match args.next().map(String::as_str) {
-        Some("export") => {}
-        Some(other) => bail!("classroom: unknown subcommand `{other}` (try `classroom export`)"),
-        None => bail!("classroom: which subcommand? (try `classroom export --out DIR`)"),
-    }
-    let mut options = classroom::Options {
-        stages: Vec::new(),
-        out: PathBuf::new(),
-        no_check: false,
-    };
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--out" => options.out = PathBuf::from(args.next().context("--out needs a directory")?),
-            "--stage" | "--stages" => {
-                let list = args.next().context("--stage needs a stage name")?;
-                options.stages.extend(list.split(',').map(str::to_owned));
-            }
-            "--no-check" => options.no_check = true,
-            other => bail!("classroom export: unknown option `{other}`\n\n{HELP}"),
-        }
-    }
-    anyhow::ensure!(
-        !options.out.as_os_str().is_empty(),
-        "classroom export needs --out DIR (a new, empty directory)"
-    );
-    Ok(options)
+    Ok(grade::Options {
+        submission: args.submission,
+        stages: args.stages,
+        formats: grade::parse_formats(&args.format)?,
+        out: args
+            .out
+            .unwrap_or_else(|| root.join("target").join("grade")),
+        jobs: args.jobs.unwrap_or_else(cpus),
+        budget: args
+            .budget
+            .as_deref()
+            .map(course::parse_duration)
+            .transpose()?,
+        require_all: args.require_all,
+        offline: args.offline,
+        isolation: sandbox::Mode::parse(&args.isolation)?,
+        keep_scratch: args.keep_scratch,
+    })
 }
 
 /// The course root: the parent of this package's directory.

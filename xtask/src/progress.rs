@@ -1,16 +1,20 @@
-//! The learner's progress: a plain text file at the course root, `.course-progress`.
+//! The learner's progress, in two places with different jobs.
 //!
-//! One fact per line, so it is easy to read, diff, copy between machines or delete:
+//! *Preferences* live in `.course-progress` at the course root, one fact per line, so it is
+//! easy to read, diff, copy between machines or delete:
 //!
 //! ```text
-//! current waker-queue
-//! passed manual-poll 5f3a9c01          <- the stage passed with this content of src/
-//! tests waker-queue 12 28              <- the last run: 12 of 28 tests passed
+//! current waker-queue                  <- the stage `run`/`watch`/`hint` pick by default
 //! hints waker-queue 2                  <- hints revealed so far
 //! ```
 //!
-//! Lines about stages the course no longer has are kept as they are and ignored, so renaming
-//! or removing a stage never breaks the file (or loses what it says about other stages).
+//! *Results* are facts, not memory: `.course/results/<stage>` holds each test's outcome in its
+//! last run and the fingerprint of `src/` it ran against (`Results`). A stage's status and
+//! points are derived from them (and from comparing `src/` with the stub), so deleting
+//! `.course-progress` forgets only the preferences.
+//!
+//! Lines this version does not understand (including `passed`/`tests` lines of older
+//! versions, and stages the course no longer has) are kept as they are and ignored.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -24,10 +28,8 @@ pub const FILE: &str = ".course-progress";
 pub struct Progress {
     path: PathBuf,
     pub current: Option<String>,
-    /// Stage name -> fingerprint of its `src/` when it last passed.
-    pub passed: BTreeMap<String, String>,
-    /// Stage name -> (passed, total) of the last run.
-    pub tests: BTreeMap<String, (usize, usize)>,
+    /// Whether the file existed when loaded.
+    pub existed: bool,
     /// Stage name -> hints revealed.
     pub hints: BTreeMap<String, usize>,
     /// Lines this version does not understand, kept verbatim.
@@ -42,6 +44,7 @@ impl Progress {
             ..Progress::default()
         };
         let text = fs::read_to_string(&path).unwrap_or_default();
+        progress.existed = path.exists();
         for line in text
             .lines()
             .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
@@ -49,16 +52,6 @@ impl Progress {
             let words: Vec<&str> = line.split_whitespace().collect();
             match words.as_slice() {
                 ["current", stage] => progress.current = Some((*stage).to_owned()),
-                ["passed", stage, fingerprint] => {
-                    progress
-                        .passed
-                        .insert((*stage).to_owned(), (*fingerprint).to_owned());
-                }
-                ["tests", stage, passed, total] => {
-                    if let (Ok(p), Ok(t)) = (passed.parse(), total.parse()) {
-                        progress.tests.insert((*stage).to_owned(), (p, t));
-                    }
-                }
                 ["hints", stage, count] => {
                     if let Ok(count) = count.parse() {
                         progress.hints.insert((*stage).to_owned(), count);
@@ -78,12 +71,6 @@ impl Progress {
         if let Some(current) = &self.current {
             text.push_str(&format!("current {current}\n"));
         }
-        for (stage, fingerprint) in &self.passed {
-            text.push_str(&format!("passed {stage} {fingerprint}\n"));
-        }
-        for (stage, (passed, total)) in &self.tests {
-            text.push_str(&format!("tests {stage} {passed} {total}\n"));
-        }
         for (stage, count) in &self.hints {
             text.push_str(&format!("hints {stage} {count}\n"));
         }
@@ -92,6 +79,77 @@ impl Progress {
             text.push('\n');
         }
         fs::write(&self.path, text).with_context(|| format!("cannot write {}", self.path.display()))
+    }
+}
+
+/// The outcome of each test of one stage in its last run (`.course/results/<stage>`).
+#[derive(Debug, Default, Clone)]
+pub struct Results {
+    /// The fingerprint of `src/` in the last run (of any part).
+    pub fingerprint: String,
+    /// Set when the last run of the whole stage passed every test: that run's fingerprint.
+    pub done: Option<String>,
+    /// `target::name` -> passed, in the order first seen.
+    pub tests: Vec<(String, bool)>,
+}
+
+pub const RESULTS_DIR: &str = ".course/results";
+
+impl Results {
+    fn path(root: &Path, stage: &str) -> PathBuf {
+        root.join(RESULTS_DIR).join(stage)
+    }
+
+    /// The stage's last results, if it was ever run.
+    pub fn load(root: &Path, stage: &str) -> Option<Results> {
+        let text = fs::read_to_string(Results::path(root, stage)).ok()?;
+        let mut results = Results::default();
+        for line in text.lines() {
+            match line.split_whitespace().collect::<Vec<_>>().as_slice() {
+                ["src", fingerprint] => results.fingerprint = (*fingerprint).to_owned(),
+                ["done", fingerprint] => results.done = Some((*fingerprint).to_owned()),
+                ["pass", id] => results.tests.push(((*id).to_owned(), true)),
+                ["fail", id] => results.tests.push(((*id).to_owned(), false)),
+                _ => {}
+            }
+        }
+        Some(results)
+    }
+
+    /// Records a test's outcome (replacing its previous one).
+    pub fn record(&mut self, id: &str, passed: bool) {
+        match self.tests.iter_mut().find(|(t, _)| t == id) {
+            Some(entry) => entry.1 = passed,
+            None => self.tests.push((id.to_owned(), passed)),
+        }
+    }
+
+    pub fn passed(&self, id: &str) -> bool {
+        self.tests.iter().any(|(t, p)| t == id && *p)
+    }
+
+    pub fn save(&self, root: &Path, stage: &str) -> Result<()> {
+        let path = Results::path(root, stage);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        let mut text = format!(
+            "# the last results of {stage}'s tests (cargo xtask run/watch); status and points \
+             come from here\nsrc {}\n",
+            self.fingerprint
+        );
+        if let Some(done) = &self.done {
+            text.push_str(&format!("done {done}\n"));
+        }
+        for (id, passed) in &self.tests {
+            text.push_str(&format!("{} {id}\n", if *passed { "pass" } else { "fail" }));
+        }
+        fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// Forgets the stage's results (after `reset`).
+    pub fn remove(root: &Path, stage: &str) -> bool {
+        fs::remove_file(Results::path(root, stage)).is_ok()
     }
 }
 

@@ -505,12 +505,43 @@ static LIVE: Mutex<Option<HashSet<u32>>> = Mutex::new(None);
 /// Spawns `cmd` and registers it.
 pub fn spawn_registered(cmd: &mut Command) -> std::io::Result<std::process::Child> {
     let _spawning = SPAWN.read().unwrap_or_else(|e| e.into_inner());
+    if crate::interrupt::requested() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::Interrupted,
+            "interrupted (Ctrl-C): not starting anything new",
+        ));
+    }
     let child = cmd.spawn()?;
     LIVE.lock()
         .unwrap_or_else(|e| e.into_inner())
         .get_or_insert_with(HashSet::new)
         .insert(child.id());
     Ok(child)
+}
+
+/// Kills the process group of every registered child (each was started as the leader of its
+/// own group by `runner::run`; a child that is not a group leader is killed alone).
+pub fn kill_live_groups() {
+    let live: Vec<u32> = LIVE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .flatten()
+        .copied()
+        .collect();
+    for pid in live {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            continue;
+        };
+        // SAFETY: kill/killpg only send a signal. `pid` is a registered child that has not
+        // been reaped yet (it leaves LIVE only after its wait returned), so neither the pid nor
+        // its group id can have been reused by an unrelated process.
+        unsafe {
+            if libc::killpg(pid, libc::SIGKILL) != 0 {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+    }
 }
 
 /// Forgets a child that has been reaped.

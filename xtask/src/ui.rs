@@ -1,16 +1,19 @@
 //! Everything xtask prints: progress lines as checks finish, and the summary table.
 //!
-//! Colour is used only on a terminal, and never when `NO_COLOR` is set.
+//! Colour follows the usual conventions (`anstream`'s choice for stdout): never with
+//! `NO_COLOR`, always with `CLICOLOR_FORCE`, never with `CLICOLOR=0` or `TERM=dumb`, otherwise
+//! only on a terminal.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::OnceLock;
 
 use crate::verify::StageReport;
 
-fn colour() -> bool {
+pub fn colour() -> bool {
     static COLOUR: OnceLock<bool> = OnceLock::new();
-    *COLOUR
-        .get_or_init(|| std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+    *COLOUR.get_or_init(|| {
+        anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+    })
 }
 
 fn paint(text: &str, code: &str) -> String {
@@ -31,6 +34,64 @@ pub fn red(text: &str) -> String {
 
 pub fn bold(text: &str) -> String {
     paint(text, "1")
+}
+
+pub fn dim(text: &str) -> String {
+    paint(text, "2")
+}
+
+fn cyan(text: &str) -> String {
+    paint(text, "36")
+}
+
+/// A small markdown renderer for the terminal (stage READMEs): headings bold and underlined,
+/// code blocks indented and tinted, `inline code` tinted with its backticks kept (so tables
+/// stay aligned), `**bold**` bold. Without
+/// colour (a pipe, `NO_COLOR`), the text comes out as written.
+pub fn markdown(text: &str) -> String {
+    if !colour() {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut in_code = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code {
+            out.push_str(&format!("    {}\n", cyan(line)));
+        } else if let Some(heading) = line.strip_prefix('#') {
+            let title = heading.trim_start_matches('#').trim();
+            out.push_str(&format!("{}\n", paint(title, "1;4")));
+        } else {
+            out.push_str(&inline(line));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn inline(line: &str) -> String {
+    let mut out = String::new();
+    let pieces: Vec<&str> = line.split('`').collect();
+    for (i, piece) in pieces.iter().enumerate() {
+        if i % 2 == 1 && i + 1 < pieces.len() {
+            out.push_str(&cyan(&format!("`{piece}`")));
+        } else {
+            if i % 2 == 1 {
+                out.push('`');
+            }
+            let mut bold_on = false;
+            for (j, part) in piece.split("**").enumerate() {
+                if j > 0 {
+                    bold_on = !bold_on;
+                }
+                out.push_str(&if bold_on { bold(part) } else { part.to_owned() });
+            }
+        }
+    }
+    out
 }
 
 fn flush() {
