@@ -9,12 +9,14 @@ mod authoring;
 mod batch;
 mod cargo;
 mod classroom;
+mod committed;
 mod course;
 mod gate;
 mod grade;
 mod integrity;
 mod learn;
 mod mistakes;
+mod points;
 mod pristine;
 mod progress;
 mod report;
@@ -60,7 +62,7 @@ USAGE (instructors):
     cargo xtask grade  [--submission DIR] [--stage NAME]... [--format LIST] [--out DIR]
                        [--jobs N] [--budget DURATION] [--require-all] [--offline]
                        [--isolation auto|strict|off] [--keep-scratch]
-    cargo xtask classroom export --out DIR [--stage NAME]... [--no-check]
+    cargo xtask classroom export --out DIR [--stage NAME]... [--no-check] [--allow-dirty]
 
 COMMANDS:
     verify    Check the course itself: every reference solution passes, every stub fails,
@@ -317,6 +319,7 @@ fn parse_classroom(args: &[String]) -> Result<classroom::Options> {
         stages: Vec::new(),
         out: PathBuf::new(),
         no_check: false,
+        allow_dirty: false,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -326,6 +329,7 @@ fn parse_classroom(args: &[String]) -> Result<classroom::Options> {
                 options.stages.extend(list.split(',').map(str::to_owned));
             }
             "--no-check" => options.no_check = true,
+            "--allow-dirty" => options.allow_dirty = true,
             other => bail!("classroom export: unknown option `{other}`\n\n{HELP}"),
         }
     }
