@@ -187,6 +187,8 @@ fn export_into(root: &Path, out: &Path, options: &Options) -> Result<bool> {
         offline: false,
         isolation: crate::sandbox::Mode::Auto,
         keep_scratch: false,
+        submissions: None,
+        quiet: false,
     };
     grade::run(&out, &grade_options)?;
     let result: serde_json::Value =

@@ -56,6 +56,10 @@ pub struct Options {
     pub isolation: sandbox::Mode,
     /// Keep the scratch workspace after grading (for debugging the grader).
     pub keep_scratch: bool,
+    /// `--submissions DIR`: grade every repository under DIR (see `class.rs`).
+    pub submissions: Option<PathBuf>,
+    /// Do not print the human report (a whole class is being graded).
+    pub quiet: bool,
 }
 
 /// The whole result: one model every report format is written from.
@@ -168,6 +172,9 @@ impl Grade {
 
 /// Grades and writes the reports. Returns whether the exit code should be 0.
 pub fn run(root: &Path, options: &Options) -> Result<bool> {
+    if let Some(dir) = &options.submissions {
+        return crate::class::run(root, options, dir);
+    }
     // A starter repository grading itself: the course is its `.course/pristine` copy (tests,
     // manifests, harness as shipped) and the checkout is the submission, as on Gradescope.
     if options.submission.is_none()
@@ -956,7 +963,9 @@ fn finish(mut grade: Grade, options: &Options, started: Instant) -> Result<bool>
     grade.elapsed_secs = started.elapsed().as_millis() as f64 / 1000.0;
     grade.rescore();
     report::write_all(&grade, &options.formats, &options.out)?;
-    report::print_human(&grade, &options.out, &options.formats);
+    if !options.quiet {
+        report::print_human(&grade, &options.out, &options.formats);
+    }
     Ok(!options.require_all || grade.all_passed())
 }
 

@@ -8,6 +8,7 @@
 mod authoring;
 mod batch;
 mod cargo;
+mod class;
 mod classroom;
 mod committed;
 mod course;
@@ -59,7 +60,7 @@ USAGE (instructors):
                                       the stub back, check the bug is caught
     cargo xtask alt new|save STAGE NAME [--description TEXT] [--note TEXT]
                                       The same for alternatives/ (must pass every test)
-    cargo xtask grade  [--submission DIR] [--stage NAME]... [--format LIST] [--out DIR]
+    cargo xtask grade  [--submission DIR | --submissions DIR] [--stage NAME]... [--format LIST] [--out DIR]
                        [--jobs N] [--budget DURATION] [--require-all] [--offline]
                        [--isolation auto|strict|off] [--keep-scratch]
     cargo xtask classroom export --out DIR [--stage NAME]... [--no-check] [--allow-dirty]
@@ -86,6 +87,8 @@ OPTIONS (verify):
 OPTIONS (grade):
     --submission DIR   The tree to grade (default: this checkout). Only its
                        exercises/*/src/**/*.rs is used; everything else comes from the course.
+    --submissions DIR  Grade every repository under DIR (GitHub Classroom's layouts), one
+                       report folder per student under --out, and --out/gradebook.csv.
     --stage NAME       Only this stage; repeatable (default: every stage).
     --format LIST      Comma-separated: human, json, junit, gradescope, classroom, exercism
                        (default: human,json).
@@ -277,6 +280,8 @@ fn parse_grade(args: &[String], root: &Path) -> Result<grade::Options> {
         offline: false,
         isolation: sandbox::Mode::Auto,
         keep_scratch: false,
+        submissions: None,
+        quiet: false,
     };
     let mut args = args.iter();
     let value = |args: &mut std::slice::Iter<'_, String>, flag: &str| -> Result<String> {
@@ -287,6 +292,7 @@ fn parse_grade(args: &[String], root: &Path) -> Result<grade::Options> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--submission" => options.submission = Some(PathBuf::from(value(&mut args, arg)?)),
+            "--submissions" => options.submissions = Some(PathBuf::from(value(&mut args, arg)?)),
             "--stage" => options.stages.push(value(&mut args, arg)?),
             "--format" => options.formats = grade::parse_formats(&value(&mut args, arg)?)?,
             "--out" => options.out = PathBuf::from(value(&mut args, arg)?),
