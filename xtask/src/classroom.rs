@@ -103,10 +103,12 @@ fn export_into(root: &Path, out: &Path, options: &Options) -> Result<bool> {
         copy(&root.join(path), &out.join(path))?;
     }
     for stage in &stages {
-        copy(
-            &stage.exercise_dir(root),
-            &out.join("exercises").join(&stage.dir),
-        )?;
+        let dir = out.join("exercises").join(&stage.dir);
+        copy(&stage.exercise_dir(root), &dir)?;
+        let readme = dir.join("README.md");
+        if let Ok(text) = fs::read_to_string(&readme) {
+            fs::write(&readme, starter_text(&text))?;
+        }
     }
     fs::create_dir_all(out.join(".cargo"))?;
     fs::write(out.join(".cargo/config.toml"), CARGO_CONFIG)?;
@@ -221,6 +223,38 @@ fn export_into(root: &Path, out: &Path, options: &Options) -> Result<bool> {
         "",
     );
     Ok(ok)
+}
+
+/// A stage README as a starter repository shows it: blocks between `<!-- course-only` and
+/// `<!-- /course-only -->` (they name tools a starter does not have: the benchmark crate,
+/// `verify`) are dropped, and `<!-- starter: TEXT -->` becomes TEXT.
+fn starter_text(text: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("<!-- course-only") {
+            skipping = true;
+            continue;
+        }
+        if trimmed.starts_with("<!-- /course-only") {
+            skipping = false;
+            continue;
+        }
+        if skipping {
+            continue;
+        }
+        if let Some(note) = trimmed
+            .strip_prefix("<!-- starter:")
+            .and_then(|t| t.strip_suffix("-->"))
+        {
+            out.push_str(note.trim());
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// The host's target triple, from the toolchain the export pins.
@@ -545,3 +579,14 @@ rm -f "$out"
 (cd "$work" && find . -mindepth 1 | LC_ALL=C sort | sed 's|^\./||' | zip -q -X -D -@ "$out")
 echo "wrote $out ($(sha256sum "$out" | cut -c1-16))"
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn course_only_blocks_are_left_out_of_a_starter() {
+        let text = "intro\n<!-- course-only: why -->\n`cargo bench -p bench`\n<!-- /course-only -->\n<!-- starter: Ask your instructor. -->\nend\n";
+        assert_eq!(starter_text(text), "intro\nAsk your instructor.\nend\n");
+    }
+}

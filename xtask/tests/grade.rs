@@ -535,6 +535,27 @@ fn a_classroom_export_has_no_solutions_builds_and_scores_zero() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
 
     assert!(text.contains("not in a git repository"), "{text}");
+    // Nothing in a starter names what it does not have.
+    let config = fs::read_to_string(out.join(".cargo/config.toml")).unwrap();
+    assert!(!config.contains("ARCHITECTURE"), "{config}");
+    let readme = fs::read_to_string(out.join("README.md")).unwrap();
+    for command in [
+        "cargo xtask run",
+        "cargo xtask watch",
+        "cargo xtask hint",
+        "cargo xtask reset",
+    ] {
+        assert!(
+            readme.contains(command),
+            "the student README teaches `{command}`"
+        );
+    }
+    for absent in ["solution", "verify", "cargo bench"] {
+        assert!(
+            !readme.contains(absent),
+            "the student README names `{absent}`"
+        );
+    }
     let workflow = fs::read_to_string(out.join(".github/workflows/classroom.yml")).unwrap();
     for expected in [
         "actions/checkout@v5",
