@@ -259,9 +259,9 @@ fn row_of(submission: &Submission, out: &Path, error: Option<anyhow::Error>) -> 
             let first = error.lines().next().unwrap_or("");
             if first.contains("no exercises/ directory") || first.contains("cannot be read") {
                 row.flags.push("not a copy of the course".to_owned());
-                break;
+            } else {
+                row.flags.push(format!("{name}: compile error"));
             }
-            row.flags.push(format!("{name}: compile error"));
         }
         if stage["violations"]
             .as_array()
