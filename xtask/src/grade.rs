@@ -388,8 +388,8 @@ fn resolve_submission(root: &Path, options: &Options) -> Result<PathBuf, String>
         Ok(meta) if meta.is_dir() => Ok(submission),
         _ => Err(format!(
             "this upload is not a copy of the course: it has no exercises/ directory. Upload \
-             the whole repository (or a zip of it) with exercises/NN-name/src/*.rs inside; \
-             found at the top: {}",
+             your whole repository (a zip of it, or its folder), or just its exercises/ \
+             folder: the grader needs exercises/NN-name/src/*.rs; found at the top: {}",
             top_entries(&submission)
         )),
     }

@@ -265,3 +265,34 @@ fn stubs_score_zero_in_every_format() {
     let reports = grade(&course, &submission, &base.join("out"));
     check_all_formats(&reports, 0.0, 12.0);
 }
+
+/// A Gradescope upload of just the `.rs` files: a `results.json` with 0 and what to upload.
+#[test]
+fn a_flat_upload_gets_zero_and_says_what_to_upload() {
+    let (course, base) = course("flat");
+    let upload = base.join("upload");
+    fs::create_dir_all(&upload).unwrap();
+    fs::copy(
+        course.join("solutions/01-adder/src/lib.rs"),
+        upload.join("lib.rs"),
+    )
+    .unwrap();
+    let out = base.join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--root")
+        .arg(&course)
+        .args(["grade", "--submission"])
+        .arg(&upload)
+        .args(["--format", "gradescope", "--out"])
+        .arg(&out)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let results: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results["score"], 0.0, "{results}");
+    let text = results.to_string();
+    assert!(text.contains("exercises/"), "says what to upload: {text}");
+    assert!(text.contains("lib.rs"), "says what it found: {text}");
+}
