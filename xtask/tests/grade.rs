@@ -568,6 +568,40 @@ fn a_classroom_export_has_no_solutions_builds_and_scores_zero() {
         assert!(workflow.contains(expected), "{expected}\n{workflow}");
     }
 
+    // The Gradescope zip: outside the tree, the same bytes every time.
+    if Command::new("zip").arg("-v").output().is_ok() {
+        let zip = |name: &str| {
+            let target = base.join(name);
+            let made = Command::new(out.join("gradescope/make-zip.sh"))
+                .arg(&target)
+                .output()
+                .unwrap();
+            assert!(made.status.success(), "{made:?}");
+            fs::read(target).unwrap()
+        };
+        let first = zip("a.zip");
+        fs::write(
+            out.join("README.md"),
+            fs::read(out.join("README.md")).unwrap(),
+        )
+        .unwrap();
+        assert!(first == zip("b.zip"), "make-zip.sh is deterministic");
+        let default = Command::new(out.join("gradescope/make-zip.sh"))
+            .output()
+            .unwrap();
+        assert!(default.status.success(), "{default:?}");
+        assert!(
+            base.join("autograder.zip").is_file(),
+            "written next to the tree"
+        );
+        assert!(
+            !out.join("autograder.zip").exists(),
+            "never inside the tree"
+        );
+    } else {
+        eprintln!("zip is not installed: make-zip.sh not checked");
+    }
+
     // In the starter, a student who neutralises the tests (every test returns at once) gets
     // nothing for it: the self-grade uses the course's copy and says what it restored.
     let tests = out.join("exercises/01-adder/tests/adding.rs");
