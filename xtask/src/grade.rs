@@ -30,6 +30,7 @@ use crate::cargo;
 use crate::course::{Course, Stage, TestId};
 use crate::gate;
 use crate::integrity::{self, Finding};
+use crate::points;
 use crate::report::{self, Format};
 use crate::runner::{self, Status as RunStatus, TestEnv};
 use crate::sandbox::{self, Isolation};
@@ -55,6 +56,10 @@ pub struct Options {
     pub isolation: sandbox::Mode,
     /// Keep the scratch workspace after grading (for debugging the grader).
     pub keep_scratch: bool,
+    /// `--submissions DIR`: grade every repository under DIR (see `class.rs`).
+    pub submissions: Option<PathBuf>,
+    /// Do not print the human report (a whole class is being graded).
+    pub quiet: bool,
 }
 
 /// The whole result: one model every report format is written from.
@@ -84,6 +89,8 @@ pub struct Grade {
 pub struct StageGrade {
     pub order: u32,
     pub name: String,
+    /// The stage's directory under `exercises/` (`01-manual-poll`).
+    pub dir: String,
     pub title: String,
     pub points: f64,
     pub score: f64,
@@ -111,6 +118,10 @@ pub struct TestGrade {
     /// The weight from `exercise.toml` (default 1); `max_score` is this test's share.
     #[serde(skip)]
     pub weight: f64,
+    /// `max_score` in hundredths of a point: shares are whole hundredths, so every sum is
+    /// exact (see `points::distribute`).
+    #[serde(skip)]
+    pub max_cents: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -144,17 +155,44 @@ impl Grade {
             .all(|s| s.tests.iter().all(|t| t.status == Status::Pass))
     }
 
+    /// Totals, summed in whole hundredths (never as floats): a finished stage scores exactly
+    /// its points and the stages add up exactly to the course's maximum.
     fn rescore(&mut self) {
+        let (mut score, mut max) = (0, 0);
         for stage in &mut self.stages {
-            stage.score = stage.tests.iter().map(|t| t.score).sum();
+            let cents = points::earned_cents(stage);
+            stage.score = points::from_cents(cents);
+            score += cents;
+            max += points::to_cents(stage.points);
         }
-        self.score = self.stages.iter().map(|s| s.score).sum();
-        self.max_score = self.stages.iter().map(|s| s.points).sum();
+        self.score = points::from_cents(score);
+        self.max_score = points::from_cents(max);
     }
 }
 
 /// Grades and writes the reports. Returns whether the exit code should be 0.
 pub fn run(root: &Path, options: &Options) -> Result<bool> {
+    if let Some(dir) = &options.submissions {
+        return crate::class::run(root, options, dir);
+    }
+    // A starter repository grading itself: the course is its `.course/pristine` copy (tests,
+    // manifests, harness as shipped) and the checkout is the submission, as on Gradescope.
+    if options.submission.is_none()
+        && let Some(course) = crate::pristine::course_copy(root)
+    {
+        return run_in(&course, root, Some(root), options);
+    }
+    run_in(root, root, None, options)
+}
+
+/// Grades with `root` as the course; `checkout` is the repository whose `target/` holds the
+/// build cache; `restored` is the checkout graded against the course's copy, if any.
+fn run_in(
+    root: &Path,
+    checkout: &Path,
+    restored: Option<&Path>,
+    options: &Options,
+) -> Result<bool> {
     let started = Instant::now();
     let course = Course::load(root)?;
     let stages = course.select(&options.stages)?;
@@ -167,14 +205,18 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
     unsafe { libc::umask(0o022) };
 
     // 0. The first report, before anything else can fail: every test "not run".
-    let shown = options
-        .submission
-        .as_ref()
-        .map_or_else(|| root.display().to_string(), |s| s.display().to_string());
+    let shown = options.submission.as_ref().map_or_else(
+        || checkout.display().to_string(),
+        |s| s.display().to_string(),
+    );
     let mut grade = skeleton(root, &stages, shown);
     report::write_all(&grade, &options.formats, &options.out)?;
 
-    let submission = match resolve_submission(root, options) {
+    let resolved = match restored {
+        Some(checkout) => Ok(checkout.to_owned()),
+        None => resolve_submission(root, options),
+    };
+    let submission = match resolved {
         Ok(submission) => submission,
         Err(why) => {
             for stage in &mut grade.stages {
@@ -184,12 +226,14 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
             return finish(grade, options, started);
         }
     };
-    let (integrity, integrity_note) =
-        integrity::check(root, &submission, options.submission.is_some());
+    let (integrity, integrity_note) = match restored {
+        Some(checkout) => restore_note(root, checkout),
+        None => integrity::check(root, &submission, options.submission.is_some()),
+    };
     grade.integrity = integrity;
     grade.integrity_note = integrity_note;
 
-    let shared = [root.join("target"), std::env::temp_dir()];
+    let shared = [checkout.join("target"), std::env::temp_dir()];
     let isolation = match sandbox::probe(
         options.isolation,
         &shared.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
@@ -219,7 +263,11 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
     sandbox::become_subreaper();
     report::write_all(&grade, &options.formats, &options.out)?;
 
-    let mut scratch = GradeScratch::create(root, isolation.protects_shared_state())?;
+    let mut scratch = GradeScratch::create_with_target(
+        root,
+        &checkout.join("target"),
+        isolation.protects_shared_state(),
+    )?;
     if !isolation.protects_shared_state() {
         grade.notes.push(
             "the build cache is not shared between runs: the tests could write it".to_owned(),
@@ -245,6 +293,48 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
     finish(grade, options, started)
 }
 
+/// A starter repository graded against its `.course/pristine` copy: which of its protected
+/// files differ from that copy (they were not used: the copy's were), and whether the copy
+/// itself still matches `course.sha256`.
+fn restore_note(course: &Path, checkout: &Path) -> (Vec<Finding>, String) {
+    let (mut findings, _) = integrity::check(course, checkout, true);
+    // The copy holds the manifests, the toolchain file, the harness and the stages; the rest
+    // (the tooling, the workflow, the copy itself) is not part of what is compared here.
+    findings.retain(|f| {
+        ![".cargo/", ".github/", "xtask/", ".course/"]
+            .iter()
+            .any(|p| f.path.starts_with(p))
+            && f.path != integrity::MANIFEST
+    });
+    let (manifest, _) = integrity::check(checkout, checkout, false);
+    let tampered: Vec<&Finding> = manifest
+        .iter()
+        .filter(|f| f.path.starts_with(".course/pristine/"))
+        .collect();
+    let mut note = format!(
+        "graded against the course's copy in {} (tests, manifests, harness): {}",
+        crate::pristine::DIR,
+        if findings.is_empty() {
+            "nothing needed restoring".to_owned()
+        } else {
+            format!(
+                "{} file(s) of this repository were replaced by it",
+                findings.len()
+            )
+        }
+    );
+    if !tampered.is_empty() {
+        note.push_str(&format!(
+            "; WARNING: the copy itself differs from {} ({} file(s)), so this grade is not \
+             trustworthy",
+            integrity::MANIFEST,
+            tampered.len()
+        ));
+        findings.extend(tampered.into_iter().cloned());
+    }
+    (findings, note)
+}
+
 /// Every test of the selected stages, "not run", with its share of the points.
 fn skeleton(root: &Path, stages: &[&Stage], submission: String) -> Grade {
     let mut grade = Grade {
@@ -265,6 +355,7 @@ fn skeleton(root: &Path, stages: &[&Stage], submission: String) -> Grade {
         grade.stages.push(StageGrade {
             order: stage.order,
             name: stage.name.clone(),
+            dir: stage.dir.clone(),
             title: stage.title.clone(),
             points: stage.points,
             score: 0.0,
@@ -297,8 +388,8 @@ fn resolve_submission(root: &Path, options: &Options) -> Result<PathBuf, String>
         Ok(meta) if meta.is_dir() => Ok(submission),
         _ => Err(format!(
             "this upload is not a copy of the course: it has no exercises/ directory. Upload \
-             the whole repository (or a zip of it) with exercises/NN-name/src/*.rs inside; \
-             found at the top: {}",
+             your whole repository (a zip of it, or its folder), or just its exercises/ \
+             folder: the grader needs exercises/NN-name/src/*.rs; found at the top: {}",
             top_entries(&submission)
         )),
     }
@@ -483,7 +574,7 @@ fn grade_in(
             grade.budget_exhausted = true;
         }
         grade.rescore();
-        grade.elapsed_secs = started.elapsed().as_secs_f64();
+        grade.elapsed_secs = started.elapsed().as_millis() as f64 / 1000.0;
         report::write_all(&grade, &options.formats, &options.out)?;
         Ok(())
     })?;
@@ -906,10 +997,12 @@ fn run_slots<T: Sync>(
 /// Final bookkeeping and the last report.
 fn finish(mut grade: Grade, options: &Options, started: Instant) -> Result<bool> {
     grade.complete = true;
-    grade.elapsed_secs = started.elapsed().as_secs_f64();
+    grade.elapsed_secs = started.elapsed().as_millis() as f64 / 1000.0;
     grade.rescore();
     report::write_all(&grade, &options.formats, &options.out)?;
-    report::print_human(&grade, &options.out, &options.formats);
+    if !options.quiet {
+        report::print_human(&grade, &options.out, &options.formats);
+    }
     Ok(!options.require_all || grade.all_passed())
 }
 
@@ -935,19 +1028,19 @@ fn pending(stage: &Stage, id: &TestId) -> TestGrade {
         message: "not run".to_owned(),
         duration_ms: 0,
         weight: stage.weights.get(&id.to_string()).copied().unwrap_or(1.0),
+        max_cents: 0,
     }
 }
 
-/// Turns weights into shares of each stage's points.
+/// Turns weights into shares of each stage's points: whole hundredths that add up exactly to
+/// the stage's points (largest remainder; see `points.rs`).
 fn rebalance(grade: &mut Grade, stages: &[&Stage]) {
     for (stage_grade, stage) in grade.stages.iter_mut().zip(stages) {
-        let total: f64 = stage_grade.tests.iter().map(|t| t.weight).sum();
-        for test in &mut stage_grade.tests {
-            test.max_score = if total > 0.0 {
-                stage.points * test.weight / total
-            } else {
-                0.0
-            };
+        let weights: Vec<f64> = stage_grade.tests.iter().map(|t| t.weight).collect();
+        let shares = points::distribute(points::to_cents(stage.points), &weights);
+        for (test, cents) in stage_grade.tests.iter_mut().zip(shares) {
+            test.max_cents = cents;
+            test.max_score = points::from_cents(cents);
             if test.status == Status::Pass {
                 test.score = test.max_score;
             }

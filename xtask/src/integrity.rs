@@ -18,6 +18,7 @@ pub const MANIFEST: &str = "course.sha256";
 /// Paths (files or directories) whose contents belong to the course.
 const PROTECTED: &[&str] = &[
     ".cargo",
+    ".course/pristine",
     ".github",
     "Cargo.lock",
     "Cargo.toml",
@@ -87,7 +88,11 @@ pub fn check(course: &Path, submission: &Path, explicit: bool) -> (Vec<Finding>,
     // fewer members than the instructor's. Compare those only between trees of the same kind.
     let same_kind = course.join("solutions").exists() == submission.join("solutions").exists();
     let compared = |path: &String| {
-        same_kind || !(path == "Cargo.toml" || path == "Cargo.lock" || path.starts_with(".github/"))
+        same_kind
+            || !(path == "Cargo.toml"
+                || path == "Cargo.lock"
+                || path.starts_with(".github/")
+                || path.starts_with(".course/"))
     };
     let mut findings = Vec::new();
     for path in course_files.iter().filter(|p| compared(p)) {

@@ -8,7 +8,9 @@
 mod authoring;
 mod batch;
 mod cargo;
+mod class;
 mod classroom;
+mod committed;
 mod course;
 mod freshness;
 mod gate;
@@ -18,6 +20,7 @@ mod interrupt;
 mod learn;
 mod lint;
 mod mistakes;
+mod points;
 mod pristine;
 mod progress;
 mod report;
@@ -35,7 +38,7 @@ mod watch;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// The course's tools. Learners: `cargo xtask` to see where you stand, `cargo xtask run` to
@@ -251,6 +254,9 @@ enum ClassroomCmd {
         /// Skip building and grading the export
         #[arg(long)]
         no_check: bool,
+        /// Export git HEAD even though exercises/ has uncommitted changes
+        #[arg(long)]
+        allow_dirty: bool,
     },
 }
 
@@ -317,7 +323,7 @@ fn root_of(raw: &[std::ffi::OsString]) -> PathBuf {
 fn cli_command(root: &Path) -> clap::Command {
     let mut command = Cli::command();
     if !root.join("solutions").is_dir() {
-        for name in ["verify", "solution", "bug", "alt"] {
+        for name in ["verify", "solution", "bug", "alt", "mistakes", "classroom"] {
             command = command.mut_subcommand(name, |c| c.hide(true));
         }
         command = command.mut_subcommand("grade", |c| c.mut_arg("submissions", |a| a.hide(true)));
@@ -382,6 +388,7 @@ fn try_main(raw: Vec<std::ffi::OsString>) -> Result<bool> {
                     out,
                     stages,
                     no_check,
+                    allow_dirty,
                 },
         } => classroom::export(
             &root,
@@ -389,6 +396,7 @@ fn try_main(raw: Vec<std::ffi::OsString>) -> Result<bool> {
                 stages,
                 out,
                 no_check,
+                allow_dirty,
             },
         ),
         Cmd::Bug { action } => authoring(&root, variant::Kind::Bug, action),
@@ -432,11 +440,9 @@ fn authoring(root: &Path, kind: variant::Kind, action: AuthorCmd) -> Result<bool
 }
 
 fn grade_options(args: GradeArgs, root: &Path) -> Result<grade::Options> {
-    if let Some(dir) = args.submissions {
-        let _batch = dir;
-        bail!("--submissions is not available yet");
-    }
     Ok(grade::Options {
+        submissions: args.submissions,
+        quiet: false,
         submission: args.submission,
         stages: args.stages,
         formats: grade::parse_formats(&args.format)?,

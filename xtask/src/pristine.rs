@@ -15,6 +15,10 @@ pub const DIR: &str = ".course/pristine";
 
 /// The pristine `src/` of `stage`, keyed like `scratch::read_sources` (`src/lib.rs`, ...).
 pub fn sources(root: &Path, stage: &Stage) -> Result<Sources> {
+    if root.ends_with(DIR) {
+        // `root` is itself the pristine copy (a starter repository grading itself).
+        return scratch::read_sources(&stage.exercise_dir(root));
+    }
     let kept = root.join(DIR).join("exercises").join(&stage.dir);
     if kept.join("src").is_dir() {
         return scratch::read_sources(&kept);
@@ -58,4 +62,15 @@ fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>> {
         );
     }
     Ok(output.stdout)
+}
+
+/// The course's copy of everything the grade needs, in a starter repository: its own
+/// `Cargo.toml`, `Cargo.lock`, toolchain file, harness and every stage's manifest and tests.
+/// `None` in the course's own repository (or an older export that kept only the stubs).
+pub fn course_copy(root: &Path) -> Option<PathBuf> {
+    let kept = root.join(DIR);
+    let complete = ["Cargo.toml", "Cargo.lock", "exercises"]
+        .iter()
+        .all(|p| kept.join(p).exists());
+    complete.then_some(kept)
 }

@@ -20,7 +20,8 @@ use anyhow::{Context, Result, bail};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::grade::{Grade, Status, tally};
+use crate::grade::{Grade, StageGrade, Status, tally};
+use crate::points::{self, show};
 use crate::ui;
 
 /// GitHub Classroom reads the result through an environment variable (128 KiB at most on
@@ -144,8 +145,8 @@ fn junit(grade: &Grade) -> Result<String> {
     report.to_string().context("cannot write the JUnit report")
 }
 
-/// Gradescope's `results.json` (gradescope-autograders specs): the total is the sum of the
-/// tests' scores, so no top-level `score` is given.
+/// Gradescope's `results.json` (gradescope-autograders specs). The top-level `score` is the
+/// exact total (Gradescope would otherwise add up the tests' scores as floats).
 fn gradescope(grade: &Grade) -> Value {
     let mut tests = Vec::new();
     for stage in &grade.stages {
@@ -159,8 +160,8 @@ fn gradescope(grade: &Grade) -> Value {
             tests.push(json!({
                 "name": format!("{:02} {} › {}", stage.order, stage.name, test.id),
                 "number": format!("{}.{}", stage.order, i + 1),
-                "score": round(test.score),
-                "max_score": round(test.max_score),
+                "score": test.score,
+                "max_score": test.max_score,
                 "status": if test.status == Status::Pass { "passed" } else { "failed" },
                 "output": if test.status == Status::Pass { String::new() } else {
                     format!("[{}] {output}", test.status.label())
@@ -171,6 +172,7 @@ fn gradescope(grade: &Grade) -> Value {
         }
     }
     json!({
+        "score": grade.score,
         "execution_time": grade.elapsed_secs.round() as u64,
         "output": summary(grade),
         "output_format": "text",
@@ -179,60 +181,126 @@ fn gradescope(grade: &Grade) -> Value {
     })
 }
 
-/// The runner JSON GitHub Classroom's reporter reads (the shape of the command grader's, plus
-/// per-test scores for weighted credit).
+/// The runner JSONs GitHub Classroom's reporter reads
+/// (`classroom-resources/autograding-grading-reporter`), one runner per stage, named
+/// `stageNN` (the workflow lists them in order).
+///
+/// What the reporter does with them: the log and its table give each runner
+/// `passed / tests × max_score`; the annotation Classroom records is `Σ score / Σ max_score`
+/// over every test of every runner, added up as floats in order. So: `max_score` is the
+/// stage's points (whole numbers add up exactly), a finished or untouched stage gives the same
+/// number everywhere, and the tests' `score`s are chosen (`points::for_float_sum`) so that
+/// the annotation's running sum is exactly our total. Only for a partly solved stage does the
+/// log's per-stage line (passed ÷ total) differ from the stage's weighted score; the job
+/// summary (`$GITHUB_STEP_SUMMARY`) shows ours.
 fn classroom(grade: &Grade) -> Value {
-    classroom_sized(grade, usize::MAX)
+    let runners: Vec<Value> = classroom_runners(grade, usize::MAX)
+        .into_iter()
+        .map(|(runner, results)| json!({ "runner": runner, "results": results }))
+        .collect();
+    json!({
+        "score": grade.score,
+        "max_score": grade.max_score,
+        "runners": runners,
+    })
 }
 
-fn classroom_sized(grade: &Grade, message_limit: usize) -> Value {
-    let mut tests = Vec::new();
+/// The name of a stage's runner in the workflow (letters and digits only, as the reporter
+/// requires).
+pub fn runner_name(order: u32) -> String {
+    format!("stage{order:02}")
+}
+
+fn classroom_runners(grade: &Grade, message_limit: usize) -> Vec<(String, Value)> {
+    let mut before = 0;
+    let mut runners = Vec::new();
     for stage in &grade.stages {
-        for test in &stage.tests {
-            let status = match test.status {
-                Status::Pass => "pass",
-                Status::Fail | Status::Timeout => "fail",
-                Status::Crash | Status::CompileError | Status::NotRun => "error",
-            };
-            let mut message = if test.status == Status::Pass {
-                String::new()
-            } else {
-                format!("[{}] {}", test.status.label(), test.message)
-            };
-            truncate(&mut message, message_limit);
-            tests.push(json!({
-                "name": format!("{:02} {} › {}", stage.order, stage.name, test.id),
-                "status": status,
-                "score": round(test.score),
-                "message": message,
-                "test_code": "",
-                "filename": format!("exercises/{:02}-…/tests/{}.rs", stage.order, test.target),
-                "line_no": 0,
-                "duration": test.duration_ms,
-            }));
-        }
+        let earned: Vec<i64> = stage
+            .tests
+            .iter()
+            .map(|t| {
+                if t.status == Status::Pass {
+                    t.max_cents
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let scores = points::for_float_sum(&earned, before);
+        before += earned.iter().sum::<i64>();
+        runners.push((
+            runner_name(stage.order),
+            classroom_stage(stage, &scores, message_limit),
+        ));
     }
-    let status = if grade.all_passed() { "pass" } else { "fail" };
+    runners
+}
+
+fn classroom_stage(stage: &StageGrade, scores: &[f64], message_limit: usize) -> Value {
+    let mut tests = Vec::new();
+    for (test, score) in stage.tests.iter().zip(scores) {
+        let status = match test.status {
+            Status::Pass => "pass",
+            Status::Fail | Status::Timeout => "fail",
+            Status::Crash | Status::CompileError | Status::NotRun => "error",
+        };
+        let mut message = if test.status == Status::Pass {
+            String::new()
+        } else {
+            format!("[{}] {}", test.status.label(), test.message)
+        };
+        truncate(&mut message, message_limit);
+        tests.push(json!({
+            "name": format!("{:02} {} › {}", stage.order, stage.name, test.id),
+            "status": status,
+            "score": score,
+            "message": message,
+            "test_code": "",
+            "filename": format!("exercises/{}/tests/{}.rs", stage.dir, test.target),
+            "line_no": 0,
+            "execution_time": format!("{:.2}s", test.duration_ms as f64 / 1000.0),
+        }));
+    }
+    let all = stage.tests.iter().all(|t| t.status == Status::Pass);
     json!({
-        "version": 3,
-        "status": status,
-        "max_score": round(grade.max_score),
+        "version": 1,
+        "status": if all { "pass" } else { "fail" },
+        "max_score": stage.points,
         "tests": tests,
     })
 }
 
-/// Appends `result=<base64 JSON>` to `$GITHUB_OUTPUT`, shrinking messages until it fits.
+/// Appends `stageNN=<base64 JSON>` per stage to `$GITHUB_OUTPUT` (shrinking messages until
+/// each fits), and the score table to `$GITHUB_STEP_SUMMARY`.
 fn github_output(grade: &Grade) -> Result<()> {
+    use std::io::Write;
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        let mut file = fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .context("cannot open $GITHUB_STEP_SUMMARY")?;
+        file.write_all(markdown_summary(grade).as_bytes())
+            .context("cannot write $GITHUB_STEP_SUMMARY")?;
+    }
     let Some(path) = std::env::var_os("GITHUB_OUTPUT") else {
         return Ok(());
     };
-    let encode = |limit| {
-        base64::engine::general_purpose::STANDARD
-            .encode(serde_json::to_string(&classroom_sized(grade, limit)).unwrap_or_default())
+    let encode = |limit| -> Vec<(String, String)> {
+        classroom_runners(grade, limit)
+            .into_iter()
+            .map(|(runner, results)| {
+                let text = serde_json::to_string(&results).unwrap_or_default();
+                (
+                    runner,
+                    base64::engine::general_purpose::STANDARD.encode(text),
+                )
+            })
+            .collect()
     };
     let mut payload = encode(usize::MAX);
     for limit in [2000, 500, 100, 0] {
-        if payload.len() <= CLASSROOM_LIMIT {
+        if payload.iter().map(|(_, p)| p.len()).sum::<usize>() <= CLASSROOM_LIMIT {
             break;
         }
         payload = encode(limit);
@@ -242,8 +310,54 @@ fn github_output(grade: &Grade) -> Result<()> {
         .create(true)
         .open(&path)
         .context("cannot open $GITHUB_OUTPUT")?;
-    use std::io::Write;
-    writeln!(file, "result={payload}").context("cannot write $GITHUB_OUTPUT")
+    for (runner, encoded) in payload {
+        writeln!(file, "{runner}={encoded}").context("cannot write $GITHUB_OUTPUT")?;
+    }
+    writeln!(file, "score={}", show(grade.score)).context("cannot write $GITHUB_OUTPUT")?;
+    writeln!(file, "max_score={}", show(grade.max_score)).context("cannot write $GITHUB_OUTPUT")
+}
+
+/// The score table as Markdown (the GitHub job summary).
+pub fn markdown_summary(grade: &Grade) -> String {
+    let mut text = format!(
+        "## Score: {} / {}\n\n| stage | score | passed |\n|---|---:|---:|\n",
+        show(grade.score),
+        show(grade.max_score)
+    );
+    for stage in &grade.stages {
+        let passed = stage
+            .tests
+            .iter()
+            .filter(|t| t.status == Status::Pass)
+            .count();
+        let _ = writeln!(
+            text,
+            "| {:02} {} | {} / {} | {passed} / {} |",
+            stage.order,
+            stage.name,
+            show(stage.score),
+            show(stage.points),
+            stage.tests.len()
+        );
+    }
+    let _ = writeln!(
+        text,
+        "| **total** | **{} / {}** | |",
+        show(grade.score),
+        show(grade.max_score)
+    );
+    for finding in &grade.integrity {
+        let _ = writeln!(
+            text,
+            "\n{} `{}` (the course's copy was used)",
+            finding.change.label(),
+            finding.path
+        );
+    }
+    for note in &grade.notes {
+        let _ = writeln!(text, "\nNote: {note}");
+    }
+    text
 }
 
 /// Exercism's test-runner interface, version 3: tests in file order, `task_id` = the stage.
@@ -315,7 +429,7 @@ pub fn print_human(grade: &Grade, out: &Path, formats: &[Format]) {
     for stage in &grade.stages {
         let counts = tally(stage);
         let count = |s| counts.get(&s).copied().unwrap_or(0);
-        let score = format!("{:.1}/{:.1}", stage.score, stage.points);
+        let score = format!("{}/{}", show(stage.score), show(stage.points));
         let row = format!(
             "{:<width$}  {:>11}  {:>4} {:>4} {:>7} {:>5} {:>7} {:>7}",
             format!("{:02} {}", stage.order, stage.name),
@@ -335,7 +449,7 @@ pub fn print_human(grade: &Grade, out: &Path, formats: &[Format]) {
         ui::bold(&format!(
             "{:<width$}  {:>11}",
             "total",
-            format!("{:.1}/{:.1}", grade.score, grade.max_score)
+            format!("{}/{}", show(grade.score), show(grade.max_score))
         ))
     );
 
@@ -408,12 +522,15 @@ pub fn print_human(grade: &Grade, out: &Path, formats: &[Format]) {
 }
 
 fn summary(grade: &Grade) -> String {
-    let mut text = format!("Score: {:.1} / {:.1}\n", grade.score, grade.max_score);
+    let mut text = format!("Score: {} / {}\n", show(grade.score), show(grade.max_score));
     for stage in &grade.stages {
         let _ = write!(
             text,
-            "{:02} {}: {:.1} / {:.1}",
-            stage.order, stage.name, stage.score, stage.points
+            "{:02} {}: {} / {}",
+            stage.order,
+            stage.name,
+            show(stage.score),
+            show(stage.points)
         );
         if let Some(error) = &stage.compile_error {
             let _ = write!(text, " (not graded: {})", first_line(error));
@@ -456,8 +573,4 @@ fn truncate(text: &mut String, limit: usize) {
         text.truncate(cut);
         text.push_str(" [truncated]");
     }
-}
-
-fn round(score: f64) -> f64 {
-    (score * 1000.0).round() / 1000.0
 }

@@ -183,8 +183,14 @@ pub struct GradeScratch {
 
 impl GradeScratch {
     /// Copies what grading needs from `course`. `shared_cache`: keep the build cache between
-    /// runs (only when the tests cannot write it).
-    pub fn create(course: &Path, shared_cache: bool) -> Result<GradeScratch> {
+    /// runs (only when the tests cannot write it). The cache lives under `target` (the course's
+    /// `target/`; a starter repository grades against its `.course/pristine` copy, but keeps
+    /// its cache in its own `target/`).
+    pub fn create_with_target(
+        course: &Path,
+        target: &Path,
+        shared_cache: bool,
+    ) -> Result<GradeScratch> {
         use sha2::Digest;
         let course = course
             .canonicalize()
@@ -208,7 +214,7 @@ impl GradeScratch {
                 found.join(".cargo").display()
             );
         }
-        let cache = course.join("target").join("xtask").join("grade-cache");
+        let cache = target.join("xtask").join("grade-cache");
         fs::create_dir_all(&cache)?;
         let lock = lock_file(&cache.join("lock"))?;
         if base.exists() {

@@ -383,6 +383,95 @@ fn require_all_fails_the_run_unless_everything_passes() {
     );
 }
 
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "git {args:?}: {status:?}");
+}
+
+fn export(course: &Path, out: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--root")
+        .arg(course)
+        .args(["classroom", "export", "--out"])
+        .arg(out)
+        .args(extra)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code(), text)
+}
+
+/// The export is made from git HEAD: an instructor's uncommitted answers are refused (or, with
+/// --allow-dirty, left out); a failed check leaves nothing behind, and a retry works.
+#[test]
+fn a_classroom_export_is_made_from_what_is_committed() {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("export-git");
+    let _ = fs::remove_dir_all(&base);
+    let course = base.join("course");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture"),
+        &course,
+        &[],
+    );
+    git(&course, &["init", "-q"]);
+    git(&course, &["add", "-A"]);
+    git(&course, &["commit", "-q", "-m", "course"]);
+    let stub = fs::read_to_string(course.join("exercises/01-adder/src/lib.rs")).unwrap();
+    let answer = fs::read_to_string(course.join("solutions/01-adder/src/lib.rs")).unwrap();
+
+    // An instructor tried the adder in their checkout.
+    fs::write(course.join("exercises/01-adder/src/lib.rs"), &answer).unwrap();
+    let out = base.join("starter");
+    let (code, text) = export(&course, &out, &["--no-check"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("uncommitted changes"), "{text}");
+    assert!(!out.exists(), "a refused export writes nothing");
+    let (code, text) = export(&course, &out, &["--no-check", "--allow-dirty"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("NOT exported"), "{text}");
+    for file in [
+        "exercises/01-adder/src/lib.rs",
+        ".course/pristine/exercises/01-adder/src/lib.rs",
+    ] {
+        assert_eq!(
+            fs::read_to_string(out.join(file)).unwrap(),
+            stub,
+            "{file} is the committed stub"
+        );
+    }
+    fs::remove_dir_all(&out).unwrap();
+
+    // A committed course whose stub passes a test: the check fails and leaves nothing.
+    git(
+        &course,
+        &["commit", "-q", "-am", "oops: the answer as the stub"],
+    );
+    let (code, text) = export(&course, &out, &[]);
+    assert_ne!(code, Some(0), "{text}");
+    assert!(!out.exists(), "a failed export leaves nothing\n{text}");
+    let leftovers: Vec<_> = fs::read_dir(&base)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("export"))
+        .collect();
+    assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
+    git(&course, &["revert", "--no-edit", "HEAD"]);
+    let (code, text) = export(&course, &out, &[]);
+    assert_eq!(code, Some(0), "a retry works\n{text}");
+    assert!(text.contains("stubs score 0/6"), "{text}");
+}
+
 #[test]
 fn a_classroom_export_has_no_solutions_builds_and_scores_zero() {
     let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("export");
@@ -426,6 +515,10 @@ fn a_classroom_export_has_no_solutions_builds_and_scores_zero() {
         "gradescope/run_autograder",
         "exercises/01-adder/tests/adding.rs",
         ".course/pristine/exercises/01-adder/src/lib.rs",
+        ".course/pristine/exercises/01-adder/tests/adding.rs",
+        ".course/pristine/exercises/01-adder/exercise.toml",
+        ".course/pristine/Cargo.toml",
+        ".course/pristine/Cargo.lock",
     ] {
         assert!(out.join(file).is_file(), "{file} missing from the export");
     }
@@ -441,8 +534,88 @@ fn a_classroom_export_has_no_solutions_builds_and_scores_zero() {
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
 
-    // In the starter, a student's edit to a test file is caught by the checksums.
-    fs::write(out.join("exercises/01-adder/tests/adding.rs"), "// gone\n").unwrap();
+    assert!(text.contains("not in a git repository"), "{text}");
+    // Nothing in a starter names what it does not have.
+    let config = fs::read_to_string(out.join(".cargo/config.toml")).unwrap();
+    assert!(!config.contains("ARCHITECTURE"), "{config}");
+    let readme = fs::read_to_string(out.join("README.md")).unwrap();
+    for command in [
+        "cargo xtask run",
+        "cargo xtask watch",
+        "cargo xtask hint",
+        "cargo xtask reset",
+    ] {
+        assert!(
+            readme.contains(command),
+            "the student README teaches `{command}`"
+        );
+    }
+    for absent in ["solution", "verify", "cargo bench"] {
+        assert!(
+            !readme.contains(absent),
+            "the student README names `{absent}`"
+        );
+    }
+    let workflow = fs::read_to_string(out.join(".github/workflows/classroom.yml")).unwrap();
+    for expected in [
+        "actions/checkout@v5",
+        "actions/cache@v4",
+        "hashFiles('Cargo.lock'",
+        "actions/upload-artifact@v4",
+        "STAGE01_RESULTS: \"${{ steps.grade.outputs.stage01 }}\"",
+        "runners: stage01,stage02",
+    ] {
+        assert!(workflow.contains(expected), "{expected}\n{workflow}");
+    }
+
+    // The Gradescope zip: outside the tree, the same bytes every time.
+    if Command::new("zip").arg("-v").output().is_ok() {
+        let zip = |name: &str| {
+            let target = base.join(name);
+            let made = Command::new(out.join("gradescope/make-zip.sh"))
+                .arg(&target)
+                .output()
+                .unwrap();
+            assert!(made.status.success(), "{made:?}");
+            fs::read(target).unwrap()
+        };
+        let first = zip("a.zip");
+        fs::write(
+            out.join("README.md"),
+            fs::read(out.join("README.md")).unwrap(),
+        )
+        .unwrap();
+        assert!(first == zip("b.zip"), "make-zip.sh is deterministic");
+        let default = Command::new(out.join("gradescope/make-zip.sh"))
+            .output()
+            .unwrap();
+        assert!(default.status.success(), "{default:?}");
+        assert!(
+            base.join("autograder.zip").is_file(),
+            "written next to the tree"
+        );
+        assert!(
+            !out.join("autograder.zip").exists(),
+            "never inside the tree"
+        );
+    } else {
+        eprintln!("zip is not installed: make-zip.sh not checked");
+    }
+
+    // In the starter, a student who neutralises the tests (every test returns at once) gets
+    // nothing for it: the self-grade uses the course's copy and says what it restored.
+    let tests = out.join("exercises/01-adder/tests/adding.rs");
+    let neutral = fs::read_to_string(&tests)
+        .unwrap()
+        .replace(
+            "fn two_and_two_make_four() {",
+            "fn two_and_two_make_four() {\n    return;",
+        )
+        .replace(
+            "fn zero_is_neutral() {",
+            "fn zero_is_neutral() {\n    return;",
+        );
+    fs::write(&tests, neutral).unwrap();
     let graded = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .arg("--root")
         .arg(&out)
@@ -458,10 +631,15 @@ fn a_classroom_export_has_no_solutions_builds_and_scores_zero() {
             .to_string()
             .contains("exercises/01-adder/tests/adding.rs")
     );
-    assert!(
-        grade["integrity_note"]
-            .as_str()
-            .unwrap()
-            .contains("course.sha256")
+    let note = grade["integrity_note"].as_str().unwrap();
+    assert!(note.contains(".course/pristine"), "{note}");
+    assert!(note.contains("1 file(s)"), "{note}");
+    assert_eq!(
+        grade["score"], 0.0,
+        "neutralised tests earn nothing: {grade}"
     );
+    let (code, text) = export(&course, &base.join("again"), &["--no-check"]);
+    assert_eq!(code, Some(0), "{text}");
+    let env_from_a_later_export = fs::read_to_string(base.join("again/README.md")).unwrap();
+    assert!(env_from_a_later_export.contains("cargo xtask hint"));
 }
