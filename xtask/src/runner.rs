@@ -193,6 +193,30 @@ pub struct TestResult {
 }
 
 /// Lists the tests in a libtest binary (`--list --format terse`).
+/// `exe args`, in `cwd` with exactly `env`: directly, or through the sandbox launcher.
+fn test_command(
+    exe: &Path,
+    args: &[&str],
+    cwd: &Path,
+    env: &TestEnv,
+    sandbox: Option<&crate::sandbox::Spec>,
+) -> Result<Command> {
+    let mut cmd = match sandbox {
+        Some(spec) => {
+            let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+            crate::sandbox::command(spec, &args)?
+        }
+        None => {
+            let mut cmd = Command::new(exe);
+            cmd.args(args);
+            cmd
+        }
+    };
+    cmd.current_dir(cwd);
+    env.apply(&mut cmd);
+    Ok(cmd)
+}
+
 /// Lists the tests in a libtest binary (`--list --format terse`), through the sandbox
 /// launcher when `sandbox` is given: listing runs the binary, and so anything a submission
 /// managed to run before `main`.
@@ -202,20 +226,7 @@ pub fn list_tests_in(
     env: &TestEnv,
     sandbox: Option<&crate::sandbox::Spec>,
 ) -> Result<Vec<String>> {
-    let args: Vec<std::ffi::OsString> = ["--list", "--format", "terse"]
-        .into_iter()
-        .map(Into::into)
-        .collect();
-    let mut cmd = match sandbox {
-        Some(spec) => crate::sandbox::command(spec, &args)?,
-        None => {
-            let mut cmd = Command::new(exe);
-            cmd.args(&args);
-            cmd
-        }
-    };
-    cmd.current_dir(cwd);
-    env.apply(&mut cmd);
+    let cmd = test_command(exe, &["--list", "--format", "terse"], cwd, env, sandbox)?;
     let out = run(cmd, Duration::from_secs(30))?;
     anyhow::ensure!(
         out.exit == Exit::Code(0),
@@ -300,28 +311,15 @@ pub fn run_test_in(
     timeout: Duration,
     sandbox: Option<&crate::sandbox::Spec>,
 ) -> Result<TestResult> {
-    let args: Vec<std::ffi::OsString> = [
+    let args = [
         "--exact",
         id.name.as_str(),
         "--test-threads",
         "1",
         "--color",
         "never",
-    ]
-    .into_iter()
-    .map(Into::into)
-    .collect();
-    let mut cmd = match sandbox {
-        Some(spec) => crate::sandbox::command(spec, &args)?,
-        None => {
-            let mut cmd = Command::new(exe);
-            cmd.args(&args);
-            cmd
-        }
-    };
-    cmd.current_dir(cwd);
-    env.apply(&mut cmd);
-    let out = run(cmd, timeout)?;
+    ];
+    let out = run(test_command(exe, &args, cwd, env, sandbox)?, timeout)?;
     if sandbox.is_some()
         && out.exit == Exit::Code(125)
         && let Some(line) = out.stderr.lines().find(|l| l.starts_with("sandbox: "))

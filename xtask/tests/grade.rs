@@ -21,18 +21,7 @@ struct Case {
 
 /// A fresh course and a submission whose `add` is `add_body` and whose doubler is solved.
 fn case(name: &str, add_body: &str) -> Case {
-    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("grade-{name}"));
-    let _ = fs::remove_dir_all(&base);
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture");
-    let course = base.join("course");
-    let submission = base.join("submission");
-    copy_dir(&fixture, &course, &[]);
-    copy_dir(&fixture, &submission, &["solutions"]);
-    fs::copy(
-        fixture.join("solutions/02-doubler/src/lib.rs"),
-        submission.join("exercises/02-doubler/src/lib.rs"),
-    )
-    .unwrap();
+    let (course, submission, out) = common::course_and_submission(&format!("grade-{name}"));
     write(
         &submission,
         "exercises/01-adder/src/lib.rs",
@@ -41,7 +30,7 @@ fn case(name: &str, add_body: &str) -> Case {
     Case {
         course,
         submission,
-        out: base.join("out"),
+        out,
     }
 }
 

@@ -21,3 +21,23 @@ pub fn copy_dir(from: &Path, to: &Path, skip: &[&str]) {
         }
     }
 }
+
+/// A fresh copy of the fixture course (`<tmp>/<name>/course`) and, beside it, a student-style
+/// submission of it (no `solutions/`, the doubler solved): `(course, submission, out)`.
+#[allow(dead_code)] // not every test file grades submissions
+pub fn course_and_submission(
+    name: &str,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = fs::remove_dir_all(&base);
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture");
+    let (course, submission) = (base.join("course"), base.join("submission"));
+    copy_dir(&fixture, &course, &[]);
+    copy_dir(&fixture, &submission, &["solutions"]);
+    fs::copy(
+        fixture.join("solutions/02-doubler/src/lib.rs"),
+        submission.join("exercises/02-doubler/src/lib.rs"),
+    )
+    .unwrap();
+    (course, submission, base.join("out"))
+}
