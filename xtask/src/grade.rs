@@ -928,6 +928,8 @@ impl RunContext<'_> {
                 vec![
                     private.clone(),
                     self.scratch.trybuild_dir(stage, uid, None)?,
+                    // trybuild writes the compiler's actual output to `<package>/wip/`.
+                    self.scratch.wip_dir(stage, uid)?,
                 ]
             } else {
                 vec![private.clone()]

@@ -397,6 +397,21 @@ impl GradeScratch {
         Ok(dir)
     }
 
+    /// `<package>/wip`, where trybuild writes what the compiler said about a case: the one
+    /// place in the workspace a test that compiles code may write (the workspace is fresh for
+    /// every run, so nothing written there reaches another submission).
+    pub fn wip_dir(&self, stage: &Stage, uid: Option<u32>) -> Result<PathBuf> {
+        let dir = self.exercise_dir(stage).join("wip");
+        if !dir.exists() {
+            fs::create_dir_all(&dir)?;
+            set_mode(&dir, 0o700)?;
+            if let Some(uid) = uid {
+                std::os::unix::fs::chown(&dir, Some(uid), Some(uid))?;
+            }
+        }
+        Ok(dir)
+    }
+
     /// The course's cache directory (`target/xtask/grade-cache`).
     pub fn cache_dir(&self) -> &Path {
         &self.cache
