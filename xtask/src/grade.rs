@@ -922,7 +922,13 @@ impl RunContext<'_> {
             uid,
             landlock: self.isolation.landlock_abi > 0,
             exe: job.test.exe.clone(),
-            read: vec![self.scratch.root.clone(), self.scratch.target_dir.clone()],
+            // The toolchain pin above trybuild's build directory must be readable, or rustup
+            // falls back to its default toolchain for the compile-fail cases.
+            read: vec![
+                self.scratch.root.clone(),
+                self.scratch.target_dir.clone(),
+                self.scratch.base.join("rust-toolchain.toml"),
+            ],
             exec,
             write: if job.toolchain {
                 vec![

@@ -289,6 +289,12 @@ impl GradeScratch {
                 self.put(Path::new(file), &bytes)?;
             }
         }
+        // The toolchain pin also above everything else of the run (trybuild's build directory
+        // included): rustup picks the toolchain from the nearest pin file, and without one it
+        // would compile the compile-fail cases with its default toolchain.
+        if let Ok(bytes) = fs::read(course.join("rust-toolchain.toml")) {
+            fs::write(self.base.join("rust-toolchain.toml"), bytes)?;
+        }
         self.copy_tree(course, Path::new("exercises"), &["src"])?;
         Ok(())
     }
