@@ -53,11 +53,7 @@ fn a_whole_class_is_graded_into_one_gradebook() {
         .env_remove("GITHUB_OUTPUT")
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = common::output_text(&output);
     assert_eq!(output.status.code(), Some(0), "{text}");
     assert!(text.contains("5/5"), "progress shows done/total\n{text}");
     assert!(text.contains("ETA"), "{text}");

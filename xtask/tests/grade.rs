@@ -4,7 +4,7 @@
 //! checks that the hostility cost exactly what it should, in bounded time.
 
 mod common;
-use common::copy_dir;
+use common::{copy_dir, stage};
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -57,11 +57,7 @@ fn grade(case: &Case, extra: &[&str]) -> (Value, String) {
         .output()
         .unwrap();
     let elapsed = started.elapsed();
-    let human = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let human = common::output_text(&output);
     assert!(
         elapsed < Duration::from_secs(120),
         "grading took {elapsed:?}: hangs must cost only their timeout\n{human}"
@@ -73,15 +69,6 @@ fn grade(case: &Case, extra: &[&str]) -> (Value, String) {
     );
     let json = fs::read_to_string(case.out.join("grade.json")).expect("grade.json was written");
     (serde_json::from_str(&json).unwrap(), human)
-}
-
-fn stage<'a>(grade: &'a Value, name: &str) -> &'a Value {
-    grade["stages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap()
 }
 
 fn statuses(grade: &Value, stage_name: &str) -> Vec<String> {
@@ -392,11 +379,7 @@ fn export(course: &Path, out: &Path, extra: &[&str]) -> (Option<i32>, String) {
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = common::output_text(&output);
     (output.status.code(), text)
 }
 
@@ -480,11 +463,7 @@ fn a_classroom_export_has_no_solutions_builds_and_scores_zero() {
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = common::output_text(&output);
     assert_eq!(output.status.code(), Some(0), "{text}");
     assert!(text.contains("stubs score 0/6"), "{text}");
     assert!(

@@ -9,7 +9,7 @@
 //! attack really runs, and check that the sandbox holds by itself.
 
 mod common;
-use common::copy_dir;
+use common::{copy_dir, stage};
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -51,23 +51,10 @@ fn grade(case: &Case, skip_gate: bool) -> (Value, String) {
         cmd.env("XTASK_TEST_SKIP_GATE", "1");
     }
     let output = cmd.output().unwrap();
-    let human = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let human = common::output_text(&output);
     assert_eq!(output.status.code(), Some(0), "grading failed\n{human}");
     let json = fs::read_to_string(case.out.join("grade.json")).expect("grade.json");
     (serde_json::from_str(&json).unwrap(), human)
-}
-
-fn stage<'a>(grade: &'a Value, name: &str) -> &'a Value {
-    grade["stages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap()
 }
 
 /// Every file of the course, with its content (target/ left out: it is the build cache).

@@ -48,11 +48,7 @@ fn xtask(root: &Path, args: &[&str], stdin: &str) -> (Option<i32>, String) {
         .write_all(stdin.as_bytes())
         .unwrap();
     let output = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = common::output_text(&output);
     (output.status.code(), text)
 }
 
@@ -207,11 +203,7 @@ fn xtask_env(
         cmd.current_dir(cwd);
     }
     let output = cmd.stdin(Stdio::null()).output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = common::output_text(&output);
     (output.status.code(), text)
 }
 

@@ -71,11 +71,7 @@ fn grade(course: &Path, submission: &Path, out: &Path) -> Reports {
         .env_remove("GITHUB_STEP_SUMMARY")
         .output()
         .unwrap();
-    let human = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let human = common::output_text(&output);
     assert_eq!(output.status.code(), Some(0), "{human}");
     let read = |f: &str| fs::read_to_string(out.join(f)).unwrap();
     let texts: Vec<(String, String)> =

@@ -41,3 +41,24 @@ pub fn course_and_submission(
     .unwrap();
     (course, submission, base.join("out"))
 }
+
+/// What a finished command printed: stdout, then stderr.
+#[allow(dead_code)] // not every test file runs commands this way
+pub fn output_text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The stage called `name` in a grade.json.
+#[allow(dead_code)] // not every test file reads grades
+pub fn stage<'a>(grade: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    grade["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap()
+}
