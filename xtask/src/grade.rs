@@ -786,7 +786,7 @@ impl Fingerprints {
         }
         for stage in stages {
             let tests = scratch.exercise_dir(stage).join("tests");
-            for path in walk_files(&tests) {
+            for path in crate::scratch::walk_all(&tests).unwrap_or_default() {
                 if let Some(meta) = meta_of(&path) {
                     files.insert(path, (meta, None));
                 }
@@ -807,24 +807,6 @@ impl Fingerprints {
             })
             .map(|(path, _)| path.clone())
     }
-}
-
-fn walk_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let Ok(entries) = fs::read_dir(dir) else {
-        return files;
-    };
-    for entry in entries.filter_map(|e| e.ok()) {
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        if kind.is_dir() {
-            files.extend(walk_files(&entry.path()));
-        } else {
-            files.push(entry.path());
-        }
-    }
-    files
 }
 
 /// Held while a test that compiles code runs (see `RunContext::run_one`).

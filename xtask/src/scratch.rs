@@ -505,7 +505,7 @@ fn lock_file(path: &Path) -> Result<fs::File> {
 }
 
 /// Every file under `dir`, recursively, without following symbolic links.
-fn walk_all(dir: &Path) -> Result<Vec<PathBuf>> {
+pub fn walk_all(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     if !dir.exists() {
         return Ok(files);
