@@ -5,3 +5,6 @@
 //! learner's earlier code, so a broken Stage 2 never costs Stage 7 points. Every module says
 //! which stage teaches it and which stages lean on it. Learners read this crate; they do not edit
 //! it (the grader always uses the course's copy).
+
+pub mod mailbox;
+pub mod timer;

@@ -1,0 +1,152 @@
+//! Code shared by more than one test file of this stage.
+//!
+//! A directory under `tests/` is not a test target of its own: a test file that needs this
+//! says `mod common;`, which finds `tests/common/mod.rs` next to it. Not every file uses every
+//! helper.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use blocks::timer::Timer;
+use harness::{Journal, Poller, Watchdog};
+
+/// A future that is Pending until the test opens it, then Ready with its value. It keeps the
+/// waker of its latest poll, and opening it wakes that waker, the way a socket or a timer would.
+/// It also keeps that waker after it finished, so a test can fire a *stale* wake
+/// ([`Gate::wake_again`]).
+#[derive(Clone)]
+pub struct Gate<T: Clone> {
+    value: T,
+    state: Arc<Mutex<GateState>>,
+}
+
+#[derive(Default)]
+struct GateState {
+    open: bool,
+    waker: Option<Waker>,
+    polls: usize,
+}
+
+impl<T: Clone> Gate<T> {
+    pub fn new(value: T) -> Gate<T> {
+        Gate {
+            value,
+            state: Arc::default(),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Opens the gate and wakes the waker of its latest poll (if it was polled).
+    pub fn open(&self) {
+        let waker = {
+            let mut state = self.state();
+            state.open = true;
+            state.waker.clone()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Wakes the waker of the latest poll again, whether or not the gate is open.
+    pub fn wake_again(&self) {
+        let waker = self.state().waker.clone();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// How many times this gate (any clone) was polled.
+    pub fn polls(&self) -> usize {
+        self.state().polls
+    }
+
+    /// The waker of the latest poll.
+    pub fn waker(&self) -> Option<Waker> {
+        self.state().waker.clone()
+    }
+}
+
+impl<T: Clone> Future for Gate<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let mut state = self.state();
+        state.polls += 1;
+        state.waker = Some(cx.waker().clone());
+        if state.open {
+            Poll::Ready(self.value.clone())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// Writes `"<name> dropped"` into a journal when dropped: put one inside a future to see when
+/// the future is dropped (cancelled).
+pub struct OnDrop {
+    pub name: String,
+    pub journal: Journal,
+}
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        self.journal.write(format!("{} dropped", self.name));
+    }
+}
+
+/// A never-ending worker: writes `"<name> tick"` into the journal every `every` of `timer`,
+/// and `"<name> dropped"` when it is dropped (cancelled).
+pub async fn ticker(name: &str, timer: Timer, every: Duration, journal: Journal) {
+    let _guard = OnDrop {
+        name: name.to_owned(),
+        journal: journal.clone(),
+    };
+    loop {
+        timer.sleep(every).await;
+        journal.write(format!("{name} tick"));
+    }
+}
+
+/// How many journal entries are exactly `entry`.
+pub fn count(journal: &Journal, entry: &str) -> usize {
+    journal.entries().iter().filter(|e| *e == entry).count()
+}
+
+/// Polls until Ready, at most `max` times; fails with `why` (what a long Pending means).
+pub fn drive<F: Future>(poller: &mut Poller<F>, max: usize, why: &str) -> F::Output {
+    loop {
+        if let Poll::Ready(output) = poller.poll() {
+            return output;
+        }
+        assert!(
+            poller.polls() < max,
+            "still Pending after {max} polls. {why}",
+        );
+    }
+}
+
+/// A watchdog for a test that may hang in the learner's code.
+pub fn watchdog(what: &str) -> Watchdog {
+    Watchdog::new(what)
+        .likely_cause(
+            "a `poll` that loops waiting for a child instead of returning Pending (the child \
+             will wake the task; poll must return)",
+        )
+        .likely_cause(
+            "a future whose Pending left no waker behind (a child polled with a waker that \
+             reaches nobody), so nothing ever woke the task again",
+        )
+}
+
+/// Milliseconds.
+pub fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}

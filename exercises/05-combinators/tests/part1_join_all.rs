@@ -1,0 +1,270 @@
+//! Part 1 — `join_all`: N children, outputs in input order, one waker per child.
+//!
+//! Run just these with `cargo test -p combinators --test part1_join_all`.
+//!
+//! The children are mostly `Gate`s (tests/common): Pending until the test opens them, keeping
+//! the waker they were polled with, so the test controls who finishes when and whose waker
+//! fires. `recorded()` wraps a child to count its polls, and panics if it is polled after it
+//! returned Ready.
+
+mod common;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+
+use combinators::join_all;
+use common::{Gate, OnDrop, drive, watchdog};
+use harness::{Journal, Poller, WakeProbe, catch_panic, recorded, yield_times};
+
+#[test]
+fn join_all_returns_the_outputs_in_input_order_not_completion_order() {
+    watchdog("join_all of three gates opened in the order 2, 0, 1").run(|| {
+        let gates = [Gate::new(10), Gate::new(11), Gate::new(12)];
+        let mut joined = Poller::new(join_all(gates.clone()));
+        assert!(
+            joined.poll().is_pending(),
+            "no gate is open yet: join_all must be Pending"
+        );
+        for i in [2, 0] {
+            gates[i].open();
+            assert!(
+                joined.poll().is_pending(),
+                "gate {i} opened but another gate is still closed: join_all must stay Pending \
+                 until EVERY child has finished",
+            );
+        }
+        gates[1].open();
+        let outputs = drive(
+            &mut joined,
+            5,
+            "Every gate is open and woke its waker. Does a wake lead to the poll of the child \
+             it belongs to?",
+        );
+        assert_eq!(
+            outputs,
+            vec![10, 11, 12],
+            "join_all must return outputs[i] = the output of the i-th future GIVEN (input \
+             order), whatever order they finished in (here 2, 0, 1). Keep an output slot per \
+             child (`Vec<Option<T>>`) instead of pushing outputs as they arrive.",
+        );
+    });
+}
+
+#[test]
+fn join_all_of_no_futures_is_ready_at_once_with_no_outputs() {
+    watchdog("join_all of an empty list").run(|| {
+        let mut joined = Poller::new(join_all(Vec::<Gate<u8>>::new()));
+        assert_eq!(
+            joined.poll(),
+            Poll::Ready(vec![]),
+            "join_all of nothing has nothing to wait for: its first poll is Ready(vec![])",
+        );
+    });
+}
+
+#[test]
+fn the_first_poll_polls_every_child_once() {
+    watchdog("the first poll of join_all").run(|| {
+        let gates = [Gate::new(0), Gate::new(1), Gate::new(2)];
+        let mut joined = Poller::new(join_all(gates.clone()));
+        assert!(joined.poll().is_pending());
+        let polls: Vec<usize> = gates.iter().map(Gate::polls).collect();
+        assert_eq!(
+            polls,
+            vec![1, 1, 1],
+            "the first poll of join_all must poll every child exactly once (a child that was \
+             never polled has no waker to wake, so it could never make progress)",
+        );
+    });
+}
+
+#[test]
+fn a_wake_polls_only_the_child_it_belongs_to() {
+    watchdog("join_all woken by one of three children").run(|| {
+        let gates = [Gate::new(0), Gate::new(1), Gate::new(2)];
+        let mut joined = Poller::new(join_all(gates.clone()));
+        assert!(joined.poll().is_pending());
+        gates[1].wake_again();
+        assert!(
+            joined.wakes() >= 1,
+            "child 1 woke the waker it was polled with, but the task that polled join_all was \
+             not woken: a child's waker must record the wake and then wake the join_all's \
+             task (the waker of its latest poll)",
+        );
+        assert!(joined.poll().is_pending());
+        let polls: Vec<usize> = gates.iter().map(Gate::polls).collect();
+        assert_eq!(
+            polls,
+            vec![1, 2, 1],
+            "only child 1 woke its waker, so the poll after that wake must poll child 1 and \
+             no other (polls per child shown). Polling every child on every wake costs N \
+             polls per event: give each child a waker of its own that records WHICH child \
+             woke, and poll only those.",
+        );
+        assert!(joined.poll().is_pending());
+        let polls_after: Vec<usize> = gates.iter().map(Gate::polls).collect();
+        assert_eq!(
+            polls_after, polls,
+            "a poll of join_all with no child woken since must poll no child (a spurious \
+             poll, which executors may do, costs nothing)",
+        );
+    });
+}
+
+#[test]
+fn a_child_that_wakes_itself_during_its_own_poll_is_polled_again() {
+    watchdog("join_all of a child that yields once").run(|| {
+        let (yielder, stats) = recorded("the yielding child", async {
+            yield_times(1).await;
+            7_u32
+        });
+        let gate = Gate::new(8_u32);
+        let mut joined = Poller::new(join_all(vec![
+            Box::pin(yielder) as Pin<Box<dyn Future<Output = u32> + Send>>,
+            Box::pin(gate.clone()),
+        ]));
+        assert!(joined.poll().is_pending());
+        assert!(
+            joined.wakes() >= 1,
+            "the first child woke its own waker while it was being polled; that wake must \
+             reach the join_all's task",
+        );
+        assert!(joined.poll().is_pending());
+        assert_eq!(
+            stats.readies(),
+            1,
+            "child 0 woke its waker DURING its own poll (it yielded), so the next poll of \
+             join_all must poll it again (it then finishes). It was not: the wake was lost. \
+             Clear a child's 'woken' mark BEFORE polling it, never after: a wake that comes \
+             while it runs must survive.",
+        );
+        gate.open();
+        assert_eq!(
+            drive(&mut joined, 5, "both children can finish"),
+            vec![7, 8]
+        );
+    });
+}
+
+#[test]
+fn a_wake_reaches_the_task_that_polled_most_recently() {
+    watchdog("join_all moved from one task to another").run(|| {
+        let gate = Gate::new(1);
+        let mut joined = Poller::new(join_all([gate.clone(), Gate::new(2)]));
+        let first = WakeProbe::new();
+        let second = WakeProbe::new();
+        assert!(joined.poll_with(&first.waker()).is_pending());
+        assert!(joined.poll_with(&second.waker()).is_pending());
+        let before = (first.wakes(), second.wakes());
+        gate.open();
+        assert!(
+            second.wakes() > before.1,
+            "join_all was last polled with a second waker (as when a future moves to another \
+             task); a child's wake must wake THAT waker. It did not: keep the waker of every \
+             poll (replace it when `!will_wake`), not only the first one.",
+        );
+        assert_eq!(
+            first.wakes(),
+            before.0,
+            "a child's wake woke the waker of an older poll; only the latest one counts",
+        );
+    });
+}
+
+#[test]
+fn a_finished_child_is_never_polled_again_even_when_its_waker_fires() {
+    watchdog("join_all whose finished child wakes again").run(|| {
+        let gate = Gate::new(1_u32);
+        let (child, _stats) = recorded("child 0", gate.clone());
+        let (other, _) = recorded("child 1", Gate::new(2_u32));
+        let other_gate_open = Gate::new(());
+        let mut joined = Poller::new(join_all([
+            Box::pin(child) as Pin<Box<dyn Future<Output = u32> + Send>>,
+            Box::pin(async move {
+                other_gate_open.await;
+                other.await
+            }),
+        ]));
+        assert!(joined.poll().is_pending());
+        gate.open();
+        assert!(joined.poll().is_pending(), "child 1 has not finished");
+        // A stale wake: child 0 finished, but its waker fires again (an I/O source may do that).
+        gate.wake_again();
+        let result = catch_panic(|| joined.poll());
+        assert!(
+            result.is_ok(),
+            "join_all polled a child that had already returned Ready, because its waker fired \
+             again: {}. A finished child must be skipped (drop it: `children[i] = None`) \
+             whatever its waker says.",
+            result.err().unwrap_or_default(),
+        );
+    });
+}
+
+#[test]
+fn a_finished_child_is_dropped_as_soon_as_it_finishes() {
+    watchdog("join_all with one child finished and one running").run(|| {
+        let journal = Journal::new();
+        let gate = Gate::new(());
+        let guarded = {
+            let journal = journal.clone();
+            let gate = gate.clone();
+            async move {
+                let _guard = OnDrop {
+                    name: "child 0".into(),
+                    journal,
+                };
+                gate.await;
+            }
+        };
+        let mut joined = Poller::new(join_all([
+            Box::pin(guarded) as Pin<Box<dyn Future<Output = ()> + Send>>,
+            Box::pin(Gate::new(())),
+        ]));
+        assert!(joined.poll().is_pending());
+        gate.open();
+        assert!(joined.poll().is_pending(), "child 1 has not finished");
+        assert_eq!(
+            journal.entries(),
+            vec!["child 0 dropped"],
+            "child 0 returned Ready, but join_all did not drop it: a finished child still \
+             holds whatever it owned (buffers, sockets, timers) until the whole join_all \
+             ends. Keep only its output and drop the future (`children[i] = None`).",
+        );
+    });
+}
+
+#[test]
+fn join_all_panics_when_polled_after_completion() {
+    watchdog("join_all polled after Ready").run(|| {
+        let mut joined = Poller::new(join_all([std::future::ready(1)]));
+        assert_eq!(joined.poll(), Poll::Ready(vec![1]));
+        let message = catch_panic(|| joined.poll()).expect_err(
+            "join_all was polled again after it returned Ready and did not panic. Its outputs \
+             were handed out; make the contract breach loud.",
+        );
+        assert!(
+            message.contains("polled after completion"),
+            "the panic should say \"polled after completion\"; it said: {message}",
+        );
+    });
+}
+
+#[test]
+fn a_wake_from_another_thread_finishes_the_join() {
+    watchdog("futures::executor::block_on(join_all(..)) with gates opened by a thread").run(|| {
+        let gates: Vec<Gate<usize>> = (0..4).map(Gate::new).collect();
+        let opener = {
+            let gates = gates.clone();
+            std::thread::spawn(move || {
+                for gate in gates.iter().rev() {
+                    gate.open();
+                }
+            })
+        };
+        let outputs = futures::executor::block_on(join_all(gates));
+        opener.join().expect("the opener thread");
+        assert_eq!(outputs, vec![0, 1, 2, 3]);
+    });
+}
