@@ -14,7 +14,7 @@ use std::pin::Pin;
 use std::task::Poll;
 
 use combinators::join_all;
-use common::{Gate, OnDrop, drive, watchdog};
+use common::{Gate, Guarded, OnDrop, drive, watchdog};
 use harness::{Journal, Poller, WakeProbe, catch_panic, recorded, yield_times};
 
 #[test]
@@ -207,16 +207,12 @@ fn a_finished_child_is_dropped_as_soon_as_it_finishes() {
     watchdog("join_all with one child finished and one running").run(|| {
         let journal = Journal::new();
         let gate = Gate::new(());
-        let guarded = {
-            let journal = journal.clone();
-            let gate = gate.clone();
-            async move {
-                let _guard = OnDrop {
-                    name: "child 0".into(),
-                    journal,
-                };
-                gate.await;
-            }
+        let guarded = Guarded {
+            future: gate.clone(),
+            guard: OnDrop {
+                name: "child 0".into(),
+                journal: journal.clone(),
+            },
         };
         let mut joined = Poller::new(join_all([
             Box::pin(guarded) as Pin<Box<dyn Future<Output = ()> + Send>>,

@@ -7,7 +7,7 @@ mod common;
 use std::task::Poll;
 
 use combinators::Fuse;
-use common::{Gate, OnDrop, watchdog};
+use common::{Gate, Guarded, OnDrop, watchdog};
 use harness::{Journal, Poller, recorded, yield_times};
 
 #[test]
@@ -101,16 +101,17 @@ fn is_terminated_turns_true_in_the_poll_that_returns_ready() {
 fn the_inner_future_is_dropped_in_the_poll_where_it_finishes() {
     watchdog("Fuse of a future with a drop guard").run(|| {
         let journal = Journal::new();
-        let guard = OnDrop {
-            name: "inner".into(),
-            journal: journal.clone(),
-        };
-        let mut fused = Poller::new(Fuse::new(async move {
-            let _guard = guard;
-            yield_times(1).await;
+        let gate = Gate::new(());
+        let mut fused = Poller::new(Fuse::new(Guarded {
+            future: gate.clone(),
+            guard: OnDrop {
+                name: "inner".into(),
+                journal: journal.clone(),
+            },
         }));
         assert!(fused.poll().is_pending());
         assert!(journal.is_empty());
+        gate.open();
         assert!(fused.poll().is_ready());
         assert_eq!(
             journal.entries(),

@@ -150,3 +150,19 @@ pub fn watchdog(what: &str) -> Watchdog {
 pub fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
+
+/// A future with a drop guard *in the future itself*: unlike a local inside an `async` block
+/// (dropped when the block completes), the guard goes only when this future is dropped. So the
+/// journal's "<name> dropped" tells when the combinator holding it let it go.
+pub struct Guarded<F> {
+    pub future: F,
+    pub guard: OnDrop,
+}
+
+impl<F: Future + Unpin> Future for Guarded<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        Pin::new(&mut self.future).poll(cx)
+    }
+}
