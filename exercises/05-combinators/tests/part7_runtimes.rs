@@ -100,12 +100,17 @@ fn the_select_macro_under_smol_with_async_channel() {
     watchdog("smol: select! in a loop over two async-channel receivers").run(|| {
         let (tx_a, rx_a) = async_channel::unbounded::<u32>();
         let (tx_b, rx_b) = async_channel::unbounded::<u32>();
-        let sender = std::thread::spawn(move || {
-            for i in 0..10 {
-                let tx = if i % 2 == 0 { &tx_a } else { &tx_b };
-                tx.send_blocking(i).expect("receiver alive");
-            }
-        });
+        // The thread sends on clones; the originals stay open until the loop is done, so a
+        // drained channel is never a closed one (a closed channel's recv is ready at once).
+        let sender = {
+            let (tx_a, tx_b) = (tx_a.clone(), tx_b.clone());
+            std::thread::spawn(move || {
+                for i in 0..10 {
+                    let tx = if i % 2 == 0 { &tx_a } else { &tx_b };
+                    tx.send_blocking(i).expect("receiver alive");
+                }
+            })
+        };
         let total = smol::block_on(async {
             let mut seen = Vec::new();
             while seen.len() < 10 {
@@ -118,6 +123,7 @@ fn the_select_macro_under_smol_with_async_channel() {
             seen
         });
         sender.join().expect("the sender thread");
+        drop((tx_a, tx_b));
         assert_eq!(
             total,
             (0..10).collect::<Vec<_>>(),
