@@ -24,7 +24,8 @@ where
 ///   own waker was woken since they were last polled (each child is polled with a waker of its
 ///   own, which records "child i is ready" and then wakes the task that polled the `JoinAll`
 ///   most recently).
-/// - A child that wakes its waker *during* its own poll is polled again on a later poll.
+/// - A child that wakes its waker *during* its own poll is polled again (in this poll of the
+///   `JoinAll` or the next one: the wake is not lost).
 /// - A finished child is dropped at once and never polled again, even if its waker is woken.
 /// - Polled again after it returned `Ready`, it panics with a message containing "polled
 ///   after completion".

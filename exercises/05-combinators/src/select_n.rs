@@ -14,8 +14,8 @@ use std::task::{Context, Poll};
 /// Where a [`select_n`] starts polling its branches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Start {
-    /// Fair: each call starts at a different branch (rotating through them, or at random), so
-    /// that over many calls every branch that is always ready wins its share.
+    /// Fair: the start branch changes from call to call (rotating through them, or at
+    /// random), so that over many calls every branch that is always ready wins its share.
     Fair,
     /// `biased;`: always start at the first branch, so earlier branches win ties.
     Biased,

@@ -125,19 +125,21 @@ fn a_child_that_wakes_itself_during_its_own_poll_is_polled_again() {
             Box::pin(gate.clone()),
         ]));
         assert!(joined.poll().is_pending());
-        assert!(
-            joined.wakes() >= 1,
-            "the first child woke its own waker while it was being polled; that wake must \
-             reach the join_all's task",
-        );
-        assert!(joined.poll().is_pending());
+        if stats.readies() == 0 {
+            // Not re-polled within that poll (that is allowed): then the wake must be pending.
+            assert!(
+                joined.wakes() >= 1,
+                "the first child woke its own waker while it was being polled; that wake must \
+                 reach the join_all's task",
+            );
+            assert!(joined.poll().is_pending());
+        }
         assert_eq!(
             stats.readies(),
             1,
-            "child 0 woke its waker DURING its own poll (it yielded), so the next poll of \
-             join_all must poll it again (it then finishes). It was not: the wake was lost. \
-             Clear a child's 'woken' mark BEFORE polling it, never after: a wake that comes \
-             while it runs must survive.",
+            "child 0 woke its waker DURING its own poll (it yielded), so join_all must poll it \
+             again (it then finishes). It did not: the wake was lost. Clear a child's 'woken' \
+             mark BEFORE polling it, never after: a wake that comes while it runs must survive.",
         );
         gate.open();
         assert_eq!(

@@ -48,7 +48,8 @@ where
 ///   own waker was woken since they were last polled (each child is polled with a waker of its
 ///   own, which records "child i is ready" and then wakes the task that polled the `JoinAll`
 ///   most recently).
-/// - A child that wakes its waker *during* its own poll is polled again on a later poll.
+/// - A child that wakes its waker *during* its own poll is polled again (in this poll of the
+///   `JoinAll` or the next one: the wake is not lost).
 /// - A finished child is dropped at once and never polled again, even if its waker is woken.
 /// - Polled again after it returned `Ready`, it panics with a message containing "polled
 ///   after completion".
@@ -123,9 +124,10 @@ impl<F: Future> Future for JoinAll<F> {
         // A flag is cleared BEFORE its child is polled: a wake during that poll sets it again.
         let woken = {
             let mut state = this.shared.state();
-            match &state.parent {
-                Some(parent) if parent.will_wake(cx.waker()) => {}
-                _ => state.parent = Some(cx.waker().clone()),
+            // `clone_from` keeps the stored waker when it `will_wake` the new one (no clone).
+            match &mut state.parent {
+                Some(parent) => parent.clone_from(cx.waker()),
+                None => state.parent = Some(cx.waker().clone()),
             }
             let count = state.woken.len();
             std::mem::replace(&mut state.woken, vec![false; count])

@@ -14,8 +14,8 @@ use std::task::{Context, Poll};
 /// Where a [`select_n`] starts polling its branches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Start {
-    /// Fair: each call starts at a different branch (rotating through them, or at random), so
-    /// that over many calls every branch that is always ready wins its share.
+    /// Fair: the start branch changes from call to call (rotating through them, or at
+    /// random), so that over many calls every branch that is always ready wins its share.
     Fair,
     /// `biased;`: always start at the first branch, so earlier branches win ties.
     Biased,
@@ -75,11 +75,11 @@ thread_local! {
 pub fn select_n<'a, T>(start: Start, branches: Vec<Box<dyn Branch<T> + 'a>>) -> SelectN<'a, T> {
     let start = match start {
         Start::Biased => 0,
-        Start::Fair if branches.is_empty() => 0,
         Start::Fair => NEXT_START.with(|next| {
             let start = next.get();
             next.set(start.wrapping_add(1));
-            start % branches.len()
+            // No branches, no start to choose (`checked_rem` is None for a divisor of 0).
+            start.checked_rem(branches.len()).unwrap_or(0)
         }),
     };
     SelectN {
