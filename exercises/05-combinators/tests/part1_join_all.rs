@@ -52,6 +52,31 @@ fn join_all_returns_the_outputs_in_input_order_not_completion_order() {
 }
 
 #[test]
+fn join_all_runs_children_that_are_not_unpin() {
+    watchdog("join_all of three async blocks that borrow from themselves").run(|| {
+        // Each child keeps a reference to one of its own locals across an .await: !Unpin.
+        let children = (0..3_usize).map(|i| async move {
+            let values = [i * 100, 0];
+            let first = &values[0];
+            yield_times(3 - i).await;
+            *first
+        });
+        let mut joined = Poller::new(join_all(children));
+        let outputs = drive(
+            &mut joined,
+            10,
+            "the children yield 3, 2 and 1 times: a few polls are enough",
+        );
+        assert_eq!(
+            outputs,
+            vec![0, 100, 200],
+            "join_all must run futures that are not Unpin (every async block that borrows \
+             across an .await): pin each child where it stays, e.g. Box::pin",
+        );
+    });
+}
+
+#[test]
 fn join_all_of_no_futures_is_ready_at_once_with_no_outputs() {
     watchdog("join_all of an empty list").run(|| {
         let mut joined = Poller::new(join_all(Vec::<Gate<u8>>::new()));
