@@ -12,155 +12,185 @@ use std::time::Duration;
 use harness::{Poller, WakeProbe, Watchdog, model};
 use waker_queue::{Timer, Trigger};
 
+/// Runs a test body under a watchdog: a `poll` or `fire` that never returns (a lock taken twice
+/// on one thread, say) fails within seconds with this message instead of hanging `cargo test`.
+fn bounded(what: &str, body: impl FnOnce() + Send + 'static) {
+    Watchdog::new(format!("part 1: {what}"))
+        .likely_cause(
+            "`poll` or `fire` never returned: a `std::sync::Mutex` taken twice on one thread \
+             deadlocks (it is not reentrant). Take the timer's lock once per call, and never \
+             call back into the timer (or wake) while holding it.",
+        )
+        .run(body)
+}
+
 #[test]
 fn a_timer_is_pending_until_its_trigger_fires() {
-    let (timer, _trigger) = Timer::manual();
-    let mut timer = Poller::new(timer);
-    assert_eq!(
-        timer.poll(),
-        Poll::Pending,
-        "a timer whose trigger has not fired returned Ready"
-    );
-    assert_eq!(
-        timer.wakes(),
-        0,
-        "the timer woke its waker although nothing happened. Unlike Stage 1's busy waits, this \
+    bounded("a timer is pending until its trigger fires", || {
+        let (timer, _trigger) = Timer::manual();
+        let mut timer = Poller::new(timer);
+        assert_eq!(
+            timer.poll(),
+            Poll::Pending,
+            "a timer whose trigger has not fired returned Ready"
+        );
+        assert_eq!(
+            timer.wakes(),
+            0,
+            "the timer woke its waker although nothing happened. Unlike Stage 1's busy waits, this \
          future has someone to wake it (the trigger): it must not wake itself."
-    );
+        );
+    });
 }
 
 #[test]
 fn firing_wakes_the_waker_of_the_last_poll() {
-    let (timer, trigger) = Timer::manual();
-    let mut timer = Poller::new(timer);
-    assert!(timer.poll().is_pending());
-    trigger.fire();
-    assert_eq!(
-        timer.wakes(),
-        1,
-        "trigger.fire() did not wake the waker the timer was polled with. Store \
+    bounded("firing wakes the waker of the last poll", || {
+        let (timer, trigger) = Timer::manual();
+        let mut timer = Poller::new(timer);
+        assert!(timer.poll().is_pending());
+        trigger.fire();
+        assert_eq!(
+            timer.wakes(),
+            1,
+            "trigger.fire() did not wake the waker the timer was polled with. Store \
          `cx.waker().clone()` when you return Pending, and have `fire` take it and call \
          `wake()`."
-    );
-    assert_eq!(
-        timer.poll(),
-        Poll::Ready(()),
-        "the timer was woken but its next poll was still Pending: `fire` must also record that \
+        );
+        assert_eq!(
+            timer.poll(),
+            Poll::Ready(()),
+            "the timer was woken but its next poll was still Pending: `fire` must also record that \
          the timer has fired."
-    );
+        );
+    });
 }
 
 #[test]
 fn a_fire_before_the_first_poll_is_not_lost() {
-    let (timer, trigger) = Timer::manual();
-    trigger.fire();
-    let mut timer = Poller::new(timer);
-    assert_eq!(
-        timer.poll(),
-        Poll::Ready(()),
-        "the trigger fired before the first poll, and the first poll said Pending. Nobody will \
+    bounded("a fire before the first poll is not lost", || {
+        let (timer, trigger) = Timer::manual();
+        trigger.fire();
+        let mut timer = Poller::new(timer);
+        assert_eq!(
+            timer.poll(),
+            Poll::Ready(()),
+            "the trigger fired before the first poll, and the first poll said Pending. Nobody will \
          ever wake this task again: a lost wakeup. `fire` must record \"fired\" even when no \
          waker is stored yet, and `poll` must check that record."
-    );
+        );
+    });
 }
 
 #[test]
 fn the_latest_waker_is_the_one_woken() {
-    // A future can move from one task to another between polls (think of select!, or a
-    // future handed to a new task); each poll may bring a different waker.
-    let (timer, trigger) = Timer::manual();
-    let mut timer = Poller::new(timer);
-    let (first, second) = (WakeProbe::new(), WakeProbe::new());
-    assert!(timer.poll_with(&first.waker()).is_pending());
-    assert!(timer.poll_with(&second.waker()).is_pending());
-    trigger.fire();
-    assert_eq!(
-        second.wakes(),
-        1,
-        "the timer was polled with waker A, then waker B, then fired: B was not woken (A was \
+    bounded("the latest waker is the one woken", || {
+        // A future can move from one task to another between polls (think of select!, or a
+        // future handed to a new task); each poll may bring a different waker.
+        let (timer, trigger) = Timer::manual();
+        let mut timer = Poller::new(timer);
+        let (first, second) = (WakeProbe::new(), WakeProbe::new());
+        assert!(timer.poll_with(&first.waker()).is_pending());
+        assert!(timer.poll_with(&second.waker()).is_pending());
+        trigger.fire();
+        assert_eq!(
+            second.wakes(),
+            1,
+            "the timer was polled with waker A, then waker B, then fired: B was not woken (A was \
          woken {} time(s)). Replace the stored waker when a poll brings a different one \
          (`Waker::will_wake` tells you whether it did).",
-        first.wakes()
-    );
+            first.wakes()
+        );
+    });
 }
 
 #[test]
 fn polling_again_does_not_pile_up_waker_clones() {
-    let (timer, _trigger) = Timer::manual();
-    let mut timer = Poller::new(timer);
-    let probe = WakeProbe::new();
-    let waker = probe.waker();
-    for _ in 0..100 {
-        assert!(timer.poll_with(&waker).is_pending());
-    }
-    assert!(
-        probe.live_wakers() <= 2,
-        "after 100 polls with the same waker, {} clones of it are alive. Keep one stored waker \
+    bounded("polling again does not pile up waker clones", || {
+        let (timer, _trigger) = Timer::manual();
+        let mut timer = Poller::new(timer);
+        let probe = WakeProbe::new();
+        let waker = probe.waker();
+        for _ in 0..100 {
+            assert!(timer.poll_with(&waker).is_pending());
+        }
+        assert!(
+            probe.live_wakers() <= 2,
+            "after 100 polls with the same waker, {} clones of it are alive. Keep one stored waker \
          and replace it; don't collect a new clone on every poll (a Vec that grows, or a new \
          thread per poll holding one).",
-        probe.live_wakers()
-    );
+            probe.live_wakers()
+        );
+    });
 }
 
 #[test]
 fn a_fire_from_another_thread_wakes_the_task() {
-    let (timer, trigger) = Timer::manual();
-    let mut timer = Poller::new(timer);
-    let probe = WakeProbe::new();
-    assert!(timer.poll_with(&probe.waker()).is_pending());
-    let firing = thread::spawn(move || trigger.fire());
-    let woken = probe.wait_for_wakes(1, Duration::from_secs(5));
-    firing.join().expect("the firing thread panicked");
-    assert!(
-        woken,
-        "a trigger fired on another thread did not wake the waker within 5s"
-    );
-    assert_eq!(timer.poll_with(&probe.waker()), Poll::Ready(()));
+    bounded("a fire from another thread wakes the task", || {
+        let (timer, trigger) = Timer::manual();
+        let mut timer = Poller::new(timer);
+        let probe = WakeProbe::new();
+        assert!(timer.poll_with(&probe.waker()).is_pending());
+        let firing = thread::spawn(move || trigger.fire());
+        let woken = probe.wait_for_wakes(1, Duration::from_secs(5));
+        firing.join().expect("the firing thread panicked");
+        assert!(
+            woken,
+            "a trigger fired on another thread did not wake the waker within 5s"
+        );
+        assert_eq!(timer.poll_with(&probe.waker()), Poll::Ready(()));
+    });
 }
 
 #[test]
 fn firing_twice_is_harmless() {
-    let (timer, trigger) = Timer::manual();
-    let mut timer = Poller::new(timer);
-    assert!(timer.poll().is_pending());
-    trigger.fire();
-    trigger.fire();
-    assert!(
-        timer.wakes() >= 1,
-        "two fires after a Pending poll did not wake the task"
-    );
-    assert_eq!(
-        timer.poll(),
-        Poll::Ready(()),
-        "after two fires the timer was Pending: a second fire must not undo the first \
+    bounded("firing twice is harmless", || {
+        let (timer, trigger) = Timer::manual();
+        let mut timer = Poller::new(timer);
+        assert!(timer.poll().is_pending());
+        trigger.fire();
+        trigger.fire();
+        assert!(
+            timer.wakes() >= 1,
+            "two fires after a Pending poll did not wake the task"
+        );
+        assert_eq!(
+            timer.poll(),
+            Poll::Ready(()),
+            "after two fires the timer was Pending: a second fire must not undo the first \
          (\"fired\" is a flag that stays set)"
-    );
+        );
+    });
 }
 
 #[test]
 fn a_clone_of_the_trigger_fires_the_same_timer() {
-    let (timer, trigger) = Timer::manual();
-    let mut timer = Poller::new(timer);
-    assert!(timer.poll().is_pending());
-    let clone = trigger.clone();
-    clone.fire();
-    assert!(
-        timer.wakes() >= 1,
-        "firing a clone of the trigger did not wake the task. Every clone of a Trigger is a \
+    bounded("a clone of the trigger fires the same timer", || {
+        let (timer, trigger) = Timer::manual();
+        let mut timer = Poller::new(timer);
+        assert!(timer.poll().is_pending());
+        let clone = trigger.clone();
+        clone.fire();
+        assert!(
+            timer.wakes() >= 1,
+            "firing a clone of the trigger did not wake the task. Every clone of a Trigger is a \
          handle on the same shared state (an `Arc` around it), not a copy of the state."
-    );
-    assert_eq!(timer.poll(), Poll::Ready(()));
+        );
+        assert_eq!(timer.poll(), Poll::Ready(()));
+    });
 }
 
 #[test]
 fn firing_after_the_timer_was_dropped_is_harmless() {
-    // A trigger may outlive its timer (the task gave up waiting): firing then has nobody to
-    // wake, and must simply do nothing.
-    let (timer, trigger) = Timer::manual();
-    let mut polled = Poller::new(timer);
-    assert!(polled.poll().is_pending());
-    drop(polled);
-    trigger.fire();
+    bounded("firing after the timer was dropped is harmless", || {
+        // A trigger may outlive its timer (the task gave up waiting): firing then has nobody to
+        // wake, and must simply do nothing.
+        let (timer, trigger) = Timer::manual();
+        let mut polled = Poller::new(timer);
+        assert!(polled.poll().is_pending());
+        drop(polled);
+        trigger.fire();
+    });
 }
 
 /// A waker that, when woken, does what an executor running tasks inline might do: fire the
@@ -246,51 +276,55 @@ fn recording_start() -> (Started, impl FnOnce(Duration, Trigger) + Send + 'stati
 
 #[test]
 fn a_timer_starts_its_clock_once_on_the_first_poll() {
-    let (started, start) = recording_start();
-    let timer = Timer::after_with(Duration::from_secs(30), start);
-    assert_eq!(
-        started.lock().unwrap().len(),
-        0,
-        "the timer's clock was started before the timer was polled. Futures are lazy: start it \
+    bounded("a timer starts its clock once on the first poll", || {
+        let (started, start) = recording_start();
+        let timer = Timer::after_with(Duration::from_secs(30), start);
+        assert_eq!(
+            started.lock().unwrap().len(),
+            0,
+            "the timer's clock was started before the timer was polled. Futures are lazy: start it \
          on the first poll."
-    );
-    let mut timer = Poller::new(timer);
-    for _ in 0..100 {
-        assert!(timer.poll().is_pending());
-    }
-    let started = started.lock().unwrap();
-    assert_eq!(
-        started.len(),
-        1,
-        "after 100 polls the timer had started its clock {} times. Start it once (a thread or \
+        );
+        let mut timer = Poller::new(timer);
+        for _ in 0..100 {
+            assert!(timer.poll().is_pending());
+        }
+        let started = started.lock().unwrap();
+        assert_eq!(
+            started.len(),
+            1,
+            "after 100 polls the timer had started its clock {} times. Start it once (a thread or \
          timer entry per poll is the classic leak); keep the start function in an `Option` and \
          `take()` it.",
-        started.len()
-    );
-    assert_eq!(
-        started[0].0,
-        Duration::from_secs(30),
-        "started with the wrong delay"
-    );
+            started.len()
+        );
+        assert_eq!(
+            started[0].0,
+            Duration::from_secs(30),
+            "started with the wrong delay"
+        );
+    });
 }
 
 #[test]
 fn the_started_trigger_completes_the_timer() {
-    let (started, start) = recording_start();
-    let mut timer = Poller::new(Timer::after_with(Duration::from_millis(5), start));
-    assert!(timer.poll().is_pending());
-    let (_, trigger) = started
-        .lock()
-        .unwrap()
-        .pop()
-        .expect("the clock was not started");
-    trigger.fire();
-    assert_eq!(
-        timer.wakes(),
-        1,
-        "firing the started trigger did not wake the task"
-    );
-    assert_eq!(timer.poll(), Poll::Ready(()));
+    bounded("the started trigger completes the timer", || {
+        let (started, start) = recording_start();
+        let mut timer = Poller::new(Timer::after_with(Duration::from_millis(5), start));
+        assert!(timer.poll().is_pending());
+        let (_, trigger) = started
+            .lock()
+            .unwrap()
+            .pop()
+            .expect("the clock was not started");
+        trigger.fire();
+        assert_eq!(
+            timer.wakes(),
+            1,
+            "firing the started trigger did not wake the task"
+        );
+        assert_eq!(timer.poll(), Poll::Ready(()));
+    });
 }
 
 #[test]

@@ -195,6 +195,12 @@ fn a_finished_task_drops_its_future() {
 
 #[test]
 fn dropping_the_executor_drops_tasks_it_never_ran() {
+    watchdog("dropping an executor with a task still queued")
+        .likely_cause(
+            "dropping the executor (or the last spawner) never returned: a lock held while \
+             tasks are dropped, and a task's drop that needs that lock again, deadlock",
+        )
+        .run(|| {
     let token = Arc::new(());
     let held = Arc::clone(&token);
     {
@@ -211,31 +217,39 @@ fn dropping_the_executor_drops_tasks_it_never_ran() {
          queued task points at the queue and the queue points at the task: an Arc cycle. Empty \
          the queue when the executor is dropped."
     );
+        });
 }
 
 #[test]
 fn a_spawn_after_the_executor_was_dropped_frees_the_task() {
-    let token = Arc::new(());
-    let held = Arc::clone(&token);
-    {
-        let spawner = {
-            let executor = Executor::new();
-            executor.spawner()
-            // The executor is dropped here; the spawner lives on.
-        };
-        spawner.spawn(traced("spawned too late", async move {
-            let _keep = &held;
-        }));
-        // The last spawner goes here.
-    }
-    assert_eq!(
-        Arc::strong_count(&token),
-        1,
-        "a task spawned after its executor was dropped was kept (and leaked once the last \
+    watchdog("a spawn after the executor was dropped")
+        .likely_cause(
+            "dropping the executor (or the last spawner) never returned: a lock held while \
+             tasks are dropped, and a task's drop that needs that lock again, deadlock",
+        )
+        .run(|| {
+            let token = Arc::new(());
+            let held = Arc::clone(&token);
+            {
+                let spawner = {
+                    let executor = Executor::new();
+                    executor.spawner()
+                    // The executor is dropped here; the spawner lives on.
+                };
+                spawner.spawn(traced("spawned too late", async move {
+                    let _keep = &held;
+                }));
+                // The last spawner goes here.
+            }
+            assert_eq!(
+                Arc::strong_count(&token),
+                1,
+                "a task spawned after its executor was dropped was kept (and leaked once the last \
          spawner went: the queue holds the task, the task holds the queue). Nothing will ever \
          run it: once the executor is dropped, a push (a spawn or a wake) must drop the task \
          instead of queuing it."
-    );
+            );
+        });
 }
 
 #[test]

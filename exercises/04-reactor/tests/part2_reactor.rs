@@ -7,6 +7,8 @@
 mod common;
 
 use std::io::{self, Read, Write};
+use std::os::unix::thread::JoinHandleExt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
@@ -15,7 +17,7 @@ use std::time::Duration;
 use common::{Blocked, KernelThread, mio_pair, never_blocked_message};
 use harness::{Watchdog, counting_waker, noop_context};
 use reactor::mio::event::Source;
-use reactor::mio::net::{TcpStream as MioStream, UdpSocket};
+use reactor::mio::net::{TcpStream as MioStream, UdpSocket, UnixStream as MioUnixStream};
 use reactor::mio::{Interest, Registry, Token};
 use reactor::{Direction, Reactor, Registered};
 
@@ -148,6 +150,95 @@ fn a_peer_write_is_one_readiness_event() {
              not reported again"
         );
     });
+}
+
+/// A Unix socket pair (mio's, non-blocking): `(ours, peer)`. Dropping the peer hangs up ours
+/// with `EPOLLHUP` and no error, which a TCP socket cannot do without an `EPOLLERR`.
+fn unix_pair() -> (MioUnixStream, MioUnixStream) {
+    MioUnixStream::pair().expect("a Unix socket pair")
+}
+
+#[test]
+fn a_hang_up_wakes_a_reader_even_without_a_readable_flag() {
+    watchdog("a source registered for WRITABLE only, a task waiting to read, then a hang-up").run(
+        || {
+            let reactor = Reactor::new().unwrap();
+            let (ours, peer) = unix_pair();
+            // Registered for writing only: epoll will not report EPOLLIN for it, but it always
+            // reports a hang-up (EPOLLHUP), whatever the interest.
+            let source = reactor.register(ours, Interest::WRITABLE).unwrap();
+            reactor.turn(NOW).unwrap(); // the "writable" every new socket starts with
+            let (waker, reader_wakes) = counting_waker();
+            assert!(
+                source
+                    .poll_ready(Direction::Read, &mut Context::from_waker(&waker))
+                    .is_pending(),
+                "nothing was sent to the socket and nobody hung up, yet poll_ready(Read) said \
+                 Ready"
+            );
+            drop(peer);
+            reactor.turn(EVENT).unwrap();
+            assert!(
+                reader_wakes.get() >= 1
+                    && source
+                        .poll_ready(Direction::Read, &mut Context::from_waker(&waker))
+                        .is_ready(),
+                "the peer hung up: the event said read-closed (`is_read_closed()`, from \
+                 EPOLLHUP) but not readable, and the task waiting to read was {} (woken {} \
+                 time(s)). A hang-up is news for a reader: its next read returns the end of the \
+                 stream. In `react`, set_ready(Read) when the event is readable OR read-closed \
+                 OR an error: any one of the three is enough, not only all of them together.",
+                if reader_wakes.get() == 0 {
+                    "never woken"
+                } else {
+                    "woken, but the source is still not ready to read"
+                },
+                reader_wakes.get()
+            );
+        },
+    );
+}
+
+#[test]
+fn a_hang_up_wakes_a_writer_even_without_a_writable_flag() {
+    watchdog("a source registered for READABLE only, a task waiting to write, then a hang-up").run(
+        || {
+            let reactor = Reactor::new().unwrap();
+            let (ours, peer) = unix_pair();
+            // Registered for reading only: epoll will not report EPOLLOUT for it, but it always
+            // reports a hang-up (EPOLLHUP), whatever the interest.
+            let source = reactor.register(ours, Interest::READABLE).unwrap();
+            reactor.turn(NOW).unwrap();
+            let (waker, writer_wakes) = counting_waker();
+            assert!(
+                source
+                    .poll_ready(Direction::Write, &mut Context::from_waker(&waker))
+                    .is_pending(),
+                "a source registered for READABLE only reported Write readiness before anything \
+                 happened"
+            );
+            drop(peer);
+            reactor.turn(EVENT).unwrap();
+            assert!(
+                writer_wakes.get() >= 1
+                    && source
+                        .poll_ready(Direction::Write, &mut Context::from_waker(&waker))
+                        .is_ready(),
+                "the peer hung up: the event said write-closed (`is_write_closed()`, from \
+                 EPOLLHUP) but neither writable nor error, and the task waiting to write was {} \
+                 (woken {} time(s)). A hang-up is news for a writer: its next write fails (the \
+                 peer is gone) instead of waiting forever. In `react`, set_ready(Write) when \
+                 the event is writable OR write-closed OR an error: any one of the three is \
+                 enough.",
+                if writer_wakes.get() == 0 {
+                    "never woken"
+                } else {
+                    "woken, but the source is still not ready to write"
+                },
+                writer_wakes.get()
+            );
+        },
+    );
 }
 
 #[test]
@@ -365,6 +456,94 @@ fn wake_ends_a_turn_blocked_in_poll() {
                 events, 0,
                 "a wake is not a readiness event and must not be counted"
             );
+        });
+}
+
+/// How many times [`count_signal`] ran, in any thread of this test binary.
+static SIGNALS_HANDLED: AtomicUsize = AtomicUsize::new(0);
+
+/// A signal handler that only counts. Installing it (instead of the default action, which ends
+/// the process) lets a test deliver a signal to a thread blocked in `epoll_wait`: the kernel
+/// runs the handler and `epoll_wait` returns `EINTR` (it is never restarted, whatever
+/// `SA_RESTART` says: `man 7 signal`).
+extern "C" fn count_signal(_signal: libc::c_int) {
+    // Only an atomic store: async-signal-safe.
+    SIGNALS_HANDLED.fetch_add(1, Ordering::SeqCst);
+}
+
+/// The signal [`an_interrupted_turn_is_not_an_error`] sends; nothing else in this binary uses it.
+const INTERRUPT: libc::c_int = libc::SIGUSR2;
+
+fn install_counting_handler() {
+    // SAFETY: `action` is zeroed (a valid `sigaction`: empty mask, no flags) before the
+    // handler is set; `count_signal` is an `extern "C" fn(c_int)` that only touches an atomic,
+    // so it is safe to run at any point of any thread. The old action is not needed (null).
+    let installed = unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = count_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(INTERRUPT, &action, std::ptr::null_mut())
+    };
+    assert_eq!(installed, 0, "test setup: sigaction failed");
+}
+
+#[test]
+fn an_interrupted_turn_is_not_an_error() {
+    watchdog("turn(None) interrupted by a signal, then woken")
+        .likely_cause(
+            "after the signal, `turn` neither returned nor went back to waiting for the wake: \
+             an interrupted poll must end the turn (Ok(0)) or be retried, never spin or block \
+             elsewhere",
+        )
+        .run(|| {
+            install_counting_handler();
+            let reactor = Reactor::new().unwrap();
+            let (started_tx, started) = mpsc::channel();
+            let turning = {
+                let reactor = reactor.clone();
+                thread::spawn(move || {
+                    started_tx.send(KernelThread::current()).unwrap();
+                    reactor.turn(None)
+                })
+            };
+            let kernel_thread = started.recv().unwrap();
+            if let Blocked::Never(last) =
+                kernel_thread.wait_until_blocked_in_poll(Duration::from_secs(3))
+            {
+                panic!(
+                    "{}",
+                    never_blocked_message("the thread calling turn(None)", &last)
+                );
+            }
+            // The thread is inside epoll_wait (or, off Linux, about to be): a signal now makes
+            // the wait return EINTR once the handler has run.
+            let handled_before = SIGNALS_HANDLED.load(Ordering::SeqCst);
+            // SAFETY: the thread has not been joined, so its pthread_t is still valid, and a
+            // handler for INTERRUPT is installed, so the signal does not end the process.
+            let sent = unsafe { libc::pthread_kill(turning.as_pthread_t(), INTERRUPT) };
+            assert_eq!(sent, 0, "test setup: pthread_kill failed");
+            while SIGNALS_HANDLED.load(Ordering::SeqCst) == handled_before {
+                // Bounded by the watchdog; the handler runs within microseconds.
+                thread::yield_now();
+            }
+            // Wake only now: had the wake landed first, epoll_wait could have returned the
+            // waker's event instead of EINTR. A turn that already returned ignores this wake;
+            // a turn that retried after EINTR is ended by it.
+            reactor.wake().expect("wake");
+            match turning.join().unwrap() {
+                Ok(events) => assert_eq!(
+                    events, 0,
+                    "an interrupted (or interrupted, then woken) turn delivered no readiness \
+                     event, yet turn returned {events}"
+                ),
+                Err(err) => panic!(
+                    "a signal interrupted turn(None) and turn returned Err({err:?}). A signal \
+                     handler running on the reactor's thread makes epoll_wait fail with EINTR \
+                     (`io::ErrorKind::Interrupted`): nothing went wrong and nothing happened. \
+                     Treat it as a turn that delivered 0 events (return Ok(0)); only other \
+                     poll errors are real errors. Check the error kind in `react`."
+                ),
+            }
         });
 }
 

@@ -364,49 +364,51 @@ pub fn polls_both_children_on_every_poll_until_they_finish<S: Subject>() {
 
 pub fn a_wake_from_either_child_wakes_the_task<S: Subject>() {
     let name = S::FUNCTION;
-    for first in ["a", "b"] {
-        let a = Gate::new("a");
-        let b = Gate::new("b");
-        let (first_gate, second_gate) = if first == "a" { (&a, &b) } else { (&b, &a) };
-        let mut joined = Poller::new(S::join(a.clone(), b.clone()));
-        assert!(
-            joined.poll().is_pending(),
-            "both gates are closed, so the first poll of {name} must be Pending"
-        );
-        // Counts are taken relative to the moment a gate opens: waking the task more often
-        // (say, once more when a child finishes) is wasteful but never wrong.
-        let before = joined.wakes();
-        first_gate.open();
-        assert!(
-            joined.wakes() > before,
-            "after the first poll, gate {first} opened and woke the waker it was last polled \
+    watchdog::<S>(&format!("{name} of two gates, opened one after the other")).run(move || {
+        for first in ["a", "b"] {
+            let a = Gate::new("a");
+            let b = Gate::new("b");
+            let (first_gate, second_gate) = if first == "a" { (&a, &b) } else { (&b, &a) };
+            let mut joined = Poller::new(S::join(a.clone(), b.clone()));
+            assert!(
+                joined.poll().is_pending(),
+                "both gates are closed, so the first poll of {name} must be Pending"
+            );
+            // Counts are taken relative to the moment a gate opens: waking the task more often
+            // (say, once more when a child finishes) is wasteful but never wrong.
+            let before = joined.wakes();
+            first_gate.open();
+            assert!(
+                joined.wakes() > before,
+                "after the first poll, gate {first} opened and woke the waker it was last polled \
              with, but the task's waker saw no new wake ({before} before the gate opened, {} \
              after). On every poll, pass the `cx` you were given to *both* unfinished \
              children: a child that was not polled (or was polled with another waker) cannot \
              wake this task, and it may be the one whose event comes first.",
-            joined.wakes()
-        );
-        assert!(
-            joined.poll().is_pending(),
-            "one gate is still closed, so {name} must be Pending"
-        );
-        let before = joined.wakes();
-        second_gate.open();
-        assert!(
-            joined.wakes() > before,
-            "gate {first} finished on the second poll; then the other gate opened, but the \
+                joined.wakes()
+            );
+            assert!(
+                joined.poll().is_pending(),
+                "one gate is still closed, so {name} must be Pending"
+            );
+            let before = joined.wakes();
+            second_gate.open();
+            assert!(
+                joined.wakes() > before,
+                "gate {first} finished on the second poll; then the other gate opened, but the \
              task's waker saw no new wake ({before} before the gate opened, {} after). The \
              second poll must have polled the other child with the task's `cx` too.",
-            joined.wakes()
-        );
-        assert_eq!(
-            joined.poll(),
-            Poll::Ready(("a", "b")),
-            "both gates are open, so this poll must find both children Ready and return \
+                joined.wakes()
+            );
+            assert_eq!(
+                joined.poll(),
+                Poll::Ready(("a", "b")),
+                "both gates are open, so this poll must find both children Ready and return \
              Ready((\"a\", \"b\")), a's output first. Poll every unfinished child on every \
              poll."
-        );
-    }
+            );
+        }
+    });
 }
 
 /// The caller also asserts, at compile time and on its concrete type, that the subject's type
@@ -501,32 +503,37 @@ impl Future for AlwaysReady {
 
 pub fn panics_when_polled_after_completion<S: Subject>() {
     let (name, ty) = (S::FUNCTION, S::TYPE);
-    let mut joined = Poller::new(S::join(AlwaysReady(1), AlwaysReady(2)));
-    // The steps before the one under test must work: a panic here is a failure, not a pass.
-    assert_eq!(
-        joined.poll(),
-        Poll::Ready((1, 2)),
-        "{name} of two children that are Ready at once must be Ready((1, 2)) on its first poll"
-    );
-    // Like a compiler-generated future, a finished join refuses to run again. Its children here
-    // would happily answer Ready again (they never panic), so only the {ty}'s own record that
-    // it has finished can notice: panic with a message containing "polled after completion".
-    match panic::catch_unwind(AssertUnwindSafe(|| joined.poll())) {
-        Ok(result) => panic!(
-            "{name} returned Ready, then was polled once more and returned {result:?} instead \
+    watchdog::<S>(&format!(
+        "{name} of two ready children, polled once more after Ready"
+    ))
+    .run(move || {
+        let mut joined = Poller::new(S::join(AlwaysReady(1), AlwaysReady(2)));
+        // The steps before the one under test must work: a panic here is a failure, not a pass.
+        assert_eq!(
+            joined.poll(),
+            Poll::Ready((1, 2)),
+            "{name} of two children that are Ready at once must be Ready((1, 2)) on its first poll"
+        );
+        // Like a compiler-generated future, a finished join refuses to run again. Its children here
+        // would happily answer Ready again (they never panic), so only the {ty}'s own record that
+        // it has finished can notice: panic with a message containing "polled after completion".
+        match panic::catch_unwind(AssertUnwindSafe(|| joined.poll())) {
+            Ok(result) => panic!(
+                "{name} returned Ready, then was polled once more and returned {result:?} instead \
              of panicking. A finished future must not run again: keep a flag (or a state) \
              saying the {ty} has handed its outputs over, and panic with a message containing \
              \"polled after completion\" when polled after that. Don't rely on the children \
              to panic: these two would answer Ready again."
-        ),
-        Err(payload) => {
-            let message = panic_text(&payload);
-            assert!(
-                message.contains("polled after completion"),
-                "{name}, polled after it returned Ready, panicked as it should, but with \
+            ),
+            Err(payload) => {
+                let message = panic_text(&payload);
+                assert!(
+                    message.contains("polled after completion"),
+                    "{name}, polled after it returned Ready, panicked as it should, but with \
                  {message:?}; say \"polled after completion\" in the message so that whoever \
                  polled it knows what they did wrong."
-            );
+                );
+            }
         }
-    }
+    });
 }
