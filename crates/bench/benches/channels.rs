@@ -9,9 +9,9 @@
 //!
 //! Every row sends the same messages through a bounded channel on tokio's current-thread
 //! runtime: one producer (SPSC) or four (MPSC), capacity 1 (every send waits for the receiver:
-//! the wake round trip) or 1 024 (mostly buffered: the cost of the queue and the lock). All
-//! producers and the consumer are joined in one `block_on` future, so nothing but the channel
-//! differs between columns. Samples are interleaved (sample i of every channel before sample
+//! the wake round trip) or 1 024 (mostly buffered: the cost of the queue and the lock). Each
+//! producer is a task (`spawn_local` on a `LocalSet`), the consumer is the `block_on` future:
+//! nothing but the channel differs between columns. Samples are interleaved (sample i of every channel before sample
 //! i + 1 of any, starting channel rotating), a cell is the median, and ratios are to the fastest
 //! median of the row. Nothing here passes or fails.
 
@@ -25,7 +25,6 @@ use std::time::{Duration, Instant};
 
 use futures::SinkExt;
 use futures::StreamExt;
-use futures::future::join_all;
 
 /// A bounded channel, as the workload uses it.
 trait Flavor {
@@ -148,28 +147,26 @@ impl Flavor for Flume {
     }
 }
 
-/// `producers` tasks send `messages` numbers in all through a channel of `capacity`; one
-/// consumer receives them until the channel closes. Returns their sum (checked by the caller).
-async fn pipeline<F: Flavor>(producers: usize, capacity: usize, messages: u64) -> u64 {
+/// `producers` tasks send `messages` numbers in all through a channel of `capacity`; the
+/// `block_on` future is the consumer and receives them until the channel closes. Returns their
+/// sum (checked by the caller). Each producer is a task of its own (`spawn_local`), so it is
+/// polled only when its waker is woken, as on any executor.
+async fn pipeline<F: Flavor + 'static>(producers: usize, capacity: usize, messages: u64) -> u64 {
     let (tx, mut rx) = F::channel(capacity);
     let each = messages / producers as u64;
-    let sends = join_all((0..producers).map(|_| {
+    for _ in 0..producers {
         let mut tx = tx.clone();
-        async move {
+        tokio::task::spawn_local(async move {
             for value in 0..each {
                 F::send(&mut tx, value).await;
             }
-        }
-    }));
+        });
+    }
     drop(tx);
-    let receive = async {
-        let mut sum = 0;
-        while let Some(value) = F::recv(&mut rx).await {
-            sum += value;
-        }
-        sum
-    };
-    let (_, sum) = futures::join!(sends, receive);
+    let mut sum = 0;
+    while let Some(value) = F::recv(&mut rx).await {
+        sum += value;
+    }
     sum
 }
 
@@ -211,12 +208,13 @@ struct Lane {
     failed: Option<String>,
 }
 
-fn timed<F: Flavor>(rt: &tokio::runtime::Runtime, row: Row, messages: u64) -> Duration {
+fn timed<F: Flavor + 'static>(rt: &tokio::runtime::Runtime, row: Row, messages: u64) -> Duration {
     let each = messages / row.producers as u64;
     let expected = row.producers as u64 * each * (each.saturating_sub(1)) / 2;
     *lock(&RUNNING) = Some((Instant::now(), F::NAME, row.name));
     let start = Instant::now();
-    let sum = rt.block_on(pipeline::<F>(row.producers, row.capacity, messages));
+    let tasks = tokio::task::LocalSet::new();
+    let sum = tasks.block_on(rt, pipeline::<F>(row.producers, row.capacity, messages));
     let took = start.elapsed();
     *lock(&RUNNING) = None;
     assert_eq!(
@@ -230,7 +228,9 @@ fn timed<F: Flavor>(rt: &tokio::runtime::Runtime, row: Row, messages: u64) -> Du
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The sample running now, for the watchdog.
@@ -260,19 +260,22 @@ struct Options {
     samples: usize,
     messages: u64,
     learner: bool,
+    only: Vec<String>,
 }
 
 const USAGE: &str = "\
 usage: cargo bench -p bench --bench channels -- [--learner] [--samples N] [--messages N]
   --learner      also run the learner's channel (exercises/06-channels)
   --samples N    timed samples per channel and row (default 15)
-  --messages N   messages per sample (default 100000)";
+  --messages N   messages per sample (default 100000)
+  --only C[,C..] only these channels (tokio, async-channel, futures, flume, reference, learner)";
 
 fn parse_options() -> Options {
     let mut options = Options {
         samples: 15,
         messages: 100_000,
         learner: false,
+        only: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     let number = |flag: &str, value: Option<String>| -> u64 {
@@ -289,6 +292,13 @@ fn parse_options() -> Options {
             "--learner" => options.learner = true,
             "--samples" => options.samples = number("--samples", args.next()) as usize,
             "--messages" => options.messages = number("--messages", args.next()),
+            "--only" => match args.next() {
+                Some(names) => options.only.extend(names.split(',').map(str::to_owned)),
+                None => {
+                    eprintln!("error: --only needs channel names\n{USAGE}");
+                    process::exit(2);
+                }
+            },
             // `cargo bench` passes `--bench` to every bench target.
             "--bench" => {}
             "-h" | "--help" => {
@@ -322,8 +332,15 @@ fn main() {
         lane("flume", timed::<Flume>),
         lane("reference", timed::<Reference>),
     ];
-    if options.learner {
+    if options.learner || options.only.iter().any(|name| name == "learner") {
         lanes.push(lane("learner", timed::<Learner>));
+    }
+    if !options.only.is_empty() {
+        lanes.retain(|lane| options.only.iter().any(|name| name == lane.name));
+        if lanes.is_empty() {
+            eprintln!("error: --only named no known channel\n{USAGE}");
+            process::exit(2);
+        }
     }
     let mut header = format!("{:<16} {:>10}", "row", "fastest µs");
     for lane in &lanes {
@@ -342,9 +359,9 @@ fn main() {
             lane.failed = None;
             // Warm up (and find out whether the channel works at all).
             let run = lane.run;
-            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| {
-                run(&rt, row, options.messages / 10)
-            })) {
+            if let Err(payload) =
+                panic::catch_unwind(AssertUnwindSafe(|| run(&rt, row, options.messages / 10)))
+            {
                 lane.failed = Some(panic_text(&*payload));
             }
         }
@@ -367,11 +384,7 @@ fn main() {
             .min()
             .copied()
             .expect("at least one channel ran");
-        let mut line = format!(
-            "{:<16} {:>10.1}",
-            row.name,
-            fastest.as_secs_f64() * 1e6
-        );
+        let mut line = format!("{:<16} {:>10.1}", row.name, fastest.as_secs_f64() * 1e6);
         for (lane, median) in lanes.iter().zip(&medians) {
             let cell = match median {
                 Some(median) => {

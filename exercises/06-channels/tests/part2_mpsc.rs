@@ -202,6 +202,42 @@ fn the_receiver_keeps_the_latest_waker() {
 }
 
 #[test]
+fn the_errors_give_the_message_back_and_say_what_happened() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.try_send(1).unwrap();
+    let full = tx.try_send(2).unwrap_err();
+    assert_eq!(
+        full,
+        TrySendError::Full(2),
+        "capacity 1, one message in: Full"
+    );
+    assert_eq!(
+        full.clone().into_inner(),
+        2,
+        "into_inner gives the message back"
+    );
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    drop(rx);
+    let closed = tx.try_send(3).unwrap_err();
+    assert_eq!(closed, TrySendError::Closed(3), "receiver gone: Closed");
+    let texts = [
+        full.to_string(),
+        closed.to_string(),
+        TryRecvError::Empty.to_string(),
+        TryRecvError::Closed.to_string(),
+        SendError(0).to_string(),
+        channels::Canceled.to_string(),
+    ];
+    for (i, text) in texts.iter().enumerate() {
+        assert!(!text.is_empty(), "error {i} displays as an empty string");
+    }
+    assert_ne!(texts[0], texts[1], "Full and Closed must read differently");
+    assert_ne!(texts[2], texts[3], "Empty and Closed must read differently");
+    assert_eq!(closed.into_inner(), 3);
+}
+
+#[test]
 fn len_counts_the_buffered_messages() {
     let (tx, mut rx) = mpsc::channel(4);
     assert!(rx.is_empty(), "a new channel must be empty");
