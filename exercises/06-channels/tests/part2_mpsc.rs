@@ -211,11 +211,7 @@ fn the_errors_give_the_message_back_and_say_what_happened() {
         TrySendError::Full(2),
         "capacity 1, one message in: Full"
     );
-    assert_eq!(
-        full.clone().into_inner(),
-        2,
-        "into_inner gives the message back"
-    );
+    assert_eq!(full.into_inner(), 2, "into_inner gives the message back");
     assert_eq!(rx.try_recv(), Ok(1));
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     drop(rx);
