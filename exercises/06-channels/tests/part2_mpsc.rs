@@ -244,6 +244,10 @@ fn len_counts_the_buffered_messages() {
         2,
         "two messages sent, none received: len() must be 2"
     );
+    assert!(
+        !rx.is_empty(),
+        "two messages buffered: is_empty() must be false"
+    );
     rx.try_recv().unwrap();
     assert_eq!(rx.len(), 1, "two sent, one received: len() must be 1");
 }

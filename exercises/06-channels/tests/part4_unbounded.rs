@@ -31,6 +31,10 @@ fn an_unbounded_send_never_waits() {
         10_000,
         "10 000 sent, none received: len() must be 10 000"
     );
+    assert!(
+        !rx.is_empty(),
+        "10 000 messages buffered: is_empty() must be false"
+    );
     for n in 0..10_000 {
         assert_eq!(
             rx.try_recv(),
@@ -38,6 +42,10 @@ fn an_unbounded_send_never_waits() {
             "the messages must come out in the order they went in"
         );
     }
+    assert!(
+        rx.is_empty(),
+        "every message was received: is_empty() must be true"
+    );
 }
 
 #[test]
