@@ -122,7 +122,7 @@ fn a_waiting_sender_polled_again_keeps_one_place_in_line() {
         assert!(send.poll_with(&probe.waker()).is_pending());
     }
     assert!(
-        probe.live_wakers() <= 2,
+        probe.live_wakers() <= 1,
         "a waiting send polled 100 times with the same waker made the channel keep {} clones of \
          it: it joined the line again on every poll. Keep the send's place in line (a ticket) \
          and update the waker stored there instead.",
@@ -143,14 +143,19 @@ fn a_waiting_sender_polled_with_a_new_waker_is_woken_on_it() {
     let (first, second) = (WakeProbe::new(), WakeProbe::new());
     let mut send = Poller::new(tx.send(1));
     assert!(send.poll_with(&first.waker()).is_pending());
+    // Another sender waits behind it: its place in line must stay its own.
+    let mut behind = Poller::new(tx.send(2));
+    assert!(behind.poll().is_pending());
     assert!(send.poll_with(&second.waker()).is_pending());
     rx.try_recv().unwrap();
     assert!(
         second.wakes() >= 1,
-        "the send waited with waker A, then was polled with waker B (it moved to another task); \
-         room was made and B was not woken (A: {} wake(s)). Update the waker in the sender's \
-         place in line on every Pending poll.",
-        first.wakes()
+        "the send waited with waker A (first in line, another send behind it), then was polled \
+         with waker B (it moved to another task); room was made and B was not woken (A: {} \
+         wake(s), the send behind: {}). Update the waker in the sender's OWN place in line \
+         (found by its ticket) on every Pending poll.",
+        first.wakes(),
+        behind.wakes()
     );
 }
 
