@@ -261,6 +261,8 @@ struct Options {
     messages: u64,
     learner: bool,
     only: Vec<String>,
+    /// Report each cell's fastest sample instead of its median.
+    min: bool,
 }
 
 const USAGE: &str = "\
@@ -268,7 +270,9 @@ usage: cargo bench -p bench --bench channels -- [--learner] [--samples N] [--mes
   --learner      also run the learner's channel (exercises/06-channels)
   --samples N    timed samples per channel and row (default 15)
   --messages N   messages per sample (default 100000)
-  --only C[,C..] only these channels (tokio, async-channel, futures, flume, reference, learner)";
+  --only C[,C..] only these channels (tokio, async-channel, futures, flume, reference, learner)
+  --min          report each channel's fastest sample instead of its median (steadier on a
+                 busy machine: other processes only ever add time)";
 
 fn parse_options() -> Options {
     let mut options = Options {
@@ -276,6 +280,7 @@ fn parse_options() -> Options {
         messages: 100_000,
         learner: false,
         only: Vec::new(),
+        min: false,
     };
     let mut args = std::env::args().skip(1);
     let number = |flag: &str, value: Option<String>| -> u64 {
@@ -290,6 +295,7 @@ fn parse_options() -> Options {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--learner" => options.learner = true,
+            "--min" => options.min = true,
             "--samples" => options.samples = number("--samples", args.next()) as usize,
             "--messages" => options.messages = number("--messages", args.next()),
             "--only" => match args.next() {
@@ -347,9 +353,15 @@ fn main() {
         header.push_str(&format!(" {:>13}", lane.name));
     }
     println!(
-        "{} messages per sample, {} samples, tokio current-thread; ratios to the row's fastest \
-         (lower is better; `!` = reference above 1.5×)",
-        options.messages, options.samples
+        "{} messages per sample, {} samples, tokio current-thread, {} per cell; ratios to the \
+         row's fastest (lower is better; `!` = reference above 1.5×)",
+        options.messages,
+        options.samples,
+        if options.min {
+            "fastest sample"
+        } else {
+            "median"
+        }
     );
     println!("{header}");
     let mut notes = Vec::new();
@@ -376,7 +388,19 @@ fn main() {
         }
         let medians: Vec<Option<Duration>> = lanes
             .iter_mut()
-            .map(|lane| (lane.failed.is_none()).then(|| median(&mut lane.samples)))
+            .map(|lane| {
+                lane.failed.is_none().then(|| {
+                    if options.min {
+                        lane.samples
+                            .iter()
+                            .min()
+                            .copied()
+                            .expect("at least one sample")
+                    } else {
+                        median(&mut lane.samples)
+                    }
+                })
+            })
             .collect();
         let fastest = medians
             .iter()
