@@ -48,6 +48,7 @@ fn counted() {
     MODEL_OPS.with(|ops| ops.set(ops.get() + 1));
 }
 
+#[inline]
 fn map_lock<G, H>(result: LockResult<G>, wrap: impl FnOnce(G) -> H) -> LockResult<H> {
     match result {
         Ok(guard) => Ok(wrap(guard)),
@@ -72,7 +73,9 @@ pub struct MutexGuard<'a, T> {
 
 enum GuardInner<'a, T> {
     Std(std::sync::MutexGuard<'a, T>),
-    Model(shuttle::sync::MutexGuard<'a, T>),
+    // Boxed, so that dropping a guard is small enough to inline: outside a race test it is just
+    // `std`'s unlock.
+    Model(Box<shuttle::sync::MutexGuard<'a, T>>),
 }
 
 impl<T> Mutex<T> {
@@ -87,18 +90,26 @@ impl<T> Mutex<T> {
 
     /// Blocks until the lock is free, then takes it. As with `std`, the error case means a
     /// thread panicked while holding it; `PoisonError::into_inner` gives the guard anyway.
+    //
+    // Inlined, with the model's branch kept out of line: outside a race test this costs what
+    // `std`'s `lock` costs (Stage 6's channel benchmark takes a lock per message).
+    #[inline]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         match &self.inner {
             MutexInner::Std(mutex) => map_lock(mutex.lock(), |guard| MutexGuard {
                 inner: GuardInner::Std(guard),
             }),
-            MutexInner::Model(mutex) => {
-                counted();
-                map_lock(mutex.lock(), |guard| MutexGuard {
-                    inner: GuardInner::Model(guard),
-                })
-            }
+            MutexInner::Model(mutex) => Self::lock_model(mutex),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn lock_model(mutex: &shuttle::sync::Mutex<T>) -> LockResult<MutexGuard<'_, T>> {
+        counted();
+        map_lock(mutex.lock(), |guard| MutexGuard {
+            inner: GuardInner::Model(Box::new(guard)),
+        })
     }
 
     /// The value, for the owner of the only handle.
@@ -132,6 +143,7 @@ impl<T> fmt::Debug for Mutex<T> {
 impl<T> Deref for MutexGuard<'_, T> {
     type Target = T;
 
+    #[inline]
     fn deref(&self) -> &T {
         match &self.inner {
             GuardInner::Std(guard) => guard,
@@ -141,6 +153,7 @@ impl<T> Deref for MutexGuard<'_, T> {
 }
 
 impl<T> DerefMut for MutexGuard<'_, T> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut T {
         match &mut self.inner {
             GuardInner::Std(guard) => &mut *guard,
@@ -199,8 +212,8 @@ impl Condvar {
             }
             (CondvarInner::Model(condvar), GuardInner::Model(guard)) => {
                 counted();
-                map_lock(condvar.wait(guard), |guard| MutexGuard {
-                    inner: GuardInner::Model(guard),
+                map_lock(condvar.wait(*guard), |guard| MutexGuard {
+                    inner: GuardInner::Model(Box::new(guard)),
                 })
             }
             _ => panic!("a Condvar and a Mutex from different worlds (test and model) were mixed"),
@@ -242,10 +255,10 @@ impl Condvar {
             }
             (CondvarInner::Model(condvar), GuardInner::Model(guard)) => {
                 counted();
-                map_lock(condvar.wait(guard), |guard| {
+                map_lock(condvar.wait(*guard), |guard| {
                     (
                         MutexGuard {
-                            inner: GuardInner::Model(guard),
+                            inner: GuardInner::Model(Box::new(guard)),
                         },
                         WaitTimeoutResult(false),
                     )
