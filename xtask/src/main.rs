@@ -5,41 +5,22 @@
 //! `cargo.rs` (building), `runner.rs` (running tests in isolated processes), `ui.rs`
 //! (printing).
 
-mod authoring;
-mod batch;
-mod cargo;
-mod class;
-mod classroom;
-mod committed;
+mod commands;
 mod course;
-mod freshness;
-mod gate;
-mod grade;
-mod integrity;
-mod interrupt;
-mod learn;
-mod lint;
-mod mistakes;
-mod points;
-mod pristine;
-mod progress;
+mod exec;
+mod files;
 mod report;
-mod runner;
-mod sandbox;
-mod scratch;
-mod testscan;
-mod trace;
-mod trybuild_cache;
 mod ui;
-mod variant;
-mod verify;
-mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::commands::{authoring, class, classroom, grade, learn, mistakes, trace, verify, watch};
+use crate::course::variant;
+use crate::exec::{interrupt, sandbox};
 
 /// The course's tools. Learners: `cargo xtask` to see where you stand, `cargo xtask run` to
 /// test your code, `cargo xtask watch` to re-run on every save.
@@ -380,7 +361,10 @@ fn try_main(raw: Vec<std::ffi::OsString>) -> Result<bool> {
         }
         Cmd::Grade(args) => {
             let options = grade_options(args, &root)?;
-            grade::run(&root, &options)
+            match &options.submissions {
+                Some(dir) => class::run(&root, &options, dir),
+                None => grade::run(&root, &options),
+            }
         }
         Cmd::Classroom {
             command:
