@@ -1,9 +1,9 @@
 //! `cargo xtask`: the course's own tooling. See ARCHITECTURE.md for where things live.
 //!
-//! One module per command (`verify.rs`), plus the shared machinery every command uses:
-//! `course.rs` (what the stages are), `scratch.rs` (swapping versions of a stage),
-//! `cargo.rs` (building), `runner.rs` (running tests in isolated processes), `ui.rs`
-//! (printing).
+//! The folders are layers, each importing only from those below it (checked by
+//! `tests/layers.rs`): `commands/` (one module per command) over `report/` (one model, one
+//! module per format) over `exec/` (cargo, scratch copies, isolated test processes, the
+//! sandbox, the gate) over `course/` (what the stages are) over `files.rs`; `ui.rs` prints.
 
 mod commands;
 mod course;

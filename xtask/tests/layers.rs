@@ -102,6 +102,8 @@ impl<'ast> Visit<'ast> for Paths {
             flatten(&item.tree, &mut Vec::new(), &mut self.0);
         }
     }
+    // `pub(super)` names a module to be visible in, not one that is used.
+    fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
     fn visit_path(&mut self, path: &'ast syn::Path) {
         self.0
             .push(path.segments.iter().map(|s| s.ident.to_string()).collect());
@@ -302,4 +304,59 @@ fn print_the_import_graph() {
         let names: Vec<String> = targets.iter().map(show).collect();
         println!("{:<28} -> {}", show(&module), names.join(", "));
     }
+}
+
+/// Functions longer than this are split into named steps (the developers' guide).
+const MAX_FUNCTION_LINES: usize = 80;
+
+/// Every function of `xtask/src` outside test modules: (file, name, lines).
+#[derive(Default)]
+struct Functions(Vec<(String, usize)>);
+
+impl<'ast> Visit<'ast> for Functions {
+    fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
+        if !is_cfg_test(&item.attrs) {
+            syn::visit::visit_item_mod(self, item);
+        }
+    }
+    fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
+        if !is_cfg_test(&item.attrs) {
+            self.record(&item.sig.ident, &item.block);
+            syn::visit::visit_item_fn(self, item);
+        }
+    }
+    fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
+        self.record(&item.sig.ident, &item.block);
+        syn::visit::visit_impl_item_fn(self, item);
+    }
+}
+
+impl Functions {
+    fn record(&mut self, name: &syn::Ident, block: &syn::Block) {
+        use syn::spanned::Spanned;
+        let span = block.span();
+        let lines = span.end().line.saturating_sub(span.start().line) + 1;
+        self.0.push((name.to_string(), lines));
+    }
+}
+
+#[test]
+fn no_function_is_longer_than_80_lines() {
+    let mut long = Vec::new();
+    for (module, file) in modules() {
+        let text = fs::read_to_string(&file).expect("source is readable");
+        let parsed = syn::parse_file(&text).expect("source parses");
+        let mut functions = Functions::default();
+        functions.visit_file(&parsed);
+        for (name, lines) in functions.0 {
+            if lines > MAX_FUNCTION_LINES {
+                long.push(format!("{}::{name}: {lines} lines", show(&module)));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "functions over {MAX_FUNCTION_LINES} lines (split them into named steps):\n{}",
+        long.join("\n")
+    );
 }

@@ -430,93 +430,30 @@ pub fn run_stage(root: &Path, stage: &Stage, filters: &[String], live: Live) -> 
         warnings: dedup(build.warnings_of(&manifest)),
     };
     if !build.success {
-        let errors = build.errors_of(&manifest);
-        run.errors = if errors.is_empty() {
-            vec![build.stderr.clone()]
-        } else {
-            dedup(errors)
-        };
-        let mut results = Results::load(root, &stage.name).unwrap_or_default();
-        results.fingerprint = fingerprint;
-        results.done = None;
-        results.save(root, &stage.name)?;
-        return Ok(run);
+        return record_compile_errors(root, stage, &build, &manifest, fingerprint, run);
     }
     let env = TestEnv::new(root, &package_dir, &stage.name);
-    let binaries = build.binaries_of(&manifest);
-    let mut jobs = runner::list_all(&binaries, &package_dir, &env);
-    interrupt::check()?;
-    // Report in the order the tests are written (the order they teach in), not libtest's.
     let order = testscan::scan(&package_dir);
-    if let Ok(jobs) = jobs.as_mut() {
-        jobs.sort_by_key(|job| {
-            let position = order
-                .iter()
-                .position(|o| *o == job.id)
-                .unwrap_or(usize::MAX);
-            (job.id.target.clone(), position)
-        });
-    }
-    let jobs = jobs?;
+    let jobs = list_in_order(&build.binaries_of(&manifest), &package_dir, &env, &order)?;
     for job in &jobs {
         if !run.parts.contains(&job.id.target) {
             run.parts.push(job.id.target.clone());
         }
     }
     let jobs = select_tests(stage, jobs, filters)?;
-    let all_ids: Vec<TestId> = order.clone();
-    let results = Mutex::new(Results::load(root, &stage.name).unwrap_or_default());
-    {
-        let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
-        if results.fingerprint != fingerprint {
-            results.done = None;
-        }
-        results.fingerprint = fingerprint.clone();
+    let mut results = Results::load(root, &stage.name).unwrap_or_default();
+    if results.fingerprint != fingerprint {
+        results.done = None;
     }
-    let total = jobs.len();
-    let finished = Mutex::new(0usize);
-    let jobs_count = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let outcome = runner::run_parallel(jobs, jobs_count, |job| {
-        if interrupt::requested() {
-            return Ok(None);
-        }
-        let result = runner::run_test(
-            &job.exe,
-            &job.id,
-            job.listed,
-            &package_dir,
-            &env,
-            stage.timeout_for(&job.id),
-        );
-        if interrupt::requested() {
-            return Ok(None);
-        }
-        let result = result?;
-        let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
-        results.record(&result.id.to_string(), result.status.passed());
-        let mut finished = finished.lock().unwrap_or_else(|e| e.into_inner());
-        *finished += 1;
-        if live == Live::Quiet {
-            print!("\r  {} {}/{total}", ui::dim("tests run:"), *finished);
-            let _ = std::io::stdout().flush();
-        }
-        if live == Live::Lines {
-            let earned = points(stage, &all_ids, |id| results.passed(&id.to_string()));
-            println!(
-                "  {} {:<56} {}",
-                mark(&result.status),
-                result.id.to_string(),
-                ui::dim(&format!(
-                    "[{}/{total}] {}/{} points",
-                    *finished,
-                    show_points(earned),
-                    show_points(stage.points)
-                ))
-            );
-        }
-        Ok(Some(result))
-    });
-    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.fingerprint = fingerprint.clone();
+    let tests = StageTests {
+        stage,
+        package_dir: &package_dir,
+        env: &env,
+        all_ids: &order,
+        live,
+    };
+    let (outcome, mut results) = tests.run(jobs, results);
     if interrupt::requested() {
         results.save(root, &stage.name)?;
         return Err(interrupt::Interrupted.into());
@@ -524,7 +461,7 @@ pub fn run_stage(root: &Path, stage: &Stage, filters: &[String], live: Live) -> 
     run.results = outcome?.into_iter().flatten().collect();
     run.passed = run.results.iter().filter(|r| r.status.passed()).count();
     run.total = run.results.len();
-    run.points = points(stage, &all_ids, |id| results.passed(&id.to_string()));
+    run.points = points(stage, &order, |id| results.passed(&id.to_string()));
     if run.whole {
         results.done = run.all_passed().then(|| fingerprint.clone());
         // Tests that no longer exist are forgotten.
@@ -535,6 +472,124 @@ pub fn run_stage(root: &Path, stage: &Stage, filters: &[String], live: Live) -> 
     }
     results.save(root, &stage.name)?;
     Ok(run)
+}
+
+/// The stage did not compile: its errors go into `run`, and its results forget "done".
+fn record_compile_errors(
+    root: &Path,
+    stage: &Stage,
+    build: &cargo::Build,
+    manifest: &Path,
+    fingerprint: String,
+    mut run: StageRun,
+) -> Result<StageRun> {
+    let errors = build.errors_of(manifest);
+    run.errors = if errors.is_empty() {
+        vec![build.stderr.clone()]
+    } else {
+        dedup(errors)
+    };
+    let mut results = Results::load(root, &stage.name).unwrap_or_default();
+    results.fingerprint = fingerprint;
+    results.done = None;
+    results.save(root, &stage.name)?;
+    Ok(run)
+}
+
+/// The tests of `binaries`, in the order the test files write them (the order they teach
+/// in), not libtest's.
+fn list_in_order(
+    binaries: &[&runner::TestBinary],
+    package_dir: &Path,
+    env: &TestEnv,
+    order: &[TestId],
+) -> Result<Vec<runner::Listed>> {
+    let jobs = runner::list_all(binaries, package_dir, env);
+    interrupt::check()?;
+    let mut jobs = jobs?;
+    jobs.sort_by_key(|job| {
+        let position = order
+            .iter()
+            .position(|o| *o == job.id)
+            .unwrap_or(usize::MAX);
+        (job.id.target.clone(), position)
+    });
+    Ok(jobs)
+}
+
+/// How one `run_stage` runs its tests and shows them as they finish.
+struct StageTests<'a> {
+    stage: &'a Stage,
+    package_dir: &'a Path,
+    env: &'a TestEnv,
+    /// Every test the files declare (for the points earned so far).
+    all_ids: &'a [TestId],
+    live: Live,
+}
+
+impl StageTests<'_> {
+    /// Runs `jobs` in parallel, recording each outcome in `results` as it comes; a test that
+    /// finished after Ctrl-C is `None`.
+    fn run(
+        &self,
+        jobs: Vec<runner::Listed>,
+        results: Results,
+    ) -> (Result<Vec<Option<TestResult>>>, Results) {
+        let results = Mutex::new(results);
+        let total = jobs.len();
+        let finished = Mutex::new(0usize);
+        let jobs_count = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let outcome = runner::run_parallel(jobs, jobs_count, |job| {
+            if interrupt::requested() {
+                return Ok(None);
+            }
+            let result = runner::run_test(
+                &job.exe,
+                &job.id,
+                job.listed,
+                self.package_dir,
+                self.env,
+                self.stage.timeout_for(&job.id),
+            );
+            if interrupt::requested() {
+                return Ok(None);
+            }
+            let result = result?;
+            let mut results = results.lock().unwrap_or_else(|e| e.into_inner());
+            results.record(&result.id.to_string(), result.status.passed());
+            let mut finished = finished.lock().unwrap_or_else(|e| e.into_inner());
+            *finished += 1;
+            self.show(&result, &results, *finished, total);
+            Ok(Some(result))
+        });
+        (
+            outcome,
+            results.into_inner().unwrap_or_else(|e| e.into_inner()),
+        )
+    }
+
+    /// One finished test, as `live` asks: a counter, or a line with the points so far.
+    fn show(&self, result: &TestResult, results: &Results, finished: usize, total: usize) {
+        if self.live == Live::Quiet {
+            print!("\r  {} {finished}/{total}", ui::dim("tests run:"));
+            let _ = std::io::stdout().flush();
+        }
+        if self.live == Live::Lines {
+            let earned = points(self.stage, self.all_ids, |id| {
+                results.passed(&id.to_string())
+            });
+            println!(
+                "  {} {:<56} {}",
+                mark(&result.status),
+                result.id.to_string(),
+                ui::dim(&format!(
+                    "[{finished}/{total}] {}/{} points",
+                    show_points(earned),
+                    show_points(self.stage.points)
+                ))
+            );
+        }
+    }
 }
 
 fn dedup(mut messages: Vec<String>) -> Vec<String> {

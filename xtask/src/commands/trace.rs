@@ -39,30 +39,7 @@ pub fn run(root: &Path, stage_name: &str, test: &str) -> Result<bool> {
     let env = TestEnv::new(root, &package_dir, &stage.name);
     let binaries = build.binaries_of(&manifest);
     let tests = runner::list_all(&binaries, &package_dir, &env)?;
-    // `target::name`, or a bare name if only one target has it.
-    let wanted: Vec<&runner::Listed> = match TestId::parse(test) {
-        Ok(id) => tests.iter().filter(|t| t.id == id).collect(),
-        Err(_) => tests.iter().filter(|t| t.id.name == test).collect(),
-    };
-    let job = match wanted.as_slice() {
-        [one] => *one,
-        [] => {
-            let names: Vec<String> = tests.iter().map(|t| format!("  {}", t.id)).collect();
-            bail!(
-                "{} has no test `{test}`. Its tests are:\n{}",
-                stage.name,
-                names.join("\n")
-            );
-        }
-        several => {
-            let names: Vec<String> = several.iter().map(|t| format!("  {}", t.id)).collect();
-            bail!(
-                "`{test}` is in several test files of {}; write it as file::name:\n{}",
-                stage.name,
-                names.join("\n")
-            );
-        }
-    };
+    let job = find_test(&tests, test, &stage.name)?;
 
     let dir = root.join("target").join("trace");
     fs::create_dir_all(&dir)?;
@@ -94,35 +71,9 @@ pub fn run(root: &Path, stage_name: &str, test: &str) -> Result<bool> {
         println!("{why}\n");
     }
     if records.is_empty() {
-        if cut_short.is_some() {
-            println!("Nothing was recorded before that point.");
-        } else {
-            println!(
-                "This test recorded no events: its futures are not wrapped in \
-                 `harness::trace::traced`, or it failed before it created one (see its \
-                 message below).\nTest files that trace their futures: `grep -l traced \
-                 exercises/{}/tests/*.rs`.",
-                stage.dir
-            );
-        }
+        explain_no_events(cut_short.is_some(), &stage.dir);
     } else {
-        let options = trace::RenderOptions {
-            wall_time: true,
-            test_thread: Some(job.id.name.clone()),
-        };
-        println!("{}", trace::text(&records, &options));
-        let svg = dir.join(format!("{file_name}.svg"));
-        fs::write(
-            &svg,
-            trace::svg(
-                &records,
-                &trace::RenderOptions {
-                    wall_time: false,
-                    test_thread: Some(job.id.name.clone()),
-                },
-            ),
-        )?;
-        println!("picture: {}", svg.display());
+        draw(&records, &job.id, &dir.join(format!("{file_name}.svg")))?;
     }
     if !result.status.passed() {
         println!(
@@ -133,6 +84,70 @@ pub fn run(root: &Path, stage_name: &str, test: &str) -> Result<bool> {
         ui::detail(&result.message);
     }
     Ok(result.status.passed())
+}
+
+/// The one listed test `test` names: `target::name`, or a bare name if only one target has it.
+fn find_test<'a>(
+    tests: &'a [runner::Listed],
+    test: &str,
+    stage: &str,
+) -> Result<&'a runner::Listed> {
+    let wanted: Vec<&runner::Listed> = match TestId::parse(test) {
+        Ok(id) => tests.iter().filter(|t| t.id == id).collect(),
+        Err(_) => tests.iter().filter(|t| t.id.name == test).collect(),
+    };
+    match wanted.as_slice() {
+        [one] => Ok(*one),
+        [] => {
+            let names: Vec<String> = tests.iter().map(|t| format!("  {}", t.id)).collect();
+            bail!(
+                "{stage} has no test `{test}`. Its tests are:\n{}",
+                names.join("\n")
+            );
+        }
+        several => {
+            let names: Vec<String> = several.iter().map(|t| format!("  {}", t.id)).collect();
+            bail!(
+                "`{test}` is in several test files of {stage}; write it as file::name:\n{}",
+                names.join("\n")
+            );
+        }
+    }
+}
+
+/// Why the timeline is empty.
+fn explain_no_events(cut_short: bool, stage_dir: &str) {
+    if cut_short {
+        println!("Nothing was recorded before that point.");
+    } else {
+        println!(
+            "This test recorded no events: its futures are not wrapped in \
+             `harness::trace::traced`, or it failed before it created one (see its \
+             message below).\nTest files that trace their futures: `grep -l traced \
+             exercises/{stage_dir}/tests/*.rs`."
+        );
+    }
+}
+
+/// The timeline as text in the terminal and as a picture in `svg`.
+fn draw(records: &[trace::Record], id: &TestId, svg: &Path) -> Result<()> {
+    let options = trace::RenderOptions {
+        wall_time: true,
+        test_thread: Some(id.name.clone()),
+    };
+    println!("{}", trace::text(records, &options));
+    fs::write(
+        svg,
+        trace::svg(
+            records,
+            &trace::RenderOptions {
+                wall_time: false,
+                test_thread: Some(id.name.clone()),
+            },
+        ),
+    )?;
+    println!("picture: {}", svg.display());
+    Ok(())
 }
 
 /// When a failed test was stopped by a `todo!()` or another panic (not a hang), says so: the

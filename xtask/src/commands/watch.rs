@@ -130,136 +130,153 @@ impl Keys {
 pub fn watch(root: &Path, name: Option<&str>, manual: bool, clippy: bool) -> Result<bool> {
     let course = Course::load(root)?;
     let (tx, files) = mpsc::channel::<Input>();
-    let keys = Keys::start();
-
-    // File events, unless asked not to (or the platform cannot deliver them).
-    let sender = tx.clone();
-    let mut watcher = if manual {
-        None
-    } else {
-        match notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-            if event.is_ok_and(|e| e.kind.is_modify() || e.kind.is_create() || e.kind.is_remove()) {
-                let _ = sender.send(Input::Changed);
-            }
-        }) {
-            Ok(watcher) => Some(watcher),
-            Err(err) => {
-                println!("File watching is not available here ({err}); press r to run instead.");
-                None
-            }
-        }
+    let mut session = Session {
+        root,
+        keys: Keys::start(),
+        watcher: file_watcher(tx, manual),
+        watched: None,
+        stage: learn::pick(&course, root, name)?.clone(),
+        course: &course,
     };
-
-    let mut stage = learn::pick(&course, root, name)?.clone();
-    let mut watched: Option<PathBuf> = None;
     loop {
-        if let Some(watcher) = watcher.as_mut()
-            && watched.as_deref() != Some(stage.exercise_dir(root).join("src").as_path())
-        {
-            if let Some(old) = watched.take() {
-                let _ = watcher.unwatch(&old);
-            }
-            let dir = stage.exercise_dir(root).join("src");
-            if let Err(err) = watcher.watch(&dir, RecursiveMode::Recursive) {
-                println!(
-                    "Cannot watch {} ({err}); press r to run instead.",
-                    dir.display()
-                );
-            }
-            watched = Some(dir);
-        }
-        if keys.screen {
+        session.watch_stage_dir();
+        if session.keys.screen {
             clear()?;
         }
-        let live = if keys.screen {
+        let live = if session.keys.screen {
             learn::Live::Quiet
         } else {
             learn::Live::Lines
         };
-        let run = learn::run_stage(root, &stage, &[], live)?;
-        let help = key_help(&stage, watcher.is_some());
-        if keys.screen {
-            draw(&stage, &run, "", &help)?;
+        let run = learn::run_stage(root, &session.stage, &[], live)?;
+        let help = key_help(&session.stage, session.watcher.is_some());
+        if session.keys.screen {
+            draw(&session.stage, &run, "", &help)?;
         } else {
-            learn::print_summary(&stage, &run);
+            learn::print_summary(&session.stage, &run);
         }
         if clippy {
-            learn::run_clippy(root, &stage)?;
+            learn::run_clippy(root, &session.stage)?;
         }
         if run.all_passed() {
-            let progress = Progress::load(root);
-            match learn::next_stage(root, &course, &progress) {
-                Some(next) => {
-                    println!(
-                        "{}",
-                        ui::green(&format!(
-                            "\nOn to stage {}: {} (cargo xtask readme {})",
-                            next.order, next.title, next.name
-                        ))
-                    );
-                    stage = next.clone();
-                    let mut progress = progress;
-                    progress.current = Some(stage.name.clone());
-                    progress.save()?;
-                    if keys.screen {
-                        // Let the learner read the news before the next stage's screen.
-                        thread::sleep(Duration::from_secs(2));
-                    }
-                    continue;
-                }
-                None => {
-                    println!("{}", ui::green("\nEvery stage is done. Well built!"));
-                    return Ok(true);
-                }
+            match session.on_to_next_stage()? {
+                Some(done) => return Ok(done),
+                None => continue,
             }
         }
-        if !keys.screen {
+        if !session.keys.screen {
             println!("\n{help}");
         }
-        // Wait for a reason to run again.
+        if !session.wait_for_a_run(&files, &run, &help)? {
+            return Ok(true);
+        }
+    }
+}
+
+/// File events, unless asked not to (or the platform cannot deliver them).
+fn file_watcher(tx: mpsc::Sender<Input>, manual: bool) -> Option<notify::RecommendedWatcher> {
+    if manual {
+        return None;
+    }
+    match notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok_and(|e| e.kind.is_modify() || e.kind.is_create() || e.kind.is_remove()) {
+            let _ = tx.send(Input::Changed);
+        }
+    }) {
+        Ok(watcher) => Some(watcher),
+        Err(err) => {
+            println!("File watching is not available here ({err}); press r to run instead.");
+            None
+        }
+    }
+}
+
+/// One `watch`: the stage being watched, and where its events come from.
+struct Session<'a> {
+    root: &'a Path,
+    course: &'a Course,
+    keys: Keys,
+    watcher: Option<notify::RecommendedWatcher>,
+    watched: Option<PathBuf>,
+    stage: Stage,
+}
+
+impl Session<'_> {
+    /// Watches the current stage's `src/` (and no longer the previous stage's).
+    fn watch_stage_dir(&mut self) {
+        let dir = self.stage.exercise_dir(self.root).join("src");
+        let Some(watcher) = self.watcher.as_mut() else {
+            return;
+        };
+        if self.watched.as_deref() == Some(dir.as_path()) {
+            return;
+        }
+        if let Some(old) = self.watched.take() {
+            let _ = watcher.unwatch(&old);
+        }
+        if let Err(err) = watcher.watch(&dir, RecursiveMode::Recursive) {
+            println!(
+                "Cannot watch {} ({err}); press r to run instead.",
+                dir.display()
+            );
+        }
+        self.watched = Some(dir);
+    }
+
+    /// The stage passed: moves on to the next unfinished one (`None`: run it), or says the
+    /// course is done (`Some(true)`).
+    fn on_to_next_stage(&mut self) -> Result<Option<bool>> {
+        let progress = Progress::load(self.root);
+        let Some(next) = learn::next_stage(self.root, self.course, &progress) else {
+            println!("{}", ui::green("\nEvery stage is done. Well built!"));
+            return Ok(Some(true));
+        };
+        println!(
+            "{}",
+            ui::green(&format!(
+                "\nOn to stage {}: {} (cargo xtask readme {})",
+                next.order, next.title, next.name
+            ))
+        );
+        self.stage = next.clone();
+        let mut progress = progress;
+        progress.current = Some(self.stage.name.clone());
+        progress.save()?;
+        if self.keys.screen {
+            // Let the learner read the news before the next stage's screen.
+            thread::sleep(Duration::from_secs(2));
+        }
+        Ok(None)
+    }
+
+    /// Waits for a reason to run again: `true` to run, `false` to quit.
+    fn wait_for_a_run(
+        &mut self,
+        files: &Receiver<Input>,
+        run: &StageRun,
+        help: &str,
+    ) -> Result<bool> {
         loop {
-            match keys.next(&files)? {
+            match self.keys.next(files)? {
                 Input::Changed => {
                     // Debounce: swallow the rest of this burst of saves.
                     while let Ok(Input::Changed) = files.recv_timeout(DEBOUNCE) {}
-                    break;
+                    return Ok(true);
                 }
                 Input::Key(key) => match key.as_str() {
-                    "" | "r" => break,
-                    "q" => return Ok(true),
-                    "h" => {
-                        let (text, last) = learn::reveal_hint(root, &stage, false)?;
-                        let more = if last {
-                            "That was the last hint; `cargo xtask hint --again` shows them all."
-                        } else {
-                            "Press h again for the next hint."
-                        };
-                        let extra = format!("{text}{more}");
-                        if keys.screen {
-                            draw(&stage, &run, &extra, &help)?;
-                        } else {
-                            println!("{extra}\n\n{help}");
-                        }
-                    }
+                    "" | "r" => return Ok(true),
+                    "q" => return Ok(false),
+                    "h" => self.show_hint(run, help)?,
                     "l" => {
-                        if keys.screen {
-                            draw(&stage, &run, "", "")?;
+                        if self.keys.screen {
+                            draw(&self.stage, run, "", "")?;
                         }
-                        learn::status(root)?;
+                        learn::status(self.root)?;
                         println!("\n{help}");
                     }
                     "n" => {
-                        let index = course
-                            .stages
-                            .iter()
-                            .position(|s| s.name == stage.name)
-                            .unwrap_or(0);
-                        if let Some(next) = course.stages.get(index + 1) {
-                            stage = next.clone();
-                            let mut progress = Progress::load(root);
-                            progress.current = Some(stage.name.clone());
-                            progress.save()?;
-                            break;
+                        if self.skip_to_next_stage()? {
+                            return Ok(true);
                         }
                         println!("This is the last stage.");
                     }
@@ -267,10 +284,45 @@ pub fn watch(root: &Path, name: Option<&str>, manual: bool, clippy: bool) -> Res
                 },
                 // stdin closed (not a terminal): with file events we keep watching, otherwise
                 // there is nothing left that could make us run again.
-                Input::Closed if watcher.is_none() => return Ok(true),
+                Input::Closed if self.watcher.is_none() => return Ok(false),
                 Input::Closed => {}
             }
         }
+    }
+
+    /// `h`: the next hint, drawn under the run (or printed).
+    fn show_hint(&self, run: &StageRun, help: &str) -> Result<()> {
+        let (text, last) = learn::reveal_hint(self.root, &self.stage, false)?;
+        let more = if last {
+            "That was the last hint; `cargo xtask hint --again` shows them all."
+        } else {
+            "Press h again for the next hint."
+        };
+        let extra = format!("{text}{more}");
+        if self.keys.screen {
+            draw(&self.stage, run, &extra, help)?;
+        } else {
+            println!("{extra}\n\n{help}");
+        }
+        Ok(())
+    }
+
+    /// `n`: the next stage in order, if there is one.
+    fn skip_to_next_stage(&mut self) -> Result<bool> {
+        let index = self
+            .course
+            .stages
+            .iter()
+            .position(|s| s.name == self.stage.name)
+            .unwrap_or(0);
+        let Some(next) = self.course.stages.get(index + 1) else {
+            return Ok(false);
+        };
+        self.stage = next.clone();
+        let mut progress = Progress::load(self.root);
+        progress.current = Some(self.stage.name.clone());
+        progress.save()?;
+        Ok(true)
     }
 }
 

@@ -142,56 +142,8 @@ pub fn build_tests_with(
         ..Build::default()
     };
     for line in out.stdout.lines() {
-        let Ok(message) = serde_json::from_str::<Message>(line) else {
-            continue;
-        };
-        match message.reason.as_str() {
-            "compiler-artifact" => {
-                let is_test = message.profile.as_ref().is_some_and(|p| p.test);
-                let target = message.target.as_ref();
-                if let (false, Some(target), Some(manifest)) =
-                    (is_test, target, message.manifest_path.as_ref())
-                    && target
-                        .kind
-                        .iter()
-                        .any(|kind| kind == "lib" || kind == "rlib")
-                    && let Some(rlib) = message
-                        .filenames
-                        .iter()
-                        .find(|f| f.extension().is_some_and(|e| e == "rlib"))
-                {
-                    build.libraries.push((manifest.clone(), rlib.clone()));
-                }
-                if let (true, Some(target), Some(path), Some(manifest)) =
-                    (is_test, target, message.executable, message.manifest_path)
-                    && target.kind.iter().any(|kind| kind == "test")
-                {
-                    build.binaries.push(TestBinary {
-                        manifest,
-                        target: target.name.clone(),
-                        path,
-                    });
-                }
-            }
-            "compiler-message" => {
-                let (Some(diagnostic), Some(manifest)) = (message.message, message.manifest_path)
-                else {
-                    continue;
-                };
-                let Some(rendered) = diagnostic.rendered else {
-                    continue;
-                };
-                let error = diagnostic.level.starts_with("error");
-                if error || diagnostic.level == "warning" {
-                    build.diagnostics.push(Diagnostic {
-                        manifest,
-                        error,
-                        rendered,
-                    });
-                }
-            }
-            "build-finished" => build.success = message.success.unwrap_or(false),
-            _ => {}
+        if let Ok(message) = serde_json::from_str::<Message>(line) {
+            build.read(message);
         }
     }
     if out.exit == Exit::TimedOut {
@@ -202,6 +154,65 @@ pub fn build_tests_with(
     }
     build.binaries.sort_by(|a, b| a.target.cmp(&b.target));
     Ok(build)
+}
+
+impl Build {
+    /// Takes in one of cargo's JSON messages.
+    fn read(&mut self, message: Message) {
+        match message.reason.as_str() {
+            "compiler-artifact" => self.read_artifact(message),
+            "compiler-message" => self.read_diagnostic(message),
+            "build-finished" => self.success = message.success.unwrap_or(false),
+            _ => {}
+        }
+    }
+
+    /// A library (its `.rlib`, for the symbol gate) or a test binary.
+    fn read_artifact(&mut self, message: Message) {
+        let is_test = message.profile.as_ref().is_some_and(|p| p.test);
+        let target = message.target.as_ref();
+        if let (false, Some(target), Some(manifest)) =
+            (is_test, target, message.manifest_path.as_ref())
+            && target
+                .kind
+                .iter()
+                .any(|kind| kind == "lib" || kind == "rlib")
+            && let Some(rlib) = message
+                .filenames
+                .iter()
+                .find(|f| f.extension().is_some_and(|e| e == "rlib"))
+        {
+            self.libraries.push((manifest.clone(), rlib.clone()));
+        }
+        if let (true, Some(target), Some(path), Some(manifest)) =
+            (is_test, target, message.executable, message.manifest_path)
+            && target.kind.iter().any(|kind| kind == "test")
+        {
+            self.binaries.push(TestBinary {
+                manifest,
+                target: target.name.clone(),
+                path,
+            });
+        }
+    }
+
+    /// A compiler error or warning, with the package it belongs to.
+    fn read_diagnostic(&mut self, message: Message) {
+        let (Some(diagnostic), Some(manifest)) = (message.message, message.manifest_path) else {
+            return;
+        };
+        let Some(rendered) = diagnostic.rendered else {
+            return;
+        };
+        let error = diagnostic.level.starts_with("error");
+        if error || diagnostic.level == "warning" {
+            self.diagnostics.push(Diagnostic {
+                manifest,
+                error,
+                rendered,
+            });
+        }
+    }
 }
 
 /// Runs a cargo subcommand in `workspace` and returns whether it succeeded and what it printed.

@@ -3,7 +3,8 @@
 //! Every process xtask starts goes through `sandbox::spawn_registered` into its own process
 //! group (`runner::run`), so the registry of live children is also the list of groups to kill.
 //! On SIGINT or SIGTERM the handler (a thread of its own, from `ctrlc`):
-//! 1. sets `requested()`, after which `spawn_registered` refuses to start anything;
+//! 1. calls `sandbox::stop_all()` (so `requested()` is true), after which `spawn_registered`
+//!    refuses to start anything;
 //! 2. kills every registered group (builds and tests), again every 50 ms, so a process that
 //!    was being spawned at that moment is caught too;
 //! 3. gives the main thread up to 3 s to save progress and return `Interrupted` (exit 130),

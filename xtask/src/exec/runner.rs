@@ -340,10 +340,23 @@ pub fn run_test_in(
             elapsed: out.elapsed,
         });
     }
+    let status = status_of(&out, &id.name, listed);
+    let message = message_of(&status, &out, &id.name, timeout);
+    Ok(TestResult {
+        id: id.clone(),
+        status,
+        message,
+        elapsed: out.elapsed,
+    })
+}
+
+/// The strict pass rule: exit 0, libtest's "ok" line for this test, and a summary saying
+/// exactly one test ran out of the `listed` ones.
+fn status_of(out: &Finished, name: &str, listed: usize) -> Status {
     // `#[should_panic]` tests report as `test name - should panic ... ok`.
     let ok_lines = [
-        format!("test {} ... ok", id.name),
-        format!("test {} - should panic ... ok", id.name),
+        format!("test {name} ... ok"),
+        format!("test {name} - should panic ... ok"),
     ];
     let reported_ok = out
         .stdout
@@ -354,7 +367,7 @@ pub fn run_test_in(
         listed.saturating_sub(1)
     );
     let summary_ok = out.stdout.lines().any(|line| line.starts_with(&summary));
-    let status = match out.exit {
+    match out.exit {
         Exit::Code(0) if reported_ok && summary_ok => Status::Pass,
         Exit::Code(0) => {
             Status::Error("the test process exited without reporting this test's result".into())
@@ -362,8 +375,12 @@ pub fn run_test_in(
         Exit::Code(_) => Status::Fail,
         Exit::Signal(signal) => Status::Crash(signal),
         Exit::TimedOut => Status::Timeout,
-    };
-    let message = match &status {
+    }
+}
+
+/// What the learner reads about a test that did not pass.
+fn message_of(status: &Status, out: &Finished, name: &str, timeout: Duration) -> String {
+    match status {
         Status::Pass => String::new(),
         Status::Timeout => format!(
             "HANG: the test did not finish within {timeout:?} and was stopped. Something it \
@@ -375,7 +392,7 @@ pub fn run_test_in(
             "the test process was killed by signal {signal}{}",
             tail_note(&out.stdout, &out.stderr)
         ),
-        Status::Fail | Status::Error(_) => match failure_message(&out.stdout, &id.name) {
+        Status::Fail | Status::Error(_) => match failure_message(&out.stdout, name) {
             // Tools that run inside a test (trybuild) explain themselves on stderr.
             Some(message) if !out.stderr.trim().is_empty() => {
                 format!("{}\n{message}", tail(&out.stderr, 60))
@@ -383,13 +400,7 @@ pub fn run_test_in(
             Some(message) => message,
             None => tail(&format!("{}{}", out.stdout, out.stderr), 40),
         },
-    };
-    Ok(TestResult {
-        id: id.clone(),
-        status,
-        message,
-        elapsed: out.elapsed,
-    })
+    }
 }
 
 /// The `---- name stdout ----` block libtest prints for a failed test: the test's own output

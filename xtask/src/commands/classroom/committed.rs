@@ -56,6 +56,36 @@ pub fn snapshot(root: &Path, allow_dirty: bool) -> Result<Snapshot> {
     if git(root, &["rev-parse", "--verify", "-q", "HEAD"]).is_err() {
         bail!("the course's git repository has no commit yet: commit it, then export");
     }
+    check_clean(root, allow_dirty)?;
+    let prefix = prefix.trim().trim_end_matches('/');
+    let tree = if prefix.is_empty() {
+        "HEAD".to_owned()
+    } else {
+        format!("HEAD:{prefix}")
+    };
+    let dir = std::env::temp_dir().join(format!(
+        "async-from-scratch-export-src-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    fs::create_dir_all(&dir)?;
+    let snapshot = Snapshot {
+        path: dir.clone(),
+        temporary: true,
+    };
+    unpack(root, &tree, &dir)?;
+    let head = git(root, &["rev-parse", "--short", "HEAD"]).unwrap_or_default();
+    println!(
+        "  exporting the committed course (git HEAD {})",
+        head.trim()
+    );
+    Ok(snapshot)
+}
+
+/// Uncommitted changes under `exercises/` are an error, or only a warning with `allow_dirty`.
+fn check_clean(root: &Path, allow_dirty: bool) -> Result<()> {
     let dirty = git(
         root,
         &[
@@ -84,34 +114,21 @@ pub fn snapshot(root: &Path, allow_dirty: bool) -> Result<Snapshot> {
              {listing}"
         ));
     }
-    let prefix = prefix.trim().trim_end_matches('/');
-    let tree = if prefix.is_empty() {
-        "HEAD".to_owned()
-    } else {
-        format!("HEAD:{prefix}")
-    };
-    let dir = std::env::temp_dir().join(format!(
-        "async-from-scratch-export-src-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    ));
-    fs::create_dir_all(&dir)?;
-    let snapshot = Snapshot {
-        path: dir.clone(),
-        temporary: true,
-    };
+    Ok(())
+}
+
+/// `git archive TREE | tar -x` into `dir`.
+fn unpack(root: &Path, tree: &str, dir: &Path) -> Result<()> {
     let mut archive = Command::new("git")
         .current_dir(root)
-        .args(["archive", "--format=tar", &tree])
+        .args(["archive", "--format=tar", tree])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .context("cannot run git archive")?;
     let stdout = archive.stdout.take().context("git archive has no output")?;
     let unpacked = Command::new("tar")
-        .current_dir(&dir)
+        .current_dir(dir)
         .args(["-xf", "-"])
         .stdin(stdout)
         .output()
@@ -124,12 +141,7 @@ pub fn snapshot(root: &Path, allow_dirty: bool) -> Result<Snapshot> {
             String::from_utf8_lossy(&unpacked.stderr).trim()
         );
     }
-    let head = git(root, &["rev-parse", "--short", "HEAD"]).unwrap_or_default();
-    println!(
-        "  exporting the committed course (git HEAD {})",
-        head.trim()
-    );
-    Ok(snapshot)
+    Ok(())
 }
 
 fn warn(text: &str) {

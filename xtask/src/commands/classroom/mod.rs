@@ -92,74 +92,9 @@ fn export_into(root: &Path, out: &Path, options: &Options) -> Result<bool> {
     ensure!(!stages.is_empty(), "there are no stages to export");
     fs::create_dir_all(out)?;
     let out = out.canonicalize()?;
-
-    // 1. The course's shared files, and the chosen stages' exercises (never their solutions).
-    for path in [
-        ".cargo",
-        ".gitignore",
-        "rust-toolchain.toml",
-        "crates/harness",
-        "xtask",
-    ] {
-        copy(&root.join(path), &out.join(path))?;
-    }
-    for stage in &stages {
-        let dir = out.join("exercises").join(&stage.dir);
-        copy(&stage.exercise_dir(root), &dir)?;
-        let readme = dir.join("README.md");
-        if let Ok(text) = fs::read_to_string(&readme) {
-            fs::write(&readme, starter_text(&text))?;
-        }
-    }
-    fs::create_dir_all(out.join(".cargo"))?;
-    fs::write(out.join(".cargo/config.toml"), CARGO_CONFIG)?;
-    fs::copy(root.join("Cargo.lock"), out.join("Cargo.lock")).context("cannot copy Cargo.lock")?;
-    fs::write(out.join("Cargo.toml"), manifest(root, &out)?)?;
-    fs::write(out.join("README.md"), student_readme(&stages))?;
-    write_script(
-        &out.join(".github/workflows/classroom.yml"),
-        &classroom_workflow(&stages),
-        false,
-    )?;
-    write_script(&out.join("gradescope/setup.sh"), GRADESCOPE_SETUP, true)?;
-    write_script(&out.join("gradescope/run_autograder"), GRADESCOPE_RUN, true)?;
-    write_script(&out.join("gradescope/make-zip.sh"), GRADESCOPE_ZIP, true)?;
-
-    // 2. Prune the lockfile to the export's members (a plain, unlocked metadata call does
-    //    exactly that; registry versions stay as they were). Only the host's packages need
-    //    to be on disk: after `cargo test` and `cargo xtask verify`, crates used only on
-    //    other platforms (wasm-bindgen, ...) were never downloaded.
-    let host = host_triple(&out)?;
-    let (ok, output) = cargo::run_checked(
-        &out,
-        &[
-            "metadata",
-            "--format-version",
-            "1",
-            "--offline",
-            "--filter-platform",
-            &host,
-        ],
-    )?;
-    ensure!(ok, "cargo could not read the exported workspace:\n{output}");
-
-    // 3. The course's copy of every file the grade needs, for restoring before a self-grade
-    //    (`cargo xtask grade` in a starter repository grades against it) and for `reset`.
-    let kept = out.join(crate::course::pristine::DIR);
-    for path in [
-        "Cargo.toml",
-        "Cargo.lock",
-        "rust-toolchain.toml",
-        "crates/harness",
-    ] {
-        copy(&out.join(path), &kept.join(path))?;
-    }
-    for stage in &stages {
-        copy(
-            &out.join("exercises").join(&stage.dir),
-            &kept.join("exercises").join(&stage.dir),
-        )?;
-    }
+    copy_course(root, &out, &stages)?;
+    prune_lockfile(&out)?;
+    keep_pristine(&out, &stages)?;
     let manifest = integrity::write_manifest(&out)?;
     ui::heading(&format!(
         "exporting {} stage(s) (staged in {})",
@@ -172,10 +107,93 @@ fn export_into(root: &Path, out: &Path, options: &Options) -> Result<bool> {
         println!("  not checked (--no-check)");
         return Ok(true);
     }
+    check_export(&out)
+}
 
-    // 4. Check it: the tooling builds, and grading the stubs scores zero.
+/// 1. The course's shared files, and the chosen stages' exercises (never their solutions),
+///    with the starter's manifest, README, workflow and Gradescope scripts.
+fn copy_course(root: &Path, out: &Path, stages: &[&Stage]) -> Result<()> {
+    for path in [
+        ".cargo",
+        ".gitignore",
+        "rust-toolchain.toml",
+        "crates/harness",
+        "xtask",
+    ] {
+        copy(&root.join(path), &out.join(path))?;
+    }
+    for stage in stages {
+        let dir = out.join("exercises").join(&stage.dir);
+        copy(&stage.exercise_dir(root), &dir)?;
+        let readme = dir.join("README.md");
+        if let Ok(text) = fs::read_to_string(&readme) {
+            fs::write(&readme, starter_text(&text))?;
+        }
+    }
+    fs::create_dir_all(out.join(".cargo"))?;
+    fs::write(out.join(".cargo/config.toml"), CARGO_CONFIG)?;
+    fs::copy(root.join("Cargo.lock"), out.join("Cargo.lock")).context("cannot copy Cargo.lock")?;
+    fs::write(out.join("Cargo.toml"), manifest(root, out)?)?;
+    fs::write(out.join("README.md"), student_readme(stages))?;
+    write_script(
+        &out.join(".github/workflows/classroom.yml"),
+        &classroom_workflow(stages),
+        false,
+    )?;
+    write_script(&out.join("gradescope/setup.sh"), GRADESCOPE_SETUP, true)?;
+    write_script(&out.join("gradescope/run_autograder"), GRADESCOPE_RUN, true)?;
+    write_script(&out.join("gradescope/make-zip.sh"), GRADESCOPE_ZIP, true)?;
+
+    Ok(())
+}
+
+/// 2. Prune the lockfile to the export's members (a plain, unlocked metadata call does
+///    exactly that; registry versions stay as they were). Only the host's packages need
+///    to be on disk: after `cargo test` and `cargo xtask verify`, crates used only on
+///    other platforms (wasm-bindgen, ...) were never downloaded.
+fn prune_lockfile(out: &Path) -> Result<()> {
+    let host = host_triple(out)?;
+    let (ok, output) = cargo::run_checked(
+        out,
+        &[
+            "metadata",
+            "--format-version",
+            "1",
+            "--offline",
+            "--filter-platform",
+            &host,
+        ],
+    )?;
+    ensure!(ok, "cargo could not read the exported workspace:\n{output}");
+
+    Ok(())
+}
+
+/// 3. The course's copy of every file the grade needs, for restoring before a self-grade
+///    (`cargo xtask grade` in a starter repository grades against it) and for `reset`.
+fn keep_pristine(out: &Path, stages: &[&Stage]) -> Result<()> {
+    let kept = out.join(crate::course::pristine::DIR);
+    for path in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "rust-toolchain.toml",
+        "crates/harness",
+    ] {
+        copy(&out.join(path), &kept.join(path))?;
+    }
+    for stage in stages {
+        copy(
+            &out.join("exercises").join(&stage.dir),
+            &kept.join("exercises").join(&stage.dir),
+        )?;
+    }
+    Ok(())
+}
+
+/// 4. Check it: the tooling builds, and grading the stubs scores zero.
+fn check_export(out: &Path) -> Result<bool> {
     if out.join("xtask").is_dir() {
-        let (ok, output) = cargo::run_checked(&out, &["build", "--locked", "-q", "-p", "xtask"])?;
+        let (ok, output) = cargo::run_checked(out, &["build", "--locked", "-q", "-p", "xtask"])?;
         ensure!(ok, "the exported xtask does not build:\n{output}");
     }
     let report = out.join("target").join("export-check");
@@ -193,7 +211,7 @@ fn export_into(root: &Path, out: &Path, options: &Options) -> Result<bool> {
         submissions: None,
         quiet: false,
     };
-    grade::run(&out, &grade_options)?;
+    grade::run(out, &grade_options)?;
     let result: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(report.join("grade.json"))?)?;
     let broken: Vec<&str> = result["stages"]

@@ -94,11 +94,7 @@ fn run_in(
     let stages = course.select(&options.stages)?;
     ensure!(!stages.is_empty(), "this course has no stages to grade");
     report::check_formats(&options.formats)?;
-    fs::create_dir_all(&options.out)
-        .with_context(|| format!("cannot create {}", options.out.display()))?;
-    // Files we create must be readable by the test user (and never writable by it).
-    // SAFETY: umask only changes this process's file-creation mask.
-    unsafe { libc::umask(0o022) };
+    prepare_out(&options.out)?;
 
     // 0. The first report, before anything else can fail: every test "not run".
     let shown = options.submission.as_ref().map_or_else(
@@ -108,6 +104,55 @@ fn run_in(
     let mut grade = skeleton(root, &stages, shown);
     report::write_all(&grade, &options.formats, &options.out)?;
 
+    let Some(submission) = locate_submission(root, restored, options, &mut grade) else {
+        return finish(grade, options, started);
+    };
+    let isolation = match isolate(checkout, options, &mut grade) {
+        Ok(isolation) => isolation,
+        Err(why) => {
+            finish(grade, options, started)?;
+            return Err(why);
+        }
+    };
+    report::write_all(&grade, &options.formats, &options.out)?;
+    let graded = Graded {
+        root,
+        stages: &stages,
+        submission: &submission,
+        options,
+        isolation: &isolation,
+        started,
+    };
+    grade_in_scratch(&graded, checkout, &mut grade)?;
+    finish(grade, options, started)
+}
+
+/// What one run grades, and how.
+struct Graded<'a> {
+    root: &'a Path,
+    stages: &'a [&'a Stage],
+    submission: &'a Path,
+    options: &'a Options,
+    isolation: &'a Isolation,
+    started: Instant,
+}
+
+/// `--out` exists, and files we create are readable by the test user (never writable by it).
+fn prepare_out(out: &Path) -> Result<()> {
+    fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    // SAFETY: umask only changes this process's file-creation mask.
+    unsafe { libc::umask(0o022) };
+    Ok(())
+}
+
+/// The submission's directory, with its integrity findings recorded in `grade`; `None` (every
+/// stage marked, with why) when there is nothing gradable.
+fn locate_submission(
+    root: &Path,
+    restored: Option<&Path>,
+    options: &Options,
+    grade: &mut Grade,
+) -> Option<PathBuf> {
     let resolved = match restored {
         Some(checkout) => Ok(checkout.to_owned()),
         None => resolve_submission(root, options),
@@ -119,7 +164,7 @@ fn run_in(
                 stage.compile_error = Some(why.clone());
                 mark_all(stage, Status::CompileError, &why);
             }
-            return finish(grade, options, started);
+            return None;
         }
     };
     let (integrity, integrity_note) = match restored {
@@ -128,7 +173,12 @@ fn run_in(
     };
     grade.integrity = integrity;
     grade.integrity_note = integrity_note;
+    Some(submission)
+}
 
+/// The sandbox layers this machine offers, recorded in `grade`; an error (every test marked
+/// "not run") when `--isolation` asks for more.
+fn isolate(checkout: &Path, options: &Options, grade: &mut Grade) -> Result<Isolation> {
     let shared = [checkout.join("target"), std::env::temp_dir()];
     let isolation = match sandbox::probe(
         options.isolation,
@@ -144,7 +194,6 @@ fn run_in(
                     "not run: the grader refused to run tests here",
                 );
             }
-            finish(grade, options, started)?;
             return Err(why);
         }
     };
@@ -157,36 +206,27 @@ fn run_in(
         );
     }
     sandbox::become_subreaper();
-    report::write_all(&grade, &options.formats, &options.out)?;
+    Ok(isolation)
+}
 
-    let mut scratch = GradeScratch::create_with_target(
-        root,
-        &checkout.join("target"),
-        isolation.protects_shared_state(),
-    )?;
-    if !isolation.protects_shared_state() {
+/// Grades in a fresh scratch workspace, removed afterwards unless `--keep-scratch`.
+fn grade_in_scratch(graded: &Graded, checkout: &Path, grade: &mut Grade) -> Result<()> {
+    let shared_cache = graded.isolation.protects_shared_state();
+    let mut scratch =
+        GradeScratch::create_with_target(graded.root, &checkout.join("target"), shared_cache)?;
+    if !shared_cache {
         grade.notes.push(
             "the build cache is not shared between runs: the tests could write it".to_owned(),
         );
     }
-    let result = grade_in(
-        root,
-        &mut grade,
-        &stages,
-        &submission,
-        &mut scratch,
-        options,
-        &isolation,
-        started,
-    );
-    let kept = scratch.finish(options.keep_scratch)?;
+    let result = grade_in(graded, grade, &mut scratch);
+    let kept = scratch.finish(graded.options.keep_scratch)?;
     if let Some(kept) = kept {
         grade
             .notes
             .push(format!("scratch kept at {}", kept.display()));
     }
-    result?;
-    finish(grade, options, started)
+    result
 }
 
 /// A starter repository graded against its `.course/pristine` copy: which of its protected
@@ -308,30 +348,71 @@ fn top_entries(dir: &Path) -> String {
 
 /// Installs, gates, builds and runs every stage; results go into `grade` as they come.
 /// Whatever goes wrong with one stage is that stage's result, never the run's.
-#[allow(clippy::too_many_arguments)]
-fn grade_in(
-    root: &Path,
-    grade: &mut Grade,
-    stages: &[&Stage],
-    submission: &Path,
-    scratch: &mut GradeScratch,
-    options: &Options,
-    isolation: &Isolation,
-    started: Instant,
-) -> Result<()> {
+fn grade_in(graded: &Graded, grade: &mut Grade, scratch: &mut GradeScratch) -> Result<()> {
+    let options = graded.options;
     // 1. Take each stage's sources (copied, never followed) and read them through the gate.
     let mut violations = gate::Violations::new();
+    let (installed, submitted) = install_stages(graded, grade, scratch, &mut violations);
+    report::write_all(grade, &options.formats, &options.out)?;
+
+    // 2. Compile-fail tests start from a seed made with the course's own stub (once).
+    let seeds = seed_compile_fail(graded, grade, scratch, &installed, &submitted)?;
+
+    // 3. Build every stage at once; a stage that does not compile does not stop the others.
+    let build = build_stages(graded, scratch, &installed)?;
+
+    // Each worker slot gets a uid of its own, and tests that compile code one more.
+    let uids = if graded.isolation.user_separation {
+        sandbox::claim_uids(options.jobs.max(1) + 1)?
+    } else {
+        sandbox::Uids::none()
+    };
+
+    // 4. Per stage: compile errors first, then the gates, then the list of tests to run.
+    let mut jobs = Vec::new();
+    for &index in &installed {
+        let stage = graded.stages[index];
+        let listing = |exe: &Path| list_spec(exe, scratch, graded.isolation, &uids).ok();
+        let prepared = prepare_stage(stage, &build, scratch, &mut violations, &listing);
+        if let Some(&uid) = uids.uids.first() {
+            sandbox::kill_uid(uid);
+        }
+        sandbox::sweep_orphans();
+        record_prepared(grade, index, stage, prepared, &mut jobs);
+    }
+    rebalance(grade, graded.stages);
+    grade.rescore();
+    report::write_all(grade, &options.formats, &options.out)?;
+
+    // 5. Run every test in its own sandboxed process, writing reports as results come in.
+    let context = RunContext {
+        seeds,
+        uids,
+        scratch,
+        isolation: graded.isolation,
+        toolchain_uid_ok: toolchain_reachable(),
+        stages: graded.stages,
+        fingerprints: Fingerprints::take(&jobs, graded.stages, scratch),
+    };
+    run_jobs(graded, grade, &context, &jobs)
+}
+
+/// Step 1: each stage's submitted sources, gated and installed. Returns the indices of the
+/// stages installed and their sources; a stage that could not be is marked in `grade`.
+fn install_stages(
+    graded: &Graded,
+    grade: &mut Grade,
+    scratch: &mut GradeScratch,
+    violations: &mut gate::Violations,
+) -> (Vec<usize>, BTreeMap<usize, Sources>) {
     let mut installed = Vec::new();
     let mut submitted = BTreeMap::new();
-    for (index, stage) in stages.iter().enumerate() {
+    for (index, stage) in graded.stages.iter().enumerate() {
         let stage_grade = &mut grade.stages[index];
-        let outcome = submitted_sources(submission, stage).and_then(|(sources, refused)| {
+        let outcome = submitted_sources(graded.submission, stage).and_then(|(sources, refused)| {
             stage_grade.refused = refused;
             submitted.insert(index, sources.clone());
-            let policy = gate::Policy {
-                allow_unsafe: stage.allow_unsafe,
-            };
-            gate::scan(&stage.name, &sources, policy, &mut violations);
+            gate::scan(&stage.name, &sources, gate::Policy::of(stage), violations);
             scratch
                 .install(stage, &sources)
                 .map_err(|e| format!("the grader could not install this stage's files: {e:#}"))
@@ -344,17 +425,25 @@ fn grade_in(
             }
         }
     }
-    report::write_all(grade, &options.formats, &options.out)?;
+    (installed, submitted)
+}
 
-    // 2. Compile-fail tests start from a seed made with the course's own stub (once).
-    let extra: &[&str] = if options.offline { &["--offline"] } else { &[] };
+/// Step 2: the compile-fail seed of every installed stage that has compile-fail tests.
+fn seed_compile_fail(
+    graded: &Graded,
+    grade: &mut Grade,
+    scratch: &mut GradeScratch,
+    installed: &[usize],
+    submitted: &BTreeMap<usize, Sources>,
+) -> Result<BTreeMap<usize, PathBuf>> {
     let mut seeds = BTreeMap::new();
-    for &index in &installed {
-        let stage = stages[index];
+    for &index in installed {
+        let stage = graded.stages[index];
         if stage.overlay_only.is_empty() {
             continue;
         }
-        match trybuild_cache::seed(root, stage, scratch, extra, &ui::heading) {
+        let extra = offline_flag(graded.options);
+        match trybuild_cache::seed(graded.root, stage, scratch, extra, &ui::heading) {
             Ok(dir) => {
                 seeds.insert(index, dir);
             }
@@ -367,90 +456,84 @@ fn grade_in(
             scratch.install(stage, sources)?;
         }
     }
+    Ok(seeds)
+}
 
-    // 3. Build every stage at once; a stage that does not compile does not stop the others.
-    let packages: Vec<&str> = installed.iter().map(|&i| stages[i].name.as_str()).collect();
-    let build = if packages.is_empty() {
-        cargo::Build::default()
-    } else {
-        crate::ui::heading(&format!("grade: building {} stage(s)", packages.len()));
-        cargo::build_tests_with(
-            &scratch.root,
-            &scratch.target_dir,
-            &packages,
-            &[],
-            extra,
-            false,
-        )?
-    };
+fn offline_flag(options: &Options) -> &'static [&'static str] {
+    if options.offline { &["--offline"] } else { &[] }
+}
 
-    // Each worker slot gets a uid of its own, and tests that compile code one more.
-    let uids = if isolation.user_separation {
-        sandbox::claim_uids(options.jobs.max(1) + 1)?
-    } else {
-        sandbox::Uids::none()
-    };
+/// Step 3: one cargo build of every installed stage.
+fn build_stages(
+    graded: &Graded,
+    scratch: &GradeScratch,
+    installed: &[usize],
+) -> Result<cargo::Build> {
+    let packages: Vec<&str> = installed
+        .iter()
+        .map(|&i| graded.stages[i].name.as_str())
+        .collect();
+    if packages.is_empty() {
+        return Ok(cargo::Build::default());
+    }
+    ui::heading(&format!("grade: building {} stage(s)", packages.len()));
+    cargo::build_tests_with(
+        &scratch.root,
+        &scratch.target_dir,
+        &packages,
+        &[],
+        offline_flag(graded.options),
+        false,
+    )
+}
 
-    // 4. Per stage: compile errors first, then the gates, then the list of tests to run.
-    let mut jobs = Vec::new();
-    for &index in &installed {
-        let stage = stages[index];
-        let listing = |exe: &Path| list_spec(exe, scratch, isolation, &uids).ok();
-        let prepared = prepare_stage(stage, &build, scratch, &mut violations, &listing);
-        if let Some(&uid) = uids.uids.first() {
-            sandbox::kill_uid(uid);
+/// Step 4, per stage: its tests become jobs, or the stage is marked (compile error, refused,
+/// or the grader's own failure).
+fn record_prepared(
+    grade: &mut Grade,
+    index: usize,
+    stage: &Stage,
+    prepared: Result<StageJobs>,
+    jobs: &mut Vec<Job>,
+) {
+    let stage_grade = &mut grade.stages[index];
+    match prepared {
+        Ok(StageJobs::Ready(listed, env, cwd)) => {
+            add_jobs(grade, index, stage, listed, &env, &cwd, jobs);
         }
-        sandbox::sweep_orphans();
-        match prepared {
-            Ok(StageJobs::Ready(listed, env, cwd)) => {
-                add_jobs(grade, index, stage, listed, &env, &cwd, &mut jobs);
-            }
-            Ok(StageJobs::CompileError(text)) => {
-                let stage_grade = &mut grade.stages[index];
-                stage_grade.compile_error = Some(first_lines(&text, 60));
-                mark_all(
-                    stage_grade,
-                    Status::CompileError,
-                    "the stage did not compile",
-                );
-            }
-            Ok(StageJobs::Refused(found)) => {
-                let stage_grade = &mut grade.stages[index];
-                stage_grade.violations = found;
-                mark_all(
-                    stage_grade,
-                    Status::Fail,
-                    "not run: the submission uses code the grader refuses to run (see violations)",
-                );
-            }
-            Err(why) => {
-                let text = format!("the grader could not prepare this stage: {why:#}");
-                let stage_grade = &mut grade.stages[index];
-                stage_grade.compile_error = Some(text.clone());
-                mark_all(stage_grade, Status::CompileError, &text);
-            }
+        Ok(StageJobs::CompileError(text)) => {
+            stage_grade.compile_error = Some(first_lines(&text, 60));
+            mark_all(
+                stage_grade,
+                Status::CompileError,
+                "the stage did not compile",
+            );
+        }
+        Ok(StageJobs::Refused(found)) => {
+            stage_grade.violations = found;
+            mark_all(
+                stage_grade,
+                Status::Fail,
+                "not run: the submission uses code the grader refuses to run (see violations)",
+            );
+        }
+        Err(why) => {
+            let text = format!("the grader could not prepare this stage: {why:#}");
+            stage_grade.compile_error = Some(text.clone());
+            mark_all(stage_grade, Status::CompileError, &text);
         }
     }
-    rebalance(grade, stages);
-    grade.rescore();
-    report::write_all(grade, &options.formats, &options.out)?;
+}
 
-    // 5. Run every test in its own sandboxed process, writing reports as results come in.
-    let toolchain_uid_ok = toolchain_reachable();
+/// Step 5: every job in its slot, until the budget runs out; the reports are rewritten after
+/// each result.
+fn run_jobs(graded: &Graded, grade: &mut Grade, context: &RunContext, jobs: &[Job]) -> Result<()> {
+    let options = graded.options;
     let workers = options.jobs.max(1).min(jobs.len().max(1));
-    let context = RunContext {
-        seeds,
-        uids,
-        scratch,
-        isolation,
-        toolchain_uid_ok,
-        stages,
-        fingerprints: Fingerprints::take(&jobs, stages, scratch),
-    };
-    let deadline = options.budget.map(|budget| started + budget);
+    let deadline = options.budget.map(|budget| graded.started + budget);
     let state = Mutex::new(std::mem::replace(grade, skeleton_empty()));
     let counter = std::sync::atomic::AtomicUsize::new(0);
-    run_slots(&jobs, workers, |slot, job| {
+    run_slots(jobs, workers, |slot, job| {
         let result = if deadline.is_some_and(|d| Instant::now() >= d) {
             None
         } else {
@@ -470,7 +553,7 @@ fn grade_in(
             grade.budget_exhausted = true;
         }
         grade.rescore();
-        grade.elapsed_secs = started.elapsed().as_millis() as f64 / 1000.0;
+        grade.elapsed_secs = graded.started.elapsed().as_millis() as f64 / 1000.0;
         report::write_all(&grade, &options.formats, &options.out)?;
         Ok(())
     })?;

@@ -140,95 +140,15 @@ impl RunContext<'_> {
             });
         }
         let private = self.scratch.private_dir(n);
-        let separated = self.isolation.user_separation && (!job.toolchain || self.toolchain_uid_ok);
         // Tests that compile code share one build directory, so they run one at a time, as
         // one uid of their own (a kill-all after one must not hit another).
         let _one_at_a_time = job
             .toolchain
             .then(|| TOOLCHAIN_TESTS.lock().unwrap_or_else(|e| e.into_inner()));
-        // The last claimed uid is the one of tests that compile code.
-        let uids = &self.uids.uids;
-        let slot_uid = if job.toolchain || uids.is_empty() {
-            uids.last().copied()
-        } else {
-            uids.get(slot.min(uids.len() - 2)).copied()
-        };
-        let uid = slot_uid.filter(|_| separated);
+        let uid = self.uid_for(slot, job);
         sandbox::private_dir(&private, uid)?;
-        if job.toolchain {
-            // trybuild's project lives under the private dir: pin the course's toolchain
-            // there too, or rustup would pick (and try to install) its default one.
-            let pin = self.scratch.root.join("rust-toolchain.toml");
-            if pin.is_file() {
-                fs::copy(&pin, private.join("rust-toolchain.toml"))?;
-            }
-        }
-        let mut env = job
-            .env
-            .clone()
-            .with("HOME", &private.display().to_string())
-            .with("TMPDIR", &private.display().to_string());
-        let mut exec = Vec::new();
-        if job.toolchain {
-            // trybuild compiles in <target>/tests/trybuild: give it a private target.
-            // Shared by this run's compile-fail tests (one submission), never between runs.
-            let shared = self.scratch.trybuild_dir(
-                stage,
-                uid,
-                self.seeds.get(&job.stage).map(PathBuf::as_path),
-            )?;
-            env = env.with("CARGO_TARGET_DIR", &shared.display().to_string());
-            exec = toolchain_dirs();
-            // HOME is the private dir now: name the toolchain's homes explicitly, or rustup
-            // and cargo would look for them under it.
-            let home = std::env::var_os("HOME").map(PathBuf::from);
-            for (key, default) in [("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup")] {
-                let dir = std::env::var_os(key)
-                    .map(PathBuf::from)
-                    .or_else(|| home.as_ref().map(|h| h.join(default)));
-                if let Some(dir) = dir {
-                    env = env.with(key, &dir.display().to_string());
-                }
-            }
-            // Never let rustup install anything from inside a test.
-            env = env.with("RUSTUP_AUTO_INSTALL", "0");
-        } else {
-            env = env.with(
-                "CARGO_TARGET_DIR",
-                &self.scratch.target_dir.display().to_string(),
-            );
-        }
-        let spec = sandbox::Spec {
-            uid,
-            landlock: self.isolation.landlock_abi > 0,
-            exe: job.test.exe.clone(),
-            // The toolchain pin above trybuild's build directory must be readable, or rustup
-            // falls back to its default toolchain for the compile-fail cases.
-            read: vec![
-                self.scratch.root.clone(),
-                self.scratch.target_dir.clone(),
-                self.scratch.base.join("rust-toolchain.toml"),
-            ],
-            exec,
-            write: if job.toolchain {
-                vec![
-                    private.clone(),
-                    self.scratch.trybuild_dir(stage, uid, None)?,
-                    // trybuild writes the compiler's actual output to `<package>/wip/`.
-                    self.scratch.wip_dir(stage, uid)?,
-                ]
-            } else {
-                vec![private.clone()]
-            },
-            toolchain: job.toolchain,
-            limits: sandbox::Limits {
-                cpu_secs: job.timeout.as_secs() + 5,
-                file_size: 64 << 20,
-                address_space: 16 << 30,
-                open_files: 16_384,
-                processes: uid.map(|_| 2_048),
-            },
-        };
+        let env = self.env_for(job, stage, uid, &private)?;
+        let spec = self.spec_for(job, stage, uid, &private)?;
         let use_sandbox = self.isolation.mode != "off" || uid.is_some();
         let result = runner::run_test_in(
             &job.test.exe,
@@ -247,6 +167,112 @@ impl RunContext<'_> {
         sandbox::sweep_orphans();
         let _ = fs::remove_dir_all(&private);
         result
+    }
+
+    /// The uid `job` runs as in `slot`, if tests run as users of their own: one per slot, and
+    /// the last claimed one for tests that compile code.
+    fn uid_for(&self, slot: usize, job: &Job) -> Option<u32> {
+        let separated = self.isolation.user_separation && (!job.toolchain || self.toolchain_uid_ok);
+        let uids = &self.uids.uids;
+        let slot_uid = if job.toolchain || uids.is_empty() {
+            uids.last().copied()
+        } else {
+            uids.get(slot.min(uids.len() - 2)).copied()
+        };
+        slot_uid.filter(|_| separated)
+    }
+
+    /// The test's environment: its private HOME and TMPDIR, and its target directory (for a
+    /// test that compiles code, trybuild's own, with the toolchain's homes named).
+    fn env_for(
+        &self,
+        job: &Job,
+        stage: &Stage,
+        uid: Option<u32>,
+        private: &Path,
+    ) -> Result<runner::TestEnv> {
+        let env = job
+            .env
+            .clone()
+            .with("HOME", &private.display().to_string())
+            .with("TMPDIR", &private.display().to_string());
+        if !job.toolchain {
+            let target = self.scratch.target_dir.display().to_string();
+            return Ok(env.with("CARGO_TARGET_DIR", &target));
+        }
+        // trybuild's project lives under the private dir: pin the course's toolchain there
+        // too, or rustup would pick (and try to install) its default one.
+        let pin = self.scratch.root.join("rust-toolchain.toml");
+        if pin.is_file() {
+            fs::copy(&pin, private.join("rust-toolchain.toml"))?;
+        }
+        // trybuild compiles in <target>/tests/trybuild: give it a private target.
+        // Shared by this run's compile-fail tests (one submission), never between runs.
+        let shared = self.scratch.trybuild_dir(
+            stage,
+            uid,
+            self.seeds.get(&job.stage).map(PathBuf::as_path),
+        )?;
+        let mut env = env.with("CARGO_TARGET_DIR", &shared.display().to_string());
+        // HOME is the private dir now: name the toolchain's homes explicitly, or rustup
+        // and cargo would look for them under it.
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        for (key, default) in [("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup")] {
+            let dir = std::env::var_os(key)
+                .map(PathBuf::from)
+                .or_else(|| home.as_ref().map(|h| h.join(default)));
+            if let Some(dir) = dir {
+                env = env.with(key, &dir.display().to_string());
+            }
+        }
+        // Never let rustup install anything from inside a test.
+        Ok(env.with("RUSTUP_AUTO_INSTALL", "0"))
+    }
+
+    /// What the sandbox launcher enforces for `job`: who, what it may read, run and write,
+    /// and its limits.
+    fn spec_for(
+        &self,
+        job: &Job,
+        stage: &Stage,
+        uid: Option<u32>,
+        private: &Path,
+    ) -> Result<sandbox::Spec> {
+        Ok(sandbox::Spec {
+            uid,
+            landlock: self.isolation.landlock_abi > 0,
+            exe: job.test.exe.clone(),
+            // The toolchain pin above trybuild's build directory must be readable, or rustup
+            // falls back to its default toolchain for the compile-fail cases.
+            read: vec![
+                self.scratch.root.clone(),
+                self.scratch.target_dir.clone(),
+                self.scratch.base.join("rust-toolchain.toml"),
+            ],
+            exec: if job.toolchain {
+                toolchain_dirs()
+            } else {
+                Vec::new()
+            },
+            write: if job.toolchain {
+                vec![
+                    private.to_owned(),
+                    self.scratch.trybuild_dir(stage, uid, None)?,
+                    // trybuild writes the compiler's actual output to `<package>/wip/`.
+                    self.scratch.wip_dir(stage, uid)?,
+                ]
+            } else {
+                vec![private.to_owned()]
+            },
+            toolchain: job.toolchain,
+            limits: sandbox::Limits {
+                cpu_secs: job.timeout.as_secs() + 5,
+                file_size: 64 << 20,
+                address_space: 16 << 30,
+                open_files: 16_384,
+                processes: uid.map(|_| 2_048),
+            },
+        })
     }
 }
 

@@ -301,9 +301,7 @@ fn check_gradable(
     report: &mut StageReport,
     progress: &Progress,
 ) {
-    let policy = crate::exec::gate::Policy {
-        allow_unsafe: stage.allow_unsafe,
-    };
+    let policy = crate::exec::gate::Policy::of(stage);
     let mut refused = Vec::new();
     for (name, sources) in std::iter::once(("the reference".to_owned(), Ok(solution.clone())))
         .chain(

@@ -200,6 +200,16 @@ pub(super) fn check_manifests(root: &Path, stage: &Stage, test_files: &[String])
             lib_name(&exercise).unwrap_or_default()
         ));
     }
+    if let Some(text) = check_test_list(stage, &solution, test_files) {
+        problems.push(text);
+    }
+    anyhow::ensure!(problems.is_empty(), "{}", problems.join("\n"));
+    Ok(())
+}
+
+/// The solution's `[[test]]` list must be exactly the exercise's test files (but
+/// `overlay_only` ones); if not, what to add or remove.
+fn check_test_list(stage: &Stage, solution: &toml::Table, test_files: &[String]) -> Option<String> {
     let declared: BTreeSet<(String, String)> = solution
         .get("test")
         .and_then(|t| t.as_array())
@@ -223,25 +233,24 @@ pub(super) fn check_manifests(root: &Path, stage: &Stage, test_files: &[String])
             (name, format!("../../exercises/{}/tests/{file}", stage.dir))
         })
         .collect();
-    if declared != expected {
-        let mut text = format!(
-            "solutions/{}/Cargo.toml must run exactly the exercise's test files (except \
-             `overlay_only` ones); add or fix:",
-            stage.dir
-        );
-        for (name, path) in expected.difference(&declared) {
-            let _ = write!(
-                text,
-                "\n    [[test]]\n    name = \"{name}\"\n    path = \"{path}\""
-            );
-        }
-        for (name, _) in declared.difference(&expected) {
-            let _ = write!(text, "\n    (remove [[test]] `{name}`: no such test file)");
-        }
-        problems.push(text);
+    if declared == expected {
+        return None;
     }
-    anyhow::ensure!(problems.is_empty(), "{}", problems.join("\n"));
-    Ok(())
+    let mut text = format!(
+        "solutions/{}/Cargo.toml must run exactly the exercise's test files (except \
+         `overlay_only` ones); add or fix:",
+        stage.dir
+    );
+    for (name, path) in expected.difference(&declared) {
+        let _ = write!(
+            text,
+            "\n    [[test]]\n    name = \"{name}\"\n    path = \"{path}\""
+        );
+    }
+    for (name, _) in declared.difference(&expected) {
+        let _ = write!(text, "\n    (remove [[test]] `{name}`: no such test file)");
+    }
+    Some(text)
 }
 
 pub(super) fn rust_files(dir: &Path) -> Vec<String> {

@@ -33,12 +33,22 @@ use std::path::{Component, Path, PathBuf};
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::visit::{self, Visit};
 
+use crate::course::Stage;
 use crate::files::Sources;
 
 /// What a stage allows.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Policy {
     pub allow_unsafe: bool,
+}
+
+impl Policy {
+    /// The policy `stage`'s `exercise.toml` declares.
+    pub fn of(stage: &Stage) -> Policy {
+        Policy {
+            allow_unsafe: stage.allow_unsafe,
+        }
+    }
 }
 
 const ROOTS: &[&str] = &["std", "core", "alloc"];
