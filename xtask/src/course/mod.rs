@@ -60,6 +60,99 @@ pub struct Stage {
     /// Whether learner code may use `unsafe` (stages that teach pin projection or a
     /// hand-built `RawWaker`); the grader refuses it elsewhere (see `gate/source.rs`).
     pub allow_unsafe: bool,
+    /// `[[gate.only_in]]`: paths learner code may name only in some files (Stage 2's
+    /// `std::sync`, which must go through the `src/sync.rs` seam the model checker sees).
+    pub only_in: Vec<OnlyIn>,
+}
+
+/// A path the stage's code may name only in the listed files, e.g.
+///
+/// ```toml
+/// [[gate.only_in]]
+/// path = "std::sync"              # and everything under it (also as core::/alloc::)
+/// files = ["src/sync.rs"]         # the only files that may name it
+/// allow = ["std::sync::Arc"]      # named anywhere (and everything under them)
+/// why = "the model checker only sees locks created through `crate::sync`"
+/// ```
+///
+/// The source gate enforces it (`grade` refuses the stage; `verify` reports the reference and
+/// alternatives), and says `why` to the learner.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnlyIn {
+    pub path: String,
+    pub files: Vec<String>,
+    #[serde(default)]
+    pub allow: Vec<String>,
+    pub why: String,
+}
+
+impl OnlyIn {
+    /// Whether a path (its segments, crate root as written) is one this rule restricts: under
+    /// `path` and under no `allow` entry. `std`, `core` and `alloc` count as the same root.
+    pub fn restricts(&self, segments: &[String]) -> bool {
+        let under = |prefix: &str| {
+            let wanted: Vec<&str> = prefix.split("::").collect();
+            segments.len() >= wanted.len()
+                && segments
+                    .iter()
+                    .zip(&wanted)
+                    .enumerate()
+                    .all(|(i, (have, want))| {
+                        have == want || (i == 0 && is_root(have) && is_root(want))
+                    })
+        };
+        under(&self.path) && !self.allow.iter().any(|allowed| under(allowed))
+    }
+
+    fn check(&self) -> Result<()> {
+        let segments: Vec<&str> = self.path.split("::").collect();
+        ensure!(
+            segments.len() >= 2 && is_root(segments[0]) && segments.iter().all(|s| is_ident(s)),
+            "[[gate.only_in]] path `{}` must be a path under std, core or alloc (`std::sync`)",
+            self.path
+        );
+        for allowed in &self.allow {
+            ensure!(
+                allowed.starts_with(&format!("{}::", self.path))
+                    && allowed.split("::").all(is_ident),
+                "[[gate.only_in]] allow `{allowed}` must be a path under `{}`",
+                self.path
+            );
+        }
+        for file in &self.files {
+            ensure!(
+                file.starts_with("src/") && file.ends_with(".rs") && !file.contains(".."),
+                "[[gate.only_in]] files: `{file}` must be a file under src/ (`src/sync.rs`)"
+            );
+        }
+        ensure!(
+            !self.why.trim().is_empty(),
+            "[[gate.only_in]] `{}` needs a `why` (the learner reads it)",
+            self.path
+        );
+        Ok(())
+    }
+}
+
+fn is_root(segment: &str) -> bool {
+    matches!(segment, "std" | "core" | "alloc")
+}
+
+fn is_ident(segment: &str) -> bool {
+    !segment.is_empty()
+        && segment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !segment.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// `[gate]` in `exercise.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GateDeclaration {
+    #[serde(default)]
+    only_in: Vec<OnlyIn>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,6 +174,8 @@ struct Declaration {
     overlay_only: Vec<String>,
     #[serde(default)]
     allow_unsafe: bool,
+    #[serde(default)]
+    gate: GateDeclaration,
 }
 
 fn default_hints() -> String {
@@ -217,6 +312,10 @@ impl Stage {
             })?;
             timeouts.insert(test.clone(), limit);
         }
+        for rule in &decl.gate.only_in {
+            rule.check()
+                .with_context(|| format!("exercises/{dir}/exercise.toml is not valid"))?;
+        }
         Ok(Stage {
             order,
             dir: dir.to_owned(),
@@ -230,6 +329,7 @@ impl Stage {
             timeouts,
             overlay_only: decl.overlay_only,
             allow_unsafe: decl.allow_unsafe,
+            only_in: decl.gate.only_in,
         })
     }
 

@@ -99,11 +99,13 @@ pub fn build(scratch: &Scratch, stage: &Stage, versions: &[Version<'_>]) -> Resu
         sync_src(&dir, version.sources)?;
         packages.insert(version.name.to_owned(), (package, dir));
     }
-    // Versions that no longer exist (a bug was removed or renamed).
+    // Versions that no longer exist (a bug was removed or renamed). Names starting with `_`
+    // (verify's `_stub` and `_solution`) are kept: a build of some versions only (`mistakes`)
+    // must not cost the next verify a rebuild of those.
     if let Ok(entries) = fs::read_dir(&base) {
         for entry in entries.filter_map(|e| e.ok()) {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !packages.contains_key(&name) {
+            if !packages.contains_key(&name) && !name.starts_with('_') {
                 fs::remove_dir_all(entry.path())?;
             }
         }

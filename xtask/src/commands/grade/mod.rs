@@ -412,7 +412,7 @@ fn install_stages(
         let outcome = submitted_sources(graded.submission, stage).and_then(|(sources, refused)| {
             stage_grade.refused = refused;
             submitted.insert(index, sources.clone());
-            gate::scan(&stage.name, &sources, gate::Policy::of(stage), violations);
+            gate::scan(&stage.name, &sources, &gate::Policy::of(stage), violations);
             scratch
                 .install(stage, &sources)
                 .map_err(|e| format!("the grader could not install this stage's files: {e:#}"))

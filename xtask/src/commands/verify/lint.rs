@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
 
+use super::table::timed;
 use crate::course::Stage;
 use crate::course::variant::Variant;
 use crate::exec::cargo;
@@ -80,11 +81,14 @@ pub fn lint_all(root: &Path, stages: &[&Stage]) -> Result<BTreeMap<String, (bool
     let mut clippy = vec!["clippy", "--locked", "--quiet", "--message-format=short"];
     clippy.extend(&packages);
     clippy.extend(["--all-targets", "--", "-D", "warnings"]);
-    let (clippy_ok, clippy_out) = cargo::run_checked(root, &clippy)?;
+    let (clippy_ok, clippy_out) = timed(
+        || "lint: clippy".to_owned(),
+        || cargo::run_checked(root, &clippy),
+    )?;
     let mut fmt = vec!["fmt"];
     fmt.extend(&packages);
     fmt.extend(["--check", "--", "--color", "never"]);
-    let (fmt_ok, fmt_out) = cargo::run_checked(root, &fmt)?;
+    let (fmt_ok, fmt_out) = timed(|| "lint: fmt".to_owned(), || cargo::run_checked(root, &fmt))?;
 
     let mut results = BTreeMap::new();
     for stage in stages {

@@ -47,7 +47,10 @@ use crate::ui;
 use shipped::{check_files, check_names};
 use table::{Progress, StageReport};
 pub use versions::{Outcome, build_and_run, build_and_run_batched};
-use versions::{check_batched, check_solution, check_stub, check_variant};
+use versions::{
+    Versions, check_batched, check_solution, check_stub, check_together, check_variant,
+    judge_variant,
+};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -163,7 +166,10 @@ fn check_all(
         let lint = scope.spawn(|| lint::lint_all(root, &stages));
         let lanes = options.jobs.clamp(1, 2);
         let checked = runner::run_parallel(stages.clone(), lanes, |stage| {
-            verify_stage(course, stage, options, &progress)
+            table::timed(
+                || format!("{:02} {} whole stage", stage.order, stage.name),
+                || verify_stage(course, stage, options, &progress),
+            )
         });
         (
             lint.join().expect("the lint thread does not panic"),
@@ -249,11 +255,38 @@ fn verify_stage(
         return Ok(report);
     };
     let scratch = stage_scratch(root, stage)?;
-
-    // 2. stub
+    // 4. bugs and 5. alternatives: in the order they are reported
+    let ordered: Vec<&Variant> = variants
+        .iter()
+        .filter(|v| v.kind == Kind::Bug)
+        .chain(variants.iter().filter(|v| v.kind == Kind::Alternative))
+        .collect();
+    if stage.overlay_only.is_empty() {
+        // Every version in one cargo build and one test pool.
+        let versions = Versions {
+            stage,
+            stub: &stub,
+            solution: &solution,
+            variants: &ordered,
+        };
+        let (tests, judged) = check_together(&scratch, versions, options, &mut report, progress)?;
+        check_names(
+            root,
+            stage,
+            tests.as_deref(),
+            &variants,
+            &mut report,
+            progress,
+        );
+        check_gradable(stage, &stub, &solution, &variants, &mut report, progress);
+        for (variant, run) in judged {
+            judge_variant(variant, run, &mut report, progress);
+        }
+        return Ok(report);
+    }
+    // Compile-fail targets print the path of the package that runs them: the stub and the
+    // reference are swapped into the exercise package, one build each.
     check_stub(&scratch, stage, &stub, options, &mut report, progress)?;
-
-    // 3. solution
     let tests = check_solution(&scratch, stage, &solution, options, &mut report, progress)?;
     check_names(
         root,
@@ -263,14 +296,7 @@ fn verify_stage(
         &mut report,
         progress,
     );
-    check_gradable(stage, &solution, &variants, &mut report, progress);
-
-    // 4. bugs and 5. alternatives: all built at once where they can be
-    let ordered: Vec<&Variant> = variants
-        .iter()
-        .filter(|v| v.kind == Kind::Bug)
-        .chain(variants.iter().filter(|v| v.kind == Kind::Alternative))
-        .collect();
+    check_gradable(stage, &stub, &solution, &variants, &mut report, progress);
     check_batched(
         &scratch,
         stage,
@@ -292,10 +318,12 @@ pub fn stage_scratch(root: &Path, stage: &Stage) -> Result<Scratch> {
     Ok(scratch)
 }
 
-/// The grader's source gate must accept the reference and every alternative: a correct design
-/// that the grader would refuse is not an alternative a learner can submit.
+/// The grader's source gate (with the stage's own rules, `[[gate.only_in]]`) must accept the
+/// stub, the reference and every alternative: a correct design that the grader would refuse is
+/// not one a learner can submit, and a refused stub cannot be graded at all.
 fn check_gradable(
     stage: &Stage,
+    stub: &files::Sources,
     solution: &files::Sources,
     variants: &[Variant],
     report: &mut StageReport,
@@ -303,16 +331,18 @@ fn check_gradable(
 ) {
     let policy = crate::exec::gate::Policy::of(stage);
     let mut refused = Vec::new();
-    for (name, sources) in std::iter::once(("the reference".to_owned(), Ok(solution.clone())))
-        .chain(
-            variants
-                .iter()
-                .filter(|v| v.kind == Kind::Alternative)
-                .map(|v| (v.label(), v.apply(solution))),
-        )
-    {
+    let given = [
+        ("the stub".to_owned(), Ok(stub.clone())),
+        ("the reference".to_owned(), Ok(solution.clone())),
+    ];
+    for (name, sources) in given.into_iter().chain(
+        variants
+            .iter()
+            .filter(|v| v.kind == Kind::Alternative)
+            .map(|v| (v.label(), v.apply(solution))),
+    ) {
         let Ok(sources) = sources else { continue };
-        for found in crate::exec::gate::source::check(&sources, policy) {
+        for found in crate::exec::gate::source::check(&sources, &policy) {
             refused.push(format!("{name}: {found}"));
         }
     }
@@ -320,7 +350,7 @@ fn check_gradable(
         "files",
         refused.is_empty(),
         if refused.is_empty() {
-            "the grader's gate accepts the reference and every alternative"
+            "the grader's gate accepts the stub, the reference and every alternative"
         } else {
             "the grader's gate would refuse a correct version"
         },

@@ -1,7 +1,7 @@
 //! The `stub`, `solution`, `bugs` and `alts` columns: each version of a stage built and its
 //! tests run, the bugs and alternatives in one cargo run where they can be.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use anyhow::Result;
@@ -9,7 +9,7 @@ use anyhow::Result;
 use super::Options;
 use super::lint;
 use super::shipped::rust_files;
-use super::table::{Progress, StageReport};
+use super::table::{Progress, StageReport, timed};
 use crate::course::variant::{Kind, Variant};
 use crate::course::{Stage, TestId};
 use crate::exec::batch::{self, Version};
@@ -26,11 +26,18 @@ pub(super) fn check_stub(
     report: &mut StageReport,
     progress: &Progress,
 ) -> Result<()> {
-    let run = match build_and_run(scratch, stage, stub, None, 1, options)? {
+    let run = build_and_run(scratch, stage, stub, None, 1, options)?;
+    judge_stub(run, report, progress);
+    Ok(())
+}
+
+/// The stub compiles without warnings and fails every test.
+pub(super) fn judge_stub(run: Result<Run, String>, report: &mut StageReport, progress: &Progress) {
+    let run = match run {
         Ok(run) => run,
         Err(errors) => {
             report.record("stub", false, "does not compile", &errors, progress);
-            return Ok(());
+            return;
         }
     };
     let passing: Vec<&TestResult> = run.results.iter().filter(|r| r.status.passed()).collect();
@@ -70,7 +77,6 @@ pub(super) fn check_stub(
             progress,
         );
     }
-    Ok(())
 }
 
 /// Returns the solution's test ids, if it built.
@@ -82,11 +88,23 @@ pub(super) fn check_solution(
     report: &mut StageReport,
     progress: &Progress,
 ) -> Result<Option<Vec<TestId>>> {
-    let run = match build_and_run(scratch, stage, solution, None, options.repeat, options)? {
+    let run = build_and_run(scratch, stage, solution, None, options.repeat, options)?;
+    Ok(judge_solution(run, options, report, progress))
+}
+
+/// Every test passes on the reference (each of `--repeat` runs). Returns its test ids, if it
+/// built.
+pub(super) fn judge_solution(
+    run: Result<Run, String>,
+    options: &Options,
+    report: &mut StageReport,
+    progress: &Progress,
+) -> Option<Vec<TestId>> {
+    let run = match run {
         Ok(run) => run,
         Err(errors) => {
             report.record("solution", false, "does not compile", &errors, progress);
-            return Ok(None);
+            return None;
         }
     };
     let failing: Vec<&TestResult> = run.results.iter().filter(|r| !r.status.passed()).collect();
@@ -119,7 +137,7 @@ pub(super) fn check_solution(
             progress,
         );
     }
-    Ok(Some(run.results.into_iter().map(|r| r.id).collect()))
+    Some(run.results.into_iter().map(|r| r.id).collect())
 }
 
 /// Each failed test with its status and message.
@@ -287,52 +305,138 @@ pub(super) fn check_batched(
     scratch: &Scratch,
     stage: &Stage,
     solution: &Sources,
-    bugs: &[&Variant],
+    variants: &[&Variant],
     options: &Options,
     report: &mut StageReport,
     progress: &Progress,
 ) -> Result<()> {
-    let mut batched: Vec<(&Variant, Sources)> = Vec::new();
+    let (batched, in_place) = apply_variants(stage, solution, variants, report, progress);
+    let items: Vec<Item<'_>> = batched
+        .iter()
+        .map(|(variant, sources)| Item::of_variant(scratch, stage, variant, sources, options))
+        .collect();
+    let runs = build_and_run_items(scratch, stage, &items, options.jobs)?;
+    for ((variant, _), run) in batched.iter().zip(runs) {
+        judge_variant(variant, run, report, progress);
+    }
+    for variant in in_place {
+        check_variant(scratch, stage, solution, variant, options, report, progress)?;
+    }
+    Ok(())
+}
+
+/// A stage without compile-fail targets: the stub, the reference (`--repeat` times), every
+/// bug (its named tests) and every alternative (every test), each a package of its own, built
+/// with ONE cargo run and tested in one pool of `--jobs` workers. Records each version's
+/// checks in the usual order; returns the reference's test ids, if it built, for the checks of
+/// names that follow.
+pub(super) fn check_together<'a>(
+    scratch: &Scratch,
+    versions: Versions<'a>,
+    options: &Options,
+    report: &mut StageReport,
+    progress: &Progress,
+) -> Result<(Option<Vec<TestId>>, Judged<'a>)> {
+    let Versions {
+        stage,
+        stub,
+        solution,
+        variants,
+    } = versions;
+    let (batched, in_place) = apply_variants(stage, solution, variants, report, progress);
+    debug_assert!(
+        in_place.is_empty(),
+        "only stages without overlay_only targets"
+    );
+    let mut items = vec![
+        Item::whole(scratch, stage, "_stub", stub, 1),
+        Item::whole(scratch, stage, "_solution", solution, options.repeat),
+    ];
+    items.extend(
+        batched
+            .iter()
+            .map(|(variant, sources)| Item::of_variant(scratch, stage, variant, sources, options)),
+    );
+    let mut runs = build_and_run_items(scratch, stage, &items, options.jobs)?.into_iter();
+    let missing = || Err("not built".to_owned());
+    judge_stub(runs.next().unwrap_or_else(missing), report, progress);
+    let tests = judge_solution(
+        runs.next().unwrap_or_else(missing),
+        options,
+        report,
+        progress,
+    );
+    let judged = batched
+        .iter()
+        .map(|(variant, _)| *variant)
+        .zip(runs)
+        .collect();
+    Ok((tests, judged))
+}
+
+/// Variants built and run, still to be judged.
+pub(super) type Judged<'a> = Vec<(&'a Variant, Result<Run, String>)>;
+
+/// The versions of one stage.
+pub(super) struct Versions<'a> {
+    pub stage: &'a Stage,
+    pub stub: &'a Sources,
+    pub solution: &'a Sources,
+    pub variants: &'a [&'a Variant],
+}
+
+/// Applies every variant that can be built as a package of its own (a patch that does not
+/// apply is recorded as that variant's failure); the rest must be swapped into the exercise
+/// package (see `check_batched`).
+fn apply_variants<'v>(
+    stage: &Stage,
+    solution: &Sources,
+    variants: &[&'v Variant],
+    report: &mut StageReport,
+    progress: &Progress,
+) -> (Vec<(&'v Variant, Sources)>, Vec<&'v Variant>) {
+    let mut batched = Vec::new();
     let mut in_place = Vec::new();
-    for bug in bugs {
-        let needs_exercise_path = match bug.kind {
-            Kind::Bug => bug
+    for variant in variants {
+        let needs_exercise_path = match variant.kind {
+            Kind::Bug => variant
                 .caught_by
                 .iter()
                 .any(|id| stage.overlay_only.contains(&id.target)),
             Kind::Alternative => !stage.overlay_only.is_empty(),
         };
         if needs_exercise_path {
-            in_place.push(*bug);
+            in_place.push(*variant);
             continue;
         }
-        match bug.apply(solution) {
+        match variant.apply(solution) {
             Ok(sources) => {
-                report
-                    .patched_fmt
-                    .push_str(&lint::rustfmt_patched(&stage.dir, bug, solution, &sources));
-                batched.push((bug, sources));
+                report.patched_fmt.push_str(&lint::rustfmt_patched(
+                    &stage.dir, variant, solution, &sources,
+                ));
+                batched.push((*variant, sources));
             }
             Err(err) => {
-                let what = format!("{}: does not apply", bug.name);
-                report.record(column(bug), false, &what, &format!("{err:#}"), progress);
+                let what = format!("{}: does not apply", variant.name);
+                report.record(column(variant), false, &what, &format!("{err:#}"), progress);
             }
         }
     }
-    let outcomes = build_and_run_batched(scratch, stage, &batched, options)?;
-    for ((variant, _), outcome) in batched.iter().zip(outcomes) {
-        match (outcome, variant.kind) {
-            (Ok(results), Kind::Bug) => judge_bug(variant, &results, report, progress),
-            (Ok(results), Kind::Alternative) => {
-                judge_alternative(variant, results, report, progress);
-            }
-            (Err(errors), _) => record_compile_error(variant, &errors, report, progress),
-        }
+    (batched, in_place)
+}
+
+/// A bug must be caught by its named tests; an alternative must pass every test.
+pub(super) fn judge_variant(
+    variant: &Variant,
+    run: Result<Run, String>,
+    report: &mut StageReport,
+    progress: &Progress,
+) {
+    match (run, variant.kind) {
+        (Ok(run), Kind::Bug) => judge_bug(variant, &run.results, report, progress),
+        (Ok(run), Kind::Alternative) => judge_alternative(variant, run.results, report, progress),
+        (Err(errors), _) => record_compile_error(variant, &errors, report, progress),
     }
-    for bug in in_place {
-        check_variant(scratch, stage, solution, bug, options, report, progress)?;
-    }
-    Ok(())
 }
 
 /// What became of one variant: the results of its tests, or its compile errors.
@@ -347,78 +451,191 @@ pub fn build_and_run_batched(
     batched: &[(&Variant, Sources)],
     options: &Options,
 ) -> Result<Vec<Outcome>> {
-    let versions: Vec<Version<'_>> = batched
+    let items: Vec<Item<'_>> = batched
         .iter()
-        .map(|(variant, sources)| Version {
-            name: &variant.name,
+        .map(|(variant, sources)| Item::of_variant(scratch, stage, variant, sources, options))
+        .collect();
+    let runs = build_and_run_items(scratch, stage, &items, options.jobs)?;
+    Ok(runs
+        .into_iter()
+        .map(|run| run.map(|run| run.results))
+        .collect())
+}
+
+/// One version in a batched build: its sources, the test targets it needs, and which of their
+/// tests run how often.
+pub(super) struct Item<'a> {
+    /// Unique in the stage; the version package's directory.
+    pub name: String,
+    pub sources: &'a Sources,
+    pub targets: BTreeSet<String>,
+    /// Only these tests (a bug's caught-by); every test when `None`.
+    pub only: Option<&'a [TestId]>,
+    pub repeat: usize,
+    /// In-test watchdogs shortened to 1 s: a bug only has to fail, so a hang fails fast (see
+    /// harness::Watchdog).
+    pub short_watchdog: bool,
+}
+
+impl<'a> Item<'a> {
+    /// A version that runs every test of the stage (`repeat` times): the stub, the reference.
+    pub fn whole(
+        scratch: &Scratch,
+        stage: &Stage,
+        name: &str,
+        sources: &'a Sources,
+        repeat: usize,
+    ) -> Item<'a> {
+        Item {
+            name: name.to_owned(),
             sources,
-            targets: match variant.kind {
-                Kind::Bug => variant
+            targets: every_target(scratch, stage),
+            only: None,
+            repeat,
+            short_watchdog: false,
+        }
+    }
+
+    /// A bug (its caught-by tests) or an alternative (every test).
+    pub fn of_variant(
+        scratch: &Scratch,
+        stage: &Stage,
+        variant: &'a Variant,
+        sources: &'a Sources,
+        options: &Options,
+    ) -> Item<'a> {
+        match variant.kind {
+            Kind::Bug => Item {
+                name: variant.name.clone(),
+                sources,
+                targets: variant
                     .caught_by
                     .iter()
                     .map(|id| id.target.clone())
                     .collect(),
-                Kind::Alternative => rust_files(&stage.exercise_dir(&scratch.root).join("tests"))
-                    .iter()
-                    .map(|file| file.trim_end_matches(".rs").to_owned())
-                    .collect(),
+                only: Some(variant.caught_by.as_slice()),
+                repeat: 1,
+                short_watchdog: options.short_watchdog,
             },
+            Kind::Alternative => Item::whole(scratch, stage, &variant.name, sources, 1),
+        }
+    }
+}
+
+/// Every test target of the stage (its `tests/*.rs`).
+fn every_target(scratch: &Scratch, stage: &Stage) -> BTreeSet<String> {
+    rust_files(&stage.exercise_dir(&scratch.root).join("tests"))
+        .iter()
+        .map(|file| file.trim_end_matches(".rs").to_owned())
+        .collect()
+}
+
+/// Builds every item as a package of its own with one cargo run (see `batch.rs`), then runs
+/// all their tests in one pool of `jobs` workers. Per item: its run, or its compile errors.
+pub(super) fn build_and_run_items(
+    scratch: &Scratch,
+    stage: &Stage,
+    items: &[Item<'_>],
+    jobs: usize,
+) -> Result<Vec<Result<Run, String>>> {
+    let versions: Vec<Version<'_>> = items
+        .iter()
+        .map(|item| Version {
+            name: &item.name,
+            sources: item.sources,
+            targets: item.targets.clone(),
         })
         .collect();
-    let built = batch::build(scratch, stage, &versions)?;
+    let label = format!("{:02} {}", stage.order, stage.name);
+    let built = timed(
+        || format!("{label} build {} packages", versions.len()),
+        || batch::build(scratch, stage, &versions),
+    )?;
     let target_dir = scratch.target_dir.display().to_string();
-    let mut jobs = Vec::new();
-    let mut compile_errors: BTreeMap<usize, String> = BTreeMap::new();
-    for (index, (bug, _)) in batched.iter().enumerate() {
-        let manifest = built.manifest(&bug.name);
-        let (package, dir) = &built.packages[&bug.name];
+    let mut queue = Vec::new();
+    let mut outcomes: Vec<Result<usize, String>> = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let manifest = built.manifest(&item.name);
+        let (package, dir) = &built.packages[&item.name];
         let binaries = built.build.binaries_of(&manifest);
         let errors = built.build.errors_of(&manifest);
         if !errors.is_empty() || binaries.is_empty() {
-            let text = if errors.is_empty() {
+            outcomes.push(Err(if errors.is_empty() {
                 built.build.stderr.clone()
             } else {
                 errors.join("\n")
-            };
-            compile_errors.insert(index, text);
+            }));
             continue;
         }
         let mut env =
             TestEnv::new(&scratch.root, dir, package).with("CARGO_TARGET_DIR", &target_dir);
-        if bug.kind == Kind::Bug && options.short_watchdog {
-            // A bug only has to fail: let a hang fail fast (see harness::Watchdog).
+        if item.short_watchdog {
             env = env.with("HARNESS_WATCHDOG_MS", "1000");
         }
-        for job in runner::list_all(&binaries, dir, &env)? {
-            if bug.kind == Kind::Alternative || bug.caught_by.contains(&job.id) {
-                jobs.push((index, job, dir.clone(), env.clone()));
+        let listed: Vec<runner::Listed> = runner::list_all(&binaries, dir, &env)?
+            .into_iter()
+            .filter(|job| item.only.is_none_or(|only| only.contains(&job.id)))
+            .collect();
+        outcomes.push(Ok(listed.len()));
+        for _ in 0..item.repeat.max(1) {
+            for job in &listed {
+                queue.push((index, job.clone(), dir.clone(), env.clone()));
             }
         }
     }
-    let results = runner::run_parallel(jobs, options.jobs, |(index, job, dir, env)| {
-        let result = runner::run_test(
-            &job.exe,
-            &job.id,
-            job.listed,
-            dir,
-            env,
-            stage.timeout_for(&job.id),
-        )?;
-        Ok((*index, result))
-    })?;
-    let outcomes = batched
+    let runs = queue.len();
+    let results = timed(
+        || format!("{label} {runs} test runs"),
+        || {
+            runner::run_parallel(queue, jobs, |(index, job, dir, env)| {
+                let result = runner::run_test(
+                    &job.exe,
+                    &job.id,
+                    job.listed,
+                    dir,
+                    env,
+                    stage.timeout_for(&job.id),
+                )?;
+                Ok((*index, result))
+            })
+        },
+    )?;
+    Ok(items
         .iter()
         .enumerate()
-        .map(|(index, _)| match compile_errors.remove(&index) {
-            Some(errors) => Err(errors),
-            None => Ok(results
+        .zip(outcomes)
+        .map(|((index, item), outcome)| {
+            let count = outcome?;
+            let all: Vec<TestResult> = results
                 .iter()
                 .filter(|(i, _)| *i == index)
                 .map(|(_, result)| result.clone())
-                .collect()),
+                .collect();
+            let warnings = built.build.warnings_of(&built.manifest(&item.name));
+            Ok(fold(all, count, warnings))
         })
-        .collect();
-    Ok(outcomes)
+        .collect())
+}
+
+/// Folds the repeats of `count` tests (run r of test i is at index r * count + i): each test's
+/// result is its first failure, if any, and `failures` counts the runs that did not pass.
+fn fold(all: Vec<TestResult>, count: usize, warnings: Vec<String>) -> Run {
+    let mut results: Vec<TestResult> = all[..count.min(all.len())].to_vec();
+    let mut failures = vec![0usize; results.len()];
+    for (index, result) in all.into_iter().enumerate() {
+        let i = index % count.max(1);
+        if !result.status.passed() {
+            if failures[i] == 0 {
+                results[i] = result;
+            }
+            failures[i] += 1;
+        }
+    }
+    Run {
+        warnings,
+        results,
+        failures,
+    }
 }
 
 /// What one version of a stage did: its warnings and every test's result.
@@ -449,12 +666,21 @@ pub fn build_and_run(
             set.into_iter().map(str::to_owned).collect()
         })
         .unwrap_or_default();
-    let build = cargo::build_tests(
-        &scratch.root,
-        &scratch.target_dir,
-        &[stage.name.as_str()],
-        &targets,
-        &[],
+    let label = format!(
+        "{:02} {} (in the exercise package)",
+        stage.order, stage.name
+    );
+    let build = timed(
+        || format!("{label} build"),
+        || {
+            cargo::build_tests(
+                &scratch.root,
+                &scratch.target_dir,
+                &[stage.name.as_str()],
+                &targets,
+                &[],
+            )
+        },
     )?;
     let package_dir = scratch.exercise_dir(stage);
     let manifest = package_dir.join("Cargo.toml");
@@ -480,31 +706,21 @@ pub fn build_and_run(
         .collect();
     let count = jobs.len();
     let repeated: Vec<_> = jobs.iter().cycle().take(count * repeat.max(1)).collect();
-    let all = runner::run_parallel(repeated, options.jobs, |job| {
-        runner::run_test(
-            &job.exe,
-            &job.id,
-            job.listed,
-            &package_dir,
-            &env,
-            stage.timeout_for(&job.id),
-        )
-    })?;
-    // Fold the repeats: run r of test i is at index r * count + i.
-    let mut results: Vec<TestResult> = all[..count].to_vec();
-    let mut failures = vec![0usize; count];
-    for (index, result) in all.into_iter().enumerate() {
-        let i = index % count;
-        if !result.status.passed() {
-            if failures[i] == 0 {
-                results[i] = result;
-            }
-            failures[i] += 1;
-        }
-    }
-    Ok(Ok(Run {
-        warnings: build.warnings_of(&manifest),
-        results,
-        failures,
-    }))
+    let runs = repeated.len();
+    let all = timed(
+        || format!("{label} {runs} test runs"),
+        || {
+            runner::run_parallel(repeated, options.jobs, |job| {
+                runner::run_test(
+                    &job.exe,
+                    &job.id,
+                    job.listed,
+                    &package_dir,
+                    &env,
+                    stage.timeout_for(&job.id),
+                )
+            })
+        },
+    )?;
+    Ok(Ok(fold(all, count, build.warnings_of(&manifest))))
 }

@@ -30,7 +30,7 @@ pub use source::Policy;
 pub type Violations = BTreeMap<String, Vec<String>>;
 
 /// The source gate over one stage's files.
-pub fn scan(package: &str, sources: &Sources, policy: Policy, violations: &mut Violations) {
+pub fn scan(package: &str, sources: &Sources, policy: &Policy, violations: &mut Violations) {
     let found = source::check(sources, policy);
     if !found.is_empty() {
         violations

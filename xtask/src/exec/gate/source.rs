@@ -33,13 +33,15 @@ use std::path::{Component, Path, PathBuf};
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::visit::{self, Visit};
 
-use crate::course::Stage;
+use crate::course::{OnlyIn, Stage};
 use crate::files::Sources;
 
 /// What a stage allows.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Policy {
     pub allow_unsafe: bool,
+    /// Paths the stage's code may name only in some of its files (`[[gate.only_in]]`).
+    pub only_in: Vec<OnlyIn>,
 }
 
 impl Policy {
@@ -47,6 +49,7 @@ impl Policy {
     pub fn of(stage: &Stage) -> Policy {
         Policy {
             allow_unsafe: stage.allow_unsafe,
+            only_in: stage.only_in.clone(),
         }
     }
 }
@@ -105,7 +108,7 @@ const ATTRIBUTES: &[&str] = &[
 const TOOL_CFGS: &[&str] = &["clippy", "miri", "rustfmt", "rust_analyzer"];
 
 /// Checks every file of one stage; returns the violations as `src/x.rs:LINE: what`.
-pub fn check(sources: &Sources, policy: Policy) -> Vec<String> {
+pub fn check(sources: &Sources, policy: &Policy) -> Vec<String> {
     let mut found = Vec::new();
     for (path, bytes) in sources {
         let Ok(text) = std::str::from_utf8(bytes) else {
@@ -140,7 +143,7 @@ pub fn check(sources: &Sources, policy: Policy) -> Vec<String> {
 struct Gate<'a> {
     /// The file, relative to the crate root (`src/lib.rs`).
     file: &'a Path,
-    policy: Policy,
+    policy: &'a Policy,
     found: Vec<String>,
 }
 
@@ -158,8 +161,36 @@ impl Gate<'_> {
         ));
     }
 
+    /// A path a `[[gate.only_in]]` rule keeps to some files, named in another file.
+    fn check_only_in(&mut self, segments: &[String], span: Span) {
+        let file = self.file.to_string_lossy().replace('\\', "/");
+        let broken: Vec<&OnlyIn> = self
+            .policy
+            .only_in
+            .iter()
+            .filter(|rule| rule.restricts(segments) && !rule.files.contains(&file))
+            .collect();
+        for rule in broken {
+            let allowed = if rule.allow.is_empty() {
+                String::new()
+            } else {
+                format!(" (allowed anywhere: {})", rule.allow.join(", "))
+            };
+            self.flag(
+                span,
+                &format!(
+                    "uses `{}` outside {}: {}{allowed}",
+                    segments.join("::"),
+                    rule.files.join(", "),
+                    rule.why
+                ),
+            );
+        }
+    }
+
     /// One path, as a list of segment names; `span` for the report.
     fn check_path(&mut self, segments: &[String], span: Span) {
+        self.check_only_in(segments, span);
         let rooted = segments
             .first()
             .is_some_and(|s| ROOTS.contains(&s.as_str()));
@@ -296,6 +327,10 @@ impl Gate<'_> {
                             ),
                         );
                     }
+                    if ROOTS.contains(&text.as_str()) && path_after && !path_before {
+                        let path = path_from(&tokens, index);
+                        self.check_only_in(&path, ident.span());
+                    }
                     if path_before && (MODULES.contains(&text.as_str()) || text == "os") {
                         // Only paths that start at a crate root (`std::process`, `::core::arch`);
                         // `super::process` is the learner's own item.
@@ -417,6 +452,20 @@ fn path_root(tokens: &[TokenTree], index: usize) -> Option<String> {
         }
     }
     ident_name(&tokens[at])
+}
+
+/// The path that starts at `tokens[index]`: `std :: sync :: Mutex` is `[std, sync, Mutex]`.
+fn path_from(tokens: &[TokenTree], index: usize) -> Vec<String> {
+    let mut path = Vec::new();
+    let mut at = index;
+    while let Some(segment) = tokens.get(at).and_then(ident_name) {
+        path.push(segment);
+        if !colon2_at(tokens, at + 1) {
+            break;
+        }
+        at += 3;
+    }
+    path
 }
 
 fn ident_name(token: &TokenTree) -> Option<String> {
@@ -580,7 +629,76 @@ mod tests {
     fn gate(code: &str, allow_unsafe: bool) -> Vec<String> {
         let mut sources = Sources::new();
         sources.insert("src/lib.rs".into(), code.as_bytes().to_vec());
-        check(&sources, Policy { allow_unsafe })
+        check(
+            &sources,
+            &Policy {
+                allow_unsafe,
+                only_in: Vec::new(),
+            },
+        )
+    }
+
+    /// Stage 2's rule: `std::sync` only in `src/sync.rs`, `Arc` anywhere.
+    fn seam() -> Policy {
+        Policy {
+            allow_unsafe: false,
+            only_in: vec![OnlyIn {
+                path: "std::sync".to_owned(),
+                files: vec!["src/sync.rs".to_owned()],
+                allow: vec!["std::sync::Arc".to_owned()],
+                why: "use crate::sync: the model checker only sees the seam".to_owned(),
+            }],
+        }
+    }
+
+    fn gate_in(file: &str, code: &str, policy: &Policy) -> Vec<String> {
+        let mut sources = Sources::new();
+        sources.insert(file.into(), code.as_bytes().to_vec());
+        check(&sources, policy)
+    }
+
+    #[test]
+    fn a_path_kept_to_the_seam_is_refused_elsewhere_with_the_reason() {
+        for code in [
+            "use std::sync::Mutex; pub struct S(Mutex<u8>);",
+            "pub struct S(std::sync::Mutex<u8>);",
+            "pub struct S(::std::sync::Condvar);",
+            "use std::sync::{Arc, Mutex}; pub struct S(Arc<Mutex<u8>>);",
+            "use std::sync; pub struct S(sync::Mutex<u8>);",
+            "use std::sync::*; pub struct S(Mutex<u8>);",
+            "use std::sync::atomic::AtomicBool; pub struct S(AtomicBool);",
+            "use core::sync::atomic::AtomicBool; pub struct S(AtomicBool);",
+            "pub fn f() -> u8 { *std::sync::Mutex::new(1).lock().unwrap() }",
+            "macro_rules! m { () => { std::sync::Mutex::new(0u8) }; } pub fn f() { let _ = m!(); }",
+            "pub fn f() { let _ = vec![std::sync::Mutex::new(0u8)]; }",
+        ] {
+            let found = gate_in("src/executor.rs", code, &seam());
+            assert!(
+                found
+                    .iter()
+                    .any(|f| f.contains("outside src/sync.rs: use crate::sync")),
+                "not refused with the rule's reason:\n{code}\n{found:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_seam_itself_and_the_allowed_paths_are_accepted() {
+        let seam_file = "pub use harness::sync::{Condvar, Mutex};\n\
+                         pub use std::sync::{Arc, LockResult, PoisonError};\n";
+        let found = gate_in("src/sync.rs", seam_file, &seam());
+        assert!(found.is_empty(), "the seam was refused: {found:#?}");
+        for code in [
+            "use std::sync::Arc; pub struct S(Arc<u8>);",
+            "pub fn f() -> std::sync::Arc<u8> { std::sync::Arc::new(1) }",
+            "use crate::sync::{Arc, Mutex}; pub struct S(Arc<Mutex<u8>>);",
+            "pub struct S(harness::sync::Mutex<u8>);",
+        ] {
+            let found = gate_in("src/executor.rs", code, &seam());
+            assert!(found.is_empty(), "refused:\n{code}\n{found:#?}");
+        }
+        // Without the rule (other stages), std::sync is fine anywhere.
+        accepted("use std::sync::Mutex; pub struct S(Mutex<u8>);", false);
     }
 
     #[track_caller]
