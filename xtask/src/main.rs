@@ -312,11 +312,19 @@ fn cli_command(root: &Path) -> clap::Command {
     command
 }
 
+/// `--root`, made absolute (scratch copies and version manifests name paths under it), or the
+/// course this xtask belongs to.
+fn course_root(given: Option<PathBuf>) -> PathBuf {
+    given
+        .map(|root| std::path::absolute(&root).unwrap_or(root))
+        .unwrap_or_else(default_root)
+}
+
 fn try_main(raw: Vec<std::ffi::OsString>) -> Result<bool> {
     let cli = Cli::from_arg_matches(&cli_command(&root_of(&raw)).get_matches_from(&raw))
         .map_err(|e| e.exit())
         .unwrap_or_else(|never| never);
-    let root = cli.root.unwrap_or_else(default_root);
+    let root = course_root(cli.root);
     let Some(command) = cli.command else {
         return learn::status(&root);
     };

@@ -256,11 +256,7 @@ fn verify_stage(
     };
     let scratch = stage_scratch(root, stage)?;
     // 4. bugs and 5. alternatives: in the order they are reported
-    let ordered: Vec<&Variant> = variants
-        .iter()
-        .filter(|v| v.kind == Kind::Bug)
-        .chain(variants.iter().filter(|v| v.kind == Kind::Alternative))
-        .collect();
+    let ordered = bugs_then_alternatives(&variants);
     if stage.overlay_only.is_empty() {
         // Every version in one cargo build and one test pool.
         let versions = Versions {
@@ -307,6 +303,14 @@ fn verify_stage(
         progress,
     )?;
     Ok(report)
+}
+
+fn bugs_then_alternatives(variants: &[Variant]) -> Vec<&Variant> {
+    variants
+        .iter()
+        .filter(|v| v.kind == Kind::Bug)
+        .chain(variants.iter().filter(|v| v.kind == Kind::Alternative))
+        .collect()
 }
 
 /// The scratch copy one stage's versions are built in: its own copy of the course (so stages

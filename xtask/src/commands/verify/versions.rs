@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 use anyhow::Result;
 
@@ -551,38 +552,7 @@ pub(super) fn build_and_run_items(
         || format!("{label} build {} packages", versions.len()),
         || batch::build(scratch, stage, &versions),
     )?;
-    let target_dir = scratch.target_dir.display().to_string();
-    let mut queue = Vec::new();
-    let mut outcomes: Vec<Result<usize, String>> = Vec::new();
-    for (index, item) in items.iter().enumerate() {
-        let manifest = built.manifest(&item.name);
-        let (package, dir) = &built.packages[&item.name];
-        let binaries = built.build.binaries_of(&manifest);
-        let errors = built.build.errors_of(&manifest);
-        if !errors.is_empty() || binaries.is_empty() {
-            outcomes.push(Err(if errors.is_empty() {
-                built.build.stderr.clone()
-            } else {
-                errors.join("\n")
-            }));
-            continue;
-        }
-        let mut env =
-            TestEnv::new(&scratch.root, dir, package).with("CARGO_TARGET_DIR", &target_dir);
-        if item.short_watchdog {
-            env = env.with("HARNESS_WATCHDOG_MS", "1000");
-        }
-        let listed: Vec<runner::Listed> = runner::list_all(&binaries, dir, &env)?
-            .into_iter()
-            .filter(|job| item.only.is_none_or(|only| only.contains(&job.id)))
-            .collect();
-        outcomes.push(Ok(listed.len()));
-        for _ in 0..item.repeat.max(1) {
-            for job in &listed {
-                queue.push((index, job.clone(), dir.clone(), env.clone()));
-            }
-        }
-    }
+    let (queue, outcomes) = queue_tests(scratch, items, &built)?;
     let runs = queue.len();
     let results = timed(
         || format!("{label} {runs} test runs"),
@@ -615,6 +585,50 @@ pub(super) fn build_and_run_items(
             Ok(fold(all, count, warnings))
         })
         .collect())
+}
+
+/// Every test run the items need (`repeat` times each), and per item the number of its tests,
+/// or its compile errors.
+type Queue = Vec<(usize, runner::Listed, PathBuf, TestEnv)>;
+
+fn queue_tests(
+    scratch: &Scratch,
+    items: &[Item<'_>],
+    built: &batch::Built,
+) -> Result<(Queue, Vec<Result<usize, String>>)> {
+    let target_dir = scratch.target_dir.display().to_string();
+    let mut queue = Vec::new();
+    let mut outcomes: Vec<Result<usize, String>> = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let manifest = built.manifest(&item.name);
+        let (package, dir) = &built.packages[&item.name];
+        let binaries = built.build.binaries_of(&manifest);
+        let errors = built.build.errors_of(&manifest);
+        if !errors.is_empty() || binaries.is_empty() {
+            outcomes.push(Err(if errors.is_empty() {
+                built.build.stderr.clone()
+            } else {
+                errors.join("\n")
+            }));
+            continue;
+        }
+        let mut env =
+            TestEnv::new(&scratch.root, dir, package).with("CARGO_TARGET_DIR", &target_dir);
+        if item.short_watchdog {
+            env = env.with("HARNESS_WATCHDOG_MS", "1000");
+        }
+        let listed: Vec<runner::Listed> = runner::list_all(&binaries, dir, &env)?
+            .into_iter()
+            .filter(|job| item.only.is_none_or(|only| only.contains(&job.id)))
+            .collect();
+        outcomes.push(Ok(listed.len()));
+        for _ in 0..item.repeat.max(1) {
+            for job in &listed {
+                queue.push((index, job.clone(), dir.clone(), env.clone()));
+            }
+        }
+    }
+    Ok((queue, outcomes))
 }
 
 /// Folds the repeats of `count` tests (run r of test i is at index r * count + i): each test's
