@@ -129,6 +129,7 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
     }
 
     if !todo.is_empty() {
+        longest_first(root, &mut todo);
         reports.extend(check_all(&course, &todo, options, &mut passed)?);
         freshness::write_passed(root, &passed)?;
     }
@@ -145,6 +146,20 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
         ));
     }
     Ok(ok)
+}
+
+/// Orders the stages to check so that the slowest start first and the two lanes finish close
+/// together: stages with compile-fail targets (their versions are built one by one, and
+/// trybuild builds its own dependencies once), then by number of checks. The report is
+/// sorted by stage afterwards.
+fn longest_first(root: &Path, todo: &mut [(&Stage, String)]) {
+    todo.sort_by_cached_key(|(stage, _)| {
+        (
+            stage.overlay_only.is_empty(),
+            std::cmp::Reverse(count_checks(root, stage)),
+            stage.order,
+        )
+    });
 }
 
 /// Checks the stages of `todo` (each with its inputs' hash): two stages at a time, and one
