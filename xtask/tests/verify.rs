@@ -87,6 +87,10 @@ fn a_stub_with_warnings_is_a_defect() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("compiles with warnings"), "{out}");
     assert!(out.contains("unused variable: `a`"), "{out}");
+    assert!(
+        out.contains("exercises/01-adder/src/lib.rs:2") && !out.contains("target/versions"),
+        "the warning names the author's file, not the scratch copy it was built from: {out}"
+    );
 }
 
 #[test]

@@ -359,20 +359,42 @@ pub(super) fn check_together<'a>(
             .map(|(variant, sources)| Item::of_variant(scratch, stage, variant, sources, options)),
     );
     let mut runs = build_and_run_items(scratch, stage, &items, options.jobs)?.into_iter();
-    let missing = || Err("not built".to_owned());
-    judge_stub(runs.next().unwrap_or_else(missing), report, progress);
-    let tests = judge_solution(
-        runs.next().unwrap_or_else(missing),
-        options,
+    let mut next = || runs.next().unwrap_or_else(|| Err("not built".to_owned()));
+    let (stub_run, solution_run) = (next(), next());
+    judge_stub(
+        named_as(stage, stub_run, "_stub", "exercises"),
         report,
         progress,
     );
+    let solution_run = named_as(stage, solution_run, "_solution", "solutions");
+    let tests = judge_solution(solution_run, options, report, progress);
     let judged = batched
         .iter()
         .map(|(variant, _)| *variant)
         .zip(runs)
         .collect();
     Ok((tests, judged))
+}
+
+/// The compiler names the files of the version package (`target/versions/NN-name/_stub/`):
+/// name the author's (`exercises/NN-name/`) instead.
+fn named_as(
+    stage: &Stage,
+    run: Result<Run, String>,
+    version: &str,
+    dir: &str,
+) -> Result<Run, String> {
+    let from = format!("target/versions/{}/{version}/", stage.dir);
+    let to = format!("{dir}/{}/", stage.dir);
+    match run {
+        Ok(mut run) => {
+            for warning in &mut run.warnings {
+                *warning = warning.replace(&from, &to);
+            }
+            Ok(run)
+        }
+        Err(errors) => Err(errors.replace(&from, &to)),
+    }
 }
 
 /// Variants built and run, still to be judged.
