@@ -1,45 +1,26 @@
 //! `cargo xtask`: the course's own tooling. See ARCHITECTURE.md for where things live.
 //!
-//! One module per command (`verify.rs`), plus the shared machinery every command uses:
-//! `course.rs` (what the stages are), `scratch.rs` (swapping versions of a stage),
-//! `cargo.rs` (building), `runner.rs` (running tests in isolated processes), `ui.rs`
-//! (printing).
+//! The folders are layers, each importing only from those below it (checked by
+//! `tests/layers.rs`): `commands/` (one module per command) over `report/` (one model, one
+//! module per format) over `exec/` (cargo, scratch copies, isolated test processes, the
+//! sandbox, the gate) over `course/` (what the stages are) over `files.rs`; `ui.rs` prints.
 
-mod authoring;
-mod batch;
-mod cargo;
-mod class;
-mod classroom;
-mod committed;
+mod commands;
 mod course;
-mod freshness;
-mod gate;
-mod grade;
-mod integrity;
-mod interrupt;
-mod learn;
-mod lint;
-mod mistakes;
-mod points;
-mod pristine;
-mod progress;
+mod exec;
+mod files;
 mod report;
-mod runner;
-mod sandbox;
-mod scratch;
-mod testscan;
-mod trace;
-mod trybuild_cache;
 mod ui;
-mod variant;
-mod verify;
-mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::commands::{authoring, class, classroom, grade, learn, mistakes, trace, verify, watch};
+use crate::course::variant;
+use crate::exec::{interrupt, sandbox};
 
 /// The course's tools. Learners: `cargo xtask` to see where you stand, `cargo xtask run` to
 /// test your code, `cargo xtask watch` to re-run on every save.
@@ -331,11 +312,19 @@ fn cli_command(root: &Path) -> clap::Command {
     command
 }
 
+/// `--root`, made absolute (scratch copies and version manifests name paths under it), or the
+/// course this xtask belongs to.
+fn course_root(given: Option<PathBuf>) -> PathBuf {
+    given
+        .map(|root| std::path::absolute(&root).unwrap_or(root))
+        .unwrap_or_else(default_root)
+}
+
 fn try_main(raw: Vec<std::ffi::OsString>) -> Result<bool> {
     let cli = Cli::from_arg_matches(&cli_command(&root_of(&raw)).get_matches_from(&raw))
         .map_err(|e| e.exit())
         .unwrap_or_else(|never| never);
-    let root = cli.root.unwrap_or_else(default_root);
+    let root = course_root(cli.root);
     let Some(command) = cli.command else {
         return learn::status(&root);
     };
@@ -380,7 +369,10 @@ fn try_main(raw: Vec<std::ffi::OsString>) -> Result<bool> {
         }
         Cmd::Grade(args) => {
             let options = grade_options(args, &root)?;
-            grade::run(&root, &options)
+            match &options.submissions {
+                Some(dir) => class::run(&root, &options, dir),
+                None => grade::run(&root, &options),
+            }
         }
         Cmd::Classroom {
             command:

@@ -1,4 +1,5 @@
-//! Everything xtask prints: progress lines as checks finish, and the summary table.
+//! How xtask prints: colour, headings, check lines and details. Imports nothing from the
+//! crate: commands and reports call it, lower layers never print.
 //!
 //! Colour follows the usual conventions (`anstream`'s choice for stdout): never with
 //! `NO_COLOR`, always with `CLICOLOR_FORCE`, never with `CLICOLOR=0` or `TERM=dumb`, otherwise
@@ -6,8 +7,6 @@
 
 use std::io::Write;
 use std::sync::OnceLock;
-
-use crate::verify::StageReport;
 
 pub fn colour() -> bool {
     static COLOUR: OnceLock<bool> = OnceLock::new();
@@ -94,7 +93,7 @@ fn inline(line: &str) -> String {
     out
 }
 
-fn flush() {
+pub fn flush() {
     let _ = std::io::stdout().flush();
 }
 
@@ -118,35 +117,6 @@ pub fn line(column: &str, ok: bool, what: &str, detail: &str) {
 pub fn detail(text: &str) {
     for line in text.trim_end().lines() {
         println!("                  {line}");
-    }
-    flush();
-}
-
-/// The per-stage summary table.
-pub fn table(reports: &[StageReport]) {
-    const COLUMNS: [&str; 6] = ["files", "stub", "solution", "bugs", "alts", "lint"];
-    let width = reports
-        .iter()
-        .map(|r| r.label.len())
-        .chain([5])
-        .max()
-        .unwrap_or(5);
-    println!();
-    let mut header = format!("{:<width$}", "stage");
-    for column in COLUMNS {
-        header.push_str(&format!("  {column:<8}"));
-    }
-    println!("{}", bold(header.trim_end()));
-    for report in reports {
-        let mut row = format!("{:<width$}", report.label);
-        for column in COLUMNS {
-            let cell = report.cell(column);
-            let padded = format!("{cell:<8}");
-            let failed = cell == "FAIL" || cell.split_once('/').is_some_and(|(a, b)| a != b);
-            row.push_str("  ");
-            row.push_str(&if failed { red(&padded) } else { padded });
-        }
-        println!("{}", row.trim_end());
     }
     flush();
 }

@@ -611,3 +611,31 @@ fn a_classroom_export_has_no_solutions_builds_and_scores_zero() {
     let env_from_a_later_export = fs::read_to_string(base.join("again/README.md")).unwrap();
     assert!(env_from_a_later_export.contains("cargo xtask hint"));
 }
+
+/// `[[gate.only_in]]` (Stage 2's seam rule, on the fixture's adder): `std::sync` only in
+/// `src/sync.rs`.
+const SEAM_RULE: &str = "\n[[gate.only_in]]\npath = \"std::sync\"\nfiles = [\"src/sync.rs\"]\n\
+                         allow = [\"std::sync::Arc\"]\nwhy = \"use crate::sync::Mutex: the model \
+                         checker only sees locks created through the seam\"\n";
+
+#[test]
+fn a_path_kept_to_the_seam_is_refused_outside_it_with_the_reason() {
+    let case = case(
+        "seam",
+        "    *std::sync::Mutex::new(a + b).lock().unwrap_or_else(|e| e.into_inner())",
+    );
+    for root in [&case.course, &case.submission] {
+        let path = root.join("exercises/01-adder/exercise.toml");
+        let declaration = fs::read_to_string(&path).unwrap() + SEAM_RULE;
+        fs::write(&path, declaration).unwrap();
+    }
+    let (grade, human) = grade(&case, &[]);
+    assert_eq!(statuses(&grade, "adder"), ["fail", "fail"], "{human}");
+    let violations = stage(&grade, "adder")["violations"].to_string();
+    assert!(
+        violations.contains("src/lib.rs:3: uses `std::sync::Mutex::new` outside src/sync.rs")
+            && violations.contains("the model checker only sees locks created through the seam"),
+        "the violation names the path, the seam and why: {violations}"
+    );
+    doubler_still_graded(&grade, &human);
+}

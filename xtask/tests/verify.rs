@@ -87,6 +87,10 @@ fn a_stub_with_warnings_is_a_defect() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("compiles with warnings"), "{out}");
     assert!(out.contains("unused variable: `a`"), "{out}");
+    assert!(
+        out.contains("exercises/01-adder/src/lib.rs:2") && !out.contains("target/versions"),
+        "the warning names the author's file, not the scratch copy it was built from: {out}"
+    );
 }
 
 #[test]
@@ -430,4 +434,44 @@ fn mistakes_shows_each_bug_with_its_diff_and_the_message_of_the_test_that_catche
     let (code, out) = xtask(&root, &["mistakes", "adder", "--force"]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("has no solutions/"), "{out}");
+}
+
+#[test]
+fn a_reference_or_alternative_the_seam_rule_refuses_is_reported() {
+    let root = fixture("seam-rule");
+    let path = root.join("exercises/01-adder/exercise.toml");
+    let declaration = fs::read_to_string(&path).unwrap()
+        + "\n[[gate.only_in]]\npath = \"std::sync\"\nfiles = [\"src/sync.rs\"]\n\
+           why = \"use crate::sync: the model checker only sees the seam\"\n";
+    fs::write(&path, declaration).unwrap();
+    write(
+        &root,
+        "solutions/01-adder/alternatives/locked.patch",
+        &adder_patch(
+            "alternative: adds under a lock",
+            "*std::sync::Mutex::new(a + b).lock().unwrap()",
+        ),
+    );
+    let (code, out) = xtask(&root, &["verify", "--stage", "adder"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("the grader's gate would refuse a correct version")
+            && out.contains("alternatives/locked.patch: src/lib.rs:3: uses `std::sync::Mutex::new` outside src/sync.rs: use crate::sync: the model checker only sees the seam"),
+        "verify names the alternative, the file, the path and why: {out}"
+    );
+}
+
+#[test]
+fn a_seam_rule_that_is_not_a_std_path_is_a_bad_declaration() {
+    let root = fixture("seam-rule-bad");
+    let path = root.join("exercises/01-adder/exercise.toml");
+    let declaration = fs::read_to_string(&path).unwrap()
+        + "\n[[gate.only_in]]\npath = \"sync\"\nfiles = [\"src/sync.rs\"]\nwhy = \"x\"\n";
+    fs::write(&path, declaration).unwrap();
+    let (code, out) = xtask(&root, &["verify"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("[[gate.only_in]] path `sync` must be a path under std, core or alloc"),
+        "{out}"
+    );
 }

@@ -1,0 +1,405 @@
+//! `cargo xtask verify`: the course checks itself.
+//!
+//! For each stage:
+//!
+//! 1. **files**: the declaration, README, hints, tests and solution are all there, the
+//!    solution package runs exactly the exercise's test files, and every variant's header
+//!    reads and names real tests.
+//! 2. **stub**: the exercise as shipped compiles without warnings, and every test fails on it
+//!    (a test that passes on the stub checks nothing).
+//! 3. **solution**: with the reference `src/` swapped in, every test passes.
+//! 4. **bugs**: with each known-bug patch applied to the reference, the tests it names fail.
+//! 5. **alts**: with each alternative patch applied, every test passes (compile-fail ones too).
+//! 6. **lint**: clippy `-D warnings` and rustfmt are clean on the solution, the stub and the
+//!    tests, and every patched file is rustfmt-clean.
+//!
+//! How it scales (see ARCHITECTURE.md, "How `cargo xtask verify` flows"):
+//! * a stage whose inputs (its exercise and solution files, the harness, the toolchain, xtask
+//!   and the lockfile) hash to what they were at its last passing verify is skipped
+//!   (`--force` runs it anyway; see `freshness.rs`);
+//! * every bug of a stage is built with one cargo run, each as a package of its own (see
+//!   `batch.rs`), and a bug whose sources did not change is not rebuilt;
+//! * stages run two at a time, each in its own scratch copy of the course, sharing one target
+//!   directory (the dependencies are built once); while one stage builds, the other runs tests;
+//! * one clippy and one rustfmt run cover every stage, beside the stage checks (clippy builds
+//!   into the course's own target directory, so it never waits for the scratch builds; see
+//!   `lint.rs`);
+//! * every check prints a `[done/total]` line as it finishes.
+
+pub mod lint;
+mod shipped;
+mod table;
+mod versions;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Result;
+
+use crate::course::variant::{self, Kind, Variant};
+use crate::course::{Course, Stage, freshness};
+use crate::exec::runner;
+use crate::exec::scratch::Scratch;
+use crate::files;
+use crate::ui;
+use shipped::{check_files, check_names};
+use table::{Progress, StageReport};
+pub use versions::{Outcome, build_and_run, build_and_run_batched};
+use versions::{
+    Versions, check_batched, check_solution, check_stub, check_together, check_variant,
+    judge_variant,
+};
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Stage names to verify; all when empty.
+    pub stages: Vec<String>,
+    /// Tests run at once.
+    pub jobs: usize,
+    /// How many times the solution's tests are run (more than 1 hunts for flaky tests).
+    pub repeat: usize,
+    /// Check stages even if nothing they depend on changed since they last passed.
+    pub force: bool,
+    /// Run known-bug variants with in-test watchdogs shortened to 1 s (they only have to
+    /// fail); `mistakes` runs them with the normal limit, to show the message a learner sees.
+    pub short_watchdog: bool,
+}
+
+impl Options {
+    /// For running versions of one stage outside a full verify (`bug save`, `mistakes`).
+    pub fn one_stage(stage: &Stage, short_watchdog: bool) -> Options {
+        Options {
+            stages: vec![stage.name.clone()],
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            repeat: 1,
+            force: true,
+            short_watchdog,
+        }
+    }
+}
+
+/// Runs every check; returns whether all passed. Errors are reserved for bad input (an
+/// unknown stage) and for failures of the machinery itself.
+pub fn run(root: &Path, options: &Options) -> Result<bool> {
+    let started = Instant::now();
+    let course = Course::load(root)?;
+    let stages = course.select(&options.stages)?;
+    let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
+    ui::heading(&format!(
+        "verify: {} stage{} ({})",
+        stages.len(),
+        if stages.len() == 1 { "" } else { "s" },
+        names.join(", ")
+    ));
+
+    let mut reports = Vec::new();
+    if options.stages.is_empty() {
+        for (dir, problem) in &course.problems {
+            ui::line(&format!("exercises/{dir}"), false, "does not load", problem);
+            reports.push(StageReport::broken(dir, problem));
+        }
+    }
+
+    // Skip what has not changed since it last passed.
+    let mut passed = freshness::read_passed(root);
+    let toolchain = freshness::toolchain(root);
+    let mut todo: Vec<(&Stage, String)> = Vec::new();
+    for stage in stages {
+        let hash = freshness::inputs_hash(root, stage, &toolchain);
+        if !options.force && options.repeat == 1 && passed.get(&stage.dir) == Some(&hash) {
+            let mut report = StageReport::new(stage);
+            report.skipped = true;
+            reports.push(report);
+        } else {
+            todo.push((stage, hash));
+        }
+    }
+    let skipped: Vec<String> = reports
+        .iter()
+        .filter(|r| r.skipped)
+        .map(|r| r.label.clone())
+        .collect();
+    if !skipped.is_empty() {
+        ui::heading(&format!(
+            "unchanged since their last passing verify (--force checks them anyway): {}",
+            skipped.join(", ")
+        ));
+    }
+
+    if !todo.is_empty() {
+        longest_first(root, &mut todo);
+        reports.extend(check_all(&course, &todo, options, &mut passed)?);
+        freshness::write_passed(root, &passed)?;
+    }
+
+    reports.sort_by(|a, b| a.label.cmp(&b.label));
+    table::table(&reports);
+    let ok = reports.iter().all(StageReport::ok);
+    let elapsed = started.elapsed().as_secs_f64();
+    if ok {
+        ui::heading(&format!("verify: every check passed ({elapsed:.1}s)"));
+    } else {
+        ui::heading(&format!(
+            "verify: FAILED ({elapsed:.1}s); the failing checks are explained above"
+        ));
+    }
+    Ok(ok)
+}
+
+/// Orders the stages to check so that the slowest start first and the two lanes finish close
+/// together: stages with compile-fail targets (their versions are built one by one, and
+/// trybuild builds its own dependencies once), then by number of checks. The report is
+/// sorted by stage afterwards.
+fn longest_first(root: &Path, todo: &mut [(&Stage, String)]) {
+    todo.sort_by_cached_key(|(stage, _)| {
+        (
+            stage.overlay_only.is_empty(),
+            std::cmp::Reverse(count_checks(root, stage)),
+            stage.order,
+        )
+    });
+}
+
+/// Checks the stages of `todo` (each with its inputs' hash): two stages at a time, and one
+/// lint run for all beside them. A stage that passes has its hash recorded in `passed`.
+fn check_all(
+    course: &Course,
+    todo: &[(&Stage, String)],
+    options: &Options,
+    passed: &mut BTreeMap<String, String>,
+) -> Result<Vec<StageReport>> {
+    let root = &course.root;
+    let progress = Progress::new(
+        todo.iter()
+            .map(|(stage, _)| count_checks(root, stage))
+            .sum(),
+    );
+    let stages: Vec<&Stage> = todo.iter().map(|(stage, _)| *stage).collect();
+    let (lint, checked) = std::thread::scope(|scope| {
+        let lint = scope.spawn(|| lint::lint_all(root, &stages));
+        let lanes = options.jobs.clamp(1, 2);
+        let checked = runner::run_parallel(stages.clone(), lanes, |stage| {
+            table::timed(
+                || format!("{:02} {} whole stage", stage.order, stage.name),
+                || verify_stage(course, stage, options, &progress),
+            )
+        });
+        (
+            lint.join().expect("the lint thread does not panic"),
+            checked,
+        )
+    });
+    let mut lint = lint?;
+    let mut reports = Vec::new();
+    for ((stage, hash), mut report) in todo.iter().zip(checked?) {
+        let (ok, detail) = lint.remove(&stage.dir).unwrap_or((true, String::new()));
+        record_lint(&mut report, ok, detail, &progress);
+        if report.ok() {
+            passed.insert(stage.dir.clone(), hash.clone());
+        } else {
+            passed.remove(&stage.dir);
+        }
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// The stage's share of the clippy and fmt run, plus rustfmt on its patched files.
+fn record_lint(report: &mut StageReport, ok: bool, detail: String, progress: &Progress) {
+    let (mut ok, mut detail) = (ok, detail);
+    if !report.patched_fmt.is_empty() {
+        ok = false;
+        let _ = write!(
+            detail,
+            "\nrustfmt --check on the patched files (format the edit, then `cargo xtask bug \
+             save` again):\n{}",
+            report.patched_fmt
+        );
+    }
+    let what = if ok {
+        "clippy -D warnings and rustfmt are clean"
+    } else {
+        "lint failed"
+    };
+    report.record("lint", ok, what, detail.trim(), progress);
+}
+
+/// How many checks `verify_stage` will record for `stage` (for the progress count).
+fn count_checks(root: &Path, stage: &Stage) -> usize {
+    let variants: usize = [Kind::Bug, Kind::Alternative]
+        .into_iter()
+        .map(|kind| {
+            variant::load_all(root, stage, kind)
+                .iter()
+                .filter(|v| v.is_ok())
+                .count()
+        })
+        .sum();
+    // files, stub, solution, names, gate, lint
+    6 + variants
+}
+
+fn verify_stage(
+    course: &Course,
+    stage: &Stage,
+    options: &Options,
+    progress: &Progress,
+) -> Result<StageReport> {
+    let root = &course.root;
+    let mut report = StageReport::new(stage);
+
+    // 1. files
+    let (variants, problems) = check_files(root, stage);
+    let files_ok = problems.is_empty();
+    report.record(
+        "files",
+        files_ok,
+        if files_ok {
+            "declaration, README, hints, tests, solution and variant headers are in place"
+        } else {
+            "the stage is incomplete"
+        },
+        &problems.join("\n"),
+        progress,
+    );
+    let stub = files::read_sources(&stage.exercise_dir(root));
+    let solution = files::read_sources(&stage.solution_dir(root));
+    let (Ok(stub), Ok(solution)) = (stub, solution) else {
+        return Ok(report);
+    };
+    let scratch = stage_scratch(root, stage)?;
+    // 4. bugs and 5. alternatives: in the order they are reported
+    let ordered = bugs_then_alternatives(&variants);
+    if stage.overlay_only.is_empty() {
+        // Every version in one cargo build and one test pool.
+        let versions = Versions {
+            stage,
+            stub: &stub,
+            solution: &solution,
+            variants: &ordered,
+        };
+        let (tests, judged) = check_together(&scratch, versions, options, &mut report, progress)?;
+        check_names(
+            root,
+            stage,
+            tests.as_deref(),
+            &variants,
+            &mut report,
+            progress,
+        );
+        check_gradable(stage, &stub, &solution, &variants, &mut report, progress);
+        for (variant, run) in judged {
+            judge_variant(variant, run, &mut report, progress);
+        }
+        return Ok(report);
+    }
+    // Compile-fail targets print the path of the package that runs them: the stub and the
+    // reference are swapped into the exercise package, one build each.
+    check_stub(&scratch, stage, &stub, options, &mut report, progress)?;
+    let tests = check_solution(&scratch, stage, &solution, options, &mut report, progress)?;
+    check_names(
+        root,
+        stage,
+        tests.as_deref(),
+        &variants,
+        &mut report,
+        progress,
+    );
+    check_gradable(stage, &stub, &solution, &variants, &mut report, progress);
+    check_batched(
+        &scratch,
+        stage,
+        &solution,
+        &ordered,
+        options,
+        &mut report,
+        progress,
+    )?;
+    Ok(report)
+}
+
+fn bugs_then_alternatives(variants: &[Variant]) -> Vec<&Variant> {
+    variants
+        .iter()
+        .filter(|v| v.kind == Kind::Bug)
+        .chain(variants.iter().filter(|v| v.kind == Kind::Alternative))
+        .collect()
+}
+
+/// The scratch copy one stage's versions are built in: its own copy of the course (so stages
+/// can run at once), and the target directory every stage shares (the dependencies are
+/// built once).
+pub fn stage_scratch(root: &Path, stage: &Stage) -> Result<Scratch> {
+    let mut scratch = Scratch::prepare(root, &format!("verify/{}", stage.dir))?;
+    scratch.target_dir = root.join("target/xtask/verify/target");
+    Ok(scratch)
+}
+
+/// The grader's source gate (with the stage's own rules, `[[gate.only_in]]`) must accept the
+/// stub, the reference and every alternative: a correct design that the grader would refuse is
+/// not one a learner can submit, and a refused stub cannot be graded at all.
+fn check_gradable(
+    stage: &Stage,
+    stub: &files::Sources,
+    solution: &files::Sources,
+    variants: &[Variant],
+    report: &mut StageReport,
+    progress: &Progress,
+) {
+    let policy = crate::exec::gate::Policy::of(stage);
+    let mut refused = Vec::new();
+    let given = [
+        ("the stub".to_owned(), Ok(stub.clone())),
+        ("the reference".to_owned(), Ok(solution.clone())),
+    ];
+    for (name, sources) in given.into_iter().chain(
+        variants
+            .iter()
+            .filter(|v| v.kind == Kind::Alternative)
+            .map(|v| (v.label(), v.apply(solution))),
+    ) {
+        let Ok(sources) = sources else { continue };
+        for found in crate::exec::gate::source::check(&sources, &policy) {
+            refused.push(format!("{name}: {found}"));
+        }
+    }
+    report.record(
+        "files",
+        refused.is_empty(),
+        if refused.is_empty() {
+            "the grader's gate accepts the stub, the reference and every alternative"
+        } else {
+            "the grader's gate would refuse a correct version"
+        },
+        &refused.join("\n"),
+        progress,
+    );
+}
+
+/// `cargo xtask bug save` checks the one variant it wrote: applies, builds, caught (or, for an
+/// alternative, passes everything).
+pub fn verify_variant(root: &Path, stage: &Stage, variant: &Variant) -> Result<bool> {
+    let options = Options::one_stage(stage, true);
+    let progress = Progress::new(1);
+    let solution = files::read_sources(&stage.solution_dir(root))?;
+    let scratch = stage_scratch(root, stage)?;
+    let mut report = StageReport::new(stage);
+    check_variant(
+        &scratch,
+        stage,
+        &solution,
+        variant,
+        &options,
+        &mut report,
+        &progress,
+    )?;
+    if !report.patched_fmt.is_empty() {
+        ui::detail(&format!(
+            "rustfmt --check on the patched files (format your edit):\n{}",
+            report.patched_fmt
+        ));
+    }
+    Ok(report.ok() && report.patched_fmt.is_empty())
+}

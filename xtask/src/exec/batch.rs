@@ -1,0 +1,176 @@
+//! Building many versions of a stage with one cargo invocation.
+//!
+//! Swapping versions in and out of the exercise package costs one cargo run per version, one
+//! after the other. Here each version becomes a package of its own in the stage's scratch
+//! workspace, `target/versions/<NN-name>/<version>/` (under `target/`, which the scratch's
+//! mirroring never touches, so a version's files keep their modification times between runs
+//! and an unchanged version is never rebuilt). A version package has the exercise's manifest
+//! under another package name, the exercise's library name, and one `[[test]]` per test file it
+//! needs, pointing at the exercise's own test files; one `cargo build` then builds every
+//! version at once, in parallel, with `--keep-going` so that one that does not compile costs
+//! only itself.
+//!
+//! Only for versions whose tests do not depend on the package's path: compile-fail
+//! (`overlay_only`) targets print paths relative to the package running them, so versions that
+//! need them are still built in the exercise package itself.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::course::Stage;
+use crate::exec::cargo::{self, Build};
+use crate::exec::runner;
+use crate::exec::scratch::Scratch;
+use crate::files::{self, Sources, write_if_changed};
+
+/// A version to build: its name (unique in the stage), its sources and the test targets it
+/// needs.
+pub struct Version<'a> {
+    pub name: &'a str,
+    pub sources: &'a Sources,
+    pub targets: BTreeSet<String>,
+}
+
+/// Where the versions were written and what the one build produced.
+pub struct Built {
+    pub build: Build,
+    /// Version name -> (package name, package directory).
+    pub packages: BTreeMap<String, (String, PathBuf)>,
+}
+
+impl Built {
+    pub fn manifest(&self, version: &str) -> PathBuf {
+        self.packages[version].1.join("Cargo.toml")
+    }
+}
+
+/// Writes every version as a package of the scratch workspace and builds them all at once.
+pub fn build(scratch: &Scratch, stage: &Stage, versions: &[Version<'_>]) -> Result<Built> {
+    let base = scratch
+        .root
+        .join("target")
+        .join("versions")
+        .join(&stage.dir);
+    let exercise = scratch.exercise_dir(stage);
+    let manifest: toml::Table = toml::from_str(
+        &fs::read_to_string(exercise.join("Cargo.toml")).context("the exercise's Cargo.toml")?,
+    )?;
+    let lib_name = manifest
+        .get("lib")
+        .and_then(|lib| lib.get("name"))
+        .and_then(|name| name.as_str())
+        .map_or_else(|| stage.name.replace('-', "_"), str::to_owned);
+
+    let mut packages = BTreeMap::new();
+    for version in versions {
+        let dir = base.join(version.name);
+        let package = format!("{}--{}", stage.name, version.name.replace('_', "-"));
+        let mut table = manifest.clone();
+        let section = table
+            .entry("package")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let Some(section) = section.as_table_mut() {
+            section.insert("name".into(), package.clone().into());
+            section.insert("autotests".into(), false.into());
+            section.insert("autobenches".into(), false.into());
+            section.insert("autoexamples".into(), false.into());
+        }
+        let mut lib = toml::Table::new();
+        lib.insert("name".into(), lib_name.clone().into());
+        lib.insert("path".into(), "src/lib.rs".into());
+        table.insert("lib".into(), toml::Value::Table(lib));
+        let tests: Vec<toml::Value> = version
+            .targets
+            .iter()
+            .map(|target| {
+                let mut test = toml::Table::new();
+                test.insert("name".into(), target.clone().into());
+                let path = exercise.join("tests").join(format!("{target}.rs"));
+                test.insert("path".into(), path.display().to_string().into());
+                toml::Value::Table(test)
+            })
+            .collect();
+        table.insert("test".into(), toml::Value::Array(tests));
+        write_if_changed(&dir.join("Cargo.toml"), toml::to_string(&table)?.as_bytes())?;
+        sync_src(&dir, version.sources)?;
+        packages.insert(version.name.to_owned(), (package, dir));
+    }
+    // Versions that no longer exist (a bug was removed or renamed). Names starting with `_`
+    // (verify's `_stub` and `_solution`) are kept: a build of some versions only (`mistakes`)
+    // must not cost the next verify a rebuild of those.
+    if let Ok(entries) = fs::read_dir(&base) {
+        for entry in entries.filter_map(|e| e.ok()) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !packages.contains_key(&name) && !name.starts_with('_') {
+                fs::remove_dir_all(entry.path())?;
+            }
+        }
+    }
+    add_members(&scratch.root, packages.values().map(|(_, dir)| dir))?;
+
+    let names: Vec<&str> = packages.values().map(|(name, _)| name.as_str()).collect();
+    let build = if names.is_empty() {
+        Build {
+            success: true,
+            ..Build::default()
+        }
+    } else {
+        cargo::build_tests(&scratch.root, &scratch.target_dir, &names, &[], &[])?
+    };
+    Ok(Built { build, packages })
+}
+
+/// Lists the version packages as workspace members, and lets cargo add them to the scratch's
+/// lockfile (path packages only: registry versions stay as locked).
+fn add_members<'a>(ws: &Path, dirs: impl Iterator<Item = &'a PathBuf>) -> Result<()> {
+    let path = ws.join("Cargo.toml");
+    let mut root: toml::Table = toml::from_str(&fs::read_to_string(&path)?)?;
+    let workspace = root
+        .get_mut("workspace")
+        .and_then(|w| w.as_table_mut())
+        .context("the course's Cargo.toml has no [workspace]")?;
+    let members = workspace
+        .entry("members")
+        .or_insert_with(|| toml::Value::Array(Vec::new()));
+    if let Some(members) = members.as_array_mut() {
+        for dir in dirs {
+            let relative = dir.strip_prefix(ws).unwrap_or(dir).display().to_string();
+            if !members
+                .iter()
+                .any(|m| m.as_str() == Some(relative.as_str()))
+            {
+                members.push(relative.into());
+            }
+        }
+    }
+    write_if_changed(&path, toml::to_string(&root)?.as_bytes())?;
+    let mut cmd = cargo::cargo();
+    cmd.current_dir(ws)
+        .args(["metadata", "--offline", "--format-version", "1"]);
+    let out = runner::run(cmd, Duration::from_secs(120))?;
+    anyhow::ensure!(
+        out.exit == runner::Exit::Code(0),
+        "cannot add the version packages to the scratch workspace:\n{}",
+        out.stderr
+    );
+    Ok(())
+}
+
+/// Makes `dir/src` hold exactly `sources` (paths `src/...`), writing only what changed.
+fn sync_src(dir: &Path, sources: &Sources) -> Result<()> {
+    let src = dir.join("src");
+    for existing in files::walk(&src)? {
+        let relative = existing.strip_prefix(dir).expect("walked under dir");
+        if !sources.contains_key(relative) {
+            fs::remove_file(&existing)?;
+        }
+    }
+    for (relative, content) in sources {
+        write_if_changed(&dir.join(relative), content)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,259 @@
+//! Invoking cargo: building a package's test binaries and reading what the compiler said.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+use crate::exec::runner::{self, Exit, TestBinary};
+
+/// A `cargo` command that uses the same cargo that runs xtask, with the caller's compiler
+/// flags removed (they would change every build and defeat the shared target directory).
+pub fn cargo() -> Command {
+    let program = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    let mut cmd = Command::new(program);
+    for key in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET_DIR",
+    ] {
+        cmd.env_remove(key);
+    }
+    cmd
+}
+
+/// What building some packages' tests produced.
+#[derive(Debug, Default)]
+pub struct Build {
+    pub success: bool,
+    /// One per integration-test target that was built.
+    pub binaries: Vec<TestBinary>,
+    /// The compiled library (`.rlib`) of each package, by manifest.
+    pub libraries: Vec<(PathBuf, PathBuf)>,
+    /// Compiler errors and warnings, each with the manifest of the package it belongs to.
+    pub diagnostics: Vec<Diagnostic>,
+    /// cargo's own stderr, for failures that are not compiler diagnostics (a bad lockfile).
+    pub stderr: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    /// The `Cargo.toml` of the package being compiled when this was reported.
+    pub manifest: PathBuf,
+    pub error: bool,
+    pub rendered: String,
+}
+
+impl Build {
+    /// The rendered errors of the package whose manifest is `manifest`.
+    pub fn errors_of(&self, manifest: &Path) -> Vec<String> {
+        self.of(manifest, true)
+    }
+
+    /// The rendered warnings of the package whose manifest is `manifest`.
+    pub fn warnings_of(&self, manifest: &Path) -> Vec<String> {
+        self.of(manifest, false)
+    }
+
+    fn of(&self, manifest: &Path, error: bool) -> Vec<String> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.error == error && same_file(&d.manifest, manifest))
+            .map(|d| d.rendered.clone())
+            .collect()
+    }
+
+    /// The `.rlib` of the package whose manifest is `manifest`, if it was built.
+    pub fn library_of(&self, manifest: &Path) -> Option<&Path> {
+        self.libraries
+            .iter()
+            .find(|(m, _)| same_file(m, manifest))
+            .map(|(_, rlib)| rlib.as_path())
+    }
+
+    /// The test binaries of the package whose manifest is `manifest`.
+    pub fn binaries_of(&self, manifest: &Path) -> Vec<&TestBinary> {
+        self.binaries
+            .iter()
+            .filter(|b| same_file(&b.manifest, manifest))
+            .collect()
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || a.canonicalize()
+            .ok()
+            .is_some_and(|a| Some(a) == b.canonicalize().ok())
+}
+
+/// Builds the integration tests of `packages` in the workspace at `workspace` (or only the
+/// test targets named in `only`), with `--keep-going`, so one package that does not compile
+/// does not stop the others.
+pub fn build_tests(
+    workspace: &Path,
+    target_dir: &Path,
+    packages: &[&str],
+    only: &[String],
+    extra: &[&str],
+) -> Result<Build> {
+    build_tests_with(workspace, target_dir, packages, only, extra, true)
+}
+
+/// `build_tests`; `locked: false` lets cargo prune the lockfile to the workspace's members
+/// (a grading scratch has fewer members than the course; versions stay as locked).
+pub fn build_tests_with(
+    workspace: &Path,
+    target_dir: &Path,
+    packages: &[&str],
+    only: &[String],
+    extra: &[&str],
+    locked: bool,
+) -> Result<Build> {
+    let mut cmd = cargo();
+    cmd.current_dir(workspace)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .args(["build", "--keep-going", "--message-format=json"])
+        .args(extra);
+    if locked {
+        cmd.arg("--locked");
+    }
+    for package in packages {
+        cmd.args(["-p", package]);
+    }
+    if only.is_empty() {
+        cmd.args(["--test", "*"]);
+    } else {
+        for target in only {
+            cmd.args(["--test", target]);
+        }
+    }
+    // Builds are bounded too: a cold build of the course's dependencies takes well under this.
+    let out = runner::run(cmd, Duration::from_secs(30 * 60))?;
+    let mut build = Build {
+        stderr: out.stderr,
+        ..Build::default()
+    };
+    for line in out.stdout.lines() {
+        if let Ok(message) = serde_json::from_str::<Message>(line) {
+            build.read(message);
+        }
+    }
+    if out.exit == Exit::TimedOut {
+        build.success = false;
+        build
+            .stderr
+            .push_str("\n[the build was stopped: it took more than 30 minutes]");
+    }
+    build.binaries.sort_by(|a, b| a.target.cmp(&b.target));
+    Ok(build)
+}
+
+impl Build {
+    /// Takes in one of cargo's JSON messages.
+    fn read(&mut self, message: Message) {
+        match message.reason.as_str() {
+            "compiler-artifact" => self.read_artifact(message),
+            "compiler-message" => self.read_diagnostic(message),
+            "build-finished" => self.success = message.success.unwrap_or(false),
+            _ => {}
+        }
+    }
+
+    /// A library (its `.rlib`, for the symbol gate) or a test binary.
+    fn read_artifact(&mut self, message: Message) {
+        let is_test = message.profile.as_ref().is_some_and(|p| p.test);
+        let target = message.target.as_ref();
+        if let (false, Some(target), Some(manifest)) =
+            (is_test, target, message.manifest_path.as_ref())
+            && target
+                .kind
+                .iter()
+                .any(|kind| kind == "lib" || kind == "rlib")
+            && let Some(rlib) = message
+                .filenames
+                .iter()
+                .find(|f| f.extension().is_some_and(|e| e == "rlib"))
+        {
+            self.libraries.push((manifest.clone(), rlib.clone()));
+        }
+        if let (true, Some(target), Some(path), Some(manifest)) =
+            (is_test, target, message.executable, message.manifest_path)
+            && target.kind.iter().any(|kind| kind == "test")
+        {
+            self.binaries.push(TestBinary {
+                manifest,
+                target: target.name.clone(),
+                path,
+            });
+        }
+    }
+
+    /// A compiler error or warning, with the package it belongs to.
+    fn read_diagnostic(&mut self, message: Message) {
+        let (Some(diagnostic), Some(manifest)) = (message.message, message.manifest_path) else {
+            return;
+        };
+        let Some(rendered) = diagnostic.rendered else {
+            return;
+        };
+        let error = diagnostic.level.starts_with("error");
+        if error || diagnostic.level == "warning" {
+            self.diagnostics.push(Diagnostic {
+                manifest,
+                error,
+                rendered,
+            });
+        }
+    }
+}
+
+/// Runs a cargo subcommand in `workspace` and returns whether it succeeded and what it printed.
+pub fn run_checked(workspace: &Path, args: &[&str]) -> Result<(bool, String)> {
+    let mut cmd = cargo();
+    cmd.current_dir(workspace).args(args);
+    let out = runner::run(cmd, Duration::from_secs(30 * 60))
+        .with_context(|| format!("cannot run cargo {}", args.join(" ")))?;
+    Ok((
+        out.exit == Exit::Code(0),
+        format!("{}{}", out.stdout, out.stderr),
+    ))
+}
+
+/// The fields we read from cargo's JSON messages (`--message-format=json`).
+#[derive(Debug, Deserialize)]
+struct Message {
+    reason: String,
+    manifest_path: Option<PathBuf>,
+    target: Option<Target>,
+    profile: Option<Profile>,
+    executable: Option<PathBuf>,
+    #[serde(default)]
+    filenames: Vec<PathBuf>,
+    message: Option<CompilerMessage>,
+    success: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Target {
+    name: String,
+    kind: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Profile {
+    test: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct CompilerMessage {
+    level: String,
+    rendered: Option<String>,
+}

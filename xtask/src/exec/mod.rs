@@ -1,0 +1,12 @@
+//! Building and running versions of a stage: cargo, scratch copies, isolated test processes,
+//! the sandbox and the grader's gate. Imports `course` and `files`, never a command, a report
+//! or `ui` (see ARCHITECTURE.md, "xtask's layers").
+
+pub mod batch;
+pub mod cargo;
+pub mod gate;
+pub mod interrupt;
+pub mod runner;
+pub mod sandbox;
+pub mod scratch;
+pub mod trybuild_cache;
