@@ -28,14 +28,13 @@ pub fn toolchain(root: &Path) -> String {
 }
 
 /// A hash of everything a stage's verify depends on: its exercise and solution files, the
-/// harness, xtask, the workspace manifest and lockfile, the toolchain file and version.
+/// support crates (harness, blocks), xtask, the workspace manifest and lockfile, the toolchain file and version.
 pub fn inputs_hash(root: &Path, stage: &Stage, toolchain: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(toolchain.as_bytes());
-    let inputs = [
+    let mut inputs = vec![
         stage.exercise_dir(root),
         stage.solution_dir(root),
-        root.join("crates/harness"),
         root.join("xtask/src"),
         root.join("xtask/Cargo.toml"),
         root.join("Cargo.toml"),
@@ -43,6 +42,7 @@ pub fn inputs_hash(root: &Path, stage: &Stage, toolchain: &str) -> String {
         root.join("rust-toolchain.toml"),
         root.join(".cargo/config.toml"),
     ];
+    inputs.extend(super::support_crates(root).iter().map(|c| root.join(c)));
     for input in inputs {
         for file in files_under(&input) {
             let relative = file.strip_prefix(root).unwrap_or(&file);

@@ -15,14 +15,14 @@ use sha2::{Digest, Sha256};
 /// The checksum manifest an exported starter repository carries (`sha256sum -c` reads it).
 pub const MANIFEST: &str = "course.sha256";
 
-/// Paths (files or directories) whose contents belong to the course.
+/// Paths (files or directories) whose contents belong to the course; the support crates
+/// (`course::support_crates`) too.
 const PROTECTED: &[&str] = &[
     ".cargo",
     ".course/pristine",
     ".github",
     "Cargo.lock",
     "Cargo.toml",
-    "crates/harness",
     "exercises",
     "rust-toolchain.toml",
     "xtask",
@@ -140,6 +140,9 @@ pub fn protected_files(root: &Path) -> BTreeSet<String> {
     let mut files = BTreeSet::new();
     for entry in PROTECTED {
         collect(root, &root.join(entry), &mut files);
+    }
+    for support in crate::course::support_crates(root) {
+        collect(root, &root.join(support), &mut files);
     }
     files
 }

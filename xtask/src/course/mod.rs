@@ -23,6 +23,28 @@ use serde::Deserialize;
 /// The declaration format this xtask understands. A newer course needs a newer xtask.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The course's support crates (`crates/harness`, `crates/blocks`, ...), as `/`-separated
+/// paths relative to `root`, sorted: every package under `crates/` that the stages may depend
+/// on. The one exception is a crate that reaches into `solutions/` (the benchmarks run the
+/// reference solutions): it is never exported, graded against or shipped to a learner.
+/// Everything that must travel with the stages (grading scratch, classroom export, pristine
+/// copy, tamper check, verify's input hash) asks here, so a new support crate needs no edit.
+pub fn support_crates(root: &Path) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(root.join("crates")) else {
+        return Vec::new();
+    };
+    let mut crates: Vec<String> = entries
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| {
+            fs::read_to_string(entry.path().join("Cargo.toml"))
+                .is_ok_and(|manifest| !manifest.contains("solutions/"))
+        })
+        .map(|entry| format!("crates/{}", entry.file_name().to_string_lossy()))
+        .collect();
+    crates.sort();
+    crates
+}
+
 /// The course rooted at `root`: every stage that declared itself correctly, plus a problem
 /// report for each one that did not (so one broken stage never hides the others).
 #[derive(Debug)]

@@ -202,26 +202,9 @@ impl GradeScratch {
         let manifest = fs::read_to_string(course.join("Cargo.toml"))?;
         let mut table: toml::Table = toml::from_str(&manifest)?;
         let mut members = vec!["exercises/*".to_owned()];
-        if let Ok(entries) = fs::read_dir(course.join("crates")) {
-            let mut crates: Vec<PathBuf> =
-                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-            crates.sort();
-            for dir in crates {
-                let Ok(text) = fs::read_to_string(dir.join("Cargo.toml")) else {
-                    continue;
-                };
-                // The benchmark crate runs the reference solutions: never in a grading scratch.
-                if text.contains("solutions/") {
-                    continue;
-                }
-                let name = dir
-                    .file_name()
-                    .expect("a directory entry")
-                    .to_string_lossy()
-                    .into_owned();
-                self.copy_tree(course, &Path::new("crates").join(&name), &[])?;
-                members.push(format!("crates/{name}"));
-            }
+        for support in crate::course::support_crates(course) {
+            self.copy_tree(course, Path::new(&support), &[])?;
+            members.push(support);
         }
         let workspace = table
             .get_mut("workspace")

@@ -58,7 +58,9 @@ fn key(root: &Path, stage: &Stage, stub: &Sources) -> String {
     }
     hash.update(fs::read(stage.exercise_dir(root).join("Cargo.toml")).unwrap_or_default());
     let mut support = Vec::new();
-    collect(&root.join("crates").join("harness"), &mut support);
+    for dir in crate::course::support_crates(root) {
+        collect(&root.join(dir), &mut support);
+    }
     support.sort();
     for path in support {
         hash.update(path.display().to_string());

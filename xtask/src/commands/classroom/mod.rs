@@ -113,13 +113,13 @@ fn export_into(root: &Path, out: &Path, options: &Options) -> Result<bool> {
 /// 1. The course's shared files, and the chosen stages' exercises (never their solutions),
 ///    with the starter's manifest, README, workflow and Gradescope scripts.
 fn copy_course(root: &Path, out: &Path, stages: &[&Stage]) -> Result<()> {
-    for path in [
-        ".cargo",
-        ".gitignore",
-        "rust-toolchain.toml",
-        "crates/harness",
-        "xtask",
-    ] {
+    let support = crate::course::support_crates(root);
+    let shared = [".cargo", ".gitignore", "rust-toolchain.toml", "xtask"];
+    for path in shared
+        .iter()
+        .copied()
+        .chain(support.iter().map(String::as_str))
+    {
         copy(&root.join(path), &out.join(path))?;
     }
     for stage in stages {
@@ -173,12 +173,13 @@ fn prune_lockfile(out: &Path) -> Result<()> {
 ///    (`cargo xtask grade` in a starter repository grades against it) and for `reset`.
 fn keep_pristine(out: &Path, stages: &[&Stage]) -> Result<()> {
     let kept = out.join(crate::course::pristine::DIR);
-    for path in [
-        "Cargo.toml",
-        "Cargo.lock",
-        "rust-toolchain.toml",
-        "crates/harness",
-    ] {
+    let support = crate::course::support_crates(out);
+    let shared = ["Cargo.toml", "Cargo.lock", "rust-toolchain.toml"];
+    for path in shared
+        .iter()
+        .copied()
+        .chain(support.iter().map(String::as_str))
+    {
         copy(&out.join(path), &kept.join(path))?;
     }
     for stage in stages {
