@@ -1,0 +1,1 @@
+//! part1_join_handle

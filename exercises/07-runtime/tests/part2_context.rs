@@ -1,0 +1,1 @@
+//! part2_context

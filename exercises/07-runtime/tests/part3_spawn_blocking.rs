@@ -1,0 +1,1 @@
+//! part3_spawn_blocking

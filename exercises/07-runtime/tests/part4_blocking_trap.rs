@@ -1,0 +1,1 @@
+//! part4_blocking_trap

@@ -1,0 +1,1 @@
+//! part5_races
