@@ -4,10 +4,10 @@
 //! Every test runs under a watchdog: a lost wake-up hangs, and the watchdog turns the hang
 //! into a failure that names the likely cause.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 
@@ -84,6 +84,7 @@ fn a_handle_awaited_on_another_thread_gets_the_output() {
 }
 
 #[test]
+#[allow(clippy::drop_non_drop)] // whether JoinHandle has a Drop is the learner's choice
 fn dropping_the_handle_detaches_the_task() {
     let finished = watchdog("a task whose JoinHandle was dropped").run(|| {
         let rt = Runtime::new();
@@ -122,7 +123,11 @@ fn abort_cancels_a_waiting_task_and_drops_its_future() {
             handle.abort(); // the task waits for a wake that will never come
             handle.await
         });
-        (out, polls.load(Ordering::SeqCst), dropped.load(Ordering::SeqCst))
+        (
+            out,
+            polls.load(Ordering::SeqCst),
+            dropped.load(Ordering::SeqCst),
+        )
     });
     assert_eq!(
         out,
@@ -147,9 +152,17 @@ fn a_task_aborted_before_it_ran_is_never_polled() {
         let handle = rt.spawn(forever);
         handle.abort(); // the task is queued, not polled yet
         let out = rt.block_on(handle);
-        (out, polls.load(Ordering::SeqCst), dropped.load(Ordering::SeqCst))
+        (
+            out,
+            polls.load(Ordering::SeqCst),
+            dropped.load(Ordering::SeqCst),
+        )
     });
-    assert_eq!(out, Err(JoinError::Cancelled), "an aborted task gives Cancelled");
+    assert_eq!(
+        out,
+        Err(JoinError::Cancelled),
+        "an aborted task gives Cancelled"
+    );
     assert_eq!(
         polls, 0,
         "a task aborted while it sat in the ready queue was still polled {polls} time(s): \
@@ -170,7 +183,10 @@ fn abort_after_the_task_finished_keeps_its_output() {
                 }
                 yield_now().await;
             }
-            assert!(handle.is_finished(), "the task never ran (is_finished stayed false)");
+            assert!(
+                handle.is_finished(),
+                "the task never ran (is_finished stayed false)"
+            );
             handle.abort();
             handle.await
         })

@@ -79,7 +79,8 @@ fn spawn_outside_a_runtime_panics_with_a_clear_message() {
 
 #[test]
 fn handle_current_outside_a_runtime_panics_and_try_current_is_none() {
-    let rt = Runtime::new();
+    // A runtime that exists is not current: only block_on, a task or enter() make it so.
+    let _rt = Runtime::new();
     assert!(
         Handle::try_current().is_none(),
         "Handle::try_current() on a thread that is in no runtime must be None"
@@ -92,7 +93,6 @@ fn handle_current_outside_a_runtime_panics_and_try_current_is_none() {
         "Handle::current() outside a runtime must panic saying it \"must be called from the \
          context of a runtime\"; it gave: {message:?}"
     );
-    drop(rt);
 }
 
 #[test]
@@ -102,7 +102,10 @@ fn block_on_leaves_no_context_behind() {
         let inside = rt.block_on(async { Handle::try_current().is_some() });
         (inside, Handle::try_current().is_some())
     });
-    assert!(inside, "inside block_on, Handle::try_current() must be Some");
+    assert!(
+        inside,
+        "inside block_on, Handle::try_current() must be Some"
+    );
     assert!(
         !after,
         "after block_on returned, the thread is in no runtime again: try_current() must be \
@@ -118,7 +121,11 @@ fn block_on_restores_the_previous_context() {
         let _a_is_current = a.enter();
         // Inside B's block_on, spawn() goes to B: B runs it, so it finishes.
         let inside = b.block_on(async { spawn(async { "on b" }).await });
-        assert_eq!(inside, Ok("on b"), "inside B's block_on, spawn() must go to B");
+        assert_eq!(
+            inside,
+            Ok("on b"),
+            "inside B's block_on, spawn() must go to B"
+        );
         // Afterwards A is current again: a task spawned now runs on A.
         let handle = spawn(async { "on a" });
         assert_eq!(
@@ -157,7 +164,8 @@ fn a_nested_block_on_is_refused_with_a_message() {
     let (refused, outer) = watchdog("block_on called inside block_on").run(|| {
         let outer_rt = Runtime::new();
         let inner_rt = Runtime::new();
-        let refused = outer_rt.block_on(async { harness::catch_panic(|| inner_rt.block_on(async { 1 })) });
+        let refused =
+            outer_rt.block_on(async { harness::catch_panic(|| inner_rt.block_on(async { 1 })) });
         // The outer runtime is intact.
         let outer = outer_rt.block_on(async { spawn(async { 2 }).await });
         (refused, outer)
@@ -203,7 +211,11 @@ fn an_enter_guard_restores_the_previous_runtime() {
             Handle::try_current().is_none(),
             "after every enter() guard dropped, no runtime may be current"
         );
-        assert_eq!(b.block_on(on_b), Ok("b"), "spawn() under b's guard must go to b");
+        assert_eq!(
+            b.block_on(on_b),
+            Ok("b"),
+            "spawn() under b's guard must go to b"
+        );
     });
 }
 
@@ -246,7 +258,11 @@ fn handle_is_send_sync_and_clone() {
         let inner = handle.clone();
         rt.block_on(async move { inner.spawn(async { 4 }).await })
     });
-    assert_eq!(out, Ok(4), "a clone of the Handle spawns on the same runtime");
+    assert_eq!(
+        out,
+        Ok(4),
+        "a clone of the Handle spawns on the same runtime"
+    );
 }
 
 #[test]

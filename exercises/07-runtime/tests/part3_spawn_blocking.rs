@@ -24,7 +24,10 @@ fn spawn_blocking_runs_the_closure_on_another_thread() {
         let (there, value) = out.expect("the blocking job failed");
         (value, there == here)
     });
-    assert_eq!(out, 42, "awaiting a spawn_blocking handle gives the closure's return value");
+    assert_eq!(
+        out, 42,
+        "awaiting a spawn_blocking handle gives the closure's return value"
+    );
     assert!(
         !same_thread,
         "the blocking closure ran on the runtime's own thread: spawn_blocking must hand it to a \
@@ -129,13 +132,17 @@ fn an_idle_thread_is_reused_within_its_keep_alive() {
             .blocking_keep_alive(Duration::from_secs(3600))
             .build();
         let handle = rt.handle();
-        let first = rt.block_on(rt.spawn_blocking(|| thread::current().id())).unwrap();
+        let first = rt
+            .block_on(rt.spawn_blocking(|| thread::current().id()))
+            .unwrap();
         assert!(
             eventually(|| handle.idle_blocking_threads() == 1),
             "after its job, the pool thread never showed as idle (idle_blocking_threads() = {})",
             handle.idle_blocking_threads()
         );
-        let second = rt.block_on(rt.spawn_blocking(|| thread::current().id())).unwrap();
+        let second = rt
+            .block_on(rt.spawn_blocking(|| thread::current().id()))
+            .unwrap();
         (handle.blocking_threads(), first == second)
     });
     assert!(
@@ -148,7 +155,9 @@ fn an_idle_thread_is_reused_within_its_keep_alive() {
 #[test]
 fn idle_threads_exit_after_the_keep_alive() {
     let exited = watchdog("a pool thread with a keep-alive of zero").run(|| {
-        let rt = Runtime::builder().blocking_keep_alive(Duration::ZERO).build();
+        let rt = Runtime::builder()
+            .blocking_keep_alive(Duration::ZERO)
+            .build();
         let handle = rt.handle();
         rt.block_on(rt.spawn_blocking(|| ())).unwrap();
         eventually(|| handle.blocking_threads() == 0)
@@ -175,7 +184,11 @@ fn a_panicking_blocking_job_gives_join_error_panic_and_the_pool_survives() {
         Err(JoinError::Panic("the job broke".into())),
         "a blocking job's panic must come out of its handle as JoinError::Panic(the message)"
     );
-    assert_eq!(good, Ok(2), "after a job panicked, the pool must still run jobs");
+    assert_eq!(
+        good,
+        Ok(2),
+        "after a job panicked, the pool must still run jobs"
+    );
 }
 
 #[test]
@@ -225,8 +238,11 @@ fn queued_jobs_run_in_order_on_a_single_thread() {
                 handle.await.unwrap();
             }
         });
-        let order = log.lock().unwrap().clone();
-        order
+        log.lock().unwrap().clone()
     });
-    assert_eq!(order, [0, 1, 2], "queued blocking jobs run in the order they were submitted");
+    assert_eq!(
+        order,
+        [0, 1, 2],
+        "queued blocking jobs run in the order they were submitted"
+    );
 }

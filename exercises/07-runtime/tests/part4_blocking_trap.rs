@@ -85,7 +85,9 @@ fn learner_inline() -> usize {
             yield_now().await;
         }
         let blocker = scene.clone();
-        let during = runtime::spawn(async move { blocker.block_inline() }).await.unwrap();
+        let during = runtime::spawn(async move { blocker.block_inline() })
+            .await
+            .unwrap();
         scene.stop.store(true, Ordering::SeqCst);
         ticker.await.unwrap();
         during
@@ -108,14 +110,18 @@ fn learner_offloaded() -> usize {
 fn tokio_inline() -> usize {
     let scene = Scene::default();
     let helper = scene.helper_opens_gate_once_entered();
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let during = rt.block_on(async {
         let ticker = tokio::spawn(scene.clone().tick_until_stopped());
         while scene.ticks.get() == 0 {
             yield_now().await;
         }
         let blocker = scene.clone();
-        let during = tokio::spawn(async move { blocker.block_inline() }).await.unwrap();
+        let during = tokio::spawn(async move { blocker.block_inline() })
+            .await
+            .unwrap();
         scene.stop.store(true, Ordering::SeqCst);
         ticker.await.unwrap();
         during
@@ -126,7 +132,9 @@ fn tokio_inline() -> usize {
 
 fn tokio_offloaded() -> usize {
     let scene = Scene::default();
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let blocker = scene.clone();
         let job = tokio::task::spawn_blocking(move || blocker.block_inline());

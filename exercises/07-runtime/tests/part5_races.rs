@@ -181,9 +181,9 @@ fn a_spawn_from_another_thread_wakes_block_on() {
             let handle = rt.handle();
             let (tx, rx) = oneshot::channel::<u8>();
             let spawner = model::thread::spawn(move || {
-                drop(handle.spawn(async move {
+                let _detached = handle.spawn(async move {
                     let _ = tx.send(1);
-                }));
+                });
             });
             assert_eq!(rt.block_on(rx), Ok(1));
             spawner.join().unwrap();

@@ -3,13 +3,12 @@
 #![allow(dead_code)] // each part uses some of these
 
 use std::future::Future;
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::task::{Context, Poll, Wake};
+use std::task::{Context, Poll};
 
 use harness::Watchdog;
-use harness::sync::atomic::AtomicBool as ModelBool;
 
 /// A watchdog with the causes every hang in this stage shares.
 pub fn watchdog(what: &str) -> Watchdog {
@@ -74,36 +73,6 @@ impl Future for Forever {
     fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
         self.polls.fetch_add(1, Ordering::SeqCst);
         Poll::Pending
-    }
-}
-
-/// For race tests: drives a future on the calling model thread, parking (through
-/// `harness::sync`, so the model checker sees it) until its waker is woken.
-pub fn park_on<F: Future>(future: F) -> F::Output {
-    struct Unparker {
-        thread: harness::sync::thread::Thread,
-        woken: ModelBool,
-    }
-    impl Wake for Unparker {
-        fn wake(self: Arc<Self>) {
-            self.woken.store(true, Ordering::SeqCst);
-            self.thread.unpark();
-        }
-    }
-    let unparker = Arc::new(Unparker {
-        thread: harness::sync::thread::current(),
-        woken: ModelBool::new(false),
-    });
-    let waker = std::task::Waker::from(Arc::clone(&unparker));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-        while !unparker.woken.swap(false, Ordering::SeqCst) {
-            harness::sync::thread::park();
-        }
     }
 }
 
