@@ -313,20 +313,21 @@ fn a_burst_of_wakes_polls_a_task_once() {
         let rt = Runtime::new();
         let count = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&count);
-        let mut first = true;
         let handle = rt.spawn(std::future::poll_fn(move |cx| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            if first {
-                first = false;
+            if counter.fetch_add(1, Ordering::SeqCst) == 0 {
                 for _ in 0..5 {
                     cx.waker().wake_by_ref();
                 }
-                Poll::Pending
-            } else {
-                Poll::Ready(())
             }
+            Poll::<()>::Pending
         }));
-        rt.block_on(handle).unwrap();
+        rt.block_on(async move {
+            for _ in 0..10 {
+                yield_now().await; // every queued run of the task happens meanwhile
+            }
+            handle.abort();
+            let _ = handle.await;
+        });
         count.load(Ordering::SeqCst)
     });
     assert_eq!(
