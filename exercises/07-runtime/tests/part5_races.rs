@@ -58,16 +58,26 @@ fn a_task_finishing_while_its_handle_is_polled_on_another_thread() {
         || {
             let rt = Runtime::new();
             let (tx, rx) = oneshot::channel::<()>();
-            let mut handle = rt.spawn(async move {
+            // The poller thread starts inside the task's poll (fewer steps to interleave).
+            let (to_task, from_test) = std::sync::mpsc::channel::<JoinHandle<u8>>();
+            let (to_test, poller) = std::sync::mpsc::channel();
+            let handle = rt.spawn(async move {
+                let mut handle = from_test
+                    .try_recv()
+                    .expect("the test sends the handle first");
+                to_test
+                    .send(model::thread::spawn(move || {
+                        let (waker, woken) = flag_waker();
+                        let first = poll_once(&mut handle, &waker);
+                        (handle, first, woken)
+                    }))
+                    .unwrap();
                 let _ = tx.send(());
                 5
             });
-            let poller = model::thread::spawn(move || {
-                let (waker, woken) = flag_waker();
-                let first = poll_once(&mut handle, &waker);
-                (handle, first, woken)
-            });
+            to_task.send(handle).unwrap();
             rt.block_on(rx).unwrap(); // returns after the task has finished
+            let poller = poller.try_recv().unwrap();
             let (mut handle, first, woken) = poller.join().unwrap();
             if first.is_pending() {
                 assert!(
@@ -105,18 +115,27 @@ fn abort_racing_the_tasks_completion_gives_one_consistent_outcome() {
             let flag = Arc::clone(&returned);
             let (gone_tx, gone) = oneshot::channel();
             let gone_tx = SendOnDrop(Some(gone_tx)); // captured: dropped with the future
+            // The aborting thread starts inside the task's poll (fewer steps to interleave).
+            let (to_task, from_test) = std::sync::mpsc::channel::<JoinHandle<u8>>();
+            let (to_test, aborter) = std::sync::mpsc::channel();
             let handle = rt.spawn(async move {
                 let _gone = gone_tx;
+                let handle = from_test
+                    .try_recv()
+                    .expect("the test sends the handle first");
+                to_test
+                    .send(model::thread::spawn(move || {
+                        handle.abort();
+                        handle
+                    }))
+                    .unwrap();
                 flag.store(true, Ordering::SeqCst);
                 7
             });
-            let aborter = model::thread::spawn(move || {
-                handle.abort();
-                handle
-            });
+            to_task.send(handle).unwrap();
             // Returns once the task's future is gone: it finished or it was cancelled.
             let _ = rt.block_on(gone);
-            let mut handle = aborter.join().unwrap();
+            let mut handle = aborter.try_recv().unwrap().join().unwrap();
             match poll_once(&mut handle, Waker::noop()) {
                 Poll::Ready(Ok(value)) => assert_eq!(value, 7),
                 Poll::Ready(Err(JoinError::Cancelled)) => assert!(
@@ -147,16 +166,26 @@ fn abort_from_another_thread_reaches_a_sleeping_runtime() {
             let rt = Runtime::new();
             let (gone_tx, gone) = oneshot::channel();
             let gone_tx = SendOnDrop(Some(gone_tx)); // captured: dropped with the future
+            // The aborting thread starts inside the task's first poll; then the task waits
+            // for a wake that never comes.
+            let (to_task, from_test) = std::sync::mpsc::channel::<JoinHandle<()>>();
+            let (to_test, aborter) = std::sync::mpsc::channel();
             let handle = rt.spawn(async move {
                 let _gone = gone_tx;
+                let handle = from_test
+                    .try_recv()
+                    .expect("the test sends the handle first");
+                to_test
+                    .send(model::thread::spawn(move || {
+                        handle.abort();
+                        handle
+                    }))
+                    .unwrap();
                 std::future::pending::<()>().await;
             });
-            let aborter = model::thread::spawn(move || {
-                handle.abort();
-                handle
-            });
+            to_task.send(handle).unwrap();
             let _ = rt.block_on(gone); // returns once the task's future was dropped
-            let mut handle = aborter.join().unwrap();
+            let mut handle = aborter.try_recv().unwrap().join().unwrap();
             assert_eq!(
                 poll_once(&mut handle, Waker::noop()),
                 Poll::Ready(Err(JoinError::Cancelled)),
