@@ -62,6 +62,7 @@ fn a_task_finishing_while_its_handle_is_polled_on_another_thread() {
             let (to_task, from_test) = std::sync::mpsc::channel::<JoinHandle<u8>>();
             let (to_test, poller) = std::sync::mpsc::channel();
             let handle = rt.spawn(async move {
+                let _ = tx.send(());
                 let mut handle = from_test
                     .try_recv()
                     .expect("the test sends the handle first");
@@ -72,7 +73,6 @@ fn a_task_finishing_while_its_handle_is_polled_on_another_thread() {
                         (handle, first, woken)
                     }))
                     .unwrap();
-                let _ = tx.send(());
                 5
             });
             to_task.send(handle).unwrap();
