@@ -128,5 +128,5 @@ where
         let outcome = panic::catch_unwind(AssertUnwindSafe(job)).map_err(JoinError::from_panic);
         result.complete(outcome);
     }));
-    JoinHandle::new(state, None)
+    JoinHandle::new(state)
 }

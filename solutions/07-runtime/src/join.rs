@@ -63,8 +63,10 @@ impl fmt::Display for JoinError {
 
 impl std::error::Error for JoinError {}
 
-/// Something a `JoinHandle` can cancel.
-pub(crate) trait Abort: Send + Sync {
+/// What a `JoinHandle` holds: the task (or blocking job) that owns the result slot. One
+/// allocation per task: the slot lives inside the task.
+pub(crate) trait Join<T>: Send + Sync {
+    fn state(&self) -> &JoinState<T>;
     fn abort(self: Arc<Self>);
 }
 
@@ -111,6 +113,19 @@ impl<T> JoinState<T> {
         }
     }
 
+    /// For a task dropped unfinished: it can never finish, so its handle is told Cancelled.
+    /// (`&mut`: nobody else can hold the lock.)
+    pub(crate) fn cancel_if_unfinished(&mut self) {
+        let slot = self.slot.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Slot::Running(waker) = slot {
+            let waker = waker.take();
+            *slot = Slot::Done(Err(JoinError::Cancelled));
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+    }
+
     pub(crate) fn is_complete(&self) -> bool {
         !matches!(&*self.lock(), Slot::Running(_))
     }
@@ -142,14 +157,22 @@ impl<T> JoinState<T> {
 /// * Dropping it *detaches* the task: the task keeps running; its output is dropped.
 /// * Polling it again after it returned `Ready` panics.
 pub struct JoinHandle<T> {
-    state: Arc<JoinState<T>>,
-    /// `None` for a `spawn_blocking` job: a running closure cannot be interrupted.
-    task: Option<Arc<dyn Abort>>,
+    task: Arc<dyn Join<T>>,
+}
+
+/// A `spawn_blocking` job's handle holds its slot alone: a running closure cannot be
+/// interrupted, so there is nothing to abort.
+impl<T: Send> Join<T> for JoinState<T> {
+    fn state(&self) -> &JoinState<T> {
+        self
+    }
+
+    fn abort(self: Arc<Self>) {}
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(state: Arc<JoinState<T>>, task: Option<Arc<dyn Abort>>) -> JoinHandle<T> {
-        JoinHandle { state, task }
+    pub(crate) fn new(task: Arc<dyn Join<T>>) -> JoinHandle<T> {
+        JoinHandle { task }
     }
 
     /// Cancels the task: it is not polled again; its future is dropped on the runtime's thread
@@ -157,14 +180,12 @@ impl<T> JoinHandle<T> {
     /// `Err(JoinError::Cancelled)`. A task that already finished keeps its output.
     /// On a `spawn_blocking` handle this does nothing.
     pub fn abort(&self) {
-        if let Some(task) = &self.task {
-            Arc::clone(task).abort();
-        }
+        Arc::clone(&self.task).abort();
     }
 
     /// True once the task has finished (returned, panicked or been cancelled).
     pub fn is_finished(&self) -> bool {
-        self.state.is_complete()
+        self.task.state().is_complete()
     }
 }
 
@@ -172,7 +193,7 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.state.poll_join(cx)
+        self.task.state().poll_join(cx)
     }
 }
 

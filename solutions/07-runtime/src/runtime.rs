@@ -226,7 +226,7 @@ impl Handle {
         F::Output: Send + 'static,
     {
         let task = Task::new(future, Arc::clone(&self.shared));
-        let handle = JoinHandle::new(task.join_state(), Some(task.clone()));
+        let handle = JoinHandle::new(task.clone());
         task.schedule();
         handle
     }

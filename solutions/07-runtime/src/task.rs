@@ -1,4 +1,4 @@
-//! A spawned task: its future, its `JoinState`, and the way back onto the ready queue.
+//! A spawned task: its future, its result slot (`JoinState`), and the way back onto the ready queue.
 //!
 //! ```text
 //!   spawn(f) ──► Task<F> ──push──► ready queue ──pop──► block_on: task.run()
@@ -13,7 +13,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll, Wake, Waker};
 
-use crate::join::{Abort, JoinError, JoinState};
+use crate::join::{Join, JoinError, JoinState};
 use crate::runtime::Shared;
 use crate::sync::atomic::{AtomicBool, Ordering};
 use crate::sync::{Arc, Mutex, PoisonError};
@@ -27,7 +27,7 @@ pub(crate) trait Runnable: Send + Sync {
 pub(crate) struct Task<F: Future> {
     /// `None` once the task has finished: completed, panicked or cancelled.
     future: Mutex<Option<Pin<Box<F>>>>,
-    join: Arc<JoinState<F::Output>>,
+    join: JoinState<F::Output>,
     /// True while the task is in the ready queue: a burst of wakes queues it once.
     scheduled: AtomicBool,
     aborted: AtomicBool,
@@ -43,15 +43,11 @@ where
     pub(crate) fn new(future: F, shared: Arc<Shared>) -> Arc<Task<F>> {
         Arc::new(Task {
             future: Mutex::new(Some(Box::pin(future))),
-            join: Arc::new(JoinState::new()),
+            join: JoinState::new(),
             scheduled: AtomicBool::new(false),
             aborted: AtomicBool::new(false),
             shared,
         })
-    }
-
-    pub(crate) fn join_state(&self) -> Arc<JoinState<F::Output>> {
-        Arc::clone(&self.join)
     }
 
     /// Puts the task on the ready queue unless it is there already.
@@ -98,11 +94,15 @@ where
     }
 }
 
-impl<F> Abort for Task<F>
+impl<F> Join<F::Output> for Task<F>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    fn state(&self) -> &JoinState<F::Output> {
+        &self.join
+    }
+
     fn abort(self: Arc<Self>) {
         self.aborted.store(true, Ordering::Release);
         // Queued so that the runtime reaches the next poll point and cancels it there.
@@ -128,6 +128,6 @@ impl<F: Future> Drop for Task<F> {
     fn drop(&mut self) {
         // A task dropped unfinished (its runtime was dropped) can never finish: say so to its
         // handle instead of leaving it waiting forever.
-        self.join.complete(Err(JoinError::Cancelled));
+        self.join.cancel_if_unfinished();
     }
 }
