@@ -132,9 +132,22 @@ fn an_idle_thread_is_reused_within_its_keep_alive() {
             .blocking_keep_alive(Duration::from_secs(3600))
             .build();
         let handle = rt.handle();
-        let first = rt
-            .block_on(rt.spawn_blocking(|| thread::current().id()))
+        assert_eq!(
+            (handle.blocking_threads(), handle.idle_blocking_threads()),
+            (0, 0),
+            "a new runtime has no blocking threads (they start on demand): \
+             (blocking_threads(), idle_blocking_threads()) should be (0, 0)"
+        );
+        let probe = handle.clone();
+        let (first, idle_while_busy) = rt
+            .block_on(
+                rt.spawn_blocking(move || (thread::current().id(), probe.idle_blocking_threads())),
+            )
             .unwrap();
+        assert_eq!(
+            idle_while_busy, 0,
+            "while the pool's only thread runs a job, idle_blocking_threads() must be 0"
+        );
         assert!(
             eventually(|| handle.idle_blocking_threads() == 1),
             "after its job, the pool thread never showed as idle (idle_blocking_threads() = {})",
