@@ -259,3 +259,31 @@ fn queued_jobs_run_in_order_on_a_single_thread() {
         "queued blocking jobs run in the order they were submitted"
     );
 }
+
+#[test]
+fn abort_on_a_blocking_handle_does_nothing() {
+    let out = watchdog("abort() of a running spawn_blocking job").run(|| {
+        let rt = Runtime::new();
+        let gate = Gate::new();
+        let started = Counter::default();
+        let (gate2, started2) = (gate.clone(), started.clone());
+        let handle = rt.spawn_blocking(move || {
+            started2.tick();
+            gate2.wait();
+            "ran to the end"
+        });
+        assert!(
+            eventually(|| started.get() == 1),
+            "the blocking job never started"
+        );
+        handle.abort(); // a running closure cannot be interrupted
+        gate.open();
+        rt.block_on(handle)
+    });
+    assert_eq!(
+        out,
+        Ok("ran to the end"),
+        "abort() on a spawn_blocking handle must change nothing: the closure runs to its end \
+         and the handle gives its output"
+    );
+}
