@@ -134,6 +134,7 @@ fn abort_cancels_a_waiting_task_and_drops_its_future() {
         Err(JoinError::Cancelled),
         "an aborted task's handle must give Err(JoinError::Cancelled)"
     );
+    assert!(out.is_err_and(|e| e.is_cancelled() && !e.is_panic()));
     assert_eq!(
         polls, 1,
         "an aborted task must not be polled again (it was polled {polls} times)"
@@ -207,6 +208,11 @@ fn a_panicking_task_gives_join_error_panic() {
         });
         rt.block_on(handle)
     });
+    let error = out.clone().expect_err("a task that panicked gave Ok");
+    assert!(
+        error.is_panic() && !error.is_cancelled() && error.to_string().contains("the task broke"),
+        "JoinError's helpers (given) disagree with the error: {error:?}"
+    );
     assert_eq!(
         out,
         Err::<(), _>(JoinError::Panic("the task broke".into())),

@@ -156,6 +156,12 @@ fn an_idle_thread_is_reused_within_its_keep_alive() {
         let second = rt
             .block_on(rt.spawn_blocking(|| thread::current().id()))
             .unwrap();
+        assert!(
+            eventually(|| handle.idle_blocking_threads() == 1),
+            "after its second job, the pool's one thread should be idle again (count it idle \
+             while it waits, not idle once more per wake-up): idle_blocking_threads() = {}",
+            handle.idle_blocking_threads()
+        );
         (handle.blocking_threads(), first == second)
     });
     assert!(
@@ -285,5 +291,28 @@ fn abort_on_a_blocking_handle_does_nothing() {
         Ok("ran to the end"),
         "abort() on a spawn_blocking handle must change nothing: the closure runs to its end \
          and the handle gives its output"
+    );
+}
+
+#[test]
+#[allow(clippy::drop_non_drop)] // whether Runtime has a Drop is the learner's choice
+fn dropping_the_runtime_ends_its_idle_blocking_threads() {
+    let ended = watchdog("a runtime dropped while its pool thread is idle").run(|| {
+        let rt = Runtime::builder()
+            .blocking_keep_alive(Duration::from_secs(3600))
+            .build();
+        let handle = rt.handle();
+        rt.block_on(rt.spawn_blocking(|| ())).unwrap();
+        assert!(
+            eventually(|| handle.idle_blocking_threads() == 1),
+            "after its job, the pool thread never showed as idle"
+        );
+        drop(rt);
+        eventually(|| handle.blocking_threads() == 0)
+    });
+    assert!(
+        ended,
+        "dropping the Runtime must end its idle blocking threads at once (tell them to stop \
+         and wake them all), not leave them waiting out a keep-alive of an hour"
     );
 }
