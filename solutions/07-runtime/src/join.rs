@@ -113,19 +113,6 @@ impl<T> JoinState<T> {
         }
     }
 
-    /// For a task dropped unfinished: it can never finish, so its handle is told Cancelled.
-    /// (`&mut`: nobody else can hold the lock.)
-    pub(crate) fn cancel_if_unfinished(&mut self) {
-        let slot = self.slot.get_mut().unwrap_or_else(PoisonError::into_inner);
-        if let Slot::Running(waker) = slot {
-            let waker = waker.take();
-            *slot = Slot::Done(Err(JoinError::Cancelled));
-            if let Some(waker) = waker {
-                waker.wake();
-            }
-        }
-    }
-
     pub(crate) fn is_complete(&self) -> bool {
         !matches!(&*self.lock(), Slot::Running(_))
     }

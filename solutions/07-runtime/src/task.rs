@@ -123,11 +123,3 @@ where
         Arc::clone(self).schedule();
     }
 }
-
-impl<F: Future> Drop for Task<F> {
-    fn drop(&mut self) {
-        // A task dropped unfinished (its runtime was dropped) can never finish: say so to its
-        // handle instead of leaving it waiting forever.
-        self.join.cancel_if_unfinished();
-    }
-}
