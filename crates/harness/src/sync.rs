@@ -63,7 +63,9 @@ pub struct Mutex<T> {
 
 enum MutexInner<T> {
     Std(std::sync::Mutex<T>),
-    Model(shuttle::sync::Mutex<T>),
+    // Boxed: a model mutex is large (176 bytes inline) and only race tests create one, so
+    // the `std` case stays small (a task holding a few of these stays cache-friendly).
+    Model(Box<shuttle::sync::Mutex<T>>),
 }
 
 /// What [`Mutex::lock`] returns: the lock is held until it is dropped.
@@ -81,7 +83,7 @@ enum GuardInner<'a, T> {
 impl<T> Mutex<T> {
     pub fn new(value: T) -> Mutex<T> {
         let inner = if in_model() {
-            MutexInner::Model(shuttle::sync::Mutex::new(value))
+            MutexInner::Model(Box::new(shuttle::sync::Mutex::new(value)))
         } else {
             MutexInner::Std(std::sync::Mutex::new(value))
         };
@@ -123,7 +125,7 @@ impl<T> Mutex<T> {
     pub fn into_inner(self) -> LockResult<T> {
         match self.inner {
             MutexInner::Std(mutex) => mutex.into_inner(),
-            MutexInner::Model(mutex) => mutex.into_inner(),
+            MutexInner::Model(mutex) => (*mutex).into_inner(),
         }
     }
 }
@@ -179,7 +181,7 @@ pub struct Condvar {
 
 enum CondvarInner {
     Std(std::sync::Condvar),
-    Model(shuttle::sync::Condvar),
+    Model(Box<shuttle::sync::Condvar>),
 }
 
 /// Whether [`Condvar::wait_timeout`] returned because the time ran out.
@@ -195,7 +197,7 @@ impl WaitTimeoutResult {
 impl Condvar {
     pub fn new() -> Condvar {
         let inner = if in_model() {
-            CondvarInner::Model(shuttle::sync::Condvar::new())
+            CondvarInner::Model(Box::new(shuttle::sync::Condvar::new()))
         } else {
             CondvarInner::Std(std::sync::Condvar::new())
         };
@@ -318,13 +320,13 @@ pub mod atomic {
 
             enum Inner {
                 Std(std::sync::atomic::$name),
-                Model(shuttle::sync::atomic::$name),
+                Model(Box<shuttle::sync::atomic::$name>),
             }
 
             impl $name {
                 pub fn new(value: $int) -> Self {
                     let inner = if in_model() {
-                        Inner::Model(shuttle::sync::atomic::$name::new(value))
+                        Inner::Model(Box::new(shuttle::sync::atomic::$name::new(value)))
                     } else {
                         Inner::Std(std::sync::atomic::$name::new(value))
                     };
