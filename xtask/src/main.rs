@@ -364,6 +364,7 @@ fn try_main(raw: Vec<std::ffi::OsString>) -> Result<bool> {
                 repeat: args.repeat as usize,
                 force: args.force,
                 short_watchdog: true,
+                incremental: true,
             };
             verify::run(&root, &options)
         }

@@ -113,15 +113,29 @@ pub fn build(scratch: &Scratch, stage: &Stage, versions: &[Version<'_>]) -> Resu
     add_members(&scratch.root, packages.values().map(|(_, dir)| dir))?;
 
     let names: Vec<&str> = packages.values().map(|(name, _)| name.as_str()).collect();
-    let build = if names.is_empty() {
-        Build {
+    let build = build_all(scratch, &names)?;
+    Ok(Built { build, packages })
+}
+
+/// One cargo run for every version package (none: nothing to build).
+fn build_all(scratch: &Scratch, names: &[&str]) -> Result<Build> {
+    if names.is_empty() {
+        return Ok(Build {
             success: true,
             ..Build::default()
-        }
-    } else {
-        cargo::build_tests(&scratch.root, &scratch.target_dir, &names, &[], &[])?
-    };
-    Ok(Built { build, packages })
+        });
+    }
+    cargo::build_tests_with(
+        &scratch.root,
+        &scratch.target_dir,
+        names,
+        &[],
+        &[],
+        true,
+        cargo::BuildProfile::Scratch {
+            incremental: scratch.incremental,
+        },
+    )
 }
 
 /// Lists the version packages as workspace members, and lets cargo add them to the scratch's

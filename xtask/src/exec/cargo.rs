@@ -94,9 +94,24 @@ fn same_file(a: &Path, b: &Path) -> bool {
             .is_some_and(|a| Some(a) == b.canonicalize().ok())
 }
 
+/// The profile a build uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildProfile {
+    /// The learner's own (`cargo test`'s), in the learner's target directory: the same
+    /// artifacts, so `cargo xtask run` and `cargo test` never rebuild each other's.
+    Learner,
+    /// A scratch copy's (verify, grade), in a target directory of its own. Hundreds of test
+    /// binaries that nobody steps through in a debugger: without debug info they compile and
+    /// link about a fifth faster (cold verify of 7 stages: 315 s -> 248 s, 2 cores).
+    /// Incremental compilation only pays when the same packages are built again after a small
+    /// edit (verify after an author's change); on a cold build or a submission seen once it
+    /// only writes caches.
+    Scratch { incremental: bool },
+}
+
 /// Builds the integration tests of `packages` in the workspace at `workspace` (or only the
 /// test targets named in `only`), with `--keep-going`, so one package that does not compile
-/// does not stop the others.
+/// does not stop the others. In the learner's profile: see `build_tests_with` for scratches.
 pub fn build_tests(
     workspace: &Path,
     target_dir: &Path,
@@ -104,10 +119,18 @@ pub fn build_tests(
     only: &[String],
     extra: &[&str],
 ) -> Result<Build> {
-    build_tests_with(workspace, target_dir, packages, only, extra, true)
+    build_tests_with(
+        workspace,
+        target_dir,
+        packages,
+        only,
+        extra,
+        true,
+        BuildProfile::Learner,
+    )
 }
 
-/// `build_tests`; `locked: false` lets cargo prune the lockfile to the workspace's members
+/// `build_tests`, in `profile`; `locked: false` lets cargo prune the lockfile to the workspace's members
 /// (a grading scratch has fewer members than the course; versions stay as locked).
 pub fn build_tests_with(
     workspace: &Path,
@@ -116,8 +139,15 @@ pub fn build_tests_with(
     only: &[String],
     extra: &[&str],
     locked: bool,
+    profile: BuildProfile,
 ) -> Result<Build> {
     let mut cmd = cargo();
+    if let BuildProfile::Scratch { incremental } = profile {
+        // Dependencies already build without debug info (`[profile.dev.package."*"]`), so
+        // only the course's own packages change.
+        cmd.env("CARGO_PROFILE_DEV_DEBUG", "0")
+            .env("CARGO_INCREMENTAL", if incremental { "1" } else { "0" });
+    }
     cmd.current_dir(workspace)
         .env("CARGO_TARGET_DIR", target_dir)
         .args(["build", "--keep-going", "--message-format=json"])

@@ -33,6 +33,8 @@ pub struct Scratch {
     pub root: PathBuf,
     /// Its target directory (outside the copy, so mirroring never touches it).
     pub target_dir: PathBuf,
+    /// Whether its builds compile incrementally (`cargo::BuildProfile::Scratch`).
+    pub incremental: bool,
 }
 
 impl Scratch {
@@ -42,6 +44,7 @@ impl Scratch {
         let scratch = Scratch {
             root: base.join("ws"),
             target_dir: base.join("target"),
+            incremental: true,
         };
         mirror(course, &scratch.root)
             .with_context(|| format!("cannot copy the course to {}", scratch.root.display()))?;

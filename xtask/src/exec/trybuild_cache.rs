@@ -108,6 +108,8 @@ fn make(
         &stage.overlay_only,
         extra,
         false,
+        // A submission is built once: incremental caches would only cost.
+        cargo::BuildProfile::Scratch { incremental: false },
     )?;
     let package_dir = scratch.exercise_dir(stage);
     let binaries = build.binaries_of(&package_dir.join("Cargo.toml"));

@@ -484,6 +484,8 @@ fn build_stages(
         &[],
         offline_flag(graded.options),
         false,
+        // A submission is built once: incremental caches would only cost.
+        cargo::BuildProfile::Scratch { incremental: false },
     )
 }
 

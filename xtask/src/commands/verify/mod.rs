@@ -65,6 +65,10 @@ pub struct Options {
     /// Run known-bug variants with in-test watchdogs shortened to 1 s (they only have to
     /// fail); `mistakes` runs them with the normal limit, to show the message a learner sees.
     pub short_watchdog: bool,
+    /// Compile incrementally. `run` turns it off when verify's target directory does not
+    /// exist yet (a cold run: every package is built once, so incremental caches only cost);
+    /// the next runs, after an edit, rebuild incrementally.
+    pub incremental: bool,
 }
 
 impl Options {
@@ -76,6 +80,7 @@ impl Options {
             repeat: 1,
             force: true,
             short_watchdog,
+            incremental: true,
         }
     }
 }
@@ -84,6 +89,10 @@ impl Options {
 /// unknown stage) and for failures of the machinery itself.
 pub fn run(root: &Path, options: &Options) -> Result<bool> {
     let started = Instant::now();
+    let options = &Options {
+        incremental: options.incremental && root.join(TARGET).exists(),
+        ..options.clone()
+    };
     let course = Course::load(root)?;
     let stages = course.select(&options.stages)?;
     let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
@@ -269,7 +278,8 @@ fn verify_stage(
     let (Ok(stub), Ok(solution)) = (stub, solution) else {
         return Ok(report);
     };
-    let scratch = stage_scratch(root, stage)?;
+    let mut scratch = stage_scratch(root, stage)?;
+    scratch.incremental = options.incremental;
     // 4. bugs and 5. alternatives: in the order they are reported
     let ordered = bugs_then_alternatives(&variants);
     if stage.overlay_only.is_empty() {
@@ -328,12 +338,15 @@ fn bugs_then_alternatives(variants: &[Variant]) -> Vec<&Variant> {
         .collect()
 }
 
+/// The target directory every stage's scratch shares.
+const TARGET: &str = "target/xtask/verify/target";
+
 /// The scratch copy one stage's versions are built in: its own copy of the course (so stages
 /// can run at once), and the target directory every stage shares (the dependencies are
 /// built once).
 pub fn stage_scratch(root: &Path, stage: &Stage) -> Result<Scratch> {
     let mut scratch = Scratch::prepare(root, &format!("verify/{}", stage.dir))?;
-    scratch.target_dir = root.join("target/xtask/verify/target");
+    scratch.target_dir = root.join(TARGET);
     Ok(scratch)
 }
 

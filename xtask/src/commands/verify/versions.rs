@@ -709,12 +709,16 @@ pub fn build_and_run(
     let build = timed(
         || format!("{label} build"),
         || {
-            cargo::build_tests(
+            cargo::build_tests_with(
                 &scratch.root,
                 &scratch.target_dir,
                 &[stage.name.as_str()],
                 &targets,
                 &[],
+                true,
+                cargo::BuildProfile::Scratch {
+                    incremental: scratch.incremental,
+                },
             )
         },
     )?;
