@@ -433,23 +433,7 @@ fn wake_ends_a_turn_blocked_in_poll() {
         )
         .run(|| {
             let reactor = Reactor::new().unwrap();
-            let (started_tx, started) = mpsc::channel();
-            let turning = {
-                let reactor = reactor.clone();
-                thread::spawn(move || {
-                    started_tx.send(KernelThread::current()).unwrap();
-                    reactor.turn(None)
-                })
-            };
-            let kernel_thread = started.recv().unwrap();
-            if let Blocked::Never(last) =
-                kernel_thread.wait_until_blocked_in_poll(Duration::from_secs(3))
-            {
-                panic!(
-                    "{}",
-                    never_blocked_message("the thread calling turn(None)", &last)
-                );
-            }
+            let turning = turn_blocked_in_poll(&reactor);
             reactor.wake().expect("wake");
             let events = turning.join().unwrap().expect("turn");
             assert_eq!(
@@ -498,23 +482,7 @@ fn an_interrupted_turn_is_not_an_error() {
         .run(|| {
             install_counting_handler();
             let reactor = Reactor::new().unwrap();
-            let (started_tx, started) = mpsc::channel();
-            let turning = {
-                let reactor = reactor.clone();
-                thread::spawn(move || {
-                    started_tx.send(KernelThread::current()).unwrap();
-                    reactor.turn(None)
-                })
-            };
-            let kernel_thread = started.recv().unwrap();
-            if let Blocked::Never(last) =
-                kernel_thread.wait_until_blocked_in_poll(Duration::from_secs(3))
-            {
-                panic!(
-                    "{}",
-                    never_blocked_message("the thread calling turn(None)", &last)
-                );
-            }
+            let turning = turn_blocked_in_poll(&reactor);
             // The thread is inside epoll_wait (or, off Linux, about to be): a signal now makes
             // the wait return EINTR once the handler has run.
             let handled_before = SIGNALS_HANDLED.load(Ordering::SeqCst);
@@ -553,23 +521,7 @@ fn a_blocked_turn_returns_when_data_arrives() {
         let reactor = Reactor::new().unwrap();
         let (server, mut client) = mio_pair();
         let source = reactor.register(server, Interest::READABLE).unwrap();
-        let (started_tx, started) = mpsc::channel();
-        let turning = {
-            let reactor = reactor.clone();
-            thread::spawn(move || {
-                started_tx.send(KernelThread::current()).unwrap();
-                reactor.turn(None)
-            })
-        };
-        let kernel_thread = started.recv().unwrap();
-        if let Blocked::Never(last) =
-            kernel_thread.wait_until_blocked_in_poll(Duration::from_secs(3))
-        {
-            panic!(
-                "{}",
-                never_blocked_message("the thread calling turn(None)", &last)
-            );
-        }
+        let turning = turn_blocked_in_poll(&reactor);
         client.write_all(b"x").unwrap();
         assert_eq!(turning.join().unwrap().unwrap(), 1);
         let (waker, _) = counting_waker();
@@ -772,23 +724,7 @@ fn register_does_not_wait_for_a_turn_blocked_in_poll() {
         )
         .run(|| {
             let reactor = Reactor::new().unwrap();
-            let (started_tx, started) = mpsc::channel();
-            let turning = {
-                let reactor = reactor.clone();
-                thread::spawn(move || {
-                    started_tx.send(KernelThread::current()).unwrap();
-                    reactor.turn(None)
-                })
-            };
-            let kernel_thread = started.recv().unwrap();
-            if let Blocked::Never(last) =
-                kernel_thread.wait_until_blocked_in_poll(Duration::from_secs(3))
-            {
-                panic!(
-                    "{}",
-                    never_blocked_message("the thread calling turn(None)", &last)
-                );
-            }
+            let turning = turn_blocked_in_poll(&reactor);
             // A runtime registers new connections while its own thread, or another, is asleep
             // in the reactor; this must not wait for an event that may never come.
             let (server, _client) = mio_pair();
@@ -821,4 +757,25 @@ fn clear_ready_on_a_registration_makes_it_wait_again() {
              registration must wait again: Registered::clear_ready must clear its IoState"
         );
     });
+}
+
+/// Starts `reactor.turn(None)` on a new thread and returns once that thread is blocked in
+/// `epoll_wait` (a test failure, with the reason, if it never gets there).
+fn turn_blocked_in_poll(reactor: &Reactor) -> thread::JoinHandle<io::Result<usize>> {
+    let (started_tx, started) = mpsc::channel();
+    let turning = {
+        let reactor = reactor.clone();
+        thread::spawn(move || {
+            started_tx.send(KernelThread::current()).unwrap();
+            reactor.turn(None)
+        })
+    };
+    let kernel_thread = started.recv().unwrap();
+    if let Blocked::Never(last) = kernel_thread.wait_until_blocked_in_poll(Duration::from_secs(3)) {
+        panic!(
+            "{}",
+            never_blocked_message("the thread calling turn(None)", &last)
+        );
+    }
+    turning
 }
