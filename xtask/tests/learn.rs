@@ -5,7 +5,7 @@ use common::copy_dir;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 /// A fixture course with its stubs kept as pristine copies (as a starter repository has).
 fn course(name: &str) -> PathBuf {
@@ -481,6 +481,32 @@ fn bare_cargo_test_ends_by_saying_what_it_ran() {
 // ---- Ctrl-C -------------------------------------------------------------------------------
 
 /// Pids of processes whose command line contains `needle`.
+/// Starts `cargo xtask run adder` in the course at `root` (stderr piped) and returns once a
+/// process whose command line contains `needle` exists; fails with `never` after 120 s, or
+/// with `ended` if xtask exits first.
+fn run_until_started(root: &Path, needle: &str, never: &str, ended: &str) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--root")
+        .arg(root)
+        .args(["run", "adder"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while processes_with(needle).is_empty() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(120),
+            "{never}"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "{ended}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child
+}
+
 fn processes_with(needle: &str) -> Vec<u32> {
     fs::read_dir("/proc")
         .unwrap()
@@ -516,28 +542,12 @@ fn ctrl_c_or_sigterm_during_run_leaves_no_test_process_behind() {
     )
     .unwrap();
     for signal in [libc::SIGINT, libc::SIGTERM] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .arg("--root")
-            .arg(&root)
-            .args(["run", "adder"])
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let start = std::time::Instant::now();
-        while processes_with(&needle).is_empty() {
-            assert!(
-                start.elapsed() < std::time::Duration::from_secs(120),
-                "the spinning test never started"
-            );
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "xtask ended before the test started"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        let child = run_until_started(
+            &root,
+            &needle,
+            "the spinning test never started",
+            "xtask ended before the test started",
+        );
         let spinning = processes_with("spins_forever");
         // SAFETY: kill only sends a signal to our own child.
         unsafe { libc::kill(child.id() as libc::pid_t, signal) };
@@ -739,28 +749,12 @@ fn ctrl_c_during_the_build_stops_cargo_and_everything_it_started() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .arg("--root")
-        .arg(&root)
-        .args(["run", "adder"])
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = std::time::Instant::now();
-    while processes_with(&needle).is_empty() {
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(120),
-            "the build script never started"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "xtask ended before the build script ran"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let child = run_until_started(
+        &root,
+        &needle,
+        "the build script never started",
+        "xtask ended before the build script ran",
+    );
     // SAFETY: kill only sends a signal to our own child.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     let output = child.wait_with_output().unwrap();
