@@ -544,9 +544,7 @@ impl StageTests<'_> {
                 return Ok(None);
             }
             let result = runner::run_test(
-                &job.exe,
-                &job.id,
-                job.listed,
+                job,
                 self.package_dir,
                 self.env,
                 self.stage.timeout_for(&job.id),

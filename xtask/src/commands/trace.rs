@@ -47,14 +47,7 @@ pub fn run(root: &Path, stage_name: &str, test: &str) -> Result<bool> {
     let events = dir.join(format!("{file_name}.trace"));
     let _ = fs::remove_file(&events);
     let env = env.with(trace::ENV_VAR, &events.display().to_string());
-    let result = runner::run_test(
-        &job.exe,
-        &job.id,
-        job.listed,
-        &package_dir,
-        &env,
-        stage.timeout_for(&job.id),
-    )?;
+    let result = runner::run_test(job, &package_dir, &env, stage.timeout_for(&job.id))?;
 
     let text = fs::read_to_string(&events).unwrap_or_default();
     let records = trace::parse(&text)

@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod cargo;
+pub mod dep_seed;
 pub mod gate;
 pub mod interrupt;
 pub mod runner;

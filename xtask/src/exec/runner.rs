@@ -20,17 +20,22 @@ use anyhow::{Context, Result};
 
 use crate::course::TestId;
 
-/// Output kept per stream; anything beyond is read and dropped.
 /// A built test binary (what `cargo::build_tests` reports).
 #[derive(Debug, Clone)]
 pub struct TestBinary {
     /// The `Cargo.toml` of the package the binary belongs to.
     pub manifest: PathBuf,
-    /// The test target's name (the file under `tests/` without `.rs`).
+    /// The test target's name (the file under `tests/` without `.rs`), or [`MERGED`].
     pub target: String,
     pub path: PathBuf,
 }
 
+/// The name of a test target that holds several test files, each as a module named after its
+/// file (verify's version packages, see `exec/batch.rs`): its tests are listed as
+/// `<file>::<test>`, and each keeps the id it has in the file's own binary.
+pub const MERGED: &str = "xtask_merged_tests";
+
+/// Output kept per stream; anything beyond is read and dropped.
 pub const OUTPUT_CAP: usize = 256 * 1024;
 
 /// How a child process ended.
@@ -259,6 +264,9 @@ pub fn list_tests_in(
 pub struct Listed {
     pub exe: PathBuf,
     pub id: TestId,
+    /// The test's name in its binary (what `--exact` selects): `id.name`, or
+    /// `<target>::<name>` in a [`MERGED`] binary.
+    pub filter: String,
     pub listed: usize,
 }
 
@@ -279,13 +287,23 @@ pub fn list_all_in(
         let (target, exe) = (binary.target.as_str(), binary.path.as_path());
         let names = list_tests_in(exe, cwd, env, sandbox(exe).as_ref())?;
         let listed = names.len();
-        all.extend(names.into_iter().map(|name| Listed {
-            exe: exe.to_owned(),
-            id: TestId {
-                target: target.to_owned(),
-                name,
-            },
-            listed,
+        all.extend(names.into_iter().map(|filter| {
+            let id = match filter.split_once("::") {
+                Some((file, name)) if target == MERGED => TestId {
+                    target: file.to_owned(),
+                    name: name.to_owned(),
+                },
+                _ => TestId {
+                    target: target.to_owned(),
+                    name: filter.clone(),
+                },
+            };
+            Listed {
+                exe: exe.to_owned(),
+                id,
+                filter,
+                listed,
+            }
         }));
     }
     Ok(all)
@@ -296,35 +314,20 @@ pub fn list_all_in(
 /// It passes only if the process exits 0 **and** libtest reported this test `ok` **and** the
 /// summary says exactly one test ran out of `listed` (so a test that was renamed away, or a
 /// program that calls `exit(0)` or prints a forged "ok", does not pass).
-pub fn run_test(
-    exe: &Path,
-    id: &TestId,
-    listed: usize,
-    cwd: &Path,
-    env: &TestEnv,
-    timeout: Duration,
-) -> Result<TestResult> {
-    run_test_in(exe, id, listed, cwd, env, timeout, None)
+pub fn run_test(job: &Listed, cwd: &Path, env: &TestEnv, timeout: Duration) -> Result<TestResult> {
+    run_test_in(job, cwd, env, timeout, None)
 }
 
 /// `run_test`, through the sandbox launcher when `sandbox` is given (see `sandbox.rs`).
 pub fn run_test_in(
-    exe: &Path,
-    id: &TestId,
-    listed: usize,
+    job: &Listed,
     cwd: &Path,
     env: &TestEnv,
     timeout: Duration,
     sandbox: Option<&crate::exec::sandbox::Spec>,
 ) -> Result<TestResult> {
-    let args = [
-        "--exact",
-        id.name.as_str(),
-        "--test-threads",
-        "1",
-        "--color",
-        "never",
-    ];
+    let (exe, id, name) = (job.exe.as_path(), &job.id, job.filter.as_str());
+    let args = ["--exact", name, "--test-threads", "1", "--color", "never"];
     let out = run(test_command(exe, &args, cwd, env, sandbox)?, timeout)?;
     if sandbox.is_some()
         && out.exit == Exit::Code(125)
@@ -340,8 +343,8 @@ pub fn run_test_in(
             elapsed: out.elapsed,
         });
     }
-    let status = status_of(&out, &id.name, listed);
-    let message = message_of(&status, &out, &id.name, timeout);
+    let status = status_of(&out, name, job.listed);
+    let message = message_of(&status, &out, name, timeout);
     Ok(TestResult {
         id: id.clone(),
         status,
@@ -614,11 +617,51 @@ mod tests {
         ];
         for (name, output, code, listed, passes) in cases {
             let exe = fake_test(name, output, code);
-            let result =
-                run_test(&exe, &id("a"), listed, &cwd, &env, Duration::from_secs(10)).unwrap();
+            let job = Listed {
+                exe: exe.clone(),
+                id: id("a"),
+                filter: "a".into(),
+                listed,
+            };
+            let result = run_test(&job, &cwd, &env, Duration::from_secs(10)).unwrap();
             assert_eq!(result.status.passed(), passes, "{name}: {result:?}");
             let _ = std::fs::remove_file(exe);
         }
+    }
+
+    #[test]
+    fn a_merged_binary_lists_each_test_under_its_own_file() {
+        let env = TestEnv::new(Path::new("/"), Path::new("/"), "x");
+        let cwd = std::env::temp_dir();
+        let exe = fake_test("merged", "part1::a: test\npart2::nested::b: test\n", 0);
+        let binary = |target: &str| TestBinary {
+            manifest: PathBuf::from("Cargo.toml"),
+            target: target.into(),
+            path: exe.clone(),
+        };
+        let (merged, single) = (binary(MERGED), binary("part1"));
+        let listed = list_all(&[&merged], &cwd, &env).unwrap();
+        let seen: Vec<(String, String, String)> = listed
+            .iter()
+            .map(|l| (l.id.target.clone(), l.id.name.clone(), l.filter.clone()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("part1".into(), "a".into(), "part1::a".into()),
+                (
+                    "part2".into(),
+                    "nested::b".into(),
+                    "part2::nested::b".into()
+                ),
+            ]
+        );
+        assert!(listed.iter().all(|l| l.listed == 2));
+        // In a binary of one file, a module path is part of the test's name.
+        let listed = list_all(&[&single], &cwd, &env).unwrap();
+        assert_eq!(listed[1].id.target, "part1");
+        assert_eq!(listed[1].id.name, "part2::nested::b");
+        let _ = std::fs::remove_file(exe);
     }
 
     #[test]

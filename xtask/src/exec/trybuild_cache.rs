@@ -25,6 +25,26 @@ use crate::exec::runner::{self, TestEnv};
 use crate::exec::scratch::GradeScratch;
 use crate::files::{Sources, hex};
 
+/// The compiler flags trybuild (1.0.122: `src/rustflags.rs` and `src/cargo.rs`) gives the
+/// builds of its test cases, `\x1f`-separated as `CARGO_ENCODED_RUSTFLAGS` wants them.
+pub const CASE_FLAGS: &str =
+    "--cfg\x1ftrybuild\x1f--verbose\x1f-A\x1fdead_code\x1f--diagnostic-width=140";
+
+/// `env` for a test that runs trybuild, with one set of compiler flags for all its builds.
+///
+/// trybuild checks its project's dependencies with one set of flags and then builds the
+/// cases with another (`--diagnostic-width=140` added). cargo keeps one fingerprint per
+/// unit, so a first run compiles every dependency twice, and a run that starts from a seed
+/// made by an earlier run checks them all again with the first set. `CARGO_ENCODED_RUSTFLAGS`
+/// takes precedence over the `--config build.rustflags` trybuild passes, so setting it to the
+/// cases' own flags makes every build use them: the cases compile exactly as in a learner's
+/// `cargo test`, and the dependencies once (Stage 3's first compile-fail run: 35 s of CPU ->
+/// 19 s). A trybuild whose flags differ from [`CASE_FLAGS`] fails the xtask test
+/// `trybuild_still_uses_the_case_flags_we_copy`.
+pub fn with_case_flags(env: TestEnv) -> TestEnv {
+    env.with("CARGO_ENCODED_RUSTFLAGS", CASE_FLAGS)
+}
+
 /// The seed of `stage`'s compile-fail tests, made now if it is missing or stale. `None` when
 /// no seed can be made (the reason is returned for the report); grading then starts cold.
 /// `announce` is told before a seed is built (that takes a while).
@@ -128,17 +148,17 @@ fn make(
         dir.join("rust-toolchain.toml"),
     )
     .ok();
-    let env = TestEnv::new(&scratch.root, &package_dir, &stage.name)
-        .with("CARGO_TARGET_DIR", &target.display().to_string())
-        .with("RUSTUP_AUTO_INSTALL", "0");
+    let env = with_case_flags(
+        TestEnv::new(&scratch.root, &package_dir, &stage.name)
+            .with("CARGO_TARGET_DIR", &target.display().to_string())
+            .with("RUSTUP_AUTO_INSTALL", "0"),
+    );
     for listed in runner::list_all(&binaries, &package_dir, &env)?
         .into_iter()
         .take(1)
     {
         runner::run_test(
-            &listed.exe,
-            &listed.id,
-            listed.listed,
+            &listed,
             &package_dir,
             &env,
             stage.timeout_for(&listed.id).max(Duration::from_secs(60)),
@@ -150,4 +170,73 @@ fn make(
         "the stub's compile-fail test did not build a trybuild project"
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The source of the trybuild the course's lockfile names (from cargo's registry cache).
+    fn trybuild_source() -> PathBuf {
+        let out = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
+            .args(["metadata", "--offline", "--format-version", "1"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("cargo metadata runs");
+        let metadata: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let package = metadata["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "trybuild")
+            .expect("the course depends on trybuild");
+        PathBuf::from(package["manifest_path"].as_str().unwrap())
+            .parent()
+            .unwrap()
+            .to_owned()
+    }
+
+    #[test]
+    fn trybuild_still_uses_the_case_flags_we_copy() {
+        let dir = trybuild_source();
+        let read = |file: &str| fs::read_to_string(dir.join("src").join(file)).unwrap();
+        let (rustflags, cargo) = (read("rustflags.rs"), read("cargo.rs"));
+        for (file, text, expected) in [
+            (
+                "rustflags.rs",
+                &rustflags,
+                r#"vec!["--cfg", "trybuild", "--verbose"]"#,
+            ),
+            (
+                "rustflags.rs",
+                &rustflags,
+                r#"IGNORED_LINTS: &[&str] = &["dead_code"]"#,
+            ),
+            (
+                "cargo.rs",
+                &cargo,
+                r#"cargo_with_rustflags(project, &["--diagnostic-width=140"])"#,
+            ),
+        ] {
+            assert!(
+                text.contains(expected),
+                "{} no longer has `{expected}` in src/{file}: trybuild changed the flags it \
+                 compiles test cases with. Read them there and update CASE_FLAGS in \
+                 xtask/src/exec/trybuild_cache.rs, or compile-fail cases run by verify and \
+                 grade would compile differently from a learner's `cargo test`.",
+                dir.display()
+            );
+        }
+        assert_eq!(
+            CASE_FLAGS.split('\x1f').collect::<Vec<_>>(),
+            [
+                "--cfg",
+                "trybuild",
+                "--verbose",
+                "-A",
+                "dead_code",
+                "--diagnostic-width=140"
+            ]
+        );
+    }
 }

@@ -151,9 +151,7 @@ impl RunContext<'_> {
         let spec = self.spec_for(job, stage, uid, &private)?;
         let use_sandbox = self.isolation.mode != "off" || uid.is_some();
         let result = runner::run_test_in(
-            &job.test.exe,
-            &job.test.id,
-            job.test.listed,
+            &job.test,
             &job.cwd,
             &env,
             job.timeout,
@@ -225,8 +223,11 @@ impl RunContext<'_> {
                 env = env.with(key, &dir.display().to_string());
             }
         }
-        // Never let rustup install anything from inside a test.
-        Ok(env.with("RUSTUP_AUTO_INSTALL", "0"))
+        // Never let rustup install anything from inside a test. The seed was made with
+        // trybuild's case flags for every build: so is this run, or it checks them again.
+        Ok(trybuild_cache::with_case_flags(
+            env.with("RUSTUP_AUTO_INSTALL", "0"),
+        ))
     }
 
     /// What the sandbox launcher enforces for `job`: who, what it may read, run and write,

@@ -40,8 +40,8 @@ use anyhow::Result;
 
 use crate::course::variant::{self, Kind, Variant};
 use crate::course::{Course, Stage, freshness};
-use crate::exec::runner;
 use crate::exec::scratch::Scratch;
+use crate::exec::{dep_seed, runner};
 use crate::files;
 use crate::ui;
 use shipped::{check_files, check_names};
@@ -138,6 +138,7 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
     }
 
     if !todo.is_empty() {
+        seed_target(root);
         longest_first(root, &mut todo);
         reports.extend(check_all(&course, &todo, options, &mut passed)?);
         freshness::write_passed(root, &passed)?;
@@ -155,6 +156,30 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
         ));
     }
     Ok(ok)
+}
+
+/// A cold run starts from the registry dependencies the course's own `cargo test` built
+/// (see `exec/dep_seed.rs`). Seeding is only a head start: if it fails, cargo builds them.
+fn seed_target(root: &Path) {
+    match table::timed(
+        || "seed the target directory".to_owned(),
+        || dep_seed::seed(root, &root.join(TARGET)),
+    ) {
+        Ok(Some(seeded)) => ui::heading(&format!(
+            "verify: starting from {} dependency builds of `cargo test` ({} MB copied from {})",
+            seeded.units,
+            seeded.bytes / 1_000_000,
+            seeded
+                .from
+                .strip_prefix(root)
+                .unwrap_or(&seeded.from)
+                .display()
+        )),
+        Ok(None) => {}
+        Err(err) => ui::heading(&format!(
+            "verify: could not reuse `cargo test`'s dependency builds ({err:#}); building them"
+        )),
+    }
 }
 
 /// Orders the stages to check so that the slowest start first and the two lanes finish close

@@ -14,9 +14,9 @@ use super::table::{Progress, StageReport, timed};
 use crate::course::variant::{Kind, Variant};
 use crate::course::{Stage, TestId};
 use crate::exec::batch::{self, Version};
-use crate::exec::cargo;
 use crate::exec::runner::{self, TestEnv, TestResult};
 use crate::exec::scratch::Scratch;
+use crate::exec::{cargo, trybuild_cache};
 use crate::files::Sources;
 
 pub(super) fn check_stub(
@@ -580,14 +580,7 @@ pub(super) fn build_and_run_items(
         || format!("{label} {runs} test runs"),
         || {
             runner::run_parallel(queue, jobs, |(index, job, dir, env)| {
-                let result = runner::run_test(
-                    &job.exe,
-                    &job.id,
-                    job.listed,
-                    dir,
-                    env,
-                    stage.timeout_for(&job.id),
-                )?;
+                let result = runner::run_test(job, dir, env, stage.timeout_for(&job.id))?;
                 Ok((*index, result))
             })
         },
@@ -733,8 +726,11 @@ pub fn build_and_run(
     }
 
     let target_dir = scratch.target_dir.display().to_string();
-    let mut env = TestEnv::new(&scratch.root, &package_dir, &stage.name)
-        .with("CARGO_TARGET_DIR", &target_dir);
+    // The compile-fail target runs trybuild: see `trybuild_cache::with_case_flags`.
+    let mut env = trybuild_cache::with_case_flags(
+        TestEnv::new(&scratch.root, &package_dir, &stage.name)
+            .with("CARGO_TARGET_DIR", &target_dir),
+    );
     if only.is_some() && options.short_watchdog {
         // A known-bug variant is expected to fail: let a hang fail fast (see harness::Watchdog).
         env = env.with("HARNESS_WATCHDOG_MS", "1000");
@@ -751,14 +747,7 @@ pub fn build_and_run(
         || format!("{label} {runs} test runs"),
         || {
             runner::run_parallel(repeated, options.jobs, |job| {
-                runner::run_test(
-                    &job.exe,
-                    &job.id,
-                    job.listed,
-                    &package_dir,
-                    &env,
-                    stage.timeout_for(&job.id),
-                )
+                runner::run_test(job, &package_dir, &env, stage.timeout_for(&job.id))
             })
         },
     )?;
