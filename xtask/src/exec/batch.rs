@@ -23,6 +23,7 @@ use anyhow::{Context, Result};
 
 use crate::course::Stage;
 use crate::exec::cargo::{self, Build};
+use crate::exec::features;
 use crate::exec::runner;
 use crate::exec::scratch::Scratch;
 use crate::files::{self, Sources, write_if_changed};
@@ -100,9 +101,16 @@ pub fn build(scratch: &Scratch, stage: &Stage, versions: &[Version<'_>]) -> Resu
             }
         }
     }
-    add_members(&scratch.root, packages.values().map(|(_, dir)| dir))?;
+    let unifier = features::write(&scratch.root)?;
+    add_members(
+        &scratch.root,
+        packages.values().map(|(_, dir)| dir).chain([&unifier]),
+    )?;
 
-    let names: Vec<&str> = packages.values().map(|(name, _)| name.as_str()).collect();
+    let mut names: Vec<&str> = packages.values().map(|(name, _)| name.as_str()).collect();
+    if !names.is_empty() {
+        names.push(features::PACKAGE);
+    }
     let build = build_all(scratch, &names)?;
     Ok(Built { build, packages })
 }
@@ -177,6 +185,14 @@ fn build_all(scratch: &Scratch, names: &[&str]) -> Result<Build> {
             incremental: scratch.incremental,
         },
     )
+}
+
+/// Writes the scratch's feature-unifying package (see `features.rs`) and lists it as a
+/// member; returns its name, for builds of the exercise package itself.
+pub fn unify_features(scratch: &Scratch) -> Result<&'static str> {
+    let dir = features::write(&scratch.root)?;
+    add_members(&scratch.root, [&dir].into_iter())?;
+    Ok(features::PACKAGE)
 }
 
 /// Lists the version packages as workspace members, and lets cargo add them to the scratch's

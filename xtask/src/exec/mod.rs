@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod cargo;
 pub mod dep_seed;
+pub mod features;
 pub mod gate;
 pub mod interrupt;
 pub mod runner;

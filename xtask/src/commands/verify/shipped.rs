@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use super::table::{Progress, StageReport};
 use crate::course::variant::{self, Kind, Variant};
 use crate::course::{Stage, TestId, testscan};
+use crate::exec::features;
 use crate::files;
 
 /// Names the declaration and the variants use must be tests; the grader's scan of the test
@@ -202,6 +203,13 @@ pub(super) fn check_manifests(root: &Path, stage: &Stage, test_files: &[String])
     }
     if let Some(text) = check_test_list(stage, &solution, test_files) {
         problems.push(text);
+    }
+    // verify builds every stage with the workspace's features (exec/features.rs): a stage
+    // that added its own could pass here and not compile for a learner.
+    for (dir, manifest) in [("exercises", &exercise), ("solutions", &solution)] {
+        for problem in features::features_added_by(manifest) {
+            problems.push(format!("{dir}/{}/Cargo.toml: {problem}", stage.dir));
+        }
     }
     anyhow::ensure!(problems.is_empty(), "{}", problems.join("\n"));
     Ok(())

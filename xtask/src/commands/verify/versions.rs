@@ -689,6 +689,7 @@ pub fn build_and_run(
     options: &Options,
 ) -> Result<Result<Run, String>> {
     scratch.install(stage, sources)?;
+    let unifier = batch::unify_features(scratch)?;
     let targets: Vec<String> = only
         .map(|ids| {
             let set: BTreeSet<&str> = ids.iter().map(|id| id.target.as_str()).collect();
@@ -705,7 +706,7 @@ pub fn build_and_run(
             cargo::build_tests_with(
                 &scratch.root,
                 &scratch.target_dir,
-                &[stage.name.as_str()],
+                &[stage.name.as_str(), unifier],
                 &targets,
                 &[],
                 true,
