@@ -17,7 +17,8 @@
 //!   are hashed with their paths, which differ in a scratch, and would only take space);
 //! * the learner's directory is only read: files are copied, never linked, so a rebuild in
 //!   the scratch cannot rewrite them;
-//! * modification times are kept, so cargo's mtime comparisons see what they saw before.
+//! * modification times are kept, so cargo's mtime comparisons see what they saw before;
+//! * nothing is copied while cargo builds there (its lock on `.cargo-lock` is shared).
 
 use std::collections::BTreeSet;
 use std::fs::{self, File, FileTimes};
@@ -52,8 +53,20 @@ pub fn seed(workspace: &Path, scratch_target: &Path) -> Result<Option<Seeded>> {
     if !from.join(".fingerprint").is_dir() {
         return Ok(None);
     }
-    let to = scratch_target.join("debug");
-    copy_registry_units(&from, &to, &members).map(Some)
+    copy_when_idle(&from, &scratch_target.join("debug"), &members).map(Some)
+}
+
+/// `copy_registry_units`, unless cargo is building in `from` right now: it holds
+/// `.cargo-lock` exclusively while it does, and a copy taken meanwhile could pair a new
+/// fingerprint with a half-written library. The copy shares that lock.
+fn copy_when_idle(from: &Path, to: &Path, members: &BTreeSet<String>) -> Result<Seeded> {
+    let lock = File::open(from.join(".cargo-lock")).ok();
+    if let Some(lock) = &lock
+        && lock.try_lock_shared().is_err()
+    {
+        anyhow::bail!("cargo is building in {} right now", from.display());
+    }
+    copy_registry_units(from, to, members)
 }
 
 #[derive(Deserialize)]
@@ -217,6 +230,17 @@ mod tests {
         assert!(!to.join("deps/libharness-00000000000000cc.rlib").exists());
         assert!(!to.join(".fingerprint/harness-00000000000000cc").exists());
         assert!(!to.join("deps/part1-00000000000000dd").exists());
+
+        // While cargo builds there (it holds the lock), nothing is copied.
+        fs::write(from.join(".cargo-lock"), "").unwrap();
+        let cargo = File::open(from.join(".cargo-lock")).unwrap();
+        cargo.lock().unwrap();
+        let again = dir.join("again");
+        let refused = copy_when_idle(&from, &again, &members).unwrap_err();
+        assert!(refused.to_string().contains("building"), "{refused}");
+        assert!(!again.exists());
+        drop(cargo);
+        assert_eq!(copy_when_idle(&from, &again, &members).unwrap().units, 2);
         let _ = fs::remove_dir_all(&dir);
     }
 }

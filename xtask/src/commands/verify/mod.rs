@@ -18,7 +18,11 @@
 //!   and the lockfile) hash to what they were at its last passing verify is skipped
 //!   (`--force` runs it anyway; see `freshness.rs`);
 //! * every bug of a stage is built with one cargo run, each as a package of its own (see
-//!   `batch.rs`), and a bug whose sources did not change is not rebuilt;
+//!   `batch.rs`) with one test binary for all the test files it needs, and a bug whose
+//!   sources did not change is not rebuilt;
+//! * a cold run starts from the registry dependencies the course's `cargo test` built
+//!   (`exec/dep_seed.rs`), and every build resolves features as that `cargo test` does
+//!   (`exec/features.rs`), so those are reused rather than compiled again;
 //! * stages run two at a time, each in its own scratch copy of the course, sharing one target
 //!   directory (the dependencies are built once); while one stage builds, the other runs tests;
 //! * one clippy and one rustfmt run cover every stage, beside the stage checks (clippy builds
