@@ -122,7 +122,7 @@ pub fn build(scratch: &Scratch, stage: &Stage, versions: &[Version<'_>]) -> Resu
 /// one binary for a whole version compiles in about two thirds of the time of one per file
 /// (Stage 7's reference: 3.2 s instead of 4.5 s). Every test still runs in its own process
 /// and keeps its id (`runner::list_all`). A file stays in a binary of its own when it cannot
-/// be a module: it uses insta, which names snapshot files after the module path.
+/// be a module (see `can_be_a_module`).
 fn test_targets(
     tests_dir: &Path,
     dir: &Path,
@@ -139,7 +139,7 @@ fn test_targets(
     for target in targets {
         let path = tests_dir.join(format!("{target}.rs"));
         let text = fs::read_to_string(&path).unwrap_or_default();
-        if text.contains("insta::") {
+        if !can_be_a_module(&text) {
             tests.push(entry(target, &path));
         } else {
             merged.push((target, path));
@@ -164,6 +164,25 @@ fn test_targets(
         tests.push(entry(runner::MERGED, &file));
     }
     Ok(tests)
+}
+
+/// Whether a test file behaves the same as a module of a bigger test crate as in a crate of
+/// its own. Not when it names its module path or crate (insta names snapshot files after the
+/// module path; `module_path!`, `CARGO_CRATE_NAME`) or has inner attributes (`#![...]`: some
+/// only work at a crate's root). Such a file keeps a binary of its own.
+fn can_be_a_module(text: &str) -> bool {
+    let names_itself = [
+        "insta::",
+        "module_path!",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle));
+    let inner_attribute = text
+        .lines()
+        .any(|line| line.trim_start().starts_with("#!["));
+    !names_itself && !inner_attribute
 }
 
 /// One cargo run for every version package (none: nothing to build).
@@ -244,4 +263,59 @@ fn sync_src(dir: &Path, sources: &Sources) -> Result<()> {
         write_if_changed(&dir.join(relative), content)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_test_file_that_names_its_module_or_crate_keeps_a_binary_of_its_own() {
+        assert!(can_be_a_module(
+            "//! Part 1.\nmod common;\nuse stage::Thing;\n#[test]\nfn t() {}\n"
+        ));
+        for text in [
+            "#[test]\nfn t() { insta::assert_snapshot!(\"x\"); }\n",
+            "const HERE: &str = module_path!();\n",
+            "const NAME: &str = env!(\"CARGO_CRATE_NAME\");\n",
+            "#![recursion_limit = \"256\"]\n#[test]\nfn t() {}\n",
+        ] {
+            assert!(!can_be_a_module(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_merged_file_makes_each_test_file_a_module_named_after_it() {
+        let dir = std::env::temp_dir().join(format!("xtask-batch-{}", std::process::id()));
+        let tests_dir = dir.join("tests");
+        fs::create_dir_all(&tests_dir).unwrap();
+        for (name, text) in [
+            ("part1", "#[test]\nfn a() {}\n"),
+            ("part2", "#[test]\nfn b() {}\n"),
+            (
+                "snap",
+                "#[test]\nfn c() { insta::assert_snapshot!(\"x\"); }\n",
+            ),
+        ] {
+            fs::write(tests_dir.join(format!("{name}.rs")), text).unwrap();
+        }
+        let version = dir.join("version");
+        let all: BTreeSet<String> = ["part1", "part2", "snap"].map(String::from).into();
+        let targets = test_targets(&tests_dir, &version, &all).unwrap();
+        let names: Vec<&str> = targets.iter().filter_map(|t| t["name"].as_str()).collect();
+        assert_eq!(names, ["snap", runner::MERGED]);
+        let merged = fs::read_to_string(version.join("merged_tests.rs")).unwrap();
+        assert!(
+            merged.contains("mod part1;") && merged.contains("mod part2;"),
+            "{merged}"
+        );
+        assert!(!merged.contains("mod snap;"), "{merged}");
+
+        // One file needed: a binary of its own, under its own name.
+        let one: BTreeSet<String> = ["part2".to_owned()].into();
+        let targets = test_targets(&tests_dir, &version, &one).unwrap();
+        assert_eq!(targets.len(), 1);
+        assert_eq!(targets[0]["name"].as_str(), Some("part2"));
+        let _ = fs::remove_dir_all(&dir);
+    }
 }
