@@ -214,6 +214,59 @@ pub fn features_added_by(manifest: &toml::Table) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+
+    /// Package (`name vX.Y.Z`) -> the feature sets `cargo tree ARGS` resolves for it.
+    fn resolved(args: &[&str]) -> BTreeMap<String, BTreeSet<String>> {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let out = std::process::Command::new(cargo)
+            .args(["tree", "-q", "--offline", "--prefix", "none", "--no-dedupe"])
+            .args(["--format", "{p}|{f}"])
+            .args(args)
+            .current_dir(root)
+            .output()
+            .expect("cargo tree runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut packages: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if let Some((package, features)) = line.split_once('|') {
+                let name: Vec<&str> = package.split_whitespace().take(2).collect();
+                let features = features.trim_end_matches(" (*)").to_owned();
+                packages.entry(name.join(" ")).or_default().insert(features);
+            }
+        }
+        packages
+    }
+
+    /// See the comment above `features-as-in-the-workspace-*` in xtask/Cargo.toml.
+    #[test]
+    fn cargo_xtask_reuses_what_cargo_test_built() {
+        let alone = resolved(&["-p", "xtask", "--edges", "normal,build"]);
+        let workspace = resolved(&["--edges", "normal,build,dev"]);
+        let drift: Vec<String> = alone
+            .iter()
+            .filter(|(package, features)| workspace.get(*package) != Some(features))
+            .map(|(package, features)| {
+                format!(
+                    "{package}: features {features:?} for xtask alone, {:?} in the workspace",
+                    workspace.get(package).cloned().unwrap_or_default()
+                )
+            })
+            .collect();
+        assert!(
+            drift.is_empty(),
+            "`cargo xtask` (xtask alone) resolves other features than `cargo test` (the whole \
+             workspace), so the first `cargo xtask` after `cargo test` compiles xtask again. Add \
+             the missing features to the `features-as-in-the-workspace-*` dependencies in \
+             xtask/Cargo.toml:\n{}",
+            drift.join("\n")
+        );
+    }
 
     fn manifest(text: &str) -> toml::Table {
         toml::from_str(text).unwrap()
