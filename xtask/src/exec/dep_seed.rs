@@ -239,7 +239,9 @@ mod tests {
         let refused = copy_when_idle(&from, &again, &members).unwrap_err();
         assert!(refused.to_string().contains("building"), "{refused}");
         assert!(!again.exists());
-        drop(cargo);
+        // Unlock rather than only close: a child another test forks meanwhile holds a copy of
+        // the descriptor until it execs, and with it the lock.
+        cargo.unlock().unwrap();
         assert_eq!(copy_when_idle(&from, &again, &members).unwrap().units, 2);
         let _ = fs::remove_dir_all(&dir);
     }

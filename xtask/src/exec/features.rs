@@ -149,6 +149,13 @@ fn merge(into: &mut toml::Table, name: &str, spec: &toml::Value, dir: &Path) {
         let path = dir.join(path).display().to_string();
         spec.insert("path".into(), path.into());
     }
+    // A renamed dependency (`alias = { package = "futures" }`) is the same package: cargo
+    // refuses one package under two names, so it is merged under the package's own name.
+    let name = match spec.remove("package") {
+        Some(toml::Value::String(package)) => package,
+        _ => name.to_owned(),
+    };
+    let name = name.as_str();
     let Some(existing) = into.get_mut(name).and_then(toml::Value::as_table_mut) else {
         into.insert(name.to_owned(), toml::Value::Table(spec));
         return;
@@ -282,7 +289,8 @@ mod tests {
         );
         let b = manifest(
             "[dev-dependencies]\ntokio = { workspace = true, features = [\"net\"] }\n\
-             serde = \"1\"\n",
+             serde = \"1\"\n\
+             [dependencies.also-serde]\npackage = \"serde\"\nversion = \"1\"\nfeatures = [\"rc\"]\n",
         );
         for m in [&a, &b] {
             for (_, table) in dependency_tables(m) {
@@ -297,6 +305,12 @@ mod tests {
         );
         assert_eq!(into["foo"]["path"].as_str(), Some("/ws/crates/a/../foo"));
         assert_eq!(into["serde"]["version"].as_str(), Some("1"));
+        assert_eq!(
+            into["serde"]["features"],
+            toml::Value::Array(vec!["rc".into()]),
+            "a renamed dependency is merged into the package's own entry"
+        );
+        assert!(!into.contains_key("also-serde"));
         assert!(!into.contains_key("opt"), "optional dependencies stay out");
     }
 
