@@ -585,6 +585,9 @@ pub(super) fn build_and_run_items(
             })
         },
     )?;
+    // A merged test binary names its files by the absolute paths of its `#[path]` modules:
+    // show them as cargo would, relative to the workspace (`exercises/NN-name/tests/...`).
+    let scratch_prefix = format!("{}/", scratch.root.display());
     Ok(items
         .iter()
         .enumerate()
@@ -594,7 +597,10 @@ pub(super) fn build_and_run_items(
             let all: Vec<TestResult> = results
                 .iter()
                 .filter(|(i, _)| *i == index)
-                .map(|(_, result)| result.clone())
+                .map(|(_, result)| TestResult {
+                    message: result.message.replace(&scratch_prefix, ""),
+                    ..result.clone()
+                })
                 .collect();
             let warnings = built.build.warnings_of(&built.manifest(&item.name));
             Ok(fold(all, count, warnings))
