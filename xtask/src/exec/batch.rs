@@ -101,14 +101,11 @@ pub fn build(scratch: &Scratch, stage: &Stage, versions: &[Version<'_>]) -> Resu
             }
         }
     }
-    let unifier = features::write(&scratch.root)?;
-    add_members(
-        &scratch.root,
-        packages.values().map(|(_, dir)| dir).chain([&unifier]),
-    )?;
+    add_members(&scratch.root, packages.values().map(|(_, dir)| dir))?;
 
     let mut names: Vec<&str> = packages.values().map(|(name, _)| name.as_str()).collect();
     if !names.is_empty() {
+        // Made a member by `unify_features` when the scratch was prepared.
         names.push(features::PACKAGE);
     }
     let build = build_all(scratch, &names)?;
@@ -207,11 +204,11 @@ fn build_all(scratch: &Scratch, names: &[&str]) -> Result<Build> {
 }
 
 /// Writes the scratch's feature-unifying package (see `features.rs`) and lists it as a
-/// member; returns its name, for builds of the exercise package itself.
-pub fn unify_features(scratch: &Scratch) -> Result<&'static str> {
+/// member: once per prepared scratch, before any build in it (`build`, and builds of the
+/// exercise package itself, select [`features::PACKAGE`]).
+pub fn unify_features(scratch: &Scratch) -> Result<()> {
     let dir = features::write(&scratch.root)?;
-    add_members(&scratch.root, [&dir].into_iter())?;
-    Ok(features::PACKAGE)
+    add_members(&scratch.root, [&dir].into_iter())
 }
 
 /// Lists the version packages as workspace members, and lets cargo add them to the scratch's

@@ -45,7 +45,7 @@ use anyhow::Result;
 use crate::course::variant::{self, Kind, Variant};
 use crate::course::{Course, Stage, freshness};
 use crate::exec::scratch::Scratch;
-use crate::exec::{dep_seed, runner};
+use crate::exec::{batch, dep_seed, runner};
 use crate::files;
 use crate::ui;
 use shipped::{check_files, check_names};
@@ -371,11 +371,13 @@ fn bugs_then_alternatives(variants: &[Variant]) -> Vec<&Variant> {
 const TARGET: &str = "target/xtask/verify/target";
 
 /// The scratch copy one stage's versions are built in: its own copy of the course (so stages
-/// can run at once), and the target directory every stage shares (the dependencies are
-/// built once).
+/// can run at once), the target directory every stage shares (the dependencies are built
+/// once), and the package that makes every build there resolve features as the workspace's
+/// `cargo test` does (`exec/features.rs`).
 pub fn stage_scratch(root: &Path, stage: &Stage) -> Result<Scratch> {
     let mut scratch = Scratch::prepare(root, &format!("verify/{}", stage.dir))?;
     scratch.target_dir = root.join(TARGET);
+    batch::unify_features(&scratch)?;
     Ok(scratch)
 }
 

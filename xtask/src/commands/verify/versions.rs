@@ -16,7 +16,7 @@ use crate::course::{Stage, TestId};
 use crate::exec::batch::{self, Version};
 use crate::exec::runner::{self, TestEnv, TestResult};
 use crate::exec::scratch::Scratch;
-use crate::exec::{cargo, trybuild_cache};
+use crate::exec::{cargo, features, trybuild_cache};
 use crate::files::Sources;
 
 pub(super) fn check_stub(
@@ -695,7 +695,6 @@ pub fn build_and_run(
     options: &Options,
 ) -> Result<Result<Run, String>> {
     scratch.install(stage, sources)?;
-    let unifier = batch::unify_features(scratch)?;
     let targets: Vec<String> = only
         .map(|ids| {
             let set: BTreeSet<&str> = ids.iter().map(|id| id.target.as_str()).collect();
@@ -712,7 +711,7 @@ pub fn build_and_run(
             cargo::build_tests_with(
                 &scratch.root,
                 &scratch.target_dir,
-                &[stage.name.as_str(), unifier],
+                &[stage.name.as_str(), features::PACKAGE],
                 &targets,
                 &[],
                 true,
