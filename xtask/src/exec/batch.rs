@@ -17,7 +17,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 
@@ -235,15 +234,8 @@ fn add_members<'a>(ws: &Path, dirs: impl Iterator<Item = &'a PathBuf>) -> Result
         }
     }
     write_if_changed(&path, toml::to_string(&root)?.as_bytes())?;
-    let mut cmd = cargo::cargo();
-    cmd.current_dir(ws)
-        .args(["metadata", "--offline", "--format-version", "1"]);
-    let out = runner::run(cmd, Duration::from_secs(120))?;
-    anyhow::ensure!(
-        out.exit == runner::Exit::Code(0),
-        "cannot add the version packages to the scratch workspace:\n{}",
-        out.stderr
-    );
+    cargo::metadata(ws, cargo::Metadata::HostGraph)
+        .context("cannot add the version packages to the scratch workspace")?;
     Ok(())
 }
 

@@ -257,6 +257,64 @@ pub fn run_checked(workspace: &Path, args: &[&str]) -> Result<(bool, String)> {
     ))
 }
 
+/// What `cargo metadata` should read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metadata {
+    /// The workspace's own packages only (`--no-deps`): nothing is resolved or downloaded.
+    MembersOnly,
+    /// The resolved graph, restricted to the host platform (`--filter-platform`). Without the
+    /// filter cargo reads the manifest of every package in the lockfile, including the
+    /// Windows- and wasm-only ones that no build on this machine ever downloads, so an
+    /// `--offline` call fails on a fresh cargo home after a plain `cargo test`.
+    HostGraph,
+}
+
+/// `cargo metadata --offline --format-version 1` in `workspace`, as JSON text. A failed cargo is
+/// an error that carries cargo's stderr (never an empty string for the caller to misparse).
+pub fn metadata(workspace: &Path, what: Metadata) -> Result<String> {
+    let mut args = vec!["metadata", "--format-version", "1", "--offline"];
+    let host;
+    match what {
+        Metadata::MembersOnly => args.push("--no-deps"),
+        Metadata::HostGraph => {
+            host = host_triple(workspace)?;
+            args.extend(["--filter-platform", &host]);
+        }
+    }
+    let mut cmd = cargo();
+    cmd.current_dir(workspace).args(&args);
+    let out = runner::run(cmd, Duration::from_secs(120))
+        .with_context(|| format!("cannot run cargo {}", args.join(" ")))?;
+    anyhow::ensure!(
+        out.exit == Exit::Code(0),
+        "`cargo {}` failed in {}:\n{}",
+        args.join(" "),
+        workspace.display(),
+        out.stderr.trim_end()
+    );
+    Ok(out.stdout)
+}
+
+/// The platform this machine builds for (`rustc -vV`'s `host:`), with the toolchain that
+/// `dir`'s `rust-toolchain.toml` pins.
+pub fn host_triple(dir: &Path) -> Result<String> {
+    let output = Command::new("rustc")
+        .current_dir(dir)
+        .arg("-vV")
+        .output()
+        .context("cannot run rustc -vV")?;
+    anyhow::ensure!(
+        output.status.success(),
+        "rustc -vV failed:\n{}",
+        String::from_utf8_lossy(&output.stderr).trim_end()
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(str::to_owned)
+        .context("rustc -vV did not say which host it runs on")
+}
+
 /// The fields we read from cargo's JSON messages (`--message-format=json`).
 #[derive(Debug, Deserialize)]
 struct Message {

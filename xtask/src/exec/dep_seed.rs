@@ -23,13 +23,11 @@
 use std::collections::BTreeSet;
 use std::fs::{self, File, FileTimes};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
 use crate::exec::cargo;
-use crate::exec::runner::{self, Exit};
 
 /// What a seeding copied.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -82,21 +80,8 @@ struct Package {
 
 /// The workspace's target directory and the names of its member packages.
 fn workspace_target_and_members(workspace: &Path) -> Result<(PathBuf, BTreeSet<String>)> {
-    let mut cmd = cargo::cargo();
-    cmd.current_dir(workspace).args([
-        "metadata",
-        "--no-deps",
-        "--offline",
-        "--format-version",
-        "1",
-    ]);
-    let out = runner::run(cmd, Duration::from_secs(60))?;
-    anyhow::ensure!(
-        out.exit == Exit::Code(0),
-        "cargo metadata failed:\n{}",
-        out.stderr
-    );
-    let metadata: Metadata = serde_json::from_str(&out.stdout).context("cargo metadata")?;
+    let out = cargo::metadata(workspace, cargo::Metadata::MembersOnly)?;
+    let metadata: Metadata = serde_json::from_str(&out).context("cargo metadata printed no JSON")?;
     let members = metadata.packages.into_iter().map(|p| p.name).collect();
     Ok((metadata.target_directory, members))
 }

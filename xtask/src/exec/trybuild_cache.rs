@@ -178,12 +178,13 @@ mod tests {
 
     /// The source of the trybuild the course's lockfile names (from cargo's registry cache).
     fn trybuild_source() -> PathBuf {
-        let out = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
-            .args(["metadata", "--offline", "--format-version", "1"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("cargo metadata runs");
-        let metadata: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        // The host's graph only: a fresh cargo home after `cargo test` holds no package that
+        // is used on other platforms alone, and an unfiltered `--offline` call needs them all.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let json = crate::exec::cargo::metadata(root, crate::exec::cargo::Metadata::HostGraph)
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let metadata: serde_json::Value =
+            serde_json::from_str(&json).expect("cargo metadata prints JSON");
         let package = metadata["packages"]
             .as_array()
             .unwrap()

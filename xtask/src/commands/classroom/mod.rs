@@ -16,11 +16,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
 
-use crate::commands::grade::{self, Options as GradeOptions};
 use crate::course::integrity;
 use crate::course::{Course, Stage};
 use crate::exec::cargo;
-use crate::report::Format;
 use crate::ui;
 
 #[derive(Debug, Clone)]
@@ -152,20 +150,8 @@ fn copy_course(root: &Path, out: &Path, stages: &[&Stage]) -> Result<()> {
 ///    to be on disk: after `cargo test` and `cargo xtask verify`, crates used only on
 ///    other platforms (wasm-bindgen, ...) were never downloaded.
 fn prune_lockfile(out: &Path) -> Result<()> {
-    let host = host_triple(out)?;
-    let (ok, output) = cargo::run_checked(
-        out,
-        &[
-            "metadata",
-            "--format-version",
-            "1",
-            "--offline",
-            "--filter-platform",
-            &host,
-        ],
-    )?;
-    ensure!(ok, "cargo could not read the exported workspace:\n{output}");
-
+    cargo::metadata(out, cargo::Metadata::HostGraph)
+        .context("cargo could not read the exported workspace")?;
     Ok(())
 }
 
@@ -191,28 +177,55 @@ fn keep_pristine(out: &Path, stages: &[&Stage]) -> Result<()> {
     Ok(())
 }
 
-/// 4. Check it: the tooling builds, and grading the stubs scores zero.
+/// 4. Check it as a student's first minutes would: from an **empty cargo home** (nothing
+///    downloaded or built before, as on a fresh machine or a fresh CI runner), the starter's
+///    README commands work — the tooling builds with `--locked`, `cargo xtask` shows the
+///    stages, and `cargo xtask grade` scores the stubs zero with every stage compiling.
+///    The cargo home lives in the staging directory's `target/`, removed with it.
 fn check_export(out: &Path) -> Result<bool> {
-    if out.join("xtask").is_dir() {
-        let (ok, output) = cargo::run_checked(out, &["build", "--locked", "-q", "-p", "xtask"])?;
-        ensure!(ok, "the exported xtask does not build:\n{output}");
-    }
+    let home = out.join("target").join("fresh-cargo-home");
+    fs::create_dir_all(&home)?;
     let report = out.join("target").join("export-check");
-    let grade_options = GradeOptions {
-        submission: None,
-        stages: Vec::new(),
-        formats: vec![Format::Json],
-        out: report.clone(),
-        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        budget: None,
-        require_all: false,
-        offline: false,
-        isolation: crate::exec::sandbox::Mode::Auto,
-        keep_scratch: false,
-        submissions: None,
-        quiet: false,
+    let fresh = |args: &[&str]| -> Result<()> {
+        let mut cmd = std::process::Command::new("cargo");
+        // `cargo` from PATH (rustup's proxy honours the starter's rust-toolchain.toml), with
+        // nothing of the exporting shell's cargo state: an empty CARGO_HOME, no target dir.
+        cmd.current_dir(out)
+            .args(args)
+            .env("CARGO_HOME", &home)
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CARGO_BUILD_TARGET_DIR")
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env_remove("RUSTC_WRAPPER")
+            .env_remove("CARGO");
+        let shown = format!("cargo {}", args.join(" "));
+        let started = std::time::Instant::now();
+        let output = cmd
+            .output()
+            .with_context(|| format!("cannot run {shown}"))?;
+        ensure!(
+            output.status.success(),
+            "`{shown}` failed in the starter, from an empty cargo home ({}):\n{}",
+            output.status,
+            last_lines(&String::from_utf8_lossy(&output.stderr), 40)
+        );
+        ui::line(
+            "fresh",
+            true,
+            &format!("{shown} ({:.0} s)", started.elapsed().as_secs_f64()),
+            "",
+        );
+        Ok(())
     };
-    grade::run(out, &grade_options)?;
+    if out.join("xtask").is_dir() {
+        fresh(&["build", "--locked", "-q", "-p", "xtask"])?;
+        fresh(&["xtask"])?;
+    }
+    let report_arg = report.display().to_string();
+    fresh(&[
+        "xtask", "grade", "--format", "json", "--out", &report_arg,
+    ])?;
     let result: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(report.join("grade.json"))?)?;
     let broken: Vec<&str> = result["stages"]
@@ -230,7 +243,7 @@ fn check_export(out: &Path) -> Result<bool> {
         ok,
         &if ok {
             format!(
-                "the export builds with --locked, and its stubs score 0/{}",
+                "from an empty cargo home the export builds with --locked, and its stubs score 0/{}",
                 crate::report::points::show(max)
             )
         } else {
@@ -243,6 +256,18 @@ fn check_export(out: &Path) -> Result<bool> {
         "",
     );
     Ok(ok)
+}
+
+/// The last `n` lines of `text` (cargo's error is at the end of a long build log).
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let skipped = lines.len().saturating_sub(n);
+    let mut shown = String::new();
+    if skipped > 0 {
+        shown.push_str(&format!("[... {skipped} earlier lines]\n"));
+    }
+    shown.push_str(&lines[skipped..].join("\n"));
+    shown
 }
 
 /// A stage README as a starter repository shows it: blocks between `<!-- course-only` and
@@ -275,20 +300,6 @@ fn starter_text(text: &str) -> String {
         out.push('\n');
     }
     out
-}
-
-/// The host's target triple, from the toolchain the export pins.
-fn host_triple(dir: &Path) -> Result<String> {
-    let output = std::process::Command::new("rustc")
-        .current_dir(dir)
-        .arg("-vV")
-        .output()
-        .context("cannot run rustc -vV")?;
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("host: "))
-        .map(str::to_owned)
-        .context("rustc -vV did not say which host it runs on")
 }
 
 /// The course's root manifest with the export's members.
