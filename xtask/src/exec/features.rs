@@ -228,7 +228,7 @@ mod tests {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         let out = std::process::Command::new(cargo)
-            .args(["tree", "-q", "--offline", "--prefix", "none", "--no-dedupe"])
+            .args(["tree", "-q", "--prefix", "none", "--no-dedupe"])
             .args(["--format", "{p}|{f}"])
             .args(args)
             .current_dir(root)

@@ -178,8 +178,8 @@ mod tests {
 
     /// The source of the trybuild the course's lockfile names (from cargo's registry cache).
     fn trybuild_source() -> PathBuf {
-        // The host's graph only: a fresh cargo home after `cargo test` holds no package that
-        // is used on other platforms alone, and an unfiltered `--offline` call needs them all.
+        // The host's graph, downloading what is missing: after a plain `cargo test` on a fresh
+        // cargo home, nothing that only the exercises use is there (`cargo::Metadata::HostGraph`).
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let json = crate::exec::cargo::metadata(root, crate::exec::cargo::Metadata::HostGraph)
             .unwrap_or_else(|e| panic!("{e:#}"));
