@@ -23,6 +23,7 @@
 //! that time is bounded by a watchdog.
 
 mod asleep;
+pub mod bounded;
 mod clock;
 mod journal;
 pub mod model;

@@ -339,7 +339,6 @@ fn close_run(task: TaskId, state: &mut State, findings: &mut Vec<Finding>) {
             ),
         }),
         (Some(&first), burst) => {
-            let steps: Vec<String> = run.iter().map(usize::to_string).collect();
             let times = if run.len() == 1 {
                 "once more".to_owned()
             } else {
@@ -362,7 +361,7 @@ fn close_run(task: TaskId, state: &mut State, findings: &mut Vec<Finding>) {
                 format!(
                     "{who} was polled {times} without being woken in between (step{} {}).{cause}",
                     if run.len() == 1 { "" } else { "s" },
-                    steps.join(", ")
+                    crate::bounded::list(&run, 8, 3)
                 ),
             ));
         }

@@ -15,6 +15,10 @@ pub struct RenderOptions {
     pub test_thread: Option<String>,
 }
 
+/// A trace longer than `HEAD_EVENTS + TAIL_EVENTS` events shows only its first and last ones.
+const HEAD_EVENTS: usize = 60;
+const TAIL_EVENTS: usize = 20;
+
 /// Labels longer than this are cut in the task column (the tasks section shows them whole).
 const LABEL_WIDTH: usize = 20;
 
@@ -64,7 +68,24 @@ pub fn text(records: &[Record], options: &RenderOptions) -> String {
         "{:>step_width$}{time}  {:<width$}  event",
         "step", "task"
     );
+    // The event lines: all of them for a trace of a working program (a few dozen), the first
+    // and last few for a runaway one (a task polled millions of times), so the tasks summary
+    // and the diagnosis below always fit on a screen.
+    let shown = |index: usize| index < HEAD_EVENTS || records.len() - index <= TAIL_EVENTS;
+    let omitted = records.len().saturating_sub(HEAD_EVENTS + TAIL_EVENTS);
     for (index, record) in records.iter().enumerate() {
+        if omitted > 0 && !shown(index) {
+            if index == HEAD_EVENTS {
+                let _ = writeln!(
+                    out,
+                    "{:>step_width$}  … {omitted} more events (steps {} to {}) …",
+                    "",
+                    HEAD_EVENTS + 1,
+                    records.len() - TAIL_EVENTS
+                );
+            }
+            continue;
+        }
         let time = if options.wall_time {
             format!("{:>9.3}ms", record.at.as_secs_f64() * 1000.0)
         } else {
@@ -112,7 +133,8 @@ pub fn text(records: &[Record], options: &RenderOptions) -> String {
 
     out.push_str("\ndiagnosis:\n");
     write_findings(&mut out, &analysis);
-    out
+    // The tasks and findings are one line each per task: bounded too, for a runaway spawner.
+    crate::bounded::lines(&out, 2 * HEAD_EVENTS, 2 * TAIL_EVENTS)
 }
 
 fn write_findings(out: &mut String, analysis: &Analysis) {
@@ -151,5 +173,53 @@ fn short(text: &str) -> String {
     } else {
         let cut: String = text.chars().take(LABEL_WIDTH - 1).collect();
         format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::trace::event::TaskId;
+
+    fn record(seq: u64, event: Event) -> Record {
+        Record {
+            seq,
+            at: Duration::ZERO,
+            event,
+        }
+    }
+
+    /// An executor that re-queues every pending task polls it millions of times: the view (and
+    /// so every failure message and snapshot diff made from it) stays a screen long.
+    #[test]
+    fn a_runaway_trace_is_shown_in_a_bounded_view() {
+        let task = TaskId(1);
+        let mut records = vec![record(
+            1,
+            Event::Spawned {
+                task,
+                label: "spinner".into(),
+            },
+        )];
+        for _ in 0..200_000 {
+            let seq = records.len() as u64 + 1;
+            records.push(record(seq, Event::Poll { task }));
+            records.push(record(seq + 1, Event::Pending { task }));
+        }
+        let view = text(&records, &RenderOptions::default());
+        assert!(
+            view.len() < 16 * 1024,
+            "{} bytes, {} lines",
+            view.len(),
+            view.lines().count()
+        );
+        assert!(view.contains("more events (steps 61 to"), "{view}");
+        assert!(
+            view.contains("… 199 988 more …"),
+            "the polls without wakes are elided: {view}"
+        );
+        assert!(view.contains("200000 polls, 0 wakes"), "{view}");
     }
 }

@@ -186,20 +186,26 @@ fn check_export(out: &Path) -> Result<bool> {
     let home = out.join("target").join("fresh-cargo-home");
     fs::create_dir_all(&home)?;
     let report = out.join("target").join("export-check");
-    let fresh = |args: &[&str]| -> Result<()> {
-        let mut cmd = std::process::Command::new("cargo");
-        // `cargo` from PATH (rustup's proxy honours the starter's rust-toolchain.toml), with
-        // nothing of the exporting shell's cargo state: an empty CARGO_HOME, no target dir.
+    // `program args` in the starter, with nothing of the exporting shell's cargo state: an
+    // empty CARGO_HOME, no target directory or compiler flags. `cargo` is the one on PATH
+    // (rustup's proxy honours the starter's rust-toolchain.toml).
+    let fresh = |program: &std::ffi::OsStr, args: &[&str]| -> Result<()> {
+        let mut cmd = std::process::Command::new(program);
         cmd.current_dir(out)
             .args(args)
             .env("CARGO_HOME", &home)
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("CARGO_BUILD_TARGET_DIR")
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("RUSTC_WRAPPER")
-            .env_remove("CARGO");
-        let shown = format!("cargo {}", args.join(" "));
+            .stdin(std::process::Stdio::null());
+        for key in [
+            "CARGO_TARGET_DIR",
+            "CARGO_BUILD_TARGET_DIR",
+            "RUSTFLAGS",
+            "CARGO_ENCODED_RUSTFLAGS",
+            "RUSTC_WRAPPER",
+            "CARGO",
+        ] {
+            cmd.env_remove(key);
+        }
+        let shown = format!("{} {}", program.to_string_lossy(), args.join(" "));
         let started = std::time::Instant::now();
         let output = cmd
             .output()
@@ -218,14 +224,20 @@ fn check_export(out: &Path) -> Result<bool> {
         );
         Ok(())
     };
-    if out.join("xtask").is_dir() {
-        fresh(&["build", "--locked", "-q", "-p", "xtask"])?;
-        fresh(&["xtask"])?;
-    }
+    let cargo = std::ffi::OsStr::new("cargo");
     let report_arg = report.display().to_string();
-    fresh(&[
-        "xtask", "grade", "--format", "json", "--out", &report_arg,
-    ])?;
+    let grade = ["grade", "--format", "json", "--out", &report_arg];
+    if out.join("xtask").is_dir() {
+        // The student's first commands (the starter README), then its own grader.
+        fresh(cargo, &["build", "--locked", "-q", "-p", "xtask"])?;
+        fresh(cargo, &["xtask"])?;
+        fresh(cargo, &[&["xtask"][..], &grade].concat())?;
+    } else {
+        // A starter without tooling (a course that ships none): this grader, on the export.
+        let me = std::env::current_exe().context("cannot find the running xtask")?;
+        let root = out.display().to_string();
+        fresh(me.as_os_str(), &[&["--root", &root][..], &grade].concat())?;
+    }
     let result: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(report.join("grade.json"))?)?;
     let broken: Vec<&str> = result["stages"]

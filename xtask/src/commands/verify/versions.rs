@@ -258,7 +258,10 @@ pub(super) fn judge_alternative(
     );
 }
 
-/// A bug is caught when every test it names ran and did not pass.
+/// The most a failure message may say (bytes), with any bug in place.
+const MESSAGE_BUDGET: usize = 16 * 1024;
+
+/// A bug is caught when every test it names ran and did not pass, and said so briefly.
 pub(super) fn judge_bug(
     variant: &Variant,
     results: &[TestResult],
@@ -276,6 +279,33 @@ pub(super) fn judge_bug(
         })
         .map(ToString::to_string)
         .collect();
+    // A wrong implementation must never flood the learner's terminal: whatever a test's
+    // failure says (a trace, a snapshot diff, a list of steps), it stays a screen or two long.
+    // The runner keeps at most `runner::OUTPUT_CAP` of a test's output, so a message at that
+    // size was cut, which plain `cargo test` would not do.
+    let flooding: Vec<String> = results
+        .iter()
+        .filter(|r| !r.status.passed() && r.message.len() > MESSAGE_BUDGET)
+        .map(|r| format!("{} ({} KiB)", r.id, r.message.len() / 1024))
+        .collect();
+    if !flooding.is_empty() {
+        report.record(
+            "bugs",
+            false,
+            &format!(
+                "{}: a failure message is longer than {} KiB",
+                variant.name,
+                MESSAGE_BUDGET / 1024
+            ),
+            &format!(
+                "with this bug in place, these tests print more than a learner can read; cap \
+                 every list, trace and snapshot in their messages (harness::bounded):\n{}",
+                flooding.join("\n")
+            ),
+            progress,
+        );
+        return;
+    }
     if missed.is_empty() {
         let how: Vec<String> = results
             .iter()
