@@ -45,6 +45,8 @@ pub fn run(root: &Path, stage: &str, only: Option<&str>, force: bool) -> Result<
     let mut bugs: Vec<Variant> = Vec::new();
     for loaded in variant::load_all(root, stage, Kind::Bug) {
         match loaded {
+            // The red team's corpus is whole implementations, not a gallery of small diffs.
+            Ok(bug) if bug.redteam => {}
             Ok(bug) => bugs.push(bug),
             Err(err) => println!("{} {err:#}", ui::red("skipped:")),
         }

@@ -57,10 +57,18 @@ impl Kind {
     }
 }
 
+/// Where the red team's corpus lives under `solutions/NN-name/`: `redteam/bugs/` and
+/// `redteam/alternatives/`, judged by verify exactly as the hand-written ones are, but kept
+/// apart because they are whole implementations written blind (see `solutions/redteam.md`),
+/// not the small teaching diffs `cargo xtask mistakes` shows.
+pub const REDTEAM: &str = "redteam";
+
 /// One patch against the reference, with its header.
 #[derive(Debug, Clone)]
 pub struct Variant {
     pub kind: Kind,
+    /// From the red team's corpus (`solutions/NN-name/redteam/`), not an author's teaching diff.
+    pub redteam: bool,
     /// The file stem.
     pub name: String,
     /// The one-line header: what the bug is, or what design the alternative is.
@@ -76,8 +84,19 @@ pub struct Variant {
 /// Every variant of `kind` kept beside the stage's solution, in name order. A variant whose
 /// header cannot be read is an error naming the file.
 pub fn load_all(root: &Path, stage: &Stage, kind: Kind) -> Vec<Result<Variant>> {
-    let dir = stage.solution_dir(root).join(kind.folder());
-    let Ok(entries) = fs::read_dir(&dir) else {
+    let solution = stage.solution_dir(root);
+    let mut all = load_dir(&solution.join(kind.folder()), stage, kind, false);
+    all.extend(load_dir(
+        &solution.join(REDTEAM).join(kind.folder()),
+        stage,
+        kind,
+        true,
+    ));
+    all
+}
+
+fn load_dir(dir: &Path, stage: &Stage, kind: Kind, redteam: bool) -> Vec<Result<Variant>> {
+    let Ok(entries) = fs::read_dir(dir) else {
         return Vec::new();
     };
     let mut paths: Vec<PathBuf> = entries
@@ -90,13 +109,27 @@ pub fn load_all(root: &Path, stage: &Stage, kind: Kind) -> Vec<Result<Variant>> 
         .map(|path| {
             ensure!(
                 path.extension().is_some_and(|ext| ext == "patch"),
-                "solutions/{}/{}/{}: variants are patches against the reference \
+                "solutions/{}/{}{}/{}: variants are patches against the reference \
                  (`<name>.patch`, see ARCHITECTURE.md \"Known-bug variants\")",
                 stage.dir,
+                if redteam { "redteam/" } else { "" },
                 kind.folder(),
                 path.file_name().unwrap_or_default().to_string_lossy()
             );
-            Variant::load(&path, kind)
+            let mut variant = Variant::load(&path, kind)?;
+            if redteam {
+                // One namespace with the authors' variants (each becomes a package in verify's
+                // scratch): the corpus's names all start with `rt_`.
+                ensure!(
+                    variant.name.starts_with("rt_"),
+                    "solutions/{}/redteam/{}/{}.patch: red-team variants are named `rt_...`",
+                    stage.dir,
+                    kind.folder(),
+                    variant.name
+                );
+                variant.redteam = true;
+            }
+            Ok(variant)
         })
         .collect()
 }
@@ -162,6 +195,7 @@ impl Variant {
         }
         let variant = Variant {
             kind,
+            redteam: false,
             name: name.to_owned(),
             description,
             note: note.trim().to_owned(),
