@@ -284,15 +284,33 @@ impl<'ast> Visit<'ast> for Scan<'_> {
     }
 
     fn visit_type_bare_fn(&mut self, bare: &'ast syn::TypeBareFn) {
-        if bare.lifetimes.is_some()
-            && let syn::ReturnType::Type(_, output) = &bare.output
-            && reference_lifetimes(output).contains("static")
-        {
-            self.note(
-                bare.span(),
-                "a higher-ranked fn pointer type returns a `'static` reference (`for<'x> fn(..) \
-                 -> &'static T`): the coercion that extends a lifetime to `'static`",
-            );
+        if let (Some(binder), syn::ReturnType::Type(_, output)) = (&bare.lifetimes, &bare.output) {
+            let bound: BTreeSet<String> = binder
+                .lifetimes
+                .iter()
+                .filter_map(|p| match p {
+                    syn::GenericParam::Lifetime(l) => Some(l.lifetime.ident.to_string()),
+                    _ => None,
+                })
+                .collect();
+            let escapes = reference_lifetimes(output)
+                .into_iter()
+                .find(|l| !bound.contains(l));
+            let takes_bound = bare.inputs.iter().any(|arg| {
+                reference_lifetimes(&arg.ty)
+                    .iter()
+                    .any(|l| bound.contains(l))
+            });
+            if let Some(escapes) = escapes.filter(|_| takes_bound) {
+                self.note(
+                    bare.span(),
+                    &format!(
+                        "a higher-ranked fn pointer type takes a reference for any `for<'x>` \
+                         lifetime and returns one for `'{escapes}` (`for<'x> fn(&'x T) -> \
+                         &'{escapes} T`): the coercion that extends a lifetime"
+                    ),
+                );
+            }
         }
         let inputs = bare.inputs.iter().map(|arg| &arg.ty);
         self.check_signature(inputs, &bare.output, bare.span());
@@ -402,6 +420,7 @@ mod tests {
             "struct W<'a, 'b>(&'a &'b ());",
             "fn extend<'a, 'b, T>(_: &'a Option<&'b ()>, v: &'b T) -> &'a T { v }",
             "type F<T> = for<'x> fn(&'x T) -> &'static T;",
+            "fn e<'b, T>(x: &T) -> &'b T { let f: for<'x> fn(_, &'x T) -> &'b T = g; f(&&(), x) }",
         ] {
             assert!(!review(code).is_empty(), "not flagged:\n{code}");
         }
@@ -435,6 +454,7 @@ mod tests {
             "pub fn g(n: u32) -> usize { n as usize }",
             "pub fn g(x: &u8) -> *const u8 { x as *const u8 }",
             "pub fn g() { println!(\"ok\"); }",
+            "pub type F<T> = for<'x> fn(&'x T) -> &'x T;",
         ] {
             let found = review(code);
             assert!(found.is_empty(), "flagged:\n{code}\n{found:#?}");
