@@ -139,9 +139,8 @@ impl Scan<'_> {
             match token {
                 TokenTree::Group(group) => self.check_tokens(&group.stream()),
                 TokenTree::Literal(literal) => {
-                    match syn::parse_str::<syn::Lit>(&literal.to_string()) {
-                        Ok(lit) => self.check_lit(&lit, literal.span()),
-                        Err(_) => {}
+                    if let Ok(lit) = syn::parse_str::<syn::Lit>(&literal.to_string()) {
+                        self.check_lit(&lit, literal.span());
                     }
                 }
                 _ => {}
