@@ -29,7 +29,7 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 
-use super::source::Names;
+use super::names::Names;
 
 /// Integer types an address can be cast to.
 const INTEGERS: &[&str] = &["usize", "isize", "u64", "i64", "u128", "i128", "u32", "i32"];

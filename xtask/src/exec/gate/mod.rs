@@ -29,6 +29,7 @@
 mod forgery;
 mod isolated;
 pub mod limits;
+mod names;
 pub mod source;
 pub mod symbols;
 

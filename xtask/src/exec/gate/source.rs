@@ -33,6 +33,7 @@ use std::path::{Component, Path, PathBuf};
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::visit::{self, Visit};
 
+use super::names::Names;
 use crate::course::{OnlyIn, Stage};
 use crate::files::Sources;
 
@@ -176,16 +177,6 @@ impl Findings {
             review: Vec::new(),
         }
     }
-}
-
-/// Names the whole stage defines or imports, which change what a written name means.
-#[derive(Debug, Default)]
-pub(super) struct Names {
-    /// Every name a `macro_rules!` defines or a `use … as` introduces: a macro invoked by one
-    /// of these names is not the std macro of that name.
-    pub(super) local_macros: Vec<String>,
-    /// Every function the stage defines (`f as usize` on one of them is an address).
-    pub(super) functions: Vec<String>,
 }
 
 /// Checks every file of one stage (recursively: call it through `gate::check_sources`, which
@@ -430,6 +421,55 @@ impl Gate<'_> {
         }
     }
 
+    /// `std`/`core`/`alloc` in macro tokens, where a macro could build a path from it.
+    fn check_root_word(&mut self, tokens: &[TokenTree], index: usize, text: &str, span: Span) {
+        let path_after = colon2_at(tokens, index + 1);
+        if ROOTS.contains(&text) && !path_after {
+            self.flag(
+                span,
+                &format!(
+                    "passes `{text}` to a macro outside a path: the grader cannot \
+                         check a path assembled inside a macro"
+                ),
+            );
+        }
+        if ROOTS.contains(&text)
+            && path_after
+            && matches!(tokens.get(index + 3), Some(TokenTree::Punct(p)) if p.as_char() == '$')
+        {
+            self.flag(
+                span,
+                &format!(
+                    "builds a `{text}::` path from macro fragments: the grader \
+                         cannot check it"
+                ),
+            );
+        }
+    }
+
+    /// A group inside a token stream: the arguments of another macro (`m!(…)`, strict unless
+    /// `m` is a plain std macro) or an attribute (`#[…]`), or plain tokens.
+    fn check_group(
+        &mut self,
+        tokens: &[TokenTree],
+        index: usize,
+        group: &proc_macro2::Group,
+        in_attribute: bool,
+        strict: bool,
+    ) {
+        let before = |back: usize| index.checked_sub(back).map(|i| &tokens[i]);
+        let called = match (before(2), before(1)) {
+            (Some(TokenTree::Ident(m)), Some(TokenTree::Punct(p))) if p.as_char() == '!' => {
+                Some(name(m))
+            }
+            _ => None,
+        };
+        let strict = strict || called.is_some_and(|m| !self.plain_macro(&m));
+        let attribute =
+            in_attribute || (group.delimiter() == Delimiter::Bracket && after_hash(tokens, index));
+        self.check_tokens(group.stream(), attribute, strict);
+    }
+
     /// Walks a token stream (a macro's input, or an attribute's arguments). `strict`: the
     /// tokens belong to a macro that can splice them anywhere (see [`Gate::check_strict`]).
     fn check_tokens(&mut self, tokens: TokenStream, in_attribute: bool, strict: bool) {
@@ -440,22 +480,7 @@ impl Gate<'_> {
             }
             match token {
                 TokenTree::Group(group) => {
-                    // `m!(…)`: the arguments of another macro; `#[…]`: an attribute.
-                    let called = match (
-                        index.checked_sub(2).map(|i| &tokens[i]),
-                        index.checked_sub(1).map(|i| &tokens[i]),
-                    ) {
-                        (Some(TokenTree::Ident(m)), Some(TokenTree::Punct(p)))
-                            if p.as_char() == '!' =>
-                        {
-                            Some(name(m))
-                        }
-                        _ => None,
-                    };
-                    let strict = strict || called.is_some_and(|m| !self.plain_macro(&m));
-                    let attribute = in_attribute
-                        || (group.delimiter() == Delimiter::Bracket && after_hash(&tokens, index));
-                    self.check_tokens(group.stream(), attribute, strict);
+                    self.check_group(&tokens, index, group, in_attribute, strict);
                 }
                 TokenTree::Ident(ident) => {
                     let text = name(ident);
@@ -477,27 +502,7 @@ impl Gate<'_> {
                     if text == "unsafe" && !self.policy.allow_unsafe {
                         self.flag(ident.span(), UNSAFE);
                     }
-                    if ROOTS.contains(&text.as_str()) && !path_after {
-                        self.flag(
-                            ident.span(),
-                            &format!(
-                                "passes `{text}` to a macro outside a path: the grader cannot \
-                                 check a path assembled inside a macro"
-                            ),
-                        );
-                    }
-                    if ROOTS.contains(&text.as_str())
-                        && path_after
-                        && matches!(tokens.get(index + 3), Some(TokenTree::Punct(p)) if p.as_char() == '$')
-                    {
-                        self.flag(
-                            ident.span(),
-                            &format!(
-                                "builds a `{text}::` path from macro fragments: the grader \
-                                 cannot check it"
-                            ),
-                        );
-                    }
+                    self.check_root_word(&tokens, index, &text, ident.span());
                     if ROOTS.contains(&text.as_str()) && path_after && !path_before {
                         let path = path_from(&tokens, index);
                         self.check_only_in(&path, ident.span());
@@ -687,31 +692,6 @@ fn first_string_literal(tokens: &TokenStream) -> Option<String> {
         }
         _ => None,
     })
-}
-
-impl Names {
-    /// Adds the macros and functions `file` defines or imports.
-    pub(super) fn collect(&mut self, file: &syn::File) {
-        self.visit_file(file);
-    }
-}
-
-impl<'ast> Visit<'ast> for Names {
-    fn visit_item_macro(&mut self, item: &'ast syn::ItemMacro) {
-        if let Some(ident) = &item.ident {
-            self.local_macros.push(name(ident));
-        }
-        visit::visit_item_macro(self, item);
-    }
-
-    fn visit_use_rename(&mut self, rename: &'ast syn::UseRename) {
-        self.local_macros.push(name(&rename.rename));
-    }
-
-    fn visit_signature(&mut self, sig: &'ast syn::Signature) {
-        self.functions.push(name(&sig.ident));
-        visit::visit_signature(self, sig);
-    }
 }
 
 impl<'ast> Visit<'ast> for Gate<'_> {
