@@ -20,7 +20,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::commands::{authoring, class, classroom, grade, learn, mistakes, trace, verify, watch};
 use crate::course::variant;
-use crate::exec::{interrupt, sandbox};
+use crate::exec::{gate, interrupt, sandbox};
 
 /// The course's tools. Learners: `cargo xtask` to see where you stand, `cargo xtask run` to
 /// test your code, `cargo xtask watch` to re-run on every save.
@@ -271,6 +271,7 @@ fn main() -> ExitCode {
     match raw.get(1).and_then(|a| a.to_str()) {
         Some(sandbox::LAUNCH) => sandbox::launcher_main(&raw[2..]),
         Some(sandbox::KILL_ALL) => sandbox::kill_all_main(&raw[2..]),
+        Some(gate::CHILD) => gate::child_main(),
         _ => {}
     }
     interrupt::install();

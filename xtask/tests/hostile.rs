@@ -101,7 +101,24 @@ fn alive_with(marker: &str) -> Vec<String> {
 
 /// Grades the attack, then checks the four promises.
 fn attack(name: &str, lib_rs: &str, skip_gate: bool) -> (Value, String) {
+    attack_with(name, lib_rs, &[], skip_gate)
+}
+
+/// [`attack`] with more files under the adder's `src/` (`(name, content)`).
+fn attack_with(
+    name: &str,
+    lib_rs: &str,
+    more: &[(&str, String)],
+    skip_gate: bool,
+) -> (Value, String) {
     let c = case(name, lib_rs);
+    for (file, content) in more {
+        fs::write(
+            c.submission.join("exercises/01-adder/src").join(file),
+            content,
+        )
+        .unwrap();
+    }
     let before = snapshot(&c.course);
     let (graded, human) = grade(&c, skip_gate);
     assert_eq!(
@@ -127,10 +144,13 @@ fn attack(name: &str, lib_rs: &str, skip_gate: bool) -> (Value, String) {
         add_with("    a + b"),
     )
     .unwrap();
-    let (honest, human) = grade(&c, false);
+    for (file, _) in more {
+        fs::remove_file(c.submission.join("exercises/01-adder/src").join(file)).unwrap();
+    }
+    let (honest, honest_human) = grade(&c, false);
     assert_eq!(
         honest["score"], 6.0,
-        "{name}: the next honest submission was affected\n{human}"
+        "{name}: the next honest submission was affected\n{honest_human}"
     );
     (graded, human)
 }
@@ -211,6 +231,151 @@ fn in_process_forgery_is_refused_by_the_gate() {
                 .is_empty(),
             "{name}: not refused by the gate\n{human}"
         );
+    }
+}
+
+/// Attacks that never write a refused name where the gate reads names: the gate judges what a
+/// name resolves to (renames of std macros) and what a macro could splice (tokens).
+#[test]
+fn renamed_and_assembled_names_are_refused() {
+    let cases = [
+        (
+            "renamed-include",
+            "use std::include_str as grab;\n\
+             pub fn add(a: u32, b: u32) -> u32 {\n\
+             let s = grab!(\"lib.rs\");\n\
+             (s.len() as u32).min(0) + a + b + 1 }\n"
+                .to_owned(),
+        ),
+        (
+            "renamed-env",
+            format!(
+                "use std::option_env as peek;\n{}",
+                add_with("    peek!(\"HOME\").map_or(0, |h| h.len() as u32) + a + b + 1")
+            ),
+        ),
+        (
+            "nested-use-group",
+            format!(
+                "use ::core::{{prelude::v1::{{include_bytes as grab}}}};\n{}",
+                add_with("    grab!(\"lib.rs\").len() as u32 * 0 + a + b + 1")
+            ),
+        ),
+        (
+            "macro-built-attribute",
+            format!(
+                "macro_rules! put {{ ($a:ident, $s:literal) => {{\n\
+                 #[unsafe($a = $s)] #[used] static INIT: fn() = init;\n }}; }}\n\
+                 put!(link_section, \".init_array\");\nfn init() {{}}\n{}",
+                add_with("    a + b + 1")
+            ),
+        ),
+        (
+            "macro-built-path",
+            format!(
+                "macro_rules! leave {{ ($m:ident) => {{ ::std::$m::exit(0) }}; }}\n{}",
+                add_with("    let _ = (a, b);\n    leave!(process)")
+            ),
+        ),
+    ];
+    for (name, lib_rs) in cases {
+        let (graded, human) = attack(&format!("assembled-{name}"), &lib_rs, false);
+        assert!(
+            !stage(&graded, "adder")["violations"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "{name}: not refused by the gate\n{human}"
+        );
+    }
+}
+
+/// The skeleton of a safe-code memory forgery (cve-rs's lifetime extension, a look for the
+/// binary's own image): it is not refused, it need not even forge anything here (the tests
+/// pass honestly), but the stage's points are withheld and every report says why.
+#[test]
+fn memory_forgery_patterns_are_withheld_for_review() {
+    let lib_rs = "const UNIT: &&() = &&();\n\
+                  fn extend<'a, 'b, T>(_: &'a &'b (), v: &'b T) -> &'a T { v }\n\
+                  fn expand<'a, 'b, T>(x: &'a T) -> &'b T {\n\
+                  let f: for<'x> fn(_, &'x T) -> &'b T = extend;\n\
+                  f(UNIT, x) }\n\
+                  /// Adds.\npub fn add(a: u32, b: u32) -> u32 {\n\
+                  let base = expand(&add) as *const _ as usize;\n\
+                  let _ = (base, b\"\\x7fELF\");\n a + b }\n";
+    let (graded, human) = attack("forgery-skeleton", lib_rs, false);
+    let adder = stage(&graded, "adder");
+    let review = adder["review"].as_array().unwrap();
+    assert!(
+        review
+            .iter()
+            .any(|e| e.as_str().unwrap().contains("src/lib.rs:2:")),
+        "no evidence with file:line\n{human}"
+    );
+    assert!(
+        adder["violations"].as_array().unwrap().is_empty(),
+        "{human}"
+    );
+    for test in adder["tests"].as_array().unwrap() {
+        assert_eq!(test["status"], "withheld", "{human}");
+        assert_eq!(test["score"], 0.0, "{human}");
+    }
+    assert!(human.contains("NEEDS REVIEW"), "{human}");
+}
+
+/// The grader's own parser meets input built to overflow it: the stage is refused with the
+/// reason, the run completes, the report is complete, the other stage is graded.
+#[test]
+fn input_built_to_crash_the_gate_costs_only_its_stage() {
+    let cases = [
+        (
+            "parentheses",
+            format!(
+                "pub const X: u8 = {}0{};\n",
+                "(".repeat(400_000),
+                ")".repeat(400_000)
+            ),
+            "nested more than",
+        ),
+        (
+            "negations",
+            format!("pub const X: bool = {}true;\n", "!".repeat(300_000)),
+            "check of this stage's code",
+        ),
+    ];
+    for (name, deep, why) in cases {
+        let (graded, human) = attack_with(
+            &format!("crash-gate-{name}"),
+            &add_with("    a + b"),
+            &[("deep.rs", deep)],
+            false,
+        );
+        let violations = stage(&graded, "adder")["violations"].to_string();
+        assert!(violations.contains(why), "{name}: {violations}\n{human}");
+    }
+}
+
+/// A submission that prints megabytes of terminal control sequences: every report stays small
+/// and shows them escaped.
+#[test]
+fn floods_of_output_and_control_characters_stay_bounded_and_escaped() {
+    let lib_rs = add_with(
+        "    print!(\"{}\", \"\\u{1b}[2J\\rtest result: ok\\u{202e}\".repeat(200_000));\n    \
+         panic!(\"\\u{1b}[32mPASSED\\u{1b}[0m\\r{}\", \"x\".repeat(4 << 20))",
+    );
+    let (_, human) = attack("flood", &lib_rs, false);
+    assert!(
+        human.len() < 256 << 10,
+        "the human report is {} bytes",
+        human.len()
+    );
+    for bad in ['\u{1b}', '\r', '\u{202e}'] {
+        assert!(!human.contains(bad), "{bad:?} reached the human report");
+    }
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile-flood/out");
+    for file in ["grade.json", "results.json"] {
+        let size = fs::metadata(out.join(file)).unwrap().len();
+        assert!(size < 256 << 10, "{file} is {size} bytes");
     }
 }
 

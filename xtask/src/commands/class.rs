@@ -269,6 +269,10 @@ fn row_of(submission: &Submission, out: &Path, error: Option<anyhow::Error>) -> 
         {
             row.flags.push(format!("{name}: refused code"));
         }
+        if stage["review"].as_array().is_some_and(|v| !v.is_empty()) {
+            row.flags
+                .push(format!("{name}: NEEDS REVIEW (points withheld)"));
+        }
         let tests = stage["tests"].as_array().into_iter().flatten();
         let timeouts = tests.filter(|t| t["status"] == "timeout").count();
         if timeouts > 0 {

@@ -99,7 +99,7 @@ pub struct Stage {
 ///
 /// The source gate enforces it (`grade` refuses the stage; `verify` reports the reference and
 /// alternatives), and says `why` to the learner.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OnlyIn {
     pub path: String,

@@ -75,7 +75,7 @@ pub(super) fn classroom_stage(stage: &StageGrade, scores: &[f64], message_limit:
     for (test, score) in stage.tests.iter().zip(scores) {
         let status = match test.status {
             Status::Pass => "pass",
-            Status::Fail | Status::Timeout => "fail",
+            Status::Fail | Status::Timeout | Status::Withheld => "fail",
             Status::Crash | Status::CompileError | Status::NotRun => "error",
         };
         let mut message = if test.status == Status::Pass {
@@ -83,6 +83,9 @@ pub(super) fn classroom_stage(stage: &StageGrade, scores: &[f64], message_limit:
         } else {
             format!("[{}] {}", test.status.label(), test.message)
         };
+        if test.status == Status::Withheld {
+            message = format!("{message}\n{}", stage.review_note());
+        }
         truncate(&mut message, message_limit);
         tests.push(json!({
             "name": format!("{:02} {} › {}", stage.order, stage.name, test.id),
@@ -180,6 +183,15 @@ pub fn markdown_summary(grade: &Grade) -> String {
         show(grade.score),
         show(grade.max_score)
     );
+    for stage in grade.stages.iter().filter(|s| !s.review.is_empty()) {
+        let _ = writeln!(
+            text,
+            "\n**{:02} {}: needs review** (points withheld):\n\n```text\n{}\n```",
+            stage.order,
+            stage.name,
+            stage.review.join("\n")
+        );
+    }
     for finding in &grade.integrity {
         let _ = writeln!(
             text,

@@ -17,7 +17,7 @@ pub(super) fn exercism(grade: &Grade) -> Value {
         for test in &stage.tests {
             let status = match test.status {
                 Status::Pass => "pass",
-                Status::Fail => "fail",
+                Status::Fail | Status::Withheld => "fail",
                 _ => "error",
             };
             let mut entry = json!({
@@ -27,7 +27,11 @@ pub(super) fn exercism(grade: &Grade) -> Value {
                 "task_id": stage.order,
             });
             if test.status != Status::Pass {
-                entry["message"] = json!(format!("[{}] {}", test.status.label(), test.message));
+                let mut message = format!("[{}] {}", test.status.label(), test.message);
+                if test.status == Status::Withheld {
+                    message = format!("{message}\n{}", stage.review_note());
+                }
+                entry["message"] = json!(message);
             }
             tests.push(entry);
         }

@@ -17,6 +17,9 @@ pub(super) fn gradescope(grade: &Grade) -> Value {
             {
                 output = format!("The stage did not compile:\n\n{errors}");
             }
+            if test.status == Status::Withheld {
+                output = format!("{output}\n{}", stage.review_note());
+            }
             tests.push(json!({
                 "name": format!("{:02} {} › {}", stage.order, stage.name, test.id),
                 "number": format!("{}.{}", stage.order, i + 1),

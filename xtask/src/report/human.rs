@@ -10,6 +10,7 @@ use crate::ui;
 
 /// The human report: a per-stage table, then every failure with its message.
 pub fn print_human(grade: &Grade, out: &Path, formats: &[Format]) {
+    let grade = &super::bounded::bounded(grade);
     println!();
     ui::heading(&format!("grade: {}", grade.submission));
     print_table(grade);
@@ -39,8 +40,8 @@ fn print_table(grade: &Grade) {
     println!(
         "{}",
         ui::bold(&format!(
-            "{:<width$}  {:>11}  {:>4} {:>4} {:>7} {:>5} {:>7} {:>7}",
-            "stage", "score", "pass", "fail", "timeout", "crash", "compile", "not run"
+            "{:<width$}  {:>11}  {:>4} {:>4} {:>7} {:>5} {:>7} {:>7} {:>8}",
+            "stage", "score", "pass", "fail", "timeout", "crash", "compile", "not run", "withheld"
         ))
     );
     for stage in &grade.stages {
@@ -48,7 +49,7 @@ fn print_table(grade: &Grade) {
         let count = |s| counts.get(&s).copied().unwrap_or(0);
         let score = format!("{}/{}", show(stage.score), show(stage.points));
         let row = format!(
-            "{:<width$}  {:>11}  {:>4} {:>4} {:>7} {:>5} {:>7} {:>7}",
+            "{:<width$}  {:>11}  {:>4} {:>4} {:>7} {:>5} {:>7} {:>7} {:>8}",
             format!("{:02} {}", stage.order, stage.name),
             score,
             count(Status::Pass),
@@ -57,6 +58,7 @@ fn print_table(grade: &Grade) {
             count(Status::Crash),
             count(Status::CompileError),
             count(Status::NotRun),
+            count(Status::Withheld),
         );
         let full = stage.tests.iter().all(|t| t.status == Status::Pass);
         println!("{}", if full { ui::green(&row) } else { ui::red(&row) });
@@ -95,7 +97,19 @@ fn print_failures(stage: &StageGrade) {
         ui::detail(&stage.violations.join("\n"));
         return;
     }
-    for test in stage.tests.iter().filter(|t| t.status != Status::Pass) {
+    if !stage.review.is_empty() {
+        println!(
+            "\n{} {:02} {}: its tests ran, but its points are withheld until a person reviews \
+             its code, which shows patterns of memory forgery (a way to forge the test \
+             results):",
+            ui::red("NEEDS REVIEW"),
+            stage.order,
+            stage.name
+        );
+        ui::detail(&stage.review.join("\n"));
+    }
+    let shown = |t: &&super::model::TestGrade| !matches!(t.status, Status::Pass | Status::Withheld);
+    for test in stage.tests.iter().filter(shown) {
         println!(
             "\n{} {:02} {} › {}",
             ui::red(&test.status.label().to_uppercase()),
@@ -152,6 +166,9 @@ pub(super) fn summary(grade: &Grade) -> String {
         }
         for violation in &stage.violations {
             let _ = write!(text, "\n  refused: {violation}");
+        }
+        for evidence in &stage.review {
+            let _ = write!(text, "\n  needs review (points withheld): {evidence}");
         }
         text.push('\n');
     }

@@ -15,7 +15,7 @@ pub(super) fn junit(grade: &Grade) -> Result<String> {
         for test in &stage.tests {
             let mut status = match test.status {
                 Status::Pass => TestCaseStatus::success(),
-                Status::Fail | Status::Timeout => {
+                Status::Fail | Status::Timeout | Status::Withheld => {
                     TestCaseStatus::non_success(NonSuccessKind::Failure)
                 }
                 Status::Crash | Status::CompileError => {
@@ -26,7 +26,11 @@ pub(super) fn junit(grade: &Grade) -> Result<String> {
             if test.status != Status::Pass {
                 status.set_type(test.status.label());
                 status.set_message(first_line(&test.message));
-                status.set_description(&test.message);
+                if test.status == Status::Withheld {
+                    status.set_description(format!("{}\n{}", test.message, stage.review_note()));
+                } else {
+                    status.set_description(&test.message);
+                }
             }
             let mut case = TestCase::new(&test.id, status);
             case.set_classname(&stage.name);
@@ -35,6 +39,9 @@ pub(super) fn junit(grade: &Grade) -> Result<String> {
         }
         if let Some(errors) = &stage.compile_error {
             suite.set_system_err(errors);
+        }
+        if !stage.review.is_empty() {
+            suite.set_system_out(stage.review_note());
         }
         report.add_test_suite(suite);
     }

@@ -8,10 +8,17 @@
 //! | crash          | error "crash"    | failed           | error             | error       |
 //! | compile error  | error            | failed + errors  | error             | error (top) |
 //! | not run        | skipped          | failed           | error             | error       |
+//! | withheld       | failure + review | failed, 0 +review| fail + review     | fail        |
+//!
+//! `withheld`: the test passed, but its stage shows evidence of memory forgery
+//! (`StageGrade::review`): it earns nothing until a person reviews it, and every format says so.
+//! Every format is written from `bounded::bounded`'s copy of the grade: texts the submission
+//! controls are capped and their control characters escaped.
 //!
 //! Files are written to a temporary name and renamed, so a reader (or a process killed
 //! mid-write) never sees half a report.
 
+pub mod bounded;
 mod classroom;
 mod exercism;
 mod gradescope;
@@ -93,6 +100,7 @@ pub fn check_formats(formats: &[Format]) -> Result<()> {
 
 /// Writes every file format (the human report is printed at the end instead).
 pub fn write_all(grade: &Grade, formats: &[Format], out: &Path) -> Result<()> {
+    let grade = &bounded::bounded(grade);
     for format in formats {
         let text = match format {
             Format::Human => continue,

@@ -45,8 +45,12 @@ pub struct StageGrade {
     pub compile_error: Option<String>,
     /// Files of the submission that were not used: anything but `src/**/*.rs`.
     pub refused: Vec<String>,
-    /// Code the grader refuses to run (see `gate.rs`); the stage's tests were not run.
+    /// Code the grader refuses to run (see `exec/gate/`); the stage's tests were not run.
     pub violations: Vec<String>,
+    /// Evidence of memory forgery (`exec/gate/forgery.rs`, `file:line: pattern`): the tests
+    /// ran, but a passed test earns nothing (status `withheld`) until a person reviews the
+    /// code. Empty for a stage that needs no review.
+    pub review: Vec<String>,
     pub tests: Vec<TestGrade>,
 }
 
@@ -80,6 +84,9 @@ pub enum Status {
     Crash,
     CompileError,
     NotRun,
+    /// Passed, but its points are withheld: the stage's code needs review (see
+    /// `StageGrade::review`).
+    Withheld,
 }
 
 impl Status {
@@ -91,11 +98,30 @@ impl Status {
             Status::Crash => "crash",
             Status::CompileError => "compile error",
             Status::NotRun => "not run",
+            Status::Withheld => "withheld",
         }
     }
 }
 
 impl Grade {
+    /// Every field but the stages (empty), the integrity findings and the notes (for
+    /// `bounded`, which rebuilds those).
+    pub fn clone_without_stages(&self) -> Grade {
+        Grade {
+            submission: String::new(),
+            score: self.score,
+            max_score: self.max_score,
+            complete: self.complete,
+            budget_exhausted: self.budget_exhausted,
+            elapsed_secs: self.elapsed_secs,
+            stages: Vec::new(),
+            integrity: Vec::new(),
+            integrity_note: String::new(),
+            isolation: self.isolation.clone(),
+            notes: Vec::new(),
+        }
+    }
+
     pub fn all_passed(&self) -> bool {
         self.stages
             .iter()
@@ -104,9 +130,11 @@ impl Grade {
 
     /// Totals, summed in whole hundredths (never as floats): a finished stage scores exactly
     /// its points and the stages add up exactly to the course's maximum.
+    /// A stage under review has every pass withheld first (see [`StageGrade::withhold`]).
     pub fn rescore(&mut self) {
         let (mut score, mut max) = (0, 0);
         for stage in &mut self.stages {
+            stage.withhold();
             let cents = stage.earned_cents();
             stage.score = points::from_cents(cents);
             score += cents;
@@ -126,7 +154,57 @@ pub fn tally(stage: &StageGrade) -> BTreeMap<Status, usize> {
     counts
 }
 
+/// What a withheld test says.
+pub const WITHHELD: &str = "passed, but its points are withheld: this stage's code shows \
+                            patterns of memory forgery (see the stage's review evidence) and \
+                            needs a person to review it";
+
 impl StageGrade {
+    /// Every field but the texts a submission controls and the tests (for `bounded`, which
+    /// rebuilds those).
+    pub fn clone_without_texts(&self) -> StageGrade {
+        StageGrade {
+            order: self.order,
+            name: self.name.clone(),
+            dir: self.dir.clone(),
+            title: self.title.clone(),
+            points: self.points,
+            score: self.score,
+            compile_error: None,
+            refused: Vec::new(),
+            violations: Vec::new(),
+            review: Vec::new(),
+            tests: Vec::new(),
+        }
+    }
+
+    /// The review evidence as text for a report (empty when none).
+    pub fn review_note(&self) -> String {
+        if self.review.is_empty() {
+            return String::new();
+        }
+        format!(
+            "NEEDS REVIEW: points withheld; evidence of memory forgery:\n  {}",
+            self.review.join("\n  ")
+        )
+    }
+
+    /// Invariant: a stage with review evidence earns nothing; its passes become `Withheld`.
+    pub fn withhold(&mut self) {
+        if self.review.is_empty() {
+            return;
+        }
+        for test in &mut self.tests {
+            if test.status == Status::Pass {
+                test.status = Status::Withheld;
+                test.message = WITHHELD.to_owned();
+            }
+            if test.status == Status::Withheld {
+                test.score = 0.0;
+            }
+        }
+    }
+
     /// Hundredths the stage earned: the shares of its passed tests.
     pub fn earned_cents(&self) -> i64 {
         self.tests

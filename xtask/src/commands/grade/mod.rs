@@ -298,6 +298,7 @@ fn skeleton(root: &Path, stages: &[&Stage], submission: String) -> Grade {
             compile_error: None,
             refused: Vec::new(),
             violations: Vec::new(),
+            review: Vec::new(),
             tests: expected.iter().map(|id| pending(stage, id)).collect(),
         });
     }
@@ -412,7 +413,8 @@ fn install_stages(
         let outcome = submitted_sources(graded.submission, stage).and_then(|(sources, refused)| {
             stage_grade.refused = refused;
             submitted.insert(index, sources.clone());
-            gate::scan(&stage.name, &sources, &gate::Policy::of(stage), violations);
+            stage_grade.review =
+                gate::scan(&stage.name, &sources, &gate::Policy::of(stage), violations);
             scratch
                 .install(stage, &sources)
                 .map_err(|e| format!("the grader could not install this stage's files: {e:#}"))

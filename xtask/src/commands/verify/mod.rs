@@ -405,15 +405,20 @@ fn check_gradable(
             .map(|v| (v.label(), v.apply(solution))),
     ) {
         let Ok(sources) = sources else { continue };
-        for found in crate::exec::gate::source::check(&sources, &policy) {
+        let found = crate::exec::gate::check_sources(&sources, &policy);
+        for found in found.refused {
             refused.push(format!("{name}: {found}"));
+        }
+        for evidence in found.review {
+            refused.push(format!("{name}: would be withheld for review: {evidence}"));
         }
     }
     report.record(
         "files",
         refused.is_empty(),
         if refused.is_empty() {
-            "the grader's gate accepts the stub, the reference and every alternative"
+            "the grader's gate accepts the stub, the reference and every alternative, and \
+             flags none of them for review"
         } else {
             "the grader's gate would refuse a correct version"
         },

@@ -33,11 +33,12 @@ use std::path::{Component, Path, PathBuf};
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use syn::visit::{self, Visit};
 
+use super::names::Names;
 use crate::course::{OnlyIn, Stage};
 use crate::files::Sources;
 
 /// What a stage allows.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Policy {
     pub allow_unsafe: bool,
     /// Paths the stage's code may name only in some of its files (`[[gate.only_in]]`).
@@ -106,28 +107,95 @@ const ATTRIBUTES: &[&str] = &[
 ];
 /// `cfg` keys that differ between the build that is graded and the lint or grading tools.
 const TOOL_CFGS: &[&str] = &["clippy", "miri", "rustfmt", "rust_analyzer"];
+/// Macros that read files or the build's environment: never imported (under any name).
+const READERS: &[&str] = &[
+    "include",
+    "include_str",
+    "include_bytes",
+    "env",
+    "option_env",
+];
+/// std macros whose arguments are expressions or format strings, never spliced into paths or
+/// attributes: their arguments are not held to [`is_refused_word`] (unless the stage defines
+/// or imports a macro of the same name).
+const PLAIN_MACROS: &[&str] = &[
+    "println",
+    "print",
+    "eprintln",
+    "eprint",
+    "format",
+    "format_args",
+    "write",
+    "writeln",
+    "panic",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "todo",
+    "unimplemented",
+    "unreachable",
+    "vec",
+    "matches",
+    "dbg",
+    "pin",
+    "ready",
+    "stringify",
+    "concat",
+    "compile_error",
+    "cfg",
+];
 
-/// Checks every file of one stage; returns the violations as `src/x.rs:LINE: what`.
-pub fn check(sources: &Sources, policy: &Policy) -> Vec<String> {
-    let mut found = Vec::new();
+/// Whether `word` is a name the gate refuses somewhere: inside a macro that could splice it
+/// into a path or an attribute, it is refused wherever it stands.
+fn is_refused_word(word: &str) -> bool {
+    MODULES.contains(&word)
+        || ITEMS.contains(&word)
+        || INCLUDES.contains(&word)
+        || READERS.contains(&word)
+        || ATTRIBUTES.contains(&word)
+        || TOOL_CFGS.contains(&word)
+        || MACROS.iter().any(|(name, _)| *name == word)
+        || ["os", "path", "extern"].contains(&word)
+}
+
+/// What the source gates found in one stage, each `src/x.rs:LINE: what`.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Findings {
+    /// Code the grader refuses to run: the stage's tests are not run.
+    pub refused: Vec<String>,
+    /// Evidence of memory forgery (`forgery.rs`): the tests run, the points are withheld.
+    pub review: Vec<String>,
+}
+
+impl Findings {
+    pub fn refused(why: String) -> Findings {
+        Findings {
+            refused: vec![why],
+            review: Vec::new(),
+        }
+    }
+}
+
+/// Checks every file of one stage (recursively: call it through `gate::check_sources`, which
+/// bounds the input and isolates the parse).
+pub fn check(sources: &Sources, policy: &Policy) -> Findings {
+    let mut found = Findings::default();
+    let mut files = Vec::new();
     for (path, bytes) in sources {
         let Ok(text) = std::str::from_utf8(bytes) else {
-            found.push(format!("{}: is not UTF-8 text", path.display()));
+            found
+                .refused
+                .push(format!("{}: is not UTF-8 text", path.display()));
             continue;
         };
         match syn::parse_file(text) {
-            Ok(file) => {
-                let mut gate = Gate {
-                    file: path,
-                    policy,
-                    found: Vec::new(),
-                };
-                gate.visit_file(&file);
-                found.extend(gate.found);
-            }
+            Ok(file) => files.push((path, file)),
             Err(error) => {
                 let line = error.span().start().line;
-                found.push(format!(
+                found.refused.push(format!(
                     "{}:{line}: the grader cannot read this file ({error}); if it compiles, \
                      write it in plainer Rust",
                     path.display()
@@ -135,8 +203,27 @@ pub fn check(sources: &Sources, policy: &Policy) -> Vec<String> {
             }
         }
     }
-    found.sort();
-    found.dedup();
+    let mut names = Names::default();
+    for (_, file) in &files {
+        names.collect(file);
+    }
+    for (path, file) in &files {
+        let mut gate = Gate {
+            file: path,
+            policy,
+            names: &names,
+            found: Vec::new(),
+        };
+        gate.visit_file(file);
+        found.refused.extend(gate.found);
+        found
+            .review
+            .extend(super::forgery::evidence(path, file, &names));
+    }
+    for list in [&mut found.refused, &mut found.review] {
+        list.sort();
+        list.dedup();
+    }
     found
 }
 
@@ -144,6 +231,7 @@ struct Gate<'a> {
     /// The file, relative to the crate root (`src/lib.rs`).
     file: &'a Path,
     policy: &'a Policy,
+    names: &'a Names,
     found: Vec<String>,
 }
 
@@ -241,6 +329,7 @@ impl Gate<'_> {
             syn::UseTree::Name(leaf) => {
                 let mut full = prefix.clone();
                 full.push(name(&leaf.ident));
+                self.check_imported_reader(&full, leaf.ident.span());
                 self.check_path(&full, leaf.ident.span());
             }
             syn::UseTree::Rename(rename) => {
@@ -251,6 +340,7 @@ impl Gate<'_> {
                     [root, last] if last == "self" => Some(root.as_str()),
                     _ => None,
                 };
+                self.check_imported_reader(&full, rename.ident.span());
                 if root.is_some_and(|r| ROOTS.contains(&r)) {
                     self.flag(
                         rename.ident.span(),
@@ -278,13 +368,119 @@ impl Gate<'_> {
         }
     }
 
-    /// Walks a token stream (a macro's input, or an attribute's arguments).
-    fn check_tokens(&mut self, tokens: TokenStream, in_attribute: bool) {
+    /// `use std::include_str as grab;`: a macro that reads files or the environment, imported
+    /// (renamed or not) from a crate root or the prelude. The gate checks these macros where
+    /// they are written, so it refuses every import of them, whatever the name.
+    fn check_imported_reader(&mut self, full: &[String], span: Span) {
+        let Some(leaf) = full.last() else { return };
+        let from_std = full.len() == 1 || ROOTS.contains(&full[0].as_str());
+        if READERS.contains(&leaf.as_str()) && from_std {
+            self.flag(
+                span,
+                &format!(
+                    "imports `{}`: the macros that read files or the build's environment \
+                     (include!, include_str!, include_bytes!, env!, option_env!) may not be \
+                     imported or renamed (they need no `use`; the grader checks them where they \
+                     are written)",
+                    full.join("::")
+                ),
+            );
+        }
+    }
+
+    /// Whether the arguments of macro `name` are plain expressions (see [`PLAIN_MACROS`]).
+    fn plain_macro(&self, name: &str) -> bool {
+        PLAIN_MACROS.contains(&name) && !self.names.local_macros.iter().any(|m| m == name)
+    }
+
+    /// In a macro that can splice tokens (`strict`): a refused word anywhere, and an attribute
+    /// built from macro fragments.
+    fn check_strict(&mut self, tokens: &[TokenTree], index: usize) {
+        match &tokens[index] {
+            TokenTree::Ident(ident) if is_refused_word(&name(ident)) => self.flag(
+                ident.span(),
+                &format!(
+                    "passes `{}` through a macro (`macro_rules!` or a macro call): a macro can \
+                     build a refused path or attribute from it, so the grader refuses the word \
+                     there (rename it if it is yours)",
+                    name(ident)
+                ),
+            ),
+            TokenTree::Group(group)
+                if group.delimiter() == Delimiter::Bracket
+                    && after_hash(tokens, index)
+                    && has_dollar(&group.stream()) =>
+            {
+                self.flag(
+                    group.span(),
+                    "builds an attribute from macro fragments (`#[$x]`): the grader cannot \
+                     check it",
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// `std`/`core`/`alloc` in macro tokens, where a macro could build a path from it.
+    fn check_root_word(&mut self, tokens: &[TokenTree], index: usize, text: &str, span: Span) {
+        let path_after = colon2_at(tokens, index + 1);
+        if ROOTS.contains(&text) && !path_after {
+            self.flag(
+                span,
+                &format!(
+                    "passes `{text}` to a macro outside a path: the grader cannot \
+                         check a path assembled inside a macro"
+                ),
+            );
+        }
+        if ROOTS.contains(&text)
+            && path_after
+            && matches!(tokens.get(index + 3), Some(TokenTree::Punct(p)) if p.as_char() == '$')
+        {
+            self.flag(
+                span,
+                &format!(
+                    "builds a `{text}::` path from macro fragments: the grader \
+                         cannot check it"
+                ),
+            );
+        }
+    }
+
+    /// A group inside a token stream: the arguments of another macro (`m!(…)`, strict unless
+    /// `m` is a plain std macro) or an attribute (`#[…]`), or plain tokens.
+    fn check_group(
+        &mut self,
+        tokens: &[TokenTree],
+        index: usize,
+        group: &proc_macro2::Group,
+        in_attribute: bool,
+        strict: bool,
+    ) {
+        let before = |back: usize| index.checked_sub(back).map(|i| &tokens[i]);
+        let called = match (before(2), before(1)) {
+            (Some(TokenTree::Ident(m)), Some(TokenTree::Punct(p))) if p.as_char() == '!' => {
+                Some(name(m))
+            }
+            _ => None,
+        };
+        let strict = strict || called.is_some_and(|m| !self.plain_macro(&m));
+        let attribute =
+            in_attribute || (group.delimiter() == Delimiter::Bracket && after_hash(tokens, index));
+        self.check_tokens(group.stream(), attribute, strict);
+    }
+
+    /// Walks a token stream (a macro's input, or an attribute's arguments). `strict`: the
+    /// tokens belong to a macro that can splice them anywhere (see [`Gate::check_strict`]).
+    fn check_tokens(&mut self, tokens: TokenStream, in_attribute: bool, strict: bool) {
         let tokens: Vec<TokenTree> = tokens.into_iter().collect();
         for (index, token) in tokens.iter().enumerate() {
+            if strict {
+                self.check_strict(&tokens, index);
+            }
             match token {
                 TokenTree::Group(group) => {
-                    self.check_tokens(group.stream(), in_attribute);
+                    self.check_group(&tokens, index, group, in_attribute, strict);
                 }
                 TokenTree::Ident(ident) => {
                     let text = name(ident);
@@ -306,27 +502,7 @@ impl Gate<'_> {
                     if text == "unsafe" && !self.policy.allow_unsafe {
                         self.flag(ident.span(), UNSAFE);
                     }
-                    if ROOTS.contains(&text.as_str()) && !path_after {
-                        self.flag(
-                            ident.span(),
-                            &format!(
-                                "passes `{text}` to a macro outside a path: the grader cannot \
-                                 check a path assembled inside a macro"
-                            ),
-                        );
-                    }
-                    if ROOTS.contains(&text.as_str())
-                        && path_after
-                        && matches!(tokens.get(index + 3), Some(TokenTree::Punct(p)) if p.as_char() == '$')
-                    {
-                        self.flag(
-                            ident.span(),
-                            &format!(
-                                "builds a `{text}::` path from macro fragments: the grader \
-                                 cannot check it"
-                            ),
-                        );
-                    }
+                    self.check_root_word(&tokens, index, &text, ident.span());
                     if ROOTS.contains(&text.as_str()) && path_after && !path_before {
                         let path = path_from(&tokens, index);
                         self.check_only_in(&path, ident.span());
@@ -475,6 +651,22 @@ fn ident_name(token: &TokenTree) -> Option<String> {
     }
 }
 
+/// Whether the token before `tokens[index]` is `#` (or `#!`): `tokens[index]` is an attribute.
+fn after_hash(tokens: &[TokenTree], index: usize) -> bool {
+    let is = |i: Option<usize>, c: char| matches!(i.and_then(|i| tokens.get(i)), Some(TokenTree::Punct(p)) if p.as_char() == c);
+    is(index.checked_sub(1), '#')
+        || (is(index.checked_sub(1), '!') && is(index.checked_sub(2), '#'))
+}
+
+/// Whether a `$` appears anywhere in `tokens`.
+fn has_dollar(tokens: &TokenStream) -> bool {
+    tokens.clone().into_iter().any(|token| match token {
+        TokenTree::Punct(p) => p.as_char() == '$',
+        TokenTree::Group(group) => has_dollar(&group.stream()),
+        _ => false,
+    })
+}
+
 /// Whether `tokens[at]` and `tokens[at + 1]` are the two colons of a `::`.
 fn colon2_at(tokens: &[TokenTree], at: usize) -> bool {
     matches!(
@@ -537,7 +729,7 @@ impl<'ast> Visit<'ast> for Gate<'_> {
             }
         }
         match &attr.meta {
-            syn::Meta::List(list) => self.check_tokens(list.tokens.clone(), true),
+            syn::Meta::List(list) => self.check_tokens(list.tokens.clone(), true, false),
             syn::Meta::NameValue(nv) => {
                 if let syn::Expr::Macro(m) = &nv.value {
                     self.visit_macro(&m.mac);
@@ -563,15 +755,18 @@ impl<'ast> Visit<'ast> for Gate<'_> {
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        let mut strict = true;
         if let Some(last) = mac.path.segments.last() {
             let text = name(&last.ident);
             self.check_macro_name(&text, last.ident.span(), Some(&mac.tokens));
             if text == "cfg" {
                 // `cfg!(...)` takes a cfg predicate, like the attribute.
-                self.check_tokens(mac.tokens.clone(), true);
+                self.check_tokens(mac.tokens.clone(), true, false);
             }
+            // `macro_rules!` bodies and calls of the stage's own (or unknown) macros.
+            strict = !(mac.path.segments.len() == 1 && self.plain_macro(&text));
         }
-        self.check_tokens(mac.tokens.clone(), false);
+        self.check_tokens(mac.tokens.clone(), false, strict);
         visit::visit_macro(self, mac);
     }
 
@@ -636,6 +831,7 @@ mod tests {
                 only_in: Vec::new(),
             },
         )
+        .refused
     }
 
     /// Stage 2's rule: `std::sync` only in `src/sync.rs`, `Arc` anywhere.
@@ -654,7 +850,7 @@ mod tests {
     fn gate_in(file: &str, code: &str, policy: &Policy) -> Vec<String> {
         let mut sources = Sources::new();
         sources.insert(file.into(), code.as_bytes().to_vec());
-        check(&sources, policy)
+        check(&sources, policy).refused
     }
 
     #[test]
@@ -792,6 +988,31 @@ mod tests {
         ] {
             refused(code);
         }
+    }
+
+    #[test]
+    fn renamed_and_macro_built_names_are_refused() {
+        for code in [
+            "use std::include_str as grab; pub fn f() -> &'static str { grab!(\"/etc/passwd\") }",
+            "use std::option_env as peek; pub fn f() -> Option<&'static str> { peek!(\"HOME\") }",
+            "use ::core::{include_bytes as b}; pub fn f() -> &'static [u8] { b!(\"/etc/passwd\") }",
+            "use core::prelude::v1::{include as i};",
+            "use std::{env as e};",
+            "use include_str as grab;",
+            "macro_rules! at { ($n:ident) => { #[unsafe($n = \".init_array\")] static C: u8 = 0; }; } at!(link_section);",
+            "macro_rules! at { ($n:ident) => { #[$n] pub fn write() {} }; } at!(no_mangle);",
+            "macro_rules! go { ($m:ident) => { ::core::$m::exit(0) }; } pub fn f() { go!(process) }",
+            "macro_rules! println { ($m:ident) => {}; } pub fn f() { println!(process) }",
+            "pub fn f() { println!(\"{}\", { #[unsafe(link_section = \".init_array\")] static X: u8 = 0; X }); }",
+            "pub fn f() { assert!(m!(stdout)); }",
+        ] {
+            refused(code);
+        }
+        // The std macros that take expressions may mention the learner's own `process`.
+        accepted(
+            "pub fn process() -> u8 { 1 } pub fn f() { assert_eq!(process(), 1); println!(\"{}\", process()); }",
+            false,
+        );
     }
 
     #[test]
