@@ -81,7 +81,8 @@ struct Package {
 /// The workspace's target directory and the names of its member packages.
 fn workspace_target_and_members(workspace: &Path) -> Result<(PathBuf, BTreeSet<String>)> {
     let out = cargo::metadata(workspace, cargo::Metadata::MembersOnly)?;
-    let metadata: Metadata = serde_json::from_str(&out).context("cargo metadata printed no JSON")?;
+    let metadata: Metadata =
+        serde_json::from_str(&out).context("cargo metadata printed no JSON")?;
     let members = metadata.packages.into_iter().map(|p| p.name).collect();
     Ok((metadata.target_directory, members))
 }

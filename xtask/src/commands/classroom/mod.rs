@@ -223,9 +223,7 @@ fn check_export(out: &Path) -> Result<bool> {
         fresh(&["xtask"])?;
     }
     let report_arg = report.display().to_string();
-    fresh(&[
-        "xtask", "grade", "--format", "json", "--out", &report_arg,
-    ])?;
+    fresh(&["xtask", "grade", "--format", "json", "--out", &report_arg])?;
     let result: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(report.join("grade.json"))?)?;
     let broken: Vec<&str> = result["stages"]
