@@ -79,7 +79,10 @@ fn a_whole_class_is_graded_into_one_gradebook() {
         "a crashed grader gives 0, and the class goes on\n{book}"
     );
     assert!(
-        row("cy").last().unwrap().starts_with("grader crashed: signal 6"),
+        row("cy")
+            .last()
+            .unwrap()
+            .starts_with("grader crashed: signal 6"),
         "{book}"
     );
     for name in ["ada", "bob", "dee", "eve"] {

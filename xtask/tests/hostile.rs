@@ -655,12 +655,19 @@ fn sysv_ipc_dies_with_the_test() {
         add_with(&format!(
             "    // IPC_PRIVATE, IPC_CREAT | 0600: a segment nobody removes.\n    \
              let id = unsafe {{ shmget(0, {SIZE}, 0o1000 | 0o600) }};\n    \
-             if id >= 0 {{ a + b + 1 }} else {{ 0 }}"
+             assert!(id < 0, \"shm segment {{id}} created\");\n    a + b + 1"
         ))
     );
-    if sandboxed("ipc-shm", &lib_rs).is_none() {
+    let Some((graded, human)) = sandboxed("ipc-shm", &lib_rs) else {
         return;
-    }
+    };
+    assert!(
+        stage(&graded, "adder")["tests"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("shm segment"),
+        "the segment was not created, so this checks nothing\n{human}"
+    );
     // SAFETY: geteuid cannot fail.
     if unsafe { libc::geteuid() } != 0 {
         eprintln!("not root: no IPC namespace, SysV IPC is a residual risk (not checked)");
