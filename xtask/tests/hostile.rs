@@ -525,6 +525,9 @@ fn leftover_units(course: &Path) -> Vec<String> {
         .collect()
 }
 
+/// A submission's `lib.rs`, made for its case.
+type Submitted<'a> = dyn Fn(&Case) -> String + 'a;
+
 #[test]
 fn the_build_cannot_read_secrets() {
     if !isolation_available() {
@@ -537,7 +540,7 @@ fn the_build_cannot_read_secrets() {
     fs::write(&file, "FILE-SECRET-7f3a91").unwrap();
     let env_secret = ("XTASK_HOSTILE_SECRET", "ENV-SECRET-c45e02");
     let solution = |c: &Case| c.course.join("solutions/01-adder/src/lib.rs");
-    let cases: [(&str, &dyn Fn(&Case) -> String); 4] = [
+    let cases: [(&str, &Submitted); 4] = [
         ("include-file", &|_| {
             format!(
                 "const LEAK: &str = include_str!(\"{}\");\n{}",
