@@ -183,6 +183,17 @@ pub fn probe(mode: Mode, shared: &[&Path]) -> Result<Isolation> {
     } else {
         "no IPC namespace (SysV IPC a test creates may outlive it)".to_owned()
     });
+    // `build_jail.rs`: the toolchain lives in the grader's home, so the build keeps its uid.
+    notes.push(
+        match (mode, landlock_abi) {
+            (Mode::Off, _) => "the build runs as the grader's uid with a cleared environment",
+            (_, 0) => {
+                "the build runs as the grader's uid, no Landlock: cleared environment, rlimits"
+            }
+            _ => "the build runs as the grader's uid under Landlock, cleared environment, rlimits",
+        }
+        .to_owned(),
+    );
     notes.push("rlimits".to_owned());
     notes.push("subreaper cleanup".to_owned());
     let isolation = Isolation {
