@@ -433,7 +433,17 @@ fn authoring(root: &Path, kind: variant::Kind, action: AuthorCmd) -> Result<bool
     }
 }
 
+/// Test-only (xtask/tests/class.rs): a grader that crashes, as a stack overflow in the gate
+/// would. `grade --submissions` sets the variable for the student named by
+/// `XTASK_TEST_CRASH_ON`; nothing else does.
+fn abort_if_a_test_says_so() {
+    if std::env::var_os(class::TEST_ABORT).is_some_and(|v| v == "1") {
+        std::process::abort();
+    }
+}
+
 fn grade_options(args: GradeArgs, root: &Path) -> Result<grade::Options> {
+    abort_if_a_test_says_so();
     Ok(grade::Options {
         submissions: args.submissions,
         quiet: false,

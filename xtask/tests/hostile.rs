@@ -39,7 +39,13 @@ fn add_with(body: &str) -> String {
 }
 
 fn grade(case: &Case, skip_gate: bool) -> (Value, String) {
+    grade_with_env(case, skip_gate, &[])
+}
+
+/// `grade`, with these variables in the grader's environment.
+fn grade_with_env(case: &Case, skip_gate: bool, env: &[(&str, &str)]) -> (Value, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.envs(env.iter().copied());
     cmd.arg("--root")
         .arg(&case.course)
         .args(["grade", "--submission"])
@@ -646,4 +652,194 @@ fn a_test_binary_that_dies_when_listed_costs_only_its_stage() {
         why.contains("list") || adder["tests"][0]["status"] == "crash",
         "{why}\n{human}"
     );
+}
+
+/// Everything the grade left for the student to read: every report file and what it printed.
+fn all_reports(case: &Case, human: &str) -> String {
+    let mut text = human.to_owned();
+    for entry in fs::read_dir(&case.out).unwrap().filter_map(|e| e.ok()) {
+        text.push_str(&fs::read_to_string(entry.path()).unwrap_or_default());
+    }
+    text
+}
+
+/// The grading scratch of `course` (see `GradeScratch`: named after the course's path).
+fn scratch_of(course: &Path) -> PathBuf {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(course.display().to_string().as_bytes());
+    let key: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    std::env::temp_dir()
+        .canonicalize()
+        .unwrap()
+        .join(format!("async-from-scratch-grade-{}", &key[..16]))
+}
+
+/// What a run compiled of the exercise packages, left in the shared build cache.
+fn leftover_units(course: &Path) -> Vec<String> {
+    let deps = course.join("target/xtask/grade-cache/target/debug/deps");
+    fs::read_dir(deps)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            ["libadder", "adder-", "adding-", "libdoubler", "doubling-"]
+                .iter()
+                .any(|p| n.starts_with(p))
+        })
+        .collect()
+}
+
+/// A submission's `lib.rs`, made for its case.
+type Submitted<'a> = dyn Fn(&Case) -> String + 'a;
+
+#[test]
+fn the_build_cannot_read_secrets() {
+    if !isolation_available() {
+        eprintln!("skipped: this machine offers neither root nor Landlock");
+        return;
+    }
+    let secrets = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile-build-secrets");
+    fs::create_dir_all(&secrets).unwrap();
+    let file = secrets.join("secret.txt");
+    fs::write(&file, "FILE-SECRET-7f3a91").unwrap();
+    let env_secret = ("XTASK_HOSTILE_SECRET", "ENV-SECRET-c45e02");
+    let solution = |c: &Case| c.course.join("solutions/01-adder/src/lib.rs");
+    let cases: [(&str, &Submitted); 4] = [
+        ("include-file", &|_| {
+            format!(
+                "const LEAK: &str = include_str!(\"{}\");\n{}",
+                file.display(),
+                add_with("    let _ = (a, b);\n    panic!(\"{LEAK}\")")
+            )
+        }),
+        ("include-solution", &|c| {
+            format!(
+                "const LEAK: &str = include_str!(\"{}\");\n{}",
+                solution(c).display(),
+                add_with("    let _ = (a, b);\n    panic!(\"{LEAK}\")")
+            )
+        }),
+        ("option-env", &|_| {
+            add_with(&format!(
+                "    let _ = (a, b);\n    panic!(\"{{:?}}\", option_env!(\"{}\"))",
+                env_secret.0
+            ))
+        }),
+        ("env-names-checkout", &|_| {
+            add_with(
+                "    let _ = (a, b);\n    panic!(\"{:?} {:?} {:?}\", option_env!(\"CARGO_TARGET_DIR\"), \
+                 option_env!(\"PWD\"), option_env!(\"OLDPWD\"))",
+            )
+        }),
+    ];
+    for (name, lib_rs) in cases {
+        let c = case(&format!("build-{name}"), "");
+        fs::write(
+            c.submission.join("exercises/01-adder/src/lib.rs"),
+            lib_rs(&c),
+        )
+        .unwrap();
+        let (graded, human) = grade_with_env(&c, true, &[env_secret]);
+        let reports = all_reports(&c, &human);
+        assert_eq!(stage(&graded, "adder")["score"], 0.0, "{name}\n{human}");
+        assert_eq!(stage(&graded, "doubler")["score"], 2.0, "{name}\n{human}");
+        let solved = fs::read_to_string(solution(&c)).unwrap();
+        for secret in ["FILE-SECRET-7f3a91", env_secret.1, solved.trim()] {
+            assert!(
+                !reports.contains(secret),
+                "{name}: the report shows `{secret}`\n{reports}"
+            );
+        }
+        let checkout = c.course.display().to_string();
+        assert!(
+            name != "env-names-checkout" || !reports.contains(&checkout),
+            "{name}: the build's environment names the checkout {checkout}\n{reports}"
+        );
+        assert!(
+            !scratch_of(&c.course).exists(),
+            "{name}: the scratch stayed"
+        );
+        assert_eq!(leftover_units(&c.course), Vec::<String>::new(), "{name}");
+    }
+}
+
+#[test]
+fn a_huge_static_is_stopped_and_leaves_nothing() {
+    if !isolation_available() {
+        eprintln!("skipped: this machine offers neither root nor Landlock");
+        return;
+    }
+    // 48 MiB of data in the library, over the file-size limit this test sets (16 MiB; the
+    // real one is 512 MiB, which a test cannot afford to reach).
+    let lib_rs = format!(
+        "pub static BIG: [u8; 48 << 20] = [1; 48 << 20];\n{}",
+        add_with("    a + b + BIG[0] as u32")
+    );
+    let c = case("build-huge-static", &lib_rs);
+    let limit = (16u64 << 20).to_string();
+    let (graded, human) = grade_with_env(&c, true, &[("XTASK_TEST_BUILD_FILE_SIZE", &limit)]);
+    assert_eq!(stage(&graded, "adder")["score"], 0.0, "{human}");
+    assert_eq!(stage(&graded, "doubler")["score"], 2.0, "{human}");
+    let cache = c.course.join("target/xtask/grade-cache");
+    let size = dir_size(&cache);
+    assert!(
+        size < 256 << 20,
+        "the cache holds {} MiB\n{human}",
+        size >> 20
+    );
+    assert!(!scratch_of(&c.course).exists(), "the scratch stayed");
+    assert_eq!(leftover_units(&c.course), Vec::<String>::new());
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_size(&e.path()),
+            Ok(_) => e.metadata().map_or(0, |m| m.len()),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// SysV shared memory segments of this size, in the grader's IPC namespace.
+fn shm_segments_of(size: usize) -> usize {
+    fs::read_to_string("/proc/sysvipc/shm")
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .filter(|l| l.split_whitespace().nth(3) == Some(&size.to_string()))
+        .count()
+}
+
+#[test]
+fn sysv_ipc_dies_with_the_test() {
+    const SIZE: usize = 31_337;
+    let lib_rs = format!(
+        "unsafe extern \"C\" {{ fn shmget(key: i32, size: usize, flags: i32) -> i32; }}\n{}",
+        add_with(&format!(
+            "    // IPC_PRIVATE, IPC_CREAT | 0600: a segment nobody removes.\n    \
+             let id = unsafe {{ shmget(0, {SIZE}, 0o1000 | 0o600) }};\n    \
+             assert!(id < 0, \"shm segment {{id}} created\");\n    a + b + 1"
+        ))
+    );
+    let Some((graded, human)) = sandboxed("ipc-shm", &lib_rs) else {
+        return;
+    };
+    assert!(
+        stage(&graded, "adder")["tests"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("shm segment"),
+        "the segment was not created, so this checks nothing\n{human}"
+    );
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("not root: no IPC namespace, SysV IPC is a residual risk (not checked)");
+        return;
+    }
+    assert_eq!(shm_segments_of(SIZE), 0, "a segment outlived the grade");
 }

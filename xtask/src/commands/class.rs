@@ -6,6 +6,12 @@
 //! build cache: runs are sequential because the cache is held by one grader at a time), into
 //! `--out/<student>/`; `--out/gradebook.csv` gets one row per student. Whatever goes wrong
 //! with one repository costs only its row.
+//!
+//! Invariant: one submission cannot stop the class. Each is graded by a child process (this
+//! executable, `grade --submission`), with a time limit; a child that crashes (a stack
+//! overflow in the gate, say), times out or exits non-zero is recorded in that student's row
+//! (`status`, 0 points) and the next student is graded. `gradebook.csv` exists from the start
+//! and is rewritten after each student.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -15,10 +21,19 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, ensure};
 use serde_json::Value;
 
-use crate::commands::grade::{self, Options};
+use crate::commands::grade::Options;
 use crate::course::Course;
+use crate::exec::runner::{self, Exit};
+use crate::exec::sandbox;
 use crate::report::Format;
 use crate::report::points::show;
+
+/// Test-only: the student whose grader child is made to abort (xtask/tests/class.rs).
+pub const TEST_CRASH_ON: &str = "XTASK_TEST_CRASH_ON";
+/// Test-only: set on that child; `main` aborts when it sees it.
+pub const TEST_ABORT: &str = "XTASK_TEST_ABORT";
+/// How long one submission may take when no `--budget` bounds its tests.
+const CHILD_LIMIT: Duration = Duration::from_secs(60 * 60);
 
 /// One repository to grade.
 #[derive(Debug, Clone)]
@@ -50,6 +65,8 @@ pub fn run(root: &Path, options: &Options, dir: &Path) -> Result<bool> {
     let started = Instant::now();
     let total = submissions.len();
     let mut rows = Vec::new();
+    write_gradebook(&options.out, &stages, &rows)?;
+    sandbox::become_subreaper();
     for (done, submission) in submissions.iter().enumerate() {
         eprintln!(
             "{} {}",
@@ -68,8 +85,9 @@ pub fn run(root: &Path, options: &Options, dir: &Path) -> Result<bool> {
             ..options.clone()
         };
         let began = Instant::now();
-        let outcome = grade::run(root, &one);
-        let row = row_of(submission, &out, outcome.err());
+        let outcome = grade_in_child(root, &one, &submission.student);
+        sandbox::sweep_orphans();
+        let row = row_of(submission, &out, outcome);
         eprintln!(
             "      {}: {} ({:.1} s){}",
             submission.student,
@@ -79,7 +97,9 @@ pub fn run(root: &Path, options: &Options, dir: &Path) -> Result<bool> {
                 show(row.max)
             )),
             began.elapsed().as_secs_f64(),
-            if row.flags.is_empty() {
+            if row.status != "ok" {
+                format!("  [{}]", row.status)
+            } else if row.flags.is_empty() {
                 String::new()
             } else {
                 format!("  [{}]", row.flags.join("; "))
@@ -96,6 +116,61 @@ pub fn run(root: &Path, options: &Options, dir: &Path) -> Result<bool> {
     );
     println!("gradebook: {}", options.out.join("gradebook.csv").display());
     Ok(true)
+}
+
+/// Grades one submission in a child process (`xtask grade --submission ...` with `one`'s
+/// options). `Ok` when it exited 0; otherwise what happened to it, for the gradebook.
+fn grade_in_child(root: &Path, one: &Options, student: &str) -> Result<(), String> {
+    let me = std::env::current_exe().map_err(|e| format!("grader error: {e}"))?;
+    let mut cmd = std::process::Command::new(me);
+    cmd.arg("--root").arg(root).args(child_args(one));
+    if std::env::var_os(TEST_CRASH_ON).is_some_and(|s| s == student) {
+        cmd.env(TEST_ABORT, "1");
+    }
+    let limit = one
+        .budget
+        .map_or(CHILD_LIMIT, |budget| budget + Duration::from_secs(30 * 60));
+    let finished = runner::run(cmd, limit).map_err(|e| format!("grader error: {e:#}"))?;
+    let tail = || {
+        let last: Vec<&str> = finished.stderr.lines().rev().take(3).collect();
+        last.into_iter().rev().collect::<Vec<_>>().join(" / ")
+    };
+    match finished.exit {
+        Exit::Code(0) => Ok(()),
+        Exit::Code(code) => Err(format!("grader crashed: exit {code} ({})", tail())),
+        Exit::Signal(signal) => Err(format!("grader crashed: signal {signal}")),
+        Exit::TimedOut => Err(format!(
+            "grader timed out after {} min",
+            limit.as_secs() / 60
+        )),
+    }
+}
+
+/// The command line that grades `one` as a single submission.
+fn child_args(one: &Options) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = vec!["grade".into(), "--submission".into()];
+    args.extend(one.submission.iter().map(|p| p.clone().into_os_string()));
+    let formats: Vec<&str> = one.formats.iter().map(|f| f.name()).collect();
+    args.extend(["--format".into(), formats.join(",").into()]);
+    args.extend(["--out".into(), one.out.clone().into_os_string()]);
+    args.extend(["--jobs".into(), one.jobs.to_string().into()]);
+    args.extend(["--isolation".into(), one.isolation.name().into()]);
+    for stage in &one.stages {
+        args.extend(["--stage".into(), stage.into()]);
+    }
+    if let Some(budget) = one.budget {
+        args.extend([
+            "--budget".into(),
+            format!("{}ms", budget.as_millis()).into(),
+        ]);
+    }
+    if one.offline {
+        args.push("--offline".into());
+    }
+    if one.keep_scratch {
+        args.push("--keep-scratch".into());
+    }
+    args
 }
 
 /// `[#####-----] 3/30  0:42 elapsed, ETA 5:10`
@@ -228,9 +303,11 @@ struct Row {
     total: Option<f64>,
     max: f64,
     flags: Vec<String>,
+    /// `ok`, or what happened to the grader of this submission.
+    status: String,
 }
 
-fn row_of(submission: &Submission, out: &Path, error: Option<anyhow::Error>) -> Row {
+fn row_of(submission: &Submission, out: &Path, outcome: Result<(), String>) -> Row {
     let mut row = Row {
         student: submission.student.clone(),
         path: submission.path.clone(),
@@ -238,13 +315,21 @@ fn row_of(submission: &Submission, out: &Path, error: Option<anyhow::Error>) -> 
         total: None,
         max: 0.0,
         flags: Vec::new(),
+        status: "ok".to_owned(),
     };
-    if let Some(error) = error {
-        row.flags.push(format!("grader error: {error:#}"));
-    }
     let graded: Option<Value> = fs::read_to_string(out.join("grade.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());
+    if let Err(status) = outcome {
+        // Whatever report the child left is partial: the student gets 0 and the reason.
+        row.status = status;
+        row.total = Some(0.0);
+        row.max = graded
+            .as_ref()
+            .and_then(|g| g["max_score"].as_f64())
+            .unwrap_or(0.0);
+        return row;
+    }
     let Some(graded) = graded else {
         row.flags.push("no report".to_owned());
         return row;
@@ -306,7 +391,7 @@ fn write_gradebook(out: &Path, stages: &[&crate::course::Stage], rows: &[Row]) -
         );
     }
     let max: f64 = stages.iter().map(|s| s.points).sum();
-    let _ = writeln!(text, ",total ({}),flags,repository", show(max));
+    let _ = writeln!(text, ",total ({}),flags,repository,status", show(max));
     for row in rows {
         text.push_str(&csv(&row.student));
         for stage in stages {
@@ -315,14 +400,16 @@ fn write_gradebook(out: &Path, stages: &[&crate::course::Stage], rows: &[Row]) -
                 .iter()
                 .find(|(name, _)| *name == stage.name)
                 .map_or(String::new(), |(_, s)| show(*s));
+            let cell = if row.status == "ok" { cell } else { show(0.0) };
             let _ = write!(text, ",{cell}");
         }
         let _ = writeln!(
             text,
-            ",{},{},{}",
+            ",{},{},{},{}",
             row.total.map_or(String::new(), show),
             csv(&row.flags.join("; ")),
-            csv(&row.path.display().to_string())
+            csv(&row.path.display().to_string()),
+            csv(&row.status)
         );
     }
     let file = out.join("gradebook.csv");

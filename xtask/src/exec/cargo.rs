@@ -142,31 +142,57 @@ pub fn build_tests_with(
     profile: BuildProfile,
 ) -> Result<Build> {
     let mut cmd = cargo();
-    if let BuildProfile::Scratch { incremental } = profile {
+    cmd.envs(profile_env(profile))
+        .current_dir(workspace)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .args(build_args(packages, only, extra, locked));
+    run_build(cmd, BUILD_TIMEOUT)
+}
+
+/// How long any build may take: a cold build of the course's dependencies takes well under
+/// this.
+pub const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// The environment `profile` sets for cargo.
+pub fn profile_env(profile: BuildProfile) -> Vec<(&'static str, &'static str)> {
+    match profile {
+        BuildProfile::Learner => Vec::new(),
         // Dependencies already build without debug info (`[profile.dev.package."*"]`), so
         // only the course's own packages change.
-        cmd.env("CARGO_PROFILE_DEV_DEBUG", "0")
-            .env("CARGO_INCREMENTAL", if incremental { "1" } else { "0" });
+        BuildProfile::Scratch { incremental } => vec![
+            ("CARGO_PROFILE_DEV_DEBUG", "0"),
+            ("CARGO_INCREMENTAL", if incremental { "1" } else { "0" }),
+        ],
     }
-    cmd.current_dir(workspace)
-        .env("CARGO_TARGET_DIR", target_dir)
-        .args(["build", "--keep-going", "--message-format=json"])
-        .args(extra);
+}
+
+/// `cargo build --keep-going --message-format=json ...` for the tests of `packages` (or only
+/// the test targets in `only`); see `build_tests_with`.
+pub fn build_args(packages: &[&str], only: &[String], extra: &[&str], locked: bool) -> Vec<String> {
+    let mut args: Vec<String> = ["build", "--keep-going", "--message-format=json"]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .map(str::to_owned)
+        .collect();
     if locked {
-        cmd.arg("--locked");
+        args.push("--locked".to_owned());
     }
     for package in packages {
-        cmd.args(["-p", package]);
+        args.extend(["-p".to_owned(), (*package).to_owned()]);
     }
     if only.is_empty() {
-        cmd.args(["--test", "*"]);
+        args.extend(["--test".to_owned(), "*".to_owned()]);
     } else {
         for target in only {
-            cmd.args(["--test", target]);
+            args.extend(["--test".to_owned(), target.clone()]);
         }
     }
-    // Builds are bounded too: a cold build of the course's dependencies takes well under this.
-    let out = runner::run(cmd, Duration::from_secs(30 * 60))?;
+    args
+}
+
+/// Runs a build command made of `build_args` (bounded by `timeout`) and reads what it said.
+pub fn run_build(cmd: Command, timeout: Duration) -> Result<Build> {
+    let out = runner::run(cmd, timeout)?;
     let mut build = Build {
         stderr: out.stderr,
         ..Build::default()
@@ -178,9 +204,10 @@ pub fn build_tests_with(
     }
     if out.exit == Exit::TimedOut {
         build.success = false;
-        build
-            .stderr
-            .push_str("\n[the build was stopped: it took more than 30 minutes]");
+        build.stderr.push_str(&format!(
+            "\n[the build was stopped: it took more than {} minutes]",
+            timeout.as_secs() / 60
+        ));
     }
     build.binaries.sort_by(|a, b| a.target.cmp(&b.target));
     Ok(build)

@@ -3,6 +3,7 @@
 //! or `ui` (see ARCHITECTURE.md, "xtask's layers").
 
 pub mod batch;
+pub mod build_jail;
 pub mod cargo;
 pub mod dep_seed;
 pub mod features;

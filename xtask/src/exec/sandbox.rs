@@ -17,10 +17,14 @@
 //!   the number of processes of the dedicated uid.
 //! * **Cleanup**, always: the grader is a child subreaper, so a process that escaped its group
 //!   (`setsid`, double fork) is re-parented to the grader and killed after the test.
+//! * **A fresh IPC namespace** (when the kernel lets the grader make one: root, outside a
+//!   seccomp profile that forbids `unshare`): SysV shared memory, semaphores and message queues
+//!   a test or a build creates die with its last process instead of outliving the run.
 //!
 //! The restrictions are applied by a small *launcher* (`xtask __sandbox SPEC -- TEST ARGS`),
-//! a fresh single-threaded process that applies them in order — rlimits, Landlock, groups,
-//! gid, uid, parent-death signal — and then replaces itself with the test binary. Doing this
+//! a fresh single-threaded process that applies them in order — rlimits, IPC namespace,
+//! Landlock, groups, gid, uid, parent-death signal — and then replaces itself with the test
+//! binary (or, for a submission's build, with cargo: see `exec/build_jail.rs`). Doing this
 //! in the (multi-threaded) grader between `fork` and `exec` would not be safe.
 
 use std::collections::HashSet;
@@ -105,6 +109,15 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The name `parse` reads.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Auto => "auto",
+            Mode::Strict => "strict",
+            Mode::Off => "off",
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Mode> {
         Ok(match text {
             "auto" => Mode::Auto,
@@ -125,6 +138,10 @@ pub struct Isolation {
     pub landlock_abi: u32,
     /// One line a person can read.
     pub summary: String,
+    /// Tests and the build get a fresh IPC namespace (not in the report's JSON: the summary
+    /// says it).
+    #[serde(skip)]
+    pub ipc_namespace: bool,
 }
 
 impl Isolation {
@@ -160,18 +177,31 @@ pub fn probe(mode: Mode, shared: &[&Path]) -> Result<Isolation> {
     } else {
         notes.push("isolation off: tests run as the grader's user, unrestricted".to_owned());
     }
+    let ipc_namespace = mode != Mode::Off && can_unshare_ipc();
+    notes.push(if ipc_namespace {
+        "a fresh IPC namespace per test and build".to_owned()
+    } else {
+        "no IPC namespace (SysV IPC a test creates may outlive it)".to_owned()
+    });
+    // `build_jail.rs`: the toolchain lives in the grader's home, so the build keeps its uid.
+    notes.push(
+        match (mode, landlock_abi) {
+            (Mode::Off, _) => "the build runs as the grader's uid with a cleared environment",
+            (_, 0) => {
+                "the build runs as the grader's uid, no Landlock: cleared environment, rlimits"
+            }
+            _ => "the build runs as the grader's uid under Landlock, cleared environment, rlimits",
+        }
+        .to_owned(),
+    );
     notes.push("rlimits".to_owned());
     notes.push("subreaper cleanup".to_owned());
     let isolation = Isolation {
-        mode: match mode {
-            Mode::Auto => "auto",
-            Mode::Strict => "strict",
-            Mode::Off => "off",
-        }
-        .to_owned(),
+        mode: mode.name().to_owned(),
         user_separation,
         landlock_abi,
         summary: notes.join(", "),
+        ipc_namespace,
     };
     if mode == Mode::Strict && !isolation.protects_shared_state() {
         bail!(
@@ -210,6 +240,36 @@ pub fn landlock_abi() -> u32 {
         )
     };
     u32::try_from(version).unwrap_or(0)
+}
+
+/// Whether this process may create an IPC namespace: a forked child tries, and exits with
+/// the answer (so the grader's own namespace never changes).
+#[cfg(target_os = "linux")]
+fn can_unshare_ipc() -> bool {
+    // SAFETY: between fork and _exit the child only makes the unshare and _exit syscalls,
+    // both async-signal-safe, so forking a multi-threaded process is sound here; the parent
+    // reaps exactly the pid it forked.
+    unsafe {
+        match libc::fork() {
+            -1 => false,
+            0 => libc::_exit(if libc::unshare(libc::CLONE_NEWIPC) == 0 {
+                0
+            } else {
+                1
+            }),
+            pid => {
+                let mut status = 0;
+                libc::waitpid(pid, &mut status, 0) == pid
+                    && libc::WIFEXITED(status)
+                    && libc::WEXITSTATUS(status) == 0
+            }
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn can_unshare_ipc() -> bool {
+    false
 }
 
 /// The first ancestor (or `path` itself) that other users cannot enter, if any.
@@ -256,6 +316,9 @@ pub struct Spec {
     pub write: Vec<PathBuf>,
     /// Whether the test compiles code (needs the toolchain and system tools).
     pub toolchain: bool,
+    /// Run in a fresh IPC namespace (only when `Isolation::ipc_namespace` said it can).
+    #[serde(default)]
+    pub new_ipc: bool,
     pub limits: Limits,
 }
 
@@ -286,6 +349,9 @@ pub fn launcher_main(args: &[OsString]) -> ! {
         anyhow::ensure!(dash == "--", "usage: xtask {LAUNCH} SPEC -- EXE ARGS...");
         let spec: Spec = serde_json::from_str(&spec.to_string_lossy())?;
         set_limits(&spec.limits)?;
+        if spec.new_ipc {
+            new_ipc_namespace()?;
+        }
         if spec.landlock {
             restrict_with_landlock(&spec)?;
         }
@@ -308,6 +374,24 @@ pub fn launcher_main(args: &[OsString]) -> ! {
     };
     eprintln!("sandbox: {error:#}");
     std::process::exit(125)
+}
+
+/// Moves this process into a fresh IPC namespace (before the uid drop: it needs root). What
+/// it and its children create there is destroyed with the namespace's last process.
+fn new_ipc_namespace() -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: unshare takes a flag word; it changes this (single-threaded) process only.
+        let code = unsafe { libc::unshare(libc::CLONE_NEWIPC) };
+        anyhow::ensure!(
+            code == 0,
+            "unshare(CLONE_NEWIPC): {}",
+            std::io::Error::last_os_error()
+        );
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    bail!("IPC namespaces need Linux")
 }
 
 fn set_limits(limits: &Limits) -> Result<()> {

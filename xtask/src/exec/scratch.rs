@@ -125,7 +125,11 @@ fn mirror(from: &Path, to: &Path) -> Result<()> {
 /// * a file whose content is the same as what the previous run wrote at that path gets that
 ///   run's mtime back, so cargo's mtime-based freshness keeps the cache warm; any other file
 ///   is new and newer than every artifact;
-/// * one run at a time per course (a lock in the cache directory).
+/// * one run at a time per course (a lock in the cache directory);
+/// * nothing of the run stays behind: when it ends (`finish`, or dropped on an error or a
+///   panic) the run's directory is removed, and so are the exercise packages' units in a shared
+///   target directory (what the submission's code compiled to), so the cache between runs
+///   holds only dependencies built from the course's own code and the registry.
 #[derive(Debug)]
 pub struct GradeScratch {
     /// The run's directory: `ws/` (the workspace), `tmp/` (private directories of tests).
@@ -134,6 +138,8 @@ pub struct GradeScratch {
     pub target_dir: PathBuf,
     cache: PathBuf,
     mtimes: BTreeMap<String, (String, u64, u32)>,
+    /// `finish` ran (then `Drop` has nothing left to do).
+    finished: bool,
     _lock: fs::File,
 }
 
@@ -195,6 +201,7 @@ impl GradeScratch {
             target_dir,
             cache,
             mtimes,
+            finished: false,
             _lock: lock,
         };
         scratch.copy_course(&course)?;
@@ -362,8 +369,11 @@ impl GradeScratch {
         &self.cache
     }
 
-    /// Saves what the cache needs and removes the run's directory (unless `keep`).
-    pub fn finish(self, keep: bool) -> Result<Option<PathBuf>> {
+    /// Saves what the cache needs and removes the run's directory (unless `keep`) and what
+    /// the run compiled into a shared target directory.
+    pub fn finish(mut self, keep: bool) -> Result<Option<PathBuf>> {
+        self.finished = true;
+        self.forget_run_units();
         fs::write(
             self.cache.join("mtimes.json"),
             serde_json::to_string(&self.mtimes)?,
@@ -375,6 +385,88 @@ impl GradeScratch {
             .with_context(|| format!("cannot remove the scratch {}", self.base.display()))?;
         Ok(None)
     }
+
+    /// Removes the exercise packages' units (libraries, test binaries, fingerprints, object
+    /// files of a compilation that was killed, rustc's temporary directories) from the target
+    /// directory, when it is the shared one (a private one goes with the run's directory).
+    fn forget_run_units(&self) {
+        if self.target_dir.starts_with(&self.base) {
+            return;
+        }
+        let (crates, packages) = exercise_units(&self.root);
+        let debug = self.target_dir.join("debug");
+        let unit = |name: &str, names: &[String], lib: bool| {
+            names.iter().any(|n| {
+                name.starts_with(&format!("{n}-"))
+                    || (lib && name.starts_with(&format!("lib{n}-")))
+                    || (lib && name.starts_with(&format!("lib{n}.")))
+            })
+        };
+        for (dir, names, lib) in [
+            (debug.join("deps"), &crates, true),
+            (debug.join("incremental"), &crates, false),
+            (debug.clone(), &crates, true),
+            (debug.join(".fingerprint"), &packages, false),
+            (debug.join("build"), &packages, false),
+        ] {
+            for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                let temporary = dir.ends_with("deps") && is_dir;
+                if temporary || unit(&name, names, lib) {
+                    let path = entry.path();
+                    let _ = if is_dir {
+                        fs::remove_dir_all(&path)
+                    } else {
+                        fs::remove_file(&path)
+                    };
+                }
+            }
+        }
+    }
+}
+
+impl Drop for GradeScratch {
+    /// A run that ended without `finish` (an error, a panic) leaves nothing behind either.
+    fn drop(&mut self) {
+        if !self.finished {
+            self.forget_run_units();
+            let _ = fs::remove_dir_all(&self.base);
+        }
+    }
+}
+
+/// The crate names (libraries and test targets, `-` as `_`) and package names of the
+/// workspace's exercise packages: what a submission's code is compiled into.
+fn exercise_units(root: &Path) -> (Vec<String>, Vec<String>) {
+    let (mut crates, mut packages) = (Vec::new(), Vec::new());
+    for entry in fs::read_dir(root.join("exercises"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let dir = entry.path();
+        let name = fs::read_to_string(dir.join("Cargo.toml"))
+            .ok()
+            .and_then(|text| text.parse::<toml::Table>().ok())
+            .and_then(|t| t.get("package")?.get("name")?.as_str().map(str::to_owned));
+        let Some(name) = name else { continue };
+        crates.push(name.replace('-', "_"));
+        packages.push(name);
+        for test in fs::read_dir(dir.join("tests"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let test = test.path();
+            if test.extension().is_some_and(|e| e == "rs")
+                && let Some(stem) = test.file_stem()
+            {
+                crates.push(stem.to_string_lossy().replace('-', "_"));
+            }
+        }
+    }
+    (crates, packages)
 }
 
 fn chown_tree(dir: &Path, uid: u32) -> Result<()> {

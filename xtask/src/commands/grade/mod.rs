@@ -31,6 +31,7 @@ use anyhow::{Context, Result, bail, ensure};
 use crate::course::integrity::{self, Finding};
 use crate::course::testscan;
 use crate::course::{Course, Stage, TestId};
+use crate::exec::build_jail;
 use crate::exec::cargo;
 use crate::exec::gate;
 use crate::exec::runner::{self, Status as RunStatus, TestEnv};
@@ -479,14 +480,18 @@ fn build_stages(
         return Ok(cargo::Build::default());
     }
     ui::heading(&format!("grade: building {} stage(s)", packages.len()));
-    cargo::build_tests_with(
-        &scratch.root,
-        &scratch.target_dir,
+    // Compiling is running the submission's code too: in the sandbox (`build_jail.rs`).
+    let jail = build_jail::Jail {
+        workspace: &scratch.root,
+        target_dir: &scratch.target_dir,
+        read: vec![scratch.base.join("rust-toolchain.toml")],
+        private: scratch.base.join("build"),
+        isolation: graded.isolation,
+        offline: graded.options.offline,
+    };
+    // A submission is built once: incremental caches would only cost.
+    jail.build_tests(
         &packages,
-        &[],
-        offline_flag(graded.options),
-        false,
-        // A submission is built once: incremental caches would only cost.
         cargo::BuildProfile::Scratch { incremental: false },
     )
 }

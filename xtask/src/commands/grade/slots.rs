@@ -244,10 +244,10 @@ impl RunContext<'_> {
             landlock: self.isolation.landlock_abi > 0,
             exe: job.test.exe.clone(),
             // The toolchain pin above trybuild's build directory must be readable, or rustup
-            // falls back to its default toolchain for the compile-fail cases.
+            // falls back to its default toolchain for the compile-fail cases. Not the build
+            // cache: a test runs its own binary (`exe`) and reads nothing else built there.
             read: vec![
                 self.scratch.root.clone(),
-                self.scratch.target_dir.clone(),
                 self.scratch.base.join("rust-toolchain.toml"),
             ],
             exec: if job.toolchain {
@@ -266,6 +266,7 @@ impl RunContext<'_> {
                 vec![private.to_owned()]
             },
             toolchain: job.toolchain,
+            new_ipc: self.isolation.ipc_namespace,
             limits: sandbox::Limits {
                 cpu_secs: job.timeout.as_secs() + 5,
                 file_size: 64 << 20,

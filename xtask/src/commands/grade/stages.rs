@@ -111,10 +111,11 @@ pub(super) fn list_spec(
         uid,
         landlock: isolation.landlock_abi > 0,
         exe: exe.to_owned(),
-        read: vec![scratch.root.clone(), scratch.target_dir.clone()],
+        read: vec![scratch.root.clone()],
         exec: Vec::new(),
         write: vec![private],
         toolchain: false,
+        new_ipc: isolation.ipc_namespace,
         limits: sandbox::Limits {
             cpu_secs: 30,
             file_size: 1 << 20,
