@@ -11,6 +11,7 @@
 
 pub mod committed;
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -186,58 +187,70 @@ fn check_export(out: &Path) -> Result<bool> {
     let home = out.join("target").join("fresh-cargo-home");
     fs::create_dir_all(&home)?;
     let report = out.join("target").join("export-check");
-    // `program args` in the starter, with nothing of the exporting shell's cargo state: an
-    // empty CARGO_HOME, no target directory or compiler flags. `cargo` is the one on PATH
-    // (rustup's proxy honours the starter's rust-toolchain.toml).
-    let fresh = |program: &std::ffi::OsStr, args: &[&str]| -> Result<()> {
-        let mut cmd = std::process::Command::new(program);
-        cmd.current_dir(out)
-            .args(args)
-            .env("CARGO_HOME", &home)
-            .stdin(std::process::Stdio::null());
-        for key in [
-            "CARGO_TARGET_DIR",
-            "CARGO_BUILD_TARGET_DIR",
-            "RUSTFLAGS",
-            "CARGO_ENCODED_RUSTFLAGS",
-            "RUSTC_WRAPPER",
-            "CARGO",
-        ] {
-            cmd.env_remove(key);
-        }
-        let shown = format!("{} {}", program.to_string_lossy(), args.join(" "));
-        let started = std::time::Instant::now();
-        let output = cmd
-            .output()
-            .with_context(|| format!("cannot run {shown}"))?;
-        ensure!(
-            output.status.success(),
-            "`{shown}` failed in the starter, from an empty cargo home ({}):\n{}",
-            output.status,
-            last_lines(&String::from_utf8_lossy(&output.stderr), 40)
-        );
-        ui::line(
-            "fresh",
-            true,
-            &format!("{shown} ({:.0} s)", started.elapsed().as_secs_f64()),
-            "",
-        );
-        Ok(())
-    };
-    let cargo = std::ffi::OsStr::new("cargo");
+    let cargo = OsStr::new("cargo");
     let report_arg = report.display().to_string();
     let grade = ["grade", "--format", "json", "--out", &report_arg];
     if out.join("xtask").is_dir() {
         // The student's first commands (the starter README), then its own grader.
-        fresh(cargo, &["build", "--locked", "-q", "-p", "xtask"])?;
-        fresh(cargo, &["xtask"])?;
-        fresh(cargo, &[&["xtask"][..], &grade].concat())?;
+        run_fresh(
+            out,
+            &home,
+            cargo,
+            &["build", "--locked", "-q", "-p", "xtask"],
+        )?;
+        run_fresh(out, &home, cargo, &["xtask"])?;
+        run_fresh(out, &home, cargo, &[&["xtask"][..], &grade].concat())?;
     } else {
         // A starter without tooling (a course that ships none): this grader, on the export.
         let me = std::env::current_exe().context("cannot find the running xtask")?;
         let root = out.display().to_string();
-        fresh(me.as_os_str(), &[&["--root", &root][..], &grade].concat())?;
+        let args = [&["--root", &root][..], &grade].concat();
+        run_fresh(out, &home, me.as_os_str(), &args)?;
     }
+    stubs_score_zero(&report)
+}
+
+/// `program args` in the starter `out`, with nothing of the exporting shell's cargo state: the
+/// empty cargo home `home`, no target directory or compiler flags. `cargo` is the one on PATH
+/// (rustup's proxy honours the starter's rust-toolchain.toml).
+fn run_fresh(out: &Path, home: &Path, program: &OsStr, args: &[&str]) -> Result<()> {
+    let mut cmd = std::process::Command::new(program);
+    cmd.current_dir(out)
+        .args(args)
+        .env("CARGO_HOME", home)
+        .stdin(std::process::Stdio::null());
+    for key in [
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET_DIR",
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "CARGO",
+    ] {
+        cmd.env_remove(key);
+    }
+    let shown = format!("{} {}", program.to_string_lossy(), args.join(" "));
+    let started = std::time::Instant::now();
+    let output = cmd
+        .output()
+        .with_context(|| format!("cannot run {shown}"))?;
+    ensure!(
+        output.status.success(),
+        "`{shown}` failed in the starter, from an empty cargo home ({}):\n{}",
+        output.status,
+        last_lines(&String::from_utf8_lossy(&output.stderr), 40)
+    );
+    ui::line(
+        "fresh",
+        true,
+        &format!("{shown} ({:.0} s)", started.elapsed().as_secs_f64()),
+        "",
+    );
+    Ok(())
+}
+
+/// The export check's verdict: the stubs score zero, and every stage compiled.
+fn stubs_score_zero(report: &Path) -> Result<bool> {
     let result: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(report.join("grade.json"))?)?;
     let broken: Vec<&str> = result["stages"]
