@@ -3,6 +3,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -191,17 +192,23 @@ pub fn build_args(packages: &[&str], only: &[String], extra: &[&str], locked: bo
 }
 
 /// Runs a build command made of `build_args` (bounded by `timeout`) and reads what it said.
+/// cargo's messages are read as they stream (one build of a stage's every version prints more
+/// than any fixed cap on kept output: 260 KiB for Stage 5's 97 versions), and only what a
+/// `Build` holds is kept, with a bound on diagnostics per package.
 pub fn run_build(cmd: Command, timeout: Duration) -> Result<Build> {
-    let out = runner::run(cmd, timeout)?;
-    let mut build = Build {
-        stderr: out.stderr,
-        ..Build::default()
-    };
-    for line in out.stdout.lines() {
+    let build = Arc::new(Mutex::new(Build::default()));
+    let reading = Arc::clone(&build);
+    let out = runner::run_lines(cmd, timeout, move |line| {
         if let Ok(message) = serde_json::from_str::<Message>(line) {
-            build.read(message);
+            reading
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .read(message);
         }
-    }
+    })?;
+    // The reading thread is done (the pipe closed) or was given up on: take what it read.
+    let mut build = std::mem::take(&mut *build.lock().unwrap_or_else(PoisonError::into_inner));
+    build.stderr = out.stderr;
     if out.exit == Exit::TimedOut {
         build.success = false;
         build.stderr.push_str(&format!(
@@ -212,6 +219,10 @@ pub fn run_build(cmd: Command, timeout: Duration) -> Result<Build> {
     build.binaries.sort_by(|a, b| a.target.cmp(&b.target));
     Ok(build)
 }
+
+/// The most diagnostics kept per package: a learner reads the first few, and a submission
+/// can make the compiler say anything any number of times.
+const DIAGNOSTICS_PER_PACKAGE: usize = 100;
 
 impl Build {
     /// Takes in one of cargo's JSON messages.
@@ -262,6 +273,14 @@ impl Build {
             return;
         };
         let error = diagnostic.level.starts_with("error");
+        let kept = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.manifest == manifest)
+            .count();
+        if kept >= DIAGNOSTICS_PER_PACKAGE {
+            return;
+        }
         if error || diagnostic.level == "warning" {
             self.diagnostics.push(Diagnostic {
                 manifest,

@@ -56,7 +56,26 @@ pub struct Finished {
 }
 
 /// Runs `cmd` (stdin closed, stdout and stderr captured) for at most `timeout`.
-pub fn run(mut cmd: Command, timeout: Duration) -> Result<Finished> {
+pub fn run(cmd: Command, timeout: Duration) -> Result<Finished> {
+    run_with(cmd, timeout, None)
+}
+
+/// Like [`run`], but hands each line of stdout to `on_line` as it arrives (on the reading
+/// thread) instead of keeping it: for a producer whose output has no useful bound but whose
+/// reader keeps only what it needs (cargo's JSON messages for hundreds of packages). Stdout in
+/// the result is then empty; stderr is captured and capped as always.
+pub fn run_lines(
+    cmd: Command,
+    timeout: Duration,
+    on_line: impl FnMut(&str) + Send + 'static,
+) -> Result<Finished> {
+    run_with(cmd, timeout, Some(Box::new(on_line)))
+}
+
+/// A consumer of stdout lines (see [`run_lines`]).
+type OnLine = Box<dyn FnMut(&str) + Send>;
+
+fn run_with(mut cmd: Command, timeout: Duration, on_line: Option<OnLine>) -> Result<Finished> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -69,7 +88,10 @@ pub fn run(mut cmd: Command, timeout: Duration) -> Result<Finished> {
     let start = Instant::now();
     let mut child = crate::exec::sandbox::spawn_registered(&mut cmd)
         .with_context(|| format!("cannot start {:?}", cmd.get_program()))?;
-    let stdout = Capture::start(child.stdout.take().expect("stdout is piped"));
+    let stdout = match on_line {
+        Some(on_line) => Capture::lines(child.stdout.take().expect("stdout is piped"), on_line),
+        None => Capture::start(child.stdout.take().expect("stdout is piped")),
+    };
     let stderr = Capture::start(child.stderr.take().expect("stderr is piped"));
 
     // Wait on another thread so this one can give up at the deadline.
@@ -154,6 +176,34 @@ impl Capture {
             let _ = tx.send(());
         });
         Capture { buffer, done }
+    }
+
+    /// Reads `pipe` line by line into `on_line`, keeping nothing. A line longer than
+    /// `OUTPUT_CAP` is cut there (the rest of it is skipped).
+    fn lines(pipe: impl Read + Send + 'static, mut on_line: OnLine) -> Capture {
+        let (tx, done) = mpsc::channel();
+        thread::spawn(move || {
+            let mut reader = std::io::BufReader::new(pipe);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                // `take` bounds one line's memory; what is left of a longer line is read as
+                // the next "line" and fails to parse as a message, which callers ignore.
+                match std::io::BufRead::read_until(
+                    &mut (&mut reader).take(OUTPUT_CAP as u64),
+                    b'\n',
+                    &mut line,
+                ) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => on_line(String::from_utf8_lossy(&line).trim_end()),
+                }
+            }
+            let _ = tx.send(());
+        });
+        Capture {
+            buffer: Arc::new(Mutex::new(Vec::new())),
+            done,
+        }
     }
 
     /// What was read, once the pipe closed or a short grace period passed (a grandchild that
@@ -572,6 +622,23 @@ mod tests {
             run(cmd, Duration::from_secs(10)).unwrap().exit,
             Exit::Signal(libc::SIGABRT)
         );
+    }
+
+    #[test]
+    fn streamed_lines_are_all_delivered_however_much_is_printed() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "yes message | head -n 200000"]);
+        let seen = Arc::new(Mutex::new(0usize));
+        let counting = Arc::clone(&seen);
+        let out = run_lines(cmd, Duration::from_secs(10), move |line| {
+            assert_eq!(line, "message");
+            *counting.lock().unwrap() += 1;
+        })
+        .unwrap();
+        assert_eq!(out.exit, Exit::Code(0));
+        assert!(out.stdout.is_empty());
+        // 1.6 MB, six times the cap on kept output: every line reached the reader.
+        assert_eq!(*seen.lock().unwrap(), 200_000);
     }
 
     #[test]
