@@ -278,13 +278,13 @@ fn the_heartbeat_loop_loses_no_number_when_two_ticks_cancel_the_same_pair() {
                 "the tick wins and cancels the read in progress"
             );
         }
-        for n in 2..=4 {
+        for n in 2..=5 {
             mailbox.send(n);
         }
         let report = drive(
             &mut looped,
             5,
-            "three more numbers are queued: two pairs can finish",
+            "four more numbers are queued: two pairs can finish",
         );
         assert_eq!(
             report.pairs,
@@ -294,6 +294,7 @@ fn the_heartbeat_loop_loses_no_number_when_two_ticks_cancel_the_same_pair() {
              only the first",
         );
         assert_eq!(report.ticks, 2, "two ticks elapsed while waiting");
+        assert_eq!(mailbox.len(), 1, "5 is left for later");
     });
 }
 
