@@ -11,11 +11,13 @@ mod common;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::Poll;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
 
 use combinators::join_all;
 use common::{Gate, Guarded, OnDrop, drive, watchdog};
-use harness::{Journal, Poller, WakeProbe, catch_panic, recorded, yield_times};
+use harness::{Journal, Poller, WakeProbe, Watchdog, catch_panic, recorded, yield_times};
 
 #[test]
 fn join_all_returns_the_outputs_in_input_order_not_completion_order() {
@@ -290,4 +292,136 @@ fn a_wake_from_another_thread_finishes_the_join() {
         opener.join().expect("the opener thread");
         assert_eq!(outputs, vec![0, 1, 2, 3]);
     });
+}
+
+/// A one-task executor that polls its task *inside* `wake`, on the thread that woke it, as
+/// an executor may (a wake that lands on the executor's own thread, a "run on wake" waker). A
+/// wake that comes while the task is being polled is remembered and the task polled again
+/// after that poll.
+struct RunOnWake<F: Future> {
+    task: Mutex<Option<Pin<Box<F>>>>,
+    woken: AtomicBool,
+    output: Mutex<Option<F::Output>>,
+}
+
+impl<F> RunOnWake<F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn new(future: F) -> Arc<Self> {
+        Arc::new(RunOnWake {
+            task: Mutex::new(Some(Box::pin(future))),
+            woken: AtomicBool::new(false),
+            output: Mutex::new(None),
+        })
+    }
+
+    fn run(self: &Arc<Self>) {
+        // Whoever holds `task` is polling it, and looks at `woken` again once it is done.
+        while let Ok(mut task) = self.task.try_lock() {
+            if !self.woken.swap(false, Ordering::SeqCst) {
+                return;
+            }
+            let Some(future) = task.as_mut() else {
+                return;
+            };
+            let waker = Waker::from(Arc::clone(self));
+            if let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(&waker)) {
+                *task = None;
+                *self.output.lock().unwrap_or_else(PoisonError::into_inner) = Some(output);
+            }
+        }
+    }
+
+    fn finished(&self) -> bool {
+        self.output
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
+    fn take_output(&self) -> Option<F::Output> {
+        self.output
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+}
+
+impl<F> Wake for RunOnWake<F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        self.run();
+    }
+}
+
+#[test]
+fn the_task_is_woken_outside_the_lock_so_its_waker_may_poll_the_join_all_at_once() {
+    Watchdog::new("join_all run by an executor that polls the task inside `wake`")
+        .likely_cause(
+            "a child's waker that wakes the task while it still holds the JoinAll's lock (a \
+             `MutexGuard` alive across `parent.wake()`): this test's task waker polls the \
+             join_all at once, inside `wake`, as an executor may, and that poll waits for a \
+             lock its own thread already holds. Take what you need (the parent waker, \
+             cloned) in a block that ends the guard, then wake",
+        )
+        .likely_cause(
+            "a JoinAll that holds its lock while it polls a child: a child that wakes its \
+             waker during its own poll then waits for that lock",
+        )
+        .run(|| {
+            let gates = [Gate::new(0_u32), Gate::new(1)];
+            let children: Vec<Pin<Box<dyn Future<Output = u32> + Send>>> = vec![
+                Box::pin(gates[0].clone()),
+                Box::pin(gates[1].clone()),
+                Box::pin(async {
+                    yield_times(2).await;
+                    2
+                }),
+            ];
+            let executor = RunOnWake::new(join_all(children));
+            // The first poll: child 2 wakes itself twice during its own polls (it yields).
+            Waker::from(Arc::clone(&executor)).wake();
+            assert!(
+                !executor.finished(),
+                "gates 0 and 1 are closed: join_all must be Pending"
+            );
+            // A child's event on this thread: the task's waker polls the join_all right away.
+            let opened = catch_panic(|| gates[0].open());
+            assert!(
+                opened.is_ok(),
+                "child 0 woke its waker, whose wake of the task polled the join_all at once \
+                 (as an executor may, inside `wake`), and that poll panicked: {}. Did the \
+                 child's waker still hold the JoinAll's lock when it woke the task? Wake the \
+                 task OUTSIDE the lock.",
+                opened.err().unwrap_or_default(),
+            );
+            assert_eq!(
+                gates[0].polls(),
+                2,
+                "the task's waker polled the join_all inside child 0's wake: that poll must \
+                 poll child 0 (it was woken). Does the child's waker record its wake BEFORE \
+                 it wakes the task?",
+            );
+            // The same from another thread.
+            let gate = gates[1].clone();
+            std::thread::spawn(move || gate.open())
+                .join()
+                .expect("opening gate 1 on another thread (which polls the join_all there)");
+            assert_eq!(
+                executor.take_output(),
+                Some(vec![0, 1, 2]),
+                "every child finished, each wake polled the join_all at once: it must be \
+                 Ready with every output",
+            );
+        });
 }

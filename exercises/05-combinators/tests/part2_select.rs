@@ -8,8 +8,8 @@ use std::future::{self, Future};
 use std::task::Poll;
 
 use combinators::{Either, select};
-use common::{Gate, watchdog};
-use harness::{Poller, catch_panic, recorded};
+use common::{Gate, Logged, PollLog, watchdog};
+use harness::{Poller, bounded, catch_panic, recorded};
 
 #[test]
 fn the_first_to_finish_wins_and_the_other_comes_back_unfinished() {
@@ -81,6 +81,50 @@ fn a_wins_when_both_are_ready() {
             "both were ready; select promises to poll `a` first, so `a` wins a tie. Poll a, \
              then b.",
         );
+    });
+}
+
+#[test]
+fn a_is_polled_first_on_every_poll_not_only_the_first() {
+    watchdog("select of two gates, both opened after some Pending polls").run(|| {
+        for pending_polls in 1..=3 {
+            let log = PollLog::new();
+            let (a, b) = (Gate::new("a"), Gate::new("b"));
+            let mut raced = Poller::new(select(
+                Logged::new("a", &log, a.clone()),
+                Logged::new("b", &log, b.clone()),
+            ));
+            for poll in 1..=pending_polls {
+                assert!(raced.poll().is_pending(), "both gates are closed");
+                let order = log.take();
+                assert_eq!(
+                    order,
+                    ["a", "b"],
+                    "poll #{poll} of select polled [{}]; every poll polls `a`, then `b`: not \
+                     only the first one. Taking turns to be fair breaks the contract that a \
+                     tie goes to `a`.",
+                    bounded::list(&order, 4, 2),
+                );
+            }
+            // Both become ready between two polls (one event can make both ready).
+            a.open();
+            b.open();
+            let winner = raced.poll();
+            let order = log.take();
+            assert!(
+                matches!(winner, Poll::Ready(Either::Left(("a", _)))),
+                "after {pending_polls} Pending poll(s), both a and b became ready: `a` must win \
+                 the tie (it is polled first on EVERY poll), but it did not (polled, in that \
+                 poll: [{}]). Does your select change its order from poll to poll?",
+                bounded::list(&order, 4, 2),
+            );
+            assert_eq!(
+                order,
+                ["a"],
+                "a was ready, so b must not be polled in that poll (polled: [{}])",
+                bounded::list(&order, 4, 2),
+            );
+        }
     });
 }
 

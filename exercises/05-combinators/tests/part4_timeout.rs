@@ -12,7 +12,7 @@ use std::task::Poll;
 use blocks::timer::Timer;
 use combinators::{Elapsed, timeout};
 use common::{Gate, ms, watchdog};
-use harness::{Poller, yield_times};
+use harness::{Poller, WakeProbe, yield_times};
 
 #[test]
 fn a_future_that_finishes_before_the_deadline_gives_its_output() {
@@ -66,6 +66,40 @@ fn the_timer_wakes_the_task_when_the_deadline_comes() {
             "the deadline came but nobody woke the task, so an executor would never poll the \
              timeout again. Reading `timer.now()` is not enough: poll a `Sleep` (timer.sleep) \
              so the timer keeps the task's waker and wakes it at the deadline.",
+        );
+    });
+}
+
+#[test]
+fn the_deadline_wakes_the_waker_of_the_latest_poll() {
+    watchdog("timeout(10ms, pending) polled with a new waker on later polls").run(|| {
+        let timer = Timer::new();
+        let mut limited = Poller::new(timeout(&timer, ms(10), std::future::pending::<()>()));
+        let probes = [WakeProbe::new(), WakeProbe::new(), WakeProbe::new()];
+        // Poll 1 and 2 with the first waker, then the timeout moves: 3 with the second waker,
+        // 4 with the third (as when it is handed from one task to another).
+        for (poll, probe) in [0, 0, 1, 2].into_iter().enumerate() {
+            assert!(
+                limited.poll_with(&probes[probe].waker()).is_pending(),
+                "poll #{}: 0 ms of 10 have passed",
+                poll + 1,
+            );
+        }
+        timer.advance(ms(10));
+        assert!(
+            probes[2].wakes() >= 1,
+            "the deadline came, and the timeout was last polled with a third waker: the timer \
+             must wake THAT one (it woke the wakers of the polls before: {} and {} times). \
+             Only a poll of the Sleep leaves a waker with the timer, so poll the sleep on \
+             EVERY poll, not only the first one (reading `timer.now()` on later polls gives \
+             the right answer but leaves no waker).",
+            probes[0].wakes(),
+            probes[1].wakes(),
+        );
+        assert_eq!(
+            limited.poll_with(&probes[2].waker()),
+            Poll::Ready(Err(Elapsed)),
+            "woken at the deadline, the timeout must give Err(Elapsed)",
         );
     });
 }

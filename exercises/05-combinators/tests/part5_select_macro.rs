@@ -12,8 +12,8 @@ use std::pin::Pin;
 use std::task::Poll;
 
 use combinators::{Start, branch, select, select_n};
-use common::{Gate, OnDrop, watchdog};
-use harness::{Journal, Poller, catch_panic, recorded};
+use common::{Gate, Logged, OnDrop, PollLog, watchdog};
+use harness::{Journal, Poller, bounded, catch_panic, recorded};
 
 /// One `select!` over three branches that are all ready at once; returns the winner's index.
 async fn three_ready(biased: bool) -> usize {
@@ -110,6 +110,158 @@ fn a_fair_select_wraps_around_to_the_branches_before_its_start() {
                 "select #{call}: branch 0 was ready, yet the first poll was Pending. A fair \
                  select starting at branch k must go on past the last branch to 0, 1, ..., \
                  k-1 (index (start + i) % n): every branch is polled in every poll.",
+            );
+        }
+    });
+}
+
+/// A fair `select_n` over `n` gates, each logged under its index; the gates are returned to
+/// open them.
+fn logged_gates(
+    n: usize,
+    log: &PollLog,
+) -> (
+    Vec<Gate<usize>>,
+    Poller<combinators::SelectN<'static, usize>>,
+) {
+    let gates: Vec<Gate<usize>> = (0..n).map(Gate::new).collect();
+    let branches = gates
+        .iter()
+        .enumerate()
+        .map(|(i, gate)| branch(Logged::new(i.to_string(), log, gate.clone()), |v| v))
+        .collect();
+    (gates, Poller::new(select_n(Start::Fair, branches)))
+}
+
+/// `order`, as indexes: what the `Logged` gates of [`logged_gates`] wrote.
+fn indexes(order: &[String]) -> Vec<usize> {
+    order.iter().filter_map(|i| i.parse().ok()).collect()
+}
+
+#[test]
+fn a_fair_select_keeps_one_start_for_every_poll_of_one_call() {
+    watchdog("fair select_n over three closed gates, polled four times, 6 calls").run(|| {
+        for call in 0..6 {
+            let log = PollLog::new();
+            let (_gates, mut raced) = logged_gates(3, &log);
+            assert!(raced.poll().is_pending(), "every gate is closed");
+            let first = log.take();
+            for poll in 2..=4 {
+                assert!(raced.poll().is_pending(), "every gate is closed");
+                let order = log.take();
+                assert_eq!(
+                    order,
+                    first,
+                    "call #{call} of select_n: poll 1 polled the branches in the order [{}], \
+                     poll {poll} in the order [{}]. The start branch is chosen ONCE per call, \
+                     in `select_n`, and every poll of that SelectN starts there. Drawing a new \
+                     start at each poll moves the order under a waiting select (and moves the \
+                     counter once per poll instead of once per call).",
+                    bounded::list(&first, 4, 2),
+                    bounded::list(&order, 4, 2),
+                );
+            }
+        }
+    });
+}
+
+#[test]
+fn a_fair_select_polls_from_its_start_in_wrapping_order() {
+    watchdog("fair select_n over four gates, all but the start opened, 8 calls").run(|| {
+        for call in 0..8 {
+            let n = 4;
+            let log = PollLog::new();
+            let (gates, mut raced) = logged_gates(n, &log);
+            assert!(raced.poll().is_pending(), "every gate is closed");
+            let order = log.take();
+            let polled = indexes(&order);
+            let start = polled.first().copied().unwrap_or(0);
+            let expected: Vec<usize> = (0..n).map(|i| (start + i) % n).collect();
+            assert_eq!(
+                polled,
+                expected,
+                "call #{call} of select_n started at branch {start}, so its poll must go \
+                 {start}, {start}+1, ... and wrap around past the last branch to 0: [{}]. It \
+                 polled [{}]. Index (start + i) % n, for i in 0..n.",
+                bounded::list(&expected, 4, 2),
+                bounded::list(&order, 4, 2),
+            );
+            // Every branch but the start becomes ready: the one right after the start wins.
+            for (i, gate) in gates.iter().enumerate() {
+                if i != start {
+                    gate.open();
+                }
+            }
+            let winner = raced.poll();
+            let order = log.take();
+            let next = (start + 1) % n;
+            assert_eq!(
+                winner,
+                Poll::Ready(next),
+                "call #{call}: every branch but the start ({start}) became ready; in wrapping \
+                 order from {start} the first ready one is {next}, so it wins (polled in that \
+                 poll: [{}])",
+                bounded::list(&order, 4, 2),
+            );
+            assert_eq!(
+                indexes(&order),
+                [start, next],
+                "call #{call}: branch {next} won, so no branch after it may be polled in that \
+                 poll (polled: [{}])",
+                bounded::list(&order, 4, 2),
+            );
+        }
+    });
+}
+
+/// Runs `calls` fair `select!`s of two always-ready branches on this thread, each after the
+/// other thread's turn (`turn`/`pass`); returns the wins of each branch.
+fn take_turns(
+    calls: usize,
+    turn: &std::sync::mpsc::Receiver<()>,
+    pass: &std::sync::mpsc::Sender<()>,
+) -> [usize; 2] {
+    let mut wins = [0; 2];
+    for _ in 0..calls {
+        if turn.recv().is_err() {
+            break;
+        }
+        let won = futures::executor::block_on(async {
+            let (mut a, mut b) = (future::ready(0), future::ready(1));
+            select! {
+                x = &mut a => x,
+                x = &mut b => x,
+            }
+        });
+        wins[won] += 1;
+        // The other thread may have finished its calls already.
+        let _ = pass.send(());
+    }
+    wins
+}
+
+#[test]
+fn a_fair_select_changes_its_start_from_call_to_call_on_every_thread() {
+    watchdog("two threads taking turns at a fair select! of two ready branches").run(|| {
+        let calls = 200;
+        let (to_a, a_turn) = std::sync::mpsc::channel();
+        let (to_b, b_turn) = std::sync::mpsc::channel();
+        to_a.send(()).expect("thread a's first turn");
+        let a = std::thread::spawn(move || take_turns(calls, &a_turn, &to_b));
+        let b = std::thread::spawn(move || take_turns(calls, &b_turn, &to_a));
+        let wins = [
+            a.join().expect("thread a's selects"),
+            b.join().expect("thread b's selects"),
+        ];
+        for (thread, wins) in ["a", "b"].iter().zip(wins) {
+            assert!(
+                wins.iter().all(|&w| w >= calls / 4),
+                "thread {thread} ran {calls} fair select!s of two always-ready branches, taking \
+                 turns with another thread; the wins of branches 0 and 1 were {wins:?}. The \
+                 start must change from call to call ON EACH THREAD: one counter shared by \
+                 every thread (a `static` atomic) gives thread a the even numbers and thread \
+                 b the odd ones, and each always starts at the same branch. Keep the counter \
+                 per thread (`thread_local!`) or pick at random.",
             );
         }
     });

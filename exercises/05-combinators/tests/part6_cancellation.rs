@@ -188,6 +188,49 @@ fn a_read_dropped_half_way_keeps_its_first_number_in_the_reader() {
 }
 
 #[test]
+fn a_half_read_pair_stays_in_the_reader_through_every_cancelled_read() {
+    watchdog("PairReader::read dropped three times before the second number").run(|| {
+        let mailbox = Mailbox::new();
+        let mut reader = PairReader::new();
+        mailbox.send(1);
+        for read in 1..=3 {
+            {
+                let mut reading = Poller::new(reader.read(&mailbox));
+                for _ in 0..2 {
+                    assert!(reading.poll().is_pending(), "one number of two: Pending");
+                }
+            } // cancelled here
+            assert_eq!(
+                reader.pending_half(),
+                Some(1),
+                "read #{read} of the same pair was dropped before the second number came. \
+                 The 1 taken by the first read must still be in the reader, after EVERY \
+                 cancelled read, not only the first: a read that resumes a half-read pair \
+                 must leave the half in the reader until the pair is complete (a `take()` \
+                 into a local at the start of the read puts it back into the future, which \
+                 the next cancellation drops)",
+            );
+        }
+        mailbox.send(2);
+        let pair = drive(
+            &mut Poller::new(reader.read(&mailbox)),
+            3,
+            "both numbers are there",
+        );
+        assert_eq!(
+            pair,
+            (1, 2),
+            "three reads of the pair were cancelled; the fourth completes it"
+        );
+        assert_eq!(
+            reader.pending_half(),
+            None,
+            "a completed pair leaves nothing behind"
+        );
+    });
+}
+
+#[test]
 fn the_heartbeat_loop_loses_no_number_when_a_tick_cancels_a_read() {
     watchdog("pairs_with_heartbeat, a tick between the halves of a pair").run(|| {
         let (mailbox, timer) = (Mailbox::new(), Timer::new());
@@ -217,6 +260,75 @@ fn the_heartbeat_loop_loses_no_number_when_a_tick_cancels_a_read() {
         );
         assert_eq!(report.ticks, 1, "one tick elapsed while waiting");
         assert_eq!(mailbox.len(), 1, "5 is left for later");
+    });
+}
+
+#[test]
+fn the_heartbeat_loop_loses_no_number_when_two_ticks_cancel_the_same_pair() {
+    watchdog("pairs_with_heartbeat, two ticks between the halves of a pair").run(|| {
+        let (mailbox, timer) = (Mailbox::new(), Timer::new());
+        let mut looped = Poller::new(pairs_with_heartbeat(&mailbox, &timer, ms(10), 2));
+        assert!(looped.poll().is_pending());
+        mailbox.send(1);
+        assert!(looped.poll().is_pending(), "the first number of a pair");
+        for _ in 0..2 {
+            timer.advance(ms(10));
+            assert!(
+                looped.poll().is_pending(),
+                "the tick wins and cancels the read in progress"
+            );
+        }
+        for n in 2..=5 {
+            mailbox.send(n);
+        }
+        let report = drive(
+            &mut looped,
+            5,
+            "four more numbers are queued: two pairs can finish",
+        );
+        assert_eq!(
+            report.pairs,
+            vec![(1, 2), (3, 4)],
+            "two ticks cancelled two reads of the same pair, and the 1 was lost (or the pairs \
+             shifted): the half must stay in the reader through every cancelled read, not \
+             only the first",
+        );
+        assert_eq!(report.ticks, 2, "two ticks elapsed while waiting");
+        assert_eq!(mailbox.len(), 1, "5 is left for later");
+    });
+}
+
+#[test]
+fn the_heartbeat_loop_starts_a_fresh_sleep_after_a_pair() {
+    watchdog("pairs_with_heartbeat, a pair read 6 ms into a 10 ms tick").run(|| {
+        let (mailbox, timer) = (Mailbox::new(), Timer::new());
+        let mut looped = Poller::new(pairs_with_heartbeat(&mailbox, &timer, ms(10), 2));
+        assert!(looped.poll().is_pending());
+        timer.advance(ms(6));
+        mailbox.send(1);
+        mailbox.send(2);
+        assert!(
+            looped.poll().is_pending(),
+            "the first pair is read; the loop waits for the second"
+        );
+        // The round after the pair began at 6 ms: its fresh sleep is due at 16 ms, not 10.
+        timer.advance(ms(4));
+        assert!(looped.poll().is_pending(), "10 ms: no pair yet");
+        mailbox.send(3);
+        mailbox.send(4);
+        let report = drive(&mut looped, 5, "the second pair is queued");
+        assert_eq!(
+            report,
+            combinators::Report {
+                pairs: vec![(1, 2), (3, 4)],
+                ticks: 0
+            },
+            "a pair was read at 6 ms, so the next round began then with a fresh 10 ms sleep, \
+             due at 16 ms; the clock reached only 10 ms, so no tick elapsed. A tick counted \
+             here came from the sleep of the round before (due at 10 ms), kept across the \
+             pair. Make a fresh `timer.sleep(tick)` each time round the loop, whichever \
+             branch won the last round.",
+        );
     });
 }
 

@@ -166,3 +166,55 @@ impl<F: Future + Unpin> Future for Guarded<F> {
         Pin::new(&mut self.future).poll(cx)
     }
 }
+
+/// The order in which [`Logged`] futures were polled: each one writes its name here on every
+/// poll. [`PollLog::take`] returns what was written since the last `take`, so a test can look
+/// at one poll of a combinator at a time.
+#[derive(Clone, Default)]
+pub struct PollLog(Arc<Mutex<Vec<String>>>);
+
+impl PollLog {
+    pub fn new() -> PollLog {
+        PollLog::default()
+    }
+
+    fn push(&self, name: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(name.to_owned());
+    }
+
+    /// The names written since the last `take`, in order; the log is then empty.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// A future that writes its name into a [`PollLog`] every time it is polled, then polls the
+/// future inside it.
+pub struct Logged<F> {
+    pub name: String,
+    pub log: PollLog,
+    pub future: F,
+}
+
+impl<F> Logged<F> {
+    pub fn new(name: impl Into<String>, log: &PollLog, future: F) -> Logged<F> {
+        Logged {
+            name: name.into(),
+            log: log.clone(),
+            future,
+        }
+    }
+}
+
+impl<F: Future + Unpin> Future for Logged<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = &mut *self;
+        this.log.push(&this.name);
+        Pin::new(&mut this.future).poll(cx)
+    }
+}
