@@ -237,6 +237,12 @@ fn a_sender_dropped_without_sending_wakes_the_receiver_outside_its_lock() {
          right away from inside each wake, returned [{}] (one entry per wake). The drop must \
          wake it, and only after marking the sender gone, so that the woken poll sees \
          Err(Canceled).",
-        bounded::list(&got.iter().map(|poll| format!("{poll:?}")).collect::<Vec<_>>(), 3, 1)
+        bounded::list(
+            &got.iter()
+                .map(|poll| format!("{poll:?}"))
+                .collect::<Vec<_>>(),
+            3,
+            1
+        )
     );
 }

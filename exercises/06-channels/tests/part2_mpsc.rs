@@ -374,7 +374,11 @@ fn four_producer_threads_deliver_everything_each_in_order() {
 
 /// What the waiting receiver's polls from inside its wakes returned, as a short list.
 fn shown<T: std::fmt::Debug>(got: &[T]) -> String {
-    bounded::list(&got.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>(), 3, 1)
+    bounded::list(
+        &got.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>(),
+        3,
+        1,
+    )
 }
 
 /// Polls `rx` once with a waker that receives from the channel at once when woken, hands it

@@ -259,8 +259,16 @@ fn full_channel_and_a_waker_that_sends() -> (
 }
 
 fn shown<T: std::fmt::Debug>(got: &[T]) -> String {
-    bounded::list(&got.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>(), 3, 1)
+    bounded::list(
+        &got.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>(),
+        3,
+        1,
+    )
 }
+
+/// A step that wakes a waiting sender: what it is, the code that wakes, the step itself, and
+/// whether the receiver is gone after it.
+type Scenario = (&'static str, &'static str, fn(mpsc::Receiver<u32>), bool);
 
 const WAKES_UNDER_THE_LOCK: &str = "wakes a waiting sender while it still holds the channel's \
     lock; the woken task takes the same lock on the same thread (here: a `try_send`), a \
@@ -270,8 +278,7 @@ const WAKES_UNDER_THE_LOCK: &str = "wakes a waiting sender while it still holds 
 
 #[test]
 fn every_wake_of_a_waiting_sender_happens_outside_the_channels_lock() {
-    // (the step, the code that wakes, the step itself, whether the receiver is gone after it)
-    let scenarios: [(&str, &str, fn(mpsc::Receiver<u32>), bool); 3] = [
+    let scenarios: [Scenario; 3] = [
         (
             "`poll_recv` taking a message out",
             "`poll_recv`",
@@ -315,7 +322,8 @@ fn every_wake_of_a_waiting_sender_happens_outside_the_channels_lock() {
         );
         if receiver_gone {
             assert!(
-                got.iter().all(|sent| *sent == Err(TrySendError::Closed(99))),
+                got.iter()
+                    .all(|sent| *sent == Err(TrySendError::Closed(99))),
                 "the receiver was dropped and woke the waiting sender, whose task sent at once \
                  and got [{}]: wake only after marking the receiver gone, so that the woken \
                  task sees Closed",
@@ -349,20 +357,85 @@ fn every_wake_of_a_waiting_sender_happens_outside_the_channels_lock() {
     );
 }
 
-/// Polls every send that is still pending, in the given order, and writes down, for each, how
-/// many wakes it had seen at that poll, and what a Ready poll returned.
-fn poll_pending<F: std::future::Future<Output = Result<(), SendError<u32>>>>(
-    sends: &mut [(Poller<F>, Option<Result<(), SendError<u32>>>, usize)],
-    order: &[usize],
-) {
-    for &i in order {
-        let (send, done, seen) = &mut sends[i];
-        if done.is_none() {
-            *seen = send.wakes();
-            if let Poll::Ready(result) = send.poll() {
-                *done = Some(result);
+/// What a send completed with (`None`: not yet).
+type Outcome = Option<Result<(), SendError<u32>>>;
+
+/// Sends polled by hand, each remembering how many wakes it had seen at its latest poll, and
+/// what it completed with.
+struct Sends<F: std::future::Future<Output = Result<(), SendError<u32>>>> {
+    sends: Vec<(char, Poller<F>, Outcome, usize)>,
+    /// What happened so far, for the failure message.
+    story: Vec<String>,
+}
+
+impl<F: std::future::Future<Output = Result<(), SendError<u32>>>> Sends<F> {
+    fn new() -> Self {
+        Sends {
+            sends: Vec::new(),
+            story: Vec::new(),
+        }
+    }
+
+    /// Adds a send named `name` and polls it once.
+    fn add(&mut self, name: char, send: F) {
+        self.sends.push((name, Poller::new(send), None, 0));
+        self.poll(&[name]);
+    }
+
+    /// Polls the named sends that are not done yet, in this order, woken or not.
+    fn poll(&mut self, names: &[char]) {
+        for name in names {
+            let (_, send, done, seen) = self
+                .sends
+                .iter_mut()
+                .find(|(n, ..)| n == name)
+                .expect("a send added before");
+            if done.is_none() {
+                *seen = send.wakes();
+                let got = send.poll();
+                self.story.push(format!("{name} polled: {got:?}"));
+                if let Poll::Ready(result) = got {
+                    *done = Some(result);
+                }
             }
         }
+    }
+
+    /// Polls the sends woken since their latest poll (and not done), in the order they came.
+    fn poll_woken(&mut self) {
+        let woken: Vec<char> = self
+            .sends
+            .iter()
+            .filter(|(_, send, done, seen)| done.is_none() && send.wakes() > *seen)
+            .map(|(name, ..)| *name)
+            .collect();
+        self.poll(&woken);
+    }
+
+    /// After a message was taken out: if sends are still waiting, one of them must have been
+    /// woken since its latest poll, or the free slot waits for nobody.
+    fn check_someone_woken(&mut self, capacity: usize) {
+        self.story.push("a message taken out".to_owned());
+        let waiting: Vec<char> = self
+            .sends
+            .iter()
+            .filter(|(_, _, done, _)| done.is_none())
+            .map(|(name, ..)| *name)
+            .collect();
+        let woken = self
+            .sends
+            .iter()
+            .any(|(_, send, done, seen)| done.is_none() && send.wakes() > *seen);
+        assert!(
+            waiting.is_empty() || woken,
+            "capacity {capacity}: a message was taken out while sends {} waited, and none of \
+             them was woken since its latest poll: the slot is free, and nobody will fill it. \
+             What happened: {}. The wake went to a place in line nobody owns any more: a send \
+             that completes (finds room, or the receiver gone) must leave the line, its entry \
+             found by its ticket and removed, whether or not it had been woken.",
+            waiting.iter().collect::<String>(),
+            bounded::list(&self.story, 8, 4)
+        );
     }
 }
 
@@ -373,40 +446,24 @@ fn a_send_that_finds_room_before_its_wake_leaves_the_line() {
         for n in 0..capacity {
             tx.try_send(100 + n as u32).unwrap();
         }
-        let mut sends: Vec<_> = [1, 2]
-            .map(|n| (Poller::new(tx.send(n)), None, 0))
-            .into_iter()
-            .collect();
-        poll_pending(&mut sends, &[0, 1]);
-        assert!(sends.iter().all(|(_, done, _)| done.is_none()));
+        let mut sends = Sends::new();
+        sends.add('A', tx.send(1));
+        sends.add('B', tx.send(2));
         rx.try_recv().unwrap();
-        // B is polled before A gets round to its wake (a spurious poll: a `join` polling both,
-        // say), then A.
-        poll_pending(&mut sends, &[1, 0]);
-        let after_first: Vec<String> = sends
-            .iter()
-            .map(|(_, done, _)| match done {
-                Some(result) => format!("{result:?}"),
-                None => "Pending".to_owned(),
-            })
-            .collect();
+        sends.check_someone_woken(capacity);
+        // B is polled before A gets round to its wake (a spurious poll: a `join` polling all
+        // its futures, say), then A.
+        sends.poll(&['B', 'A']);
         rx.try_recv().unwrap();
-        let mut waiting = sends.iter().filter(|(_, done, _)| done.is_none()).peekable();
-        let stuck =
-            waiting.peek().is_some() && waiting.all(|(send, _, seen)| send.wakes() == *seen);
-        assert!(
-            !stuck,
-            "capacity {capacity}, full; sends A then B waited. A message was taken out; B was \
-             polled before A (a spurious poll), then A: B -> {}, A -> {}. Then another message \
-             was taken out, and no send still waiting was woken (wakes: A {}, B {}): the wake \
-             went to a place in line nobody owns any more. A send that completes (finds room, \
-             or the receiver gone) must leave the line: its entry, found by its ticket, is \
-             removed whether or not it had been woken.",
-            after_first[1],
-            after_first[0],
-            sends[0].0.wakes(),
-            sends[1].0.wakes()
-        );
+        sends.check_someone_woken(capacity);
+        sends.poll_woken();
+        // A newcomer waits; the next message out must reach it (or whoever still waits).
+        sends.add('C', tx.send(3));
+        rx.try_recv().unwrap();
+        sends.check_someone_woken(capacity);
+        sends.poll_woken();
+        rx.try_recv().unwrap();
+        sends.check_someone_woken(capacity);
     }
 }
 

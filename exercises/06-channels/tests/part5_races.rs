@@ -234,8 +234,7 @@ fn a_oneshot_send_racing_the_receivers_drop_gives_back_or_delivers_its_value() {
             let sent = sending.join().unwrap();
             match sent {
                 Ok(()) => assert_eq!(
-                    alive_after_drop,
-                    0,
+                    alive_after_drop, 0,
                     "send returned Ok(()), yet its value was still alive after the receiver's \
                      drop had finished: the value went into the slot AFTER the receiver was \
                      gone, where nobody will ever take it. A receiver dropped before the value \
