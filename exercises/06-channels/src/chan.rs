@@ -15,8 +15,10 @@
 //! ```
 //!
 //! Every decision ("is there room?", "is it closed?") and the store of the waker that depends
-//! on it happen under the one lock; every `wake` happens after the lock is released. Take the
-//! lock from `crate::sync`.
+//! on it happen under the one lock; every `wake` happens after the lock is released, on every
+//! path that wakes: a message in (`try_send`, `poll_send`), the last sender's drop, a message
+//! out (`poll_recv` *and* `try_recv`), the receiver's drop, a cancelled send passing its wake
+//! on. Take the lock from `crate::sync`.
 
 use std::marker::PhantomData;
 use std::task::{Context, Poll};
@@ -40,7 +42,8 @@ pub(crate) struct Chan<T> {
 
 impl<T> Chan<T> {
     /// A channel holding at most `capacity` messages (`None`: no limit), with one sender and
-    /// one receiver alive.
+    /// one receiver alive. The capacity is a limit, not a reservation: allocate nothing up
+    /// front for it (`mpsc::channel(usize::MAX)` is a valid channel, and must not panic).
     pub(crate) fn new(capacity: Option<usize>) -> Chan<T> {
         todo!("the state, empty, with one sender and the receiver alive")
     }
@@ -61,7 +64,9 @@ impl<T> Chan<T> {
     /// - Full: leave the message in `*value`; join the line of waiting senders (set `*ticket`)
     ///   or, already in line, replace the waker stored there; `Pending`. Never wake yourself.
     ///
-    /// When it returns `Ready`, the send is no longer in line and `*ticket` is `None`.
+    /// When it returns `Ready`, the send is no longer in line and `*ticket` is `None`: that
+    /// holds whether or not it was woken first (a send polled before its wake, by a `join`
+    /// polling all its futures, may find room, and its entry must not stay behind).
     pub(crate) fn poll_send(
         &self,
         value: &mut Option<T>,
@@ -73,7 +78,8 @@ impl<T> Chan<T> {
 
     /// A waiting `send` was dropped (cancelled). If it is still in line, it leaves it. If it
     /// had already been woken for a free slot, that wake is passed on to the next sender in
-    /// line, or it would be lost.
+    /// line, or it would be lost. A wake passed on is a wake like a receive's: that sender
+    /// leaves the line too, so that if it is cancelled in turn, it passes the wake on again.
     pub(crate) fn cancel_send(&self, ticket: Ticket) {
         todo!("leave the line; or pass the wake on")
     }
@@ -107,7 +113,8 @@ impl<T> Chan<T> {
     }
 
     /// The receiver was dropped: every waiting sender is woken (its send now fails and gives
-    /// its message back), and the buffered messages are dropped.
+    /// its message back), and the buffered messages are dropped, now (not later, with the
+    /// last sender's `Arc`: a message's drop can mean something, a reply channel inside it).
     pub(crate) fn drop_receiver(&self) {
         todo!("mark the receiver gone; wake every waiting sender")
     }

@@ -34,6 +34,8 @@ pub struct Sender<T> {
 /// - Pending: it keeps the waker of its *latest* poll, and the sender (its `send`, or its
 ///   drop) wakes that one, after releasing the lock.
 /// - The value, or the sender's drop, is checked and the waker stored under one lock.
+/// - Dropped: a later `send` gives its value back; a value already sent and not received is
+///   dropped with it (so `send` decides "receiver gone?" and stores under the same lock).
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
 pub struct Receiver<T> {

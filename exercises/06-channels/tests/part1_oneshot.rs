@@ -9,9 +9,12 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 
+mod common;
+
 use channels::Canceled;
 use channels::oneshot;
-use harness::{Poller, WakeProbe, Watchdog};
+use common::OnWake;
+use harness::{Poller, WakeProbe, Watchdog, bounded};
 
 #[test]
 fn a_value_sent_before_the_first_poll_is_received() {
@@ -199,4 +202,47 @@ fn a_value_sent_from_another_thread_arrives() {
             got
         });
     assert_eq!(got, Ok(vec![1, 2, 3]));
+}
+
+#[test]
+fn a_sender_dropped_without_sending_wakes_the_receiver_outside_its_lock() {
+    let got = Watchdog::new(
+        "a oneshot sender dropped WITHOUT sending, whose wake polls the receiver at once",
+    )
+    .likely_cause(
+        "the sender's `Drop` (the \"dropped without sending\" path, not `send`) calls `wake()` \
+         while it still holds the slot's lock; the woken task polls the receiver on the same \
+         thread, which takes the same lock: a deadlock. Every path that wakes takes the waker \
+         out under the lock, releases the lock, then wakes: `send`, and the drop without a send.",
+    )
+    .run(|| {
+        let (tx, rx) = oneshot::channel::<u32>();
+        let (on_wake, waker) = OnWake::new(|rx: &mut oneshot::Receiver<u32>| {
+            Pin::new(rx).poll(&mut Context::from_waker(Waker::noop()))
+        });
+        let mut rx = rx;
+        assert!(
+            Pin::new(&mut rx)
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
+        on_wake.hand(rx);
+        drop(tx);
+        drop(on_wake.take_back());
+        on_wake.got()
+    });
+    assert!(
+        !got.is_empty() && got.iter().all(|poll| *poll == Poll::Ready(Err(Canceled))),
+        "the sender was dropped without sending while the receiver waited; the receiver, polled \
+         right away from inside each wake, returned [{}] (one entry per wake). The drop must \
+         wake it, and only after marking the sender gone, so that the woken poll sees \
+         Err(Canceled).",
+        bounded::list(
+            &got.iter()
+                .map(|poll| format!("{poll:?}"))
+                .collect::<Vec<_>>(),
+            3,
+            1
+        )
+    );
 }

@@ -8,9 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 
+mod common;
+
 use channels::mpsc::{self, Receiver};
 use channels::{SendError, TryRecvError, TrySendError};
-use harness::{Poller, WakeProbe, Watchdog, catch_panic};
+use common::{Live, OnWake};
+use harness::{Poller, WakeProbe, Watchdog, bounded, catch_panic};
 
 fn poll_recv<T>(rx: &mut Receiver<T>, waker: &Waker) -> Poll<Option<T>> {
     rx.poll_recv(&mut Context::from_waker(waker))
@@ -366,5 +369,153 @@ fn four_producer_threads_deliver_everything_each_in_order() {
             "the messages of producer {producer} arrived out of order or with gaps: one \
              sender's messages must arrive in the order it sent them"
         );
+    }
+}
+
+/// What the waiting receiver's polls from inside its wakes returned, as a short list.
+fn shown<T: std::fmt::Debug>(got: &[T]) -> String {
+    bounded::list(
+        &got.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>(),
+        3,
+        1,
+    )
+}
+
+/// Polls `rx` once with a waker that receives from the channel at once when woken, hands it
+/// `rx`, runs `step` (which must wake the receiver), and returns what the woken receiver's
+/// polls returned. Under a watchdog: a wake made under the channel's lock deadlocks. A sender
+/// that `step` gives back is dropped only after the receiver is taken back from the waker.
+fn woken_receiver_polls(
+    what: &str,
+    cause: &str,
+    tx: mpsc::Sender<u32>,
+    mut rx: Receiver<u32>,
+    step: fn(mpsc::Sender<u32>) -> Option<mpsc::Sender<u32>>,
+) -> Vec<Poll<Option<u32>>> {
+    Watchdog::new(what.to_owned())
+        .likely_cause(cause.to_owned())
+        .run(move || {
+            let (on_wake, waker) = OnWake::new(|rx: &mut Receiver<u32>| {
+                rx.poll_recv(&mut Context::from_waker(Waker::noop()))
+            });
+            assert!(poll_recv(&mut rx, &waker).is_pending());
+            on_wake.hand(rx);
+            let left = step(tx);
+            drop(on_wake.take_back());
+            drop(left);
+            on_wake.got()
+        })
+}
+
+#[test]
+fn every_wake_of_the_receiver_happens_outside_the_channels_lock() {
+    const UNDER_THE_LOCK: &str = "wakes the receiver while it still holds the channel's lock; \
+        the woken task receives on the same thread, which takes the same lock: a deadlock. \
+        EVERY path that wakes (a message in through `try_send` or a `send().await`, the last \
+        sender's drop) takes the waker out under the lock, releases the lock, then wakes.";
+
+    let (tx, rx) = mpsc::channel(2);
+    let got = woken_receiver_polls(
+        "a `send().await` that finds room, whose wake receives from the channel at once",
+        &format!("`poll_send` (the `Send` future's path, not `try_send`) {UNDER_THE_LOCK}"),
+        tx,
+        rx,
+        |tx| {
+            let mut send = Poller::new(tx.send(3));
+            assert_eq!(send.poll(), Poll::Ready(Ok(())), "the channel had room");
+            drop(send);
+            Some(tx)
+        },
+    );
+    assert!(
+        got.first() == Some(&Poll::Ready(Some(3))),
+        "a `send().await` put a message into the channel the receiver waited on; the receiver, \
+         polled right away from inside its wake, returned [{}] (one entry per wake), not the \
+         message first. `poll_send` must wake the receiver once the message is in the buffer.",
+        shown(&got)
+    );
+
+    let (tx, rx) = mpsc::channel(2);
+    let got = woken_receiver_polls(
+        "the last sender dropped, whose wake receives from the channel at once",
+        &format!("the last sender's drop (`drop_sender`) {UNDER_THE_LOCK}"),
+        tx,
+        rx,
+        |tx| {
+            let clone = tx.clone();
+            drop(tx);
+            drop(clone);
+            None
+        },
+    );
+    assert!(
+        got.last() == Some(&Poll::Ready(None)),
+        "the last sender was dropped while the receiver waited; the receiver, polled right away \
+         from inside its wake, returned [{}] (one entry per wake), not None last. The last \
+         sender's drop must wake the receiver after counting itself out.",
+        shown(&got)
+    );
+}
+
+#[test]
+fn dropping_the_receiver_drops_the_buffered_messages_at_once() {
+    let live = Live::new();
+    let (tx, rx) = mpsc::channel(4);
+    for n in 0..3 {
+        tx.try_send(live.item(n)).unwrap();
+    }
+    drop(rx);
+    assert_eq!(
+        live.count(),
+        0,
+        "three messages were buffered in a bounded channel, then the receiver was dropped while \
+         a sender lives on: {} of them are still alive. Nobody can receive them any more, and \
+         a message's drop can mean something (a reply channel inside it tells its requester \
+         `Canceled`): the receiver's drop takes the buffered messages out and drops them then, \
+         not when the last sender finally drops the channel.",
+        live.count()
+    );
+    drop(tx);
+
+    let (tx, rx) = mpsc::unbounded_channel();
+    for n in 0..3 {
+        tx.send(live.item(n)).unwrap();
+    }
+    drop(rx);
+    assert_eq!(
+        live.count(),
+        0,
+        "three messages were buffered in an unbounded channel, then the receiver was dropped \
+         while a sender lives on: {} of them are still alive. The receiver's drop must drop \
+         the buffered messages.",
+        live.count()
+    );
+    drop(tx);
+}
+
+#[test]
+fn a_huge_capacity_is_a_limit_not_an_allocation() {
+    let made = Watchdog::new("mpsc::channel(usize::MAX)")
+        .likely_cause(
+            "`Chan::new` allocates or fills one slot per unit of capacity up front: a capacity \
+             is a limit on how many messages may wait, not memory to reserve",
+        )
+        .run(|| {
+            catch_panic(|| {
+                let (tx, mut rx) = mpsc::channel::<u64>(usize::MAX);
+                for n in 0..100 {
+                    tx.try_send(n).unwrap();
+                }
+                (0..100).map(|_| rx.try_recv().unwrap()).collect::<Vec<_>>()
+            })
+        });
+    match made {
+        Ok(got) => assert_eq!(got, (0..100).collect::<Vec<_>>(), "first in, first out"),
+        Err(panic) => panic!(
+            "mpsc::channel(usize::MAX) panicked ({panic}), and a bounded channel panics only \
+             for a capacity of 0. The capacity is a limit on how many messages may wait, not \
+             an amount of memory to reserve: `VecDeque::with_capacity(capacity)` asks for all \
+             of it up front. Start small (or empty) and let the buffer grow up to the limit."
+        ),
     }
 }

@@ -6,11 +6,14 @@
 //! the send future, which is how a task cancels a send (a `select!` that took another branch,
 //! a timeout).
 
-use std::task::Poll;
+use std::task::{Context, Poll, Waker};
 
-use channels::SendError;
+mod common;
+
 use channels::mpsc;
-use harness::{Poller, WakeProbe};
+use channels::{SendError, TrySendError};
+use common::OnWake;
+use harness::{Poller, WakeProbe, Watchdog, bounded};
 
 #[test]
 fn a_send_to_a_full_channel_waits_without_waking_itself() {
@@ -237,4 +240,259 @@ fn a_send_that_finds_room_completes_on_its_first_poll() {
         "the channel had room: send must buffer the message and complete on its first poll"
     );
     assert_eq!(rx.try_recv(), Ok(1));
+}
+
+/// A full channel (capacity 1) and a waker that, when woken, sends from a clone of the sender
+/// at once: it takes the channel's lock, so a wake made under that lock deadlocks.
+type SendsOnWake = OnWake<mpsc::Sender<u32>, Result<(), TrySendError<u32>>>;
+
+fn full_channel_and_a_waker_that_sends() -> (
+    mpsc::Sender<u32>,
+    mpsc::Receiver<u32>,
+    std::sync::Arc<SendsOnWake>,
+    Waker,
+) {
+    let (tx, rx) = mpsc::channel(1);
+    tx.try_send(0).unwrap();
+    let (on_wake, waker) = SendsOnWake::new(|tx| tx.try_send(99));
+    (tx, rx, on_wake, waker)
+}
+
+fn shown<T: std::fmt::Debug>(got: &[T]) -> String {
+    bounded::list(
+        &got.iter().map(|x| format!("{x:?}")).collect::<Vec<_>>(),
+        3,
+        1,
+    )
+}
+
+/// A step that wakes a waiting sender: what it is, the code that wakes, the step itself, and
+/// whether the receiver is gone after it.
+type Scenario = (&'static str, &'static str, fn(mpsc::Receiver<u32>), bool);
+
+const WAKES_UNDER_THE_LOCK: &str = "wakes a waiting sender while it still holds the channel's \
+    lock; the woken task takes the same lock on the same thread (here: a `try_send`), a \
+    deadlock. EVERY path that wakes a sender (`poll_recv`, `try_recv`, the receiver's drop, a \
+    cancelled send passing its wake on) takes the waker(s) out under the lock, releases the \
+    lock, then wakes.";
+
+#[test]
+fn every_wake_of_a_waiting_sender_happens_outside_the_channels_lock() {
+    let scenarios: [Scenario; 3] = [
+        (
+            "`poll_recv` taking a message out",
+            "`poll_recv`",
+            |mut rx| {
+                let got = rx.poll_recv(&mut Context::from_waker(Waker::noop()));
+                assert_eq!(got, Poll::Ready(Some(0)));
+            },
+            false,
+        ),
+        (
+            "`try_recv` taking a message out",
+            "`try_recv` (not only `poll_recv`)",
+            |mut rx| assert_eq!(rx.try_recv(), Ok(0)),
+            false,
+        ),
+        (
+            "the receiver dropped",
+            "the receiver's drop (`drop_receiver`)",
+            drop,
+            true,
+        ),
+    ];
+    for (step, culprit, run_step, receiver_gone) in scenarios {
+        let got = Watchdog::new(format!(
+            "{step} while a send waits, with a waker that sends on the channel at once"
+        ))
+        .likely_cause(format!("{culprit} {WAKES_UNDER_THE_LOCK}"))
+        .run(move || {
+            let (tx, rx, on_wake, waker) = full_channel_and_a_waker_that_sends();
+            let mut send = Poller::new(tx.send(1));
+            assert!(send.poll_with(&waker).is_pending());
+            on_wake.hand(tx.clone());
+            run_step(rx);
+            drop(on_wake.take_back());
+            drop(send);
+            on_wake.got()
+        });
+        assert!(
+            !got.is_empty(),
+            "{step} while a send waited: the waiting send was not woken"
+        );
+        if receiver_gone {
+            assert!(
+                got.iter()
+                    .all(|sent| *sent == Err(TrySendError::Closed(99))),
+                "the receiver was dropped and woke the waiting sender, whose task sent at once \
+                 and got [{}]: wake only after marking the receiver gone, so that the woken \
+                 task sees Closed",
+                shown(&got)
+            );
+        }
+    }
+
+    // A woken send cancelled: the wake it passes on is a wake like any other.
+    let got = Watchdog::new(
+        "a woken send cancelled, passing its wake on to a send whose waker sends at once",
+    )
+    .likely_cause(format!("`cancel_send` {WAKES_UNDER_THE_LOCK}"))
+    .run(|| {
+        let (tx, mut rx, on_wake, waker) = full_channel_and_a_waker_that_sends();
+        let mut woken_first = Poller::new(tx.send(1));
+        let mut next = Poller::new(tx.send(2));
+        assert!(woken_first.poll().is_pending());
+        assert!(next.poll_with(&waker).is_pending());
+        on_wake.hand(tx.clone());
+        assert_eq!(rx.try_recv(), Ok(0));
+        drop(woken_first);
+        drop(on_wake.take_back());
+        drop(next);
+        on_wake.got()
+    });
+    assert!(
+        !got.is_empty(),
+        "sender A was woken for a free slot and cancelled before using it; sender B, next in \
+         line, was not woken (the wake was lost with A)"
+    );
+}
+
+/// What a send completed with (`None`: not yet).
+type Outcome = Option<Result<(), SendError<u32>>>;
+
+/// Sends polled by hand, each remembering how many wakes it had seen at its latest poll, and
+/// what it completed with.
+struct Sends<F: std::future::Future<Output = Result<(), SendError<u32>>>> {
+    sends: Vec<(char, Poller<F>, Outcome, usize)>,
+    /// What happened so far, for the failure message.
+    story: Vec<String>,
+}
+
+impl<F: std::future::Future<Output = Result<(), SendError<u32>>>> Sends<F> {
+    fn new() -> Self {
+        Sends {
+            sends: Vec::new(),
+            story: Vec::new(),
+        }
+    }
+
+    /// Adds a send named `name` and polls it once.
+    fn add(&mut self, name: char, send: F) {
+        self.sends.push((name, Poller::new(send), None, 0));
+        self.poll(&[name]);
+    }
+
+    /// Polls the named sends that are not done yet, in this order, woken or not.
+    fn poll(&mut self, names: &[char]) {
+        for name in names {
+            let (_, send, done, seen) = self
+                .sends
+                .iter_mut()
+                .find(|(n, ..)| n == name)
+                .expect("a send added before");
+            if done.is_none() {
+                *seen = send.wakes();
+                let got = send.poll();
+                self.story.push(format!("{name} polled: {got:?}"));
+                if let Poll::Ready(result) = got {
+                    *done = Some(result);
+                }
+            }
+        }
+    }
+
+    /// Polls the sends woken since their latest poll (and not done), in the order they came.
+    fn poll_woken(&mut self) {
+        let woken: Vec<char> = self
+            .sends
+            .iter()
+            .filter(|(_, send, done, seen)| done.is_none() && send.wakes() > *seen)
+            .map(|(name, ..)| *name)
+            .collect();
+        self.poll(&woken);
+    }
+
+    /// After a message was taken out: if sends are still waiting, one of them must have been
+    /// woken since its latest poll, or the free slot waits for nobody.
+    fn check_someone_woken(&mut self, capacity: usize) {
+        self.story.push("a message taken out".to_owned());
+        let waiting: Vec<char> = self
+            .sends
+            .iter()
+            .filter(|(_, _, done, _)| done.is_none())
+            .map(|(name, ..)| *name)
+            .collect();
+        let woken = self
+            .sends
+            .iter()
+            .any(|(_, send, done, seen)| done.is_none() && send.wakes() > *seen);
+        assert!(
+            waiting.is_empty() || woken,
+            "capacity {capacity}: a message was taken out while sends {} waited, and none of \
+             them was woken since its latest poll: the slot is free, and nobody will fill it. \
+             What happened: {}. The wake went to a place in line nobody owns any more: a send \
+             that completes (finds room, or the receiver gone) must leave the line, its entry \
+             found by its ticket and removed, whether or not it had been woken.",
+            waiting.iter().collect::<String>(),
+            bounded::list(&self.story, 8, 4)
+        );
+    }
+}
+
+#[test]
+fn a_send_that_finds_room_before_its_wake_leaves_the_line() {
+    for capacity in [1_usize, 2] {
+        let (tx, mut rx) = mpsc::channel(capacity);
+        for n in 0..capacity {
+            tx.try_send(100 + n as u32).unwrap();
+        }
+        let mut sends = Sends::new();
+        sends.add('A', tx.send(1));
+        sends.add('B', tx.send(2));
+        rx.try_recv().unwrap();
+        sends.check_someone_woken(capacity);
+        // B is polled before A gets round to its wake (a spurious poll: a `join` polling all
+        // its futures, say), then A.
+        sends.poll(&['B', 'A']);
+        rx.try_recv().unwrap();
+        sends.check_someone_woken(capacity);
+        sends.poll_woken();
+        // A newcomer waits; the next message out must reach it (or whoever still waits).
+        sends.add('C', tx.send(3));
+        rx.try_recv().unwrap();
+        sends.check_someone_woken(capacity);
+        sends.poll_woken();
+        rx.try_recv().unwrap();
+        sends.check_someone_woken(capacity);
+    }
+}
+
+#[test]
+fn a_passed_on_wake_is_passed_on_again_when_that_send_is_cancelled_too() {
+    for capacity in [1_usize, 2] {
+        let (tx, mut rx) = mpsc::channel(capacity);
+        for n in 0..capacity {
+            tx.try_send(100 + n as u32).unwrap();
+        }
+        let mut a = Poller::new(tx.send(1));
+        let mut b = Poller::new(tx.send(2));
+        let mut c = Poller::new(tx.send(3));
+        assert!(a.poll().is_pending());
+        assert!(b.poll().is_pending());
+        assert!(c.poll().is_pending());
+        rx.try_recv().unwrap();
+        drop(a); // woken for the free slot, cancelled: passes the wake on to B
+        let b_wakes = b.wakes();
+        drop(b); // cancelled too, before it polled: passes the wake on to C
+        assert!(
+            c.wakes() >= 1,
+            "capacity {capacity}, full; sends A, B, C waited. A message was taken out (a slot \
+             for A); A was cancelled (dropped) before using it, then B (woken {b_wakes} \
+             time(s)), also before polling. C was never woken, so the free slot stays empty \
+             and C waits forever. A wake passed on is a wake like the first: the send it goes \
+             to must be taken out of the line (as `poll_recv` does), so that when it is \
+             cancelled in turn, it knows it was woken and passes the wake on again."
+        );
+        assert_eq!(c.poll(), Poll::Ready(Ok(())), "C must then find room");
+    }
 }

@@ -9,9 +9,12 @@
 use std::future::poll_fn;
 use std::task::Poll;
 
+mod common;
+
 use channels::mpsc;
 use channels::oneshot;
 use channels::{Canceled, SendError};
+use common::Live;
 use harness::{Poller, model};
 
 const SEPARATE_LOCKS: &str = "the poll checks (\"is there a message?\", \"is there room?\", \
@@ -202,6 +205,42 @@ fn a_oneshot_sender_dropped_during_the_receivers_poll_cancels_it() {
                 assert_eq!(rx.poll(), Poll::Ready(Err(Canceled)));
             } else {
                 assert_eq!(first, Poll::Ready(Err(Canceled)));
+            }
+        },
+    );
+}
+
+#[test]
+fn a_oneshot_send_racing_the_receivers_drop_gives_back_or_delivers_its_value() {
+    model::check(
+        "a oneshot value sent on another thread while the receiver is dropped",
+        &[
+            "`send` checks \"is the receiver gone?\" under one lock (say, by calling \
+             `is_canceled()`) and stores the value under another: the receiver's drop lands in \
+             between, finds no value to drop, and the value is then stored into a slot nobody \
+             will ever read, with Ok(()). Check and store under ONE lock.",
+            "the receiver's drop leaves a value already sent in the slot: take it out and drop \
+             it (after unlocking).",
+        ],
+        || {
+            let live = Live::new();
+            let (tx, rx) = oneshot::channel();
+            let value = live.item(7);
+            let sending = model::thread::spawn(move || tx.send(value).map_err(|item| item.n));
+            drop(rx);
+            // The receiver's drop has finished: a value that a send delivered before it is gone
+            // with it; a send that comes after it must give the value back.
+            let alive_after_drop = live.count();
+            let sent = sending.join().unwrap();
+            match sent {
+                Ok(()) => assert_eq!(
+                    alive_after_drop, 0,
+                    "send returned Ok(()), yet its value was still alive after the receiver's \
+                     drop had finished: the value went into the slot AFTER the receiver was \
+                     gone, where nobody will ever take it. A receiver dropped before the value \
+                     is stored must make `send` return Err(value)."
+                ),
+                Err(n) => assert_eq!(n, 7, "send must give back the very value it was given"),
             }
         },
     );

@@ -1,5 +1,7 @@
 //! The core both multi-producer channels share: a buffer, a count of senders, the receiver's
-//! waker and a line of waiting senders, all under one lock.
+//! waker and a line of waiting senders, all under one lock. `mpsc.rs` (written for you) wraps
+//! it into `Sender`, `Receiver`, the `Send` future and the unbounded handles; each method
+//! below says what its caller there expects.
 //!
 //! ```text
 //!  Sender ─┐                 ┌──────────── State (one Mutex) ────────────┐
@@ -13,7 +15,10 @@
 //! ```
 //!
 //! Every decision ("is there room?", "is it closed?") and the store of the waker that depends
-//! on it happen under the one lock; every `wake` happens after the lock is released.
+//! on it happen under the one lock; every `wake` happens after the lock is released, on every
+//! path that wakes: a message in (`try_send`, `poll_send`), the last sender's drop, a message
+//! out (`poll_recv` *and* `try_recv`), the receiver's drop, a cancelled send passing its wake
+//! on. Take the lock from `crate::sync`.
 
 use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker};
@@ -22,7 +27,7 @@ use crate::error::{SendError, TryRecvError, TrySendError};
 use crate::sync::{Mutex, MutexGuard, PoisonError};
 
 /// A waiting sender's place in line. It identifies the sender's entry, so the entry's waker can
-/// be replaced, and the entry removed when the sender gives up.
+/// be replaced, and the entry removed when the sender gives up. (A number is enough.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Ticket(u64);
 
@@ -76,7 +81,8 @@ fn wake(waker: Option<Waker>) {
 
 impl<T> Chan<T> {
     /// A channel holding at most `capacity` messages (`None`: no limit), with one sender and
-    /// one receiver alive.
+    /// one receiver alive. The capacity is a limit, not a reservation: allocate nothing up
+    /// front for it (`mpsc::channel(usize::MAX)` is a valid channel, and must not panic).
     pub(crate) fn new(capacity: Option<usize>) -> Chan<T> {
         Chan {
             state: Mutex::new(State {
@@ -96,6 +102,8 @@ impl<T> Chan<T> {
     }
 
     /// Buffers `value` if there is room and the receiver is alive, and wakes the receiver.
+    /// Otherwise gives the message back: `Closed` if the receiver is gone, `Full` if there is
+    /// no room.
     pub(crate) fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let mut state = self.lock();
         if !state.receiver_alive {
@@ -111,10 +119,18 @@ impl<T> Chan<T> {
         Ok(())
     }
 
-    /// One poll of `send`: takes the message out of `value` and buffers it if there is room;
-    /// otherwise keeps it there, joins the line of waiting senders (or, already in line, updates
-    /// its waker) and returns `Pending`. `ticket` is the sender's place in line, `None` until it
-    /// first waits, `None` again once it is done.
+    /// One poll of `send`. The message is in `*value`; `*ticket` is the send's place in line
+    /// (`None` until it first waits).
+    ///
+    /// - The receiver is gone: `Ready(Err(SendError(message)))`.
+    /// - There is room: take the message out of `*value`, buffer it, wake the receiver,
+    ///   `Ready(Ok(()))`.
+    /// - Full: leave the message in `*value`; join the line of waiting senders (set `*ticket`)
+    ///   or, already in line, replace the waker stored there; `Pending`. Never wake yourself.
+    ///
+    /// When it returns `Ready`, the send is no longer in line and `*ticket` is `None`: that
+    /// holds whether or not it was woken first (a send polled before its wake, by a `join`
+    /// polling all its futures, may find room, and its entry must not stay behind).
     pub(crate) fn poll_send(
         &self,
         value: &mut Option<T>,
@@ -165,9 +181,10 @@ impl<T> Chan<T> {
         Poll::Pending
     }
 
-    /// A waiting `send` was dropped. If it was still in line, it leaves it. If it had already
-    /// been woken for a free slot, that slot is passed on to the next sender in line, or that
-    /// wake would be lost.
+    /// A waiting `send` was dropped (cancelled). If it is still in line, it leaves it. If it
+    /// had already been woken for a free slot, that wake is passed on to the next sender in
+    /// line, or it would be lost. A wake passed on is a wake like a receive's: that sender
+    /// leaves the line too, so that if it is cancelled in turn, it passes the wake on again.
     pub(crate) fn cancel_send(&self, ticket: Ticket) {
         let mut state = self.lock();
         let next = if !state.leave_line(ticket) && state.has_room() {
@@ -179,8 +196,9 @@ impl<T> Chan<T> {
         wake(next);
     }
 
-    /// The oldest message, or `None` once every sender is gone *and* the buffer is empty;
-    /// otherwise stores the receiver's waker and returns `Pending`.
+    /// The oldest message (and the first waiting sender is woken: there is room now); `None`
+    /// once every sender is gone *and* the buffer is empty; otherwise store the receiver's
+    /// waker (the latest one) and return `Pending`.
     pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let mut state = self.lock();
         if let Some((value, sender)) = state.take() {
@@ -198,7 +216,8 @@ impl<T> Chan<T> {
         Poll::Pending
     }
 
-    /// The oldest message, or why there is none right now.
+    /// The oldest message (waking the first waiting sender), or why there is none right now:
+    /// `Empty` while a sender is alive, `Closed` once every sender is gone.
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
         let mut state = self.lock();
         if let Some((value, sender)) = state.take() {
@@ -237,7 +256,8 @@ impl<T> Chan<T> {
     }
 
     /// The receiver was dropped: every waiting sender is woken (its send now fails and gives
-    /// its message back), and the buffered messages are dropped.
+    /// its message back), and the buffered messages are dropped, now (not later, with the
+    /// last sender's `Arc`: a message's drop can mean something, a reply channel inside it).
     pub(crate) fn drop_receiver(&self) {
         let mut state = self.lock();
         state.receiver_alive = false;

@@ -57,6 +57,12 @@ pub struct Sender<T> {
 
 /// A future of the value: `Ok(value)`, or `Err(Canceled)` if the sender was dropped without
 /// sending.
+///
+/// - Pending: it keeps the waker of its *latest* poll, and the sender (its `send`, or its
+///   drop) wakes that one, after releasing the lock.
+/// - The value, or the sender's drop, is checked and the waker stored under one lock.
+/// - Dropped: a later `send` gives its value back; a value already sent and not received is
+///   dropped with it (so `send` decides "receiver gone?" and stores under the same lock).
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
 pub struct Receiver<T> {
@@ -64,7 +70,8 @@ pub struct Receiver<T> {
 }
 
 impl<T> Sender<T> {
-    /// Sends `value`, or gives it back as `Err(value)` if the receiver was dropped.
+    /// Sends `value`, or gives it back as `Err(value)` if the receiver was dropped (never
+    /// panics, never drops the value).
     pub fn send(self, value: T) -> Result<(), T> {
         let mut slot = lock(&self.slot);
         if slot.receiver_gone {

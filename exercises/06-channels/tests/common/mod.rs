@@ -8,9 +8,9 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 
 /// Counts the [`Item`]s made from it that have not been dropped yet: messages buffered in a
 /// channel, held by a pending send, or not yet thrown away by the consumer. It measures what a
@@ -160,5 +160,72 @@ impl Future for YieldOnce {
         self.0 = true;
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+}
+
+/// A waker whose `wake` re-enters the channel at once, on the waking thread, as an executor that
+/// runs the woken task inline would: it runs `action` on a channel handle (a receiver to poll, a
+/// sender to `try_send` with) that the test hands it, and writes down what the action returned.
+///
+/// The action takes the channel's lock. A `wake()` made while the waking code still holds that
+/// lock therefore deadlocks right there, on the same thread; the tests run such steps under a
+/// `Watchdog` that names the cause. Until a handle is handed over (and after it is taken back),
+/// a wake does nothing but count.
+pub struct OnWake<H, R> {
+    handle: Mutex<Option<H>>,
+    action: fn(&mut H) -> R,
+    got: Mutex<Vec<R>>,
+    wakes: AtomicUsize,
+}
+
+impl<H: std::marker::Send + 'static, R: std::marker::Send + 'static> OnWake<H, R> {
+    /// The shared state and a waker on it.
+    pub fn new(action: fn(&mut H) -> R) -> (Arc<Self>, Waker) {
+        let on_wake = Arc::new(OnWake {
+            handle: Mutex::new(None),
+            action,
+            got: Mutex::new(Vec::new()),
+            wakes: AtomicUsize::new(0),
+        });
+        let waker = Waker::from(Arc::clone(&on_wake));
+        (on_wake, waker)
+    }
+
+    /// From now on, a wake runs the action on `handle`.
+    pub fn hand(&self, handle: H) {
+        *self.handle.lock().unwrap() = Some(handle);
+    }
+
+    /// Takes the handle back (a wake does nothing after this).
+    pub fn take_back(&self) -> Option<H> {
+        self.handle.lock().unwrap().take()
+    }
+
+    /// What the action returned, one entry per wake that ran it.
+    pub fn got(&self) -> Vec<R> {
+        std::mem::take(&mut *self.got.lock().unwrap())
+    }
+
+    /// How many times the waker was woken.
+    pub fn wakes(&self) -> usize {
+        self.wakes.load(Ordering::SeqCst)
+    }
+}
+
+impl<H: std::marker::Send + 'static, R: std::marker::Send + 'static> Wake for OnWake<H, R> {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.wakes.fetch_add(1, Ordering::SeqCst);
+        // `try_lock`: a wake from inside the action itself (or while the test hands the handle
+        // over) only counts.
+        if let Ok(mut handle) = self.handle.try_lock()
+            && let Some(handle) = handle.as_mut()
+        {
+            let got = (self.action)(handle);
+            self.got.lock().unwrap().push(got);
+        }
     }
 }
