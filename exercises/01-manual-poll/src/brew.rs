@@ -27,7 +27,8 @@ pub fn brew(journal: Journal) -> Brew {
     todo!("return the state machine in its starting state")
 }
 
-/// The state machine for `brew`.
+/// The state machine for `brew`. Like `.await`, every `poll` polls the countdown it is waiting
+/// on with the `cx` it was given in *that* poll (never a waker saved from an earlier poll).
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
 pub enum Brew {

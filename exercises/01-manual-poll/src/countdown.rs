@@ -3,9 +3,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 /// A future that is `Pending` the first `n` times it is polled and `Ready(())` on the next.
+/// `n` may be any `u32`: `0` (Ready on the first poll) and `u32::MAX` included.
 ///
-/// - Every time it returns `Pending` it must wake its waker (`cx.waker().wake_by_ref()`):
-///   nothing else will, and `Pending` is a promise that somebody will.
+/// - Every time it returns `Pending` it must wake the waker of *that* poll
+///   (`cx.waker().wake_by_ref()`), not a waker saved from an earlier poll: a task may be polled
+///   with a different waker each time. Nothing else will wake it, and `Pending` is a promise
+///   that somebody will.
 /// - Polled again after returning `Ready`, it panics with a message containing
 ///   "polled after completion".
 #[derive(Debug)]

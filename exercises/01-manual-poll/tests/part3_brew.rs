@@ -18,7 +18,7 @@
 
 use std::task::Poll;
 
-use harness::{Journal, Poller, Watchdog};
+use harness::{Journal, Poller, Watchdog, counting_waker};
 use manual_poll::brew;
 
 /// Runs a test body under a watchdog: a `poll` that never returns fails within seconds with
@@ -177,5 +177,38 @@ fn brew_panics_when_polled_after_completion() {
                  the finished countdown: check for `Done` first.)"
             ),
         }
+    });
+}
+
+#[test]
+fn brew_passes_the_waker_of_each_poll_to_its_child() {
+    // `.await` polls the child with the same `cx` the parent received, on every poll. This
+    // test gives every poll a new waker: each Pending must wake the waker of *that* poll.
+    bounded("polling brew with a new waker on every poll", || {
+        let mut brewing = Poller::new(brew(Journal::new()));
+        for poll in 1..=6 {
+            let (waker, wakes) = counting_waker();
+            match brewing.poll_with(&waker) {
+                Poll::Ready(tea) => {
+                    assert_eq!(
+                        (poll, tea),
+                        (6, "tea"),
+                        "brew must be Pending on polls 1..=5 and Ready(\"tea\") on poll 6."
+                    );
+                    return;
+                }
+                Poll::Pending => assert!(
+                    wakes.get() > 0,
+                    "brew returned Pending on poll {poll} without waking the waker it was given \
+                     in that poll (each poll of this test passes a new waker). `.await` polls \
+                     the child with the `cx` the parent received *in this poll*: pass your \
+                     `cx` straight on to the countdown (`Pin::new(&mut kettle).poll(cx)`), \
+                     never a Context built from a waker saved in an earlier poll. (If \
+                     part 1's `countdown_wakes_the_waker_of_the_current_poll` fails too, fix \
+                     Countdown first.)"
+                ),
+            }
+        }
+        panic!("brew was still Pending after 6 polls; it needs 5 Pendings then Ready.");
     });
 }

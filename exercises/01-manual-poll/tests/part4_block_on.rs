@@ -3,10 +3,13 @@
 //! Every test runs under a watchdog: a driver that never stops polling hangs instead of
 //! failing.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
 
-use harness::{Journal, ManualClock, Watchdog, recorded, yield_times};
+use harness::{Journal, ManualClock, Watchdog, catch_panic, recorded, yield_times};
 use manual_poll::{Deadline, block_on, brew};
 
 fn watchdog(what: &str) -> Watchdog {
@@ -89,4 +92,77 @@ fn block_on_waits_for_a_deadline_moved_by_another_thread() {
         .likely_cause("`Deadline::poll` does not re-read the clock on every poll.")
         .run(move || block_on(Deadline::new(clock, Duration::from_secs(1))));
     handle.join().unwrap();
+}
+
+/// A future that is `Pending` `left` times *without waking anyone*, then `Ready`. A broken
+/// future, on purpose: `block_on` ignores wakes, so it must finish it all the same.
+struct PendingWithoutWake {
+    left: usize,
+}
+
+impl Future for PendingWithoutWake {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        if self.left == 0 {
+            return Poll::Ready(());
+        }
+        self.left -= 1;
+        Poll::Pending
+    }
+}
+
+#[test]
+fn block_on_polls_again_after_a_pending_without_a_wake() {
+    let stats = watchdog("block_on of a future that is Pending 3 times and never wakes")
+        .likely_cause(
+            "`block_on` polls again only after a wake. This driver ignores wakes: after every \
+             Pending it polls again at once, woken or not (that is why it may use \
+             `Waker::noop()`).",
+        )
+        .run(|| {
+            let (future, stats) =
+                recorded("a future that never wakes", PendingWithoutWake { left: 3 });
+            block_on(future);
+            stats
+        });
+    assert_eq!(
+        (stats.pendings(), stats.readies()),
+        (3, 1),
+        "a future that is Pending 3 times without waking needs 4 polls: 3 Pending, then Ready."
+    );
+}
+
+#[test]
+fn block_on_keeps_polling_through_many_pendings() {
+    // However many Pendings come before Ready, block_on polls again after each one, at once:
+    // nothing in its loop may run out (a small counter overflows) or grow without bound (a
+    // sleep that doubles every time).
+    for pendings in [300, 100_000] {
+        let stats = watchdog(&format!(
+            "block_on of a future that is Pending {pendings} times"
+        ))
+        .likely_cause(
+            "`block_on` waits longer and longer between polls (a back-off that keeps \
+                 growing): after a Pending it must poll again at once.",
+        )
+        .run(move || {
+            let (future, stats) = recorded("yield_times", yield_times(pendings));
+            if let Err(message) = catch_panic(|| block_on(future)) {
+                panic!(
+                    "block_on panicked with {message:?} while driving a future that is \
+                         Pending {pendings} times. Nothing in the loop may depend on how many \
+                         Pendings came before: a counter of them (for a back-off, say) must \
+                         not overflow; better, poll again at once and count nothing."
+                );
+            }
+            stats
+        });
+        assert_eq!(
+            (stats.pendings(), stats.readies()),
+            (pendings, 1),
+            "a future that is Pending {pendings} times needs {pendings} Pending polls, then 1 \
+             Ready."
+        );
+    }
 }
