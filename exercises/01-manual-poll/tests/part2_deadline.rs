@@ -4,11 +4,8 @@
 //! deadline has not passed" is a fact here, never a race. Every test runs under a watchdog,
 //! because the classic bug (waiting inside `poll`) never returns.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use harness::{ManualClock, Poller, Watchdog};
 use manual_poll::Deadline;
@@ -142,87 +139,46 @@ fn deadline_compares_to_the_nanosecond() {
     });
 }
 
-/// Stops and joins the clock-moving thread even when the test body panics.
-struct Mover {
-    stop: Arc<AtomicBool>,
-    thread: Option<thread::JoinHandle<()>>,
-}
-
-impl Mover {
-    /// A thread that moves `clock` forward 1ns at a time, as fast as it can.
-    fn start(clock: &ManualClock) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let (clock, stopped) = (clock.clone(), Arc::clone(&stop));
-        let thread = thread::spawn(move || {
-            while !stopped.load(Ordering::Relaxed) {
-                clock.advance(Duration::from_nanos(1));
-            }
-        });
-        Mover {
-            stop,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Mover {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 #[test]
 fn deadline_decides_and_wakes_from_one_clock_read() {
     // "Each poll reads the clock once": the decision (Ready or Pending) and the wake must come
-    // from the same reading. A poll that reads the clock again to decide whether to wake can
-    // see the deadline pass between the two reads and return Pending without a wake.
-    //
-    // ManualClock has no hook inside `now()`, so this test cannot force the clock to move
-    // between two reads of one poll. Instead another thread moves it 1ns at a time while this
-    // one polls deadlines that are about to pass, and every Pending must come with a wake: a
-    // correct Deadline can never fail. A wrong one is caught once the deadline has passed
-    // *during* a poll often enough; the loop counts those polls and goes on until it has seen
-    // many (or for at most 0.8s, on a machine too busy to run both threads at once).
-    const PASSED_DURING_A_POLL: usize = 5_000;
-    const LONGEST: Duration = Duration::from_millis(800);
-    watchdog("polling deadlines while another thread moves the clock").run(|| {
-        let clock = ManualClock::new();
-        let _mover = Mover::start(&clock);
-        let started = Instant::now();
-        let mut passed_during_a_poll = 0;
-        // How far ahead each deadline is set, so that it passes during the polls rather than
-        // before the first one: it follows how fast the other thread moves the clock.
-        let mut lead = 1;
-        while passed_during_a_poll < PASSED_DURING_A_POLL && started.elapsed() < LONGEST {
-            let at = clock.now() + Duration::from_nanos(lead);
+    // from the same reading. A poll that reads the clock again (to decide whether to wake, or
+    // how long is left) can see the deadline pass between the two readings and return Pending
+    // without a wake. A stepping clock moves 1ns on EVERY reading, so a second reading in one
+    // poll always sees a later time: the race is certain, not a matter of luck. Deadlines 1 to
+    // 4 ns ahead put the passing moment at each reading of the first polls.
+    watchdog("polling deadlines on a clock that moves 1ns at every reading").run(|| {
+        for lead in 1..=4 {
+            let clock = ManualClock::stepping(Duration::from_nanos(1));
+            let at = Duration::from_nanos(lead);
             let mut deadline = Poller::new(Deadline::new(clock.clone(), at));
-            for poll in 1.. {
-                let (before, woken_before) = (clock.now(), deadline.wakes());
+            for poll in 1..=8 {
+                let (before, woken_before) = (clock.peek(), deadline.wakes());
                 if deadline.poll().is_ready() {
-                    if before < at {
-                        passed_during_a_poll += 1;
-                    }
-                    if poll == 1 {
-                        lead += 1;
-                    }
+                    assert!(
+                        clock.peek() > at,
+                        "a deadline at {at:?} was Ready on poll {poll} before its clock read \
+                         {at:?} (the clock read {before:?} as the poll began, moving 1ns per \
+                         reading): Ready only once a reading is `>= at`"
+                    );
                     break;
-                }
-                if poll > 4 && lead > 1 {
-                    lead -= 1;
                 }
                 assert!(
                     deadline.wakes() > woken_before,
                     "a deadline at {at:?} returned Pending on poll {poll} without waking its \
-                     waker, while another thread was moving the clock (it reads {:?} now). \
-                     Does `poll` read the clock twice: once to decide Ready or Pending, and \
-                     again to decide whether to wake? If the deadline passes between the two \
-                     reads, that poll says Pending and wakes nobody, and the task is never \
-                     polled again. Read `clock.now()` once per poll and decide everything \
-                     from that one reading.",
-                    clock.now()
+                     waker (the clock read {before:?} as the poll began, and moves 1ns every \
+                     time it is read). Does `poll` read the clock twice: once to decide Ready \
+                     or Pending, and again to decide whether to wake? If the deadline passes \
+                     between the two readings, that poll says Pending and wakes nobody, and \
+                     the task is never polled again. Read `clock.now()` once per poll and \
+                     decide everything from that one reading."
+                );
+                assert!(
+                    poll < 8,
+                    "a deadline at {at:?} was still Pending after 8 polls on a clock that \
+                     moves 1ns per reading (it reads {:?} now): it should be Ready once a \
+                     reading is `>= at`",
+                    clock.peek()
                 );
             }
         }
