@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, bail};
 
 use crate::course::TestId;
+use crate::course::points;
 use crate::course::pristine;
 use crate::course::progress::{self, Progress, Results};
 use crate::course::testscan;
@@ -67,34 +68,6 @@ pub fn next_stage<'a>(root: &Path, course: &'a Course, progress: &Progress) -> O
         .find(|stage| state(root, stage, progress) != State::Done)
 }
 
-/// A test's share of the stage's points: its `[weights]` entry, else 1.
-fn weight(stage: &Stage, id: &TestId) -> f64 {
-    stage.weights.get(&id.to_string()).copied().unwrap_or(1.0)
-}
-
-/// Points earned: the stage's points shared by weight among `tests`, for those that passed.
-pub fn points(stage: &Stage, tests: &[TestId], passed: impl Fn(&TestId) -> bool) -> f64 {
-    let total: f64 = tests.iter().map(|id| weight(stage, id)).sum();
-    if total <= 0.0 {
-        return 0.0;
-    }
-    let earned: f64 = tests
-        .iter()
-        .filter(|id| passed(id))
-        .map(|id| weight(stage, id))
-        .sum();
-    stage.points * earned / total
-}
-
-/// `8`, `8.5`, `3.33`: points without noise.
-pub fn show_points(points: f64) -> String {
-    let rounded = (points * 100.0).round() / 100.0;
-    if rounded.fract() == 0.0 {
-        return format!("{}", rounded.abs() as i64);
-    }
-    format!("{rounded:.2}").trim_end_matches('0').to_owned()
-}
-
 /// One stage's standing, derived from its sources and last results.
 struct Standing {
     state: State,
@@ -112,27 +85,21 @@ fn standing(root: &Path, stage: &Stage, progress: &Progress) -> Standing {
     let mut parts: Vec<(String, usize, usize, f64)> = Vec::new();
     for id in &expected {
         if parts.last().is_none_or(|p| p.0 != id.target) {
-            let of_part: Vec<TestId> = expected
+            let in_part = |t: &TestId| t.target == id.target;
+            let earned = points::earned_cents(stage, &expected, in_part, passed_fn);
+            let passed = expected
                 .iter()
-                .filter(|t| t.target == id.target)
-                .cloned()
-                .collect();
-            let share = of_part.iter().map(|t| weight(stage, t)).sum::<f64>()
-                / expected
-                    .iter()
-                    .map(|t| weight(stage, t))
-                    .sum::<f64>()
-                    .max(1e-9);
-            let earned = points(stage, &of_part, passed_fn) * share;
-            let passed = of_part.iter().filter(|t| passed_fn(t)).count();
-            parts.push((id.target.clone(), passed, of_part.len(), earned));
+                .filter(|t| in_part(t) && passed_fn(t))
+                .count();
+            let total = expected.iter().filter(|t| in_part(t)).count();
+            parts.push((id.target.clone(), passed, total, points::from_cents(earned)));
         }
     }
     Standing {
         state: state(root, stage, progress),
         passed: expected.iter().filter(|t| passed_fn(t)).count(),
         total: expected.len(),
-        points: points(stage, &expected, passed_fn),
+        points: points::earned(stage, &expected, passed_fn),
         parts,
     }
 }
@@ -172,8 +139,8 @@ fn table(root: &Path, with_parts: bool) -> Result<bool> {
             tests,
             format!(
                 "{}/{}",
-                show_points(standing.points),
-                show_points(stage.points)
+                points::show(standing.points),
+                points::show(stage.points)
             )
         );
         println!(
@@ -198,7 +165,7 @@ fn table(root: &Path, with_parts: bool) -> Result<bool> {
                     format!("{}. {part}", number + 1),
                     label,
                     format!("{passed}/{total}"),
-                    show_points(*earned)
+                    points::show(*earned)
                 );
             }
         }
@@ -461,7 +428,7 @@ pub fn run_stage(root: &Path, stage: &Stage, filters: &[String], live: Live) -> 
     run.results = outcome?.into_iter().flatten().collect();
     run.passed = run.results.iter().filter(|r| r.status.passed()).count();
     run.total = run.results.len();
-    run.points = points(stage, &order, |id| results.passed(&id.to_string()));
+    run.points = points::earned(stage, &order, |id| results.passed(&id.to_string()));
     if run.whole {
         results.done = run.all_passed().then(|| fingerprint.clone());
         // Tests that no longer exist are forgotten.
@@ -573,7 +540,7 @@ impl StageTests<'_> {
             let _ = std::io::stdout().flush();
         }
         if self.live == Live::Lines {
-            let earned = points(self.stage, self.all_ids, |id| {
+            let earned = points::earned(self.stage, self.all_ids, |id| {
                 results.passed(&id.to_string())
             });
             println!(
@@ -582,8 +549,8 @@ impl StageTests<'_> {
                 result.id.to_string(),
                 ui::dim(&format!(
                     "[{finished}/{total}] {}/{} points",
-                    show_points(earned),
-                    show_points(self.stage.points)
+                    points::show(earned),
+                    points::show(self.stage.points)
                 ))
             );
         }
@@ -654,21 +621,21 @@ pub fn print_summary(stage: &Stage, run: &StageRun) {
     if failures.len() > FULL {
         println!("\n  (messages of the first {FULL} failures shown; fix those first)");
     }
-    let points = format!(
+    let score = format!(
         "{}/{} points",
-        show_points(run.points),
-        show_points(stage.points)
+        points::show(run.points),
+        points::show(stage.points)
     );
     if run.whole && run.all_passed() {
         println!(
             "\n{}",
             ui::green(&format!(
-                "  all {} tests pass: stage {} is done! ({points})",
+                "  all {} tests pass: stage {} is done! ({score})",
                 run.total, stage.order
             ))
         );
     } else {
-        println!("\n  {} of {} tests pass · {points}", run.passed, run.total);
+        println!("\n  {} of {} tests pass · {score}", run.passed, run.total);
     }
 }
 

@@ -27,6 +27,7 @@ use crossterm::{cursor, execute, terminal};
 use notify::{RecursiveMode, Watcher};
 
 use crate::commands::learn::{self, StageRun};
+use crate::course::points;
 use crate::course::progress::Progress;
 use crate::course::{Course, Stage};
 use crate::exec::interrupt;
@@ -380,8 +381,8 @@ fn draw(stage: &Stage, run: &StageRun, extra: &str, help: &str) -> Result<()> {
             "{bar} {}/{} tests · {}/{} points\n",
             run.passed,
             run.total,
-            learn::show_points(run.points),
-            learn::show_points(stage.points)
+            points::show(run.points),
+            points::show(stage.points)
         );
         let parts = learn::by_part(&run.results);
         for (part, results) in &parts {

@@ -6,6 +6,7 @@
 
 pub mod freshness;
 pub mod integrity;
+pub mod points;
 pub mod pristine;
 pub mod progress;
 pub mod testscan;

@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 
 use crate::course::integrity::{self, Finding};
+use crate::course::points;
 use crate::course::testscan;
 use crate::course::{Course, Stage, TestId};
 use crate::exec::build_jail;
@@ -40,7 +41,6 @@ use crate::exec::scratch::GradeScratch;
 use crate::exec::trybuild_cache;
 use crate::files::Sources;
 use crate::report::model::{Grade, StageGrade, Status, TestGrade};
-use crate::report::points;
 use crate::report::{self, Format};
 use crate::ui;
 use slots::*;
@@ -597,7 +597,7 @@ fn pending(stage: &Stage, id: &TestId) -> TestGrade {
         max_score: 0.0,
         message: "not run".to_owned(),
         duration_ms: 0,
-        weight: stage.weights.get(&id.to_string()).copied().unwrap_or(1.0),
+        weight: points::weight(stage, id),
         max_cents: 0,
     }
 }
