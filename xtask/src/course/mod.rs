@@ -9,6 +9,7 @@ pub mod integrity;
 pub mod points;
 pub mod pristine;
 pub mod progress;
+pub mod standing;
 pub mod testscan;
 pub mod variant;
 

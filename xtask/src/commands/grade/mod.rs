@@ -17,6 +17,7 @@
 //! the submission contains (a stage that does not compile is graded as such, the others still
 //! are).
 
+pub mod class;
 mod slots;
 mod stages;
 

@@ -103,7 +103,7 @@ pub(super) fn check_files(root: &Path, stage: &Stage) -> (Vec<Variant>, Vec<Stri
             stage.dir, stage.hints
         )),
     }
-    let test_files = rust_files(&exercise.join("tests"));
+    let test_files = files::rust_files(&exercise.join("tests"));
     if test_files.is_empty() {
         problems.push(format!("exercises/{}/tests/ has no test files", stage.dir));
     }
@@ -259,19 +259,4 @@ fn check_test_list(stage: &Stage, solution: &toml::Table, test_files: &[String])
         let _ = write!(text, "\n    (remove [[test]] `{name}`: no such test file)");
     }
     Some(text)
-}
-
-pub(super) fn rust_files(dir: &Path) -> Vec<String> {
-    let mut files: Vec<String> = fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .filter(|e| e.path().is_file())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|name| name.ends_with(".rs"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
 }

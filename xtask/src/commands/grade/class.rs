@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, ensure};
 use serde_json::Value;
 
-use crate::commands::grade::Options;
+use super::Options;
 use crate::course::Course;
 use crate::course::points::show;
 use crate::exec::runner::{self, Exit};

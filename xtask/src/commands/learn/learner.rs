@@ -1,5 +1,5 @@
 //! The learner's commands: where do I stand, what next, run my tests, a hint, start over,
-//! show me the answer (once I have earned it).
+//! show me the answer (once I have earned it). Where a stage stands: `course/standing.rs`.
 
 use std::fs;
 use std::io::{BufRead, Write};
@@ -13,60 +13,14 @@ use crate::course::TestId;
 use crate::course::points;
 use crate::course::pristine;
 use crate::course::progress::{self, Progress, Results};
+use crate::course::standing::{State, next_stage, pick, state};
 use crate::course::testscan;
 use crate::course::{Course, Stage};
 use crate::exec::cargo;
 use crate::exec::interrupt;
 use crate::exec::runner::{self, Status, TestEnv, TestResult};
-use crate::files::{self, Sources};
+use crate::files;
 use crate::ui;
-
-/// Where a stage stands for this learner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    NotStarted,
-    InProgress,
-    Done,
-    /// Passed once, edited since: run it again to be sure.
-    ChangedSinceDone,
-}
-
-impl State {
-    fn label(self) -> &'static str {
-        match self {
-            State::NotStarted => "not started",
-            State::InProgress => "in progress",
-            State::Done => "done",
-            State::ChangedSinceDone => "done, edited since",
-        }
-    }
-}
-
-pub fn state(root: &Path, stage: &Stage, _progress: &Progress) -> State {
-    let Ok(src) = files::read_sources(&stage.exercise_dir(root)) else {
-        return State::InProgress;
-    };
-    let fingerprint = progress::fingerprint(&src);
-    match Results::load(root, &stage.name) {
-        Some(results) => match results.done {
-            Some(done) if done == fingerprint => State::Done,
-            Some(_) => State::ChangedSinceDone,
-            None => State::InProgress,
-        },
-        None => match pristine::sources(root, stage) {
-            Ok(stub) if stub != src => State::InProgress,
-            _ => State::NotStarted,
-        },
-    }
-}
-
-/// The first stage that is not done.
-pub fn next_stage<'a>(root: &Path, course: &'a Course, progress: &Progress) -> Option<&'a Stage> {
-    course
-        .stages
-        .iter()
-        .find(|stage| state(root, stage, progress) != State::Done)
-}
 
 /// One stage's standing, derived from its sources and last results.
 struct Standing {
@@ -207,38 +161,6 @@ pub fn next(root: &Path) -> Result<bool> {
         stage.order, stage.title, stage.dir, stage.dir
     );
     Ok(true)
-}
-
-/// Picks the stage named; else the one whose directory we stand in; else the current one;
-/// else the first unfinished one.
-pub fn pick<'a>(course: &'a Course, root: &Path, name: Option<&str>) -> Result<&'a Stage> {
-    if let Some(name) = name {
-        return Ok(course.select(&[name.to_owned()])?[0]);
-    }
-    if let Some(stage) = stage_of_cwd(course, root) {
-        return Ok(stage);
-    }
-    let progress = Progress::load(root);
-    if let Some(current) = &progress.current
-        && let Some(stage) = course.stages.iter().find(|s| &s.name == current)
-        && state(root, stage, &progress) != State::Done
-    {
-        return Ok(stage);
-    }
-    next_stage(root, course, &progress)
-        .or(course.stages.first())
-        .context("this course has no stages")
-}
-
-/// The stage whose `exercises/NN-name/` contains the current directory.
-fn stage_of_cwd<'a>(course: &'a Course, root: &Path) -> Option<&'a Stage> {
-    let cwd = std::env::current_dir().ok()?.canonicalize().ok()?;
-    course.stages.iter().find(|stage| {
-        stage
-            .exercise_dir(root)
-            .canonicalize()
-            .is_ok_and(|dir| cwd.starts_with(dir))
-    })
 }
 
 /// The outcome of running one stage's tests (or some of them).
@@ -782,9 +704,9 @@ pub fn reset(root: &Path, name: Option<&str>, yes: bool) -> Result<bool> {
         .join(".course")
         .join("backups")
         .join(format!("{}-{stamp}", stage.dir));
-    write_tree(&backup, &mine)?;
+    files::write_tree(&backup, &mine)?;
     fs::remove_dir_all(crate_root.join("src")).context("cannot remove the old src/")?;
-    write_tree(&crate_root, &stub)?;
+    files::write_tree(&crate_root, &stub)?;
     let forgot = Results::remove(root, &stage.name);
     let relative = backup.strip_prefix(root).unwrap_or(&backup);
     println!(
@@ -805,27 +727,6 @@ pub fn reset(root: &Path, name: Option<&str>, yes: bool) -> Result<bool> {
         dir = stage.dir
     );
     Ok(true)
-}
-
-/// Where a learner's `src/` is kept before it is replaced: `.course/backups/<stage>-<unix time>`.
-pub fn backup_dir(root: &Path, stage: &Stage) -> std::path::PathBuf {
-    let stamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    root.join(".course")
-        .join("backups")
-        .join(format!("{}-{stamp}", stage.dir))
-}
-
-pub fn write_tree(root: &Path, files: &Sources) -> Result<()> {
-    for (relative, content) in files {
-        let path = root.join(relative);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        fs::write(&path, content).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(())
 }
 
 /// `cargo xtask solution <stage> [--force]`: the reference, once the stage passes.
