@@ -44,8 +44,11 @@ use crate::files::Sources;
 use crate::report::model::{Grade, StageGrade, Status, TestGrade};
 use crate::report::{self, Format};
 use crate::ui;
-use slots::*;
-use stages::*;
+use slots::{Fingerprints, Job, RunContext, apply, run_slots, toolchain_reachable};
+use stages::{
+    StageJobs, add_jobs, first_lines, list_spec, prepare_stage, relativize, skip_gate,
+    submitted_sources,
+};
 
 #[derive(Debug, Clone)]
 pub struct Options {
