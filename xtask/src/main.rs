@@ -18,7 +18,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::commands::{authoring, class, classroom, grade, learn, mistakes, trace, verify, watch};
+use crate::commands::grade::class;
+use crate::commands::{authoring, classroom, grade, learn, mistakes, trace, verify};
 use crate::course::variant;
 use crate::exec::{gate, interrupt, sandbox};
 
@@ -343,7 +344,7 @@ fn try_main(raw: Vec<std::ffi::OsString>) -> Result<bool> {
             stage,
             manual,
             clippy,
-        } => watch::watch(&root, stage.as_deref(), manual, clippy),
+        } => learn::watch(&root, stage.as_deref(), manual, clippy),
         Cmd::Hint { stage, again } => learn::hint(&root, stage.as_deref(), again),
         Cmd::Reset { stage, yes } => learn::reset(&root, stage.as_deref(), yes),
         Cmd::Solution { stage, force } => learn::solution(&root, stage.as_deref(), force),

@@ -5,7 +5,10 @@
 //!    ("What may import what"), so the table and the code cannot drift apart, and
 //! 2. that no two modules import each other, directly or round a longer loop (a module is a
 //!    file, or a folder's `mod.rs`; one folder module importing its own parent is part of
-//!    the folder, not a cycle).
+//!    the folder, not a cycle), and
+//! 3. that no command imports another: a module under `commands/X` imports nothing from
+//!    `commands/Y` (the table's line `commands/* -> ...`); what two commands share lives a
+//!    layer down.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -181,25 +184,35 @@ fn show(module: &ModPath) -> String {
     }
 }
 
-/// The table in ARCHITECTURE.md: lines `layer -> a, b, c` (or `-> nothing`) in the ```text
-/// block under the heading "What may import what".
-fn allowed_table() -> BTreeMap<String, BTreeSet<String>> {
+/// The ```text block under the heading "What may import what" in ARCHITECTURE.md.
+fn table_text() -> String {
     let doc = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../ARCHITECTURE.md"))
         .expect("ARCHITECTURE.md is readable");
     let section = doc
         .split("### What may import what")
         .nth(1)
         .expect("ARCHITECTURE.md has a section `### What may import what`");
-    let block = section
+    section
         .split("```text\n")
         .nth(1)
         .and_then(|b| b.split("```").next())
-        .expect("that section has a ```text block with the table");
+        .expect("that section has a ```text block with the table")
+        .to_owned()
+}
+
+/// The table in ARCHITECTURE.md: lines `layer -> a, b, c` (or `-> nothing`) in the ```text
+/// block under the heading "What may import what". A line whose left side names a path
+/// (`commands/*`) is a rule within a layer, checked by its own test.
+fn allowed_table() -> BTreeMap<String, BTreeSet<String>> {
+    let block = table_text();
     let mut table = BTreeMap::new();
     for line in block.lines() {
         let Some((from, to)) = line.split_once("->") else {
             continue;
         };
+        if from.contains('/') {
+            continue;
+        }
         let allowed: BTreeSet<String> = to
             .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|s| !s.is_empty() && *s != "nothing")
@@ -294,6 +307,44 @@ fn no_module_imports_itself_round_a_loop() {
          both: move what both need into the lower one):\n{}",
         cycles.join("\n")
     );
+}
+
+/// The command a module belongs to: `commands::grade::class` is in `grade`.
+fn command_of(module: &ModPath) -> Option<&str> {
+    match module.as_slice() {
+        [first, command, ..] if first == "commands" => Some(command),
+        _ => None,
+    }
+}
+
+#[test]
+fn no_command_imports_another() {
+    let rule = "commands/* -> their own folder only";
+    assert!(
+        table_text()
+            .lines()
+            .any(|l| l.trim_start().starts_with(rule)),
+        "the table in ARCHITECTURE.md states the rule `{rule}`"
+    );
+    let mut wrong = Vec::new();
+    for (module, targets) in imports() {
+        let Some(from) = command_of(&module) else {
+            continue;
+        };
+        for target in &targets {
+            if let Some(to) = command_of(target)
+                && to != from
+            {
+                wrong.push(format!(
+                    "{} imports {}: a command imports no other command; move what both \
+                     need down a layer (exec/, course/, report/)",
+                    show(&module),
+                    show(target)
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
 /// `cargo test -p xtask -- --nocapture print_the_import_graph` prints the graph ARCHITECTURE.md

@@ -292,3 +292,51 @@ fn a_flat_upload_gets_zero_and_says_what_to_upload() {
     assert!(text.contains("exercises/"), "says what to upload: {text}");
     assert!(text.contains("lib.rs"), "says what it found: {text}");
 }
+
+/// One points model: what the learner's status screen shows for a partly solved stage is what
+/// `grade` writes, to the hundredth. 10 points over three equal tests, the first passing: the
+/// largest remainder gives that test 3.34 (the others 3.33), in both.
+#[test]
+fn status_and_grade_agree_to_the_hundredth_on_a_partly_solved_stage() {
+    let (course, base) = course("status");
+    let body = "    if a == 2 && b == 2 { 4 } else { 0 }";
+    let submission = submit(&course, &base, body);
+    let reports = grade(&course, &submission, &base.join("out"));
+    let graded = f(&reports.grade["stages"][0]["score"]);
+
+    // The learner's side: the same code in the course's own workspace, run, then status.
+    fs::copy(
+        submission.join("exercises/01-adder/src/lib.rs"),
+        course.join("exercises/01-adder/src/lib.rs"),
+    )
+    .unwrap();
+    let xtask = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .arg("--root")
+            .arg(&course)
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        common::output_text(&output)
+    };
+    let run = xtask(&["run", "adder"]);
+    assert!(run.contains("1 of 3 tests pass"), "{run}");
+    let status = xtask(&["status"]);
+    let line = status
+        .lines()
+        .find(|l| l.contains("adder"))
+        .unwrap_or_else(|| panic!("no adder line in:\n{status}"));
+    let shown = line
+        .split_whitespace()
+        .last()
+        .and_then(|cell| cell.split_once('/'))
+        .map(|(earned, _)| earned.to_owned())
+        .unwrap_or_else(|| panic!("no points in `{line}`"));
+    assert_eq!(shown, show(graded), "status `{line}`, grade {graded}");
+    assert_eq!(
+        graded, 3.34,
+        "the first of three tests takes the extra hundredth"
+    );
+    assert!(run.contains("3.34/10 points"), "run agrees too:\n{run}");
+}

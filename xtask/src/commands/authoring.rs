@@ -12,12 +12,13 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail, ensure};
 
-use crate::commands::learn::{backup_dir, write_tree};
-use crate::commands::verify;
 use crate::course::pristine;
+use crate::course::standing::backup_dir;
 use crate::course::variant::{self, Kind, Variant};
 use crate::course::{Course, Stage, TestId};
-use crate::files::{self, Sources};
+use crate::exec::verdict;
+use crate::exec::versions::{self, RunOptions};
+use crate::files::{self, Sources, write_tree};
 use crate::ui;
 
 /// What `bug save` was told.
@@ -179,7 +180,7 @@ pub fn save(
         stage.dir
     );
     ui::heading(&format!("checking {} as verify does", variant.label()));
-    let ok = verify::verify_variant(root, stage, &variant)?;
+    let ok = check_as_verify_does(root, stage, &variant)?;
     if !ok {
         println!(
             "The patch is saved, but the check failed (above). `cargo xtask {} new {} {name}` \
@@ -194,6 +195,31 @@ pub fn save(
     Ok(ok)
 }
 
+/// Checks the one variant `save` wrote as verify does (applies, builds, caught; or, for an
+/// alternative, passes everything), printing verify's line for it.
+fn check_as_verify_does(root: &Path, stage: &Stage, variant: &Variant) -> Result<bool> {
+    let solution = files::read_sources(&stage.solution_dir(root))?;
+    let scratch = versions::stage_scratch(root, stage)?;
+    let options = RunOptions::per_core(true);
+    let (verdict, patched_fmt) =
+        verdict::check_variant(&scratch, stage, &solution, variant, &options)?;
+    ui::line(
+        &format!(
+            "[  1/1] {:02} {} {}",
+            stage.order, stage.name, verdict.column
+        ),
+        verdict.ok,
+        &verdict.what,
+        &verdict.detail,
+    );
+    if !patched_fmt.is_empty() {
+        ui::detail(&format!(
+            "rustfmt --check on the patched files (format your edit):\n{patched_fmt}"
+        ));
+    }
+    Ok(verdict.ok && patched_fmt.is_empty())
+}
+
 /// A new bug saved without `--caught-by`: run every test with the edit in place and list
 /// the ones that fail, to choose from. Nothing is written; the edit stays where it is.
 fn suggest_caught_by(root: &Path, stage: &Stage, edited: &Sources, name: &str) -> Result<bool> {
@@ -201,9 +227,9 @@ fn suggest_caught_by(root: &Path, stage: &Stage, edited: &Sources, name: &str) -
         "No --caught-by given: running every test of {} with your edit...",
         stage.name
     );
-    let scratch = verify::stage_scratch(root, stage)?;
-    let options = verify::Options::one_stage(stage, true);
-    let run = match verify::build_and_run(&scratch, stage, edited, None, 1, &options)? {
+    let scratch = versions::stage_scratch(root, stage)?;
+    let options = RunOptions::per_core(true);
+    let run = match versions::build_and_run(&scratch, stage, edited, None, 1, &options)? {
         Ok(run) => run,
         Err(errors) => {
             ui::detail(&errors);

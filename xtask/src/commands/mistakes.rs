@@ -11,13 +11,13 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use crate::commands::learn::{self, State};
-use crate::commands::verify;
 use crate::course::progress::Progress;
+use crate::course::standing::{self, State};
 use crate::course::variant::{self, Kind, Variant};
 use crate::course::{Course, Stage};
 use crate::exec::runner::TestResult;
 use crate::exec::scratch::Scratch;
+use crate::exec::versions::{self, Outcome, RunOptions};
 use crate::files::{self, Sources};
 use crate::ui;
 
@@ -34,7 +34,7 @@ pub fn run(root: &Path, stage: &str, only: Option<&str>, force: bool) -> Result<
         return Ok(false);
     }
     let instructor = force || std::env::var_os("COURSE_INSTRUCTOR").is_some();
-    if !instructor && learn::state(root, stage, &Progress::load(root)) != State::Done {
+    if !instructor && standing::state(root, stage, &Progress::load(root)) != State::Done {
         println!(
             "The classic mistakes of {} open once your own solution passes: `cargo xtask run {}`.\n\
              (Instructors: add --force, or set COURSE_INSTRUCTOR=1.)",
@@ -69,8 +69,8 @@ pub fn run(root: &Path, stage: &str, only: Option<&str>, force: bool) -> Result<
     ));
     let reference = files::read_sources(&solution_dir)?;
     // verify's scratch for the stage: where verify already built these bugs, nothing is rebuilt.
-    let scratch = verify::stage_scratch(root, stage)?;
-    let options = verify::Options::one_stage(stage, false);
+    let scratch = versions::stage_scratch(root, stage)?;
+    let options = RunOptions::per_core(false);
     let mut outcomes = run_all(&scratch, stage, &reference, &bugs, &options)?;
     for (index, bug) in bugs.iter().enumerate() {
         println!(
@@ -103,8 +103,8 @@ fn run_all(
     stage: &Stage,
     reference: &Sources,
     bugs: &[Variant],
-    options: &verify::Options,
-) -> Result<BTreeMap<String, Result<verify::Outcome>>> {
+    options: &RunOptions,
+) -> Result<BTreeMap<String, Result<Outcome>>> {
     let mut outcomes = BTreeMap::new();
     let mut batched = Vec::new();
     let mut in_place = Vec::new();
@@ -131,13 +131,13 @@ fn run_all(
         bugs.len(),
         if bugs.len() == 1 { "" } else { "s" }
     );
-    let results = verify::build_and_run_batched(scratch, stage, &batched, options)?;
+    let results = versions::build_and_run_batched(scratch, stage, &batched, options)?;
     for ((bug, _), outcome) in batched.iter().zip(results) {
         outcomes.insert(bug.name.clone(), Ok(outcome));
     }
     for (bug, sources) in in_place {
         let only = Some(bug.caught_by.as_slice());
-        let outcome = verify::build_and_run(scratch, stage, &sources, only, 1, options)?
+        let outcome = versions::build_and_run(scratch, stage, &sources, only, 1, options)?
             .map(|run| run.results);
         outcomes.insert(bug.name.clone(), Ok(outcome));
     }

@@ -6,8 +6,10 @@
 
 pub mod freshness;
 pub mod integrity;
+pub mod points;
 pub mod pristine;
 pub mod progress;
+pub mod standing;
 pub mod testscan;
 pub mod variant;
 
@@ -85,6 +87,9 @@ pub struct Stage {
     /// `[[gate.only_in]]`: paths learner code may name only in some files (Stage 2's
     /// `std::sync`, which must go through the `src/sync.rs` seam the model checker sees).
     pub only_in: Vec<OnlyIn>,
+    /// `given = ["src/mpsc.rs", ...]`: files handed to the learner whole (nothing to write in
+    /// them). Verify checks that each is identical in the stub and the reference.
+    pub given: Vec<String>,
 }
 
 /// A path the stage's code may name only in the listed files, e.g.
@@ -198,6 +203,8 @@ struct Declaration {
     allow_unsafe: bool,
     #[serde(default)]
     gate: GateDeclaration,
+    #[serde(default)]
+    given: Vec<String>,
 }
 
 fn default_hints() -> String {
@@ -352,6 +359,7 @@ impl Stage {
             overlay_only: decl.overlay_only,
             allow_unsafe: decl.allow_unsafe,
             only_in: decl.gate.only_in,
+            given: decl.given,
         })
     }
 

@@ -13,3 +13,5 @@ pub mod runner;
 pub mod sandbox;
 pub mod scratch;
 pub mod trybuild_cache;
+pub mod verdict;
+pub mod versions;

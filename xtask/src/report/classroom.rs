@@ -8,8 +8,8 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::model::{Grade, StageGrade, Status};
-use super::points::{self, show};
 use super::truncate;
+use crate::course::points::{self, show};
 
 /// GitHub Classroom reads the result through an environment variable (128 KiB at most on
 /// Linux, shared with the rest): keep the encoded payload well below.

@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::model::{Grade, StageGrade, Status, tally};
-use super::points::show;
 use super::{Format, first_line};
+use crate::course::points::show;
 use crate::ui;
 
 /// The human report: a per-stage table, then every failure with its message.

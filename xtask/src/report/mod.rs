@@ -25,7 +25,6 @@ mod gradescope;
 mod human;
 mod junit;
 pub mod model;
-pub mod points;
 
 use std::fs;
 use std::path::Path;

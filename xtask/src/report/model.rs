@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::course::integrity::Finding;
+use crate::course::points;
 use crate::exec::sandbox::Isolation;
-use crate::report::points;
 
 /// The whole result: one model every report format is written from.
 #[derive(Debug, Clone, Serialize)]

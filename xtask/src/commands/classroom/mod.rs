@@ -269,13 +269,13 @@ fn stubs_score_zero(report: &Path) -> Result<bool> {
         &if ok {
             format!(
                 "from an empty cargo home the export builds with --locked, and its stubs score 0/{}",
-                crate::report::points::show(max)
+                crate::course::points::show(max)
             )
         } else {
             format!(
                 "stubs scored {}/{}; stages that did not build: {broken:?}",
-                crate::report::points::show(score),
-                crate::report::points::show(max)
+                crate::course::points::show(score),
+                crate::course::points::show(max)
             )
         },
         "",
@@ -397,7 +397,7 @@ fn student_readme(stages: &[&Stage]) -> String {
             stage.title,
             stage.dir,
             stage.name,
-            crate::report::points::show(stage.points)
+            crate::course::points::show(stage.points)
         ));
     }
     let total: f64 = stages.iter().map(|s| s.points).sum();

@@ -17,6 +17,7 @@
 //! the submission contains (a stage that does not compile is graded as such, the others still
 //! are).
 
+pub mod class;
 mod slots;
 mod stages;
 
@@ -29,6 +30,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 
 use crate::course::integrity::{self, Finding};
+use crate::course::points;
 use crate::course::testscan;
 use crate::course::{Course, Stage, TestId};
 use crate::exec::build_jail;
@@ -40,11 +42,13 @@ use crate::exec::scratch::GradeScratch;
 use crate::exec::trybuild_cache;
 use crate::files::Sources;
 use crate::report::model::{Grade, StageGrade, Status, TestGrade};
-use crate::report::points;
 use crate::report::{self, Format};
 use crate::ui;
-use slots::*;
-use stages::*;
+use slots::{Fingerprints, Job, RunContext, apply, run_slots, toolchain_reachable};
+use stages::{
+    StageJobs, add_jobs, first_lines, list_spec, prepare_stage, relativize, skip_gate,
+    submitted_sources,
+};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -597,7 +601,7 @@ fn pending(stage: &Stage, id: &TestId) -> TestGrade {
         max_score: 0.0,
         message: "not run".to_owned(),
         duration_ms: 0,
-        weight: stage.weights.get(&id.to_string()).copied().unwrap_or(1.0),
+        weight: points::weight(stage, id),
         max_cents: 0,
     }
 }

@@ -1,75 +1,16 @@
 //! The lint part of `verify`: one clippy and one rustfmt run over every stage being checked,
-//! attributed to stages by path, and rustfmt on the files a variant's patch changed.
+//! attributed to stages by path (rustfmt on the files a variant's patch changed:
+//! `exec/verdict.rs`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use super::table::timed;
 use crate::course::Stage;
-use crate::course::variant::Variant;
 use crate::exec::cargo;
-use crate::files::Sources;
-
-/// rustfmt's complaints about the files a patch changed or created, formatted as the whole
-/// patched file (the reference around the edit is formatted, so only the edit can differ).
-pub fn rustfmt_patched(
-    dir: &str,
-    variant: &Variant,
-    reference: &Sources,
-    patched: &Sources,
-) -> String {
-    let mut out = String::new();
-    for (path, content) in patched {
-        if reference.get(path) == Some(content) {
-            continue;
-        }
-        match rustfmt_check(content) {
-            Ok(None) => {}
-            Ok(Some(diff)) => {
-                let _ = writeln!(
-                    out,
-                    "solutions/{dir}/{} (changes {}):\n{}",
-                    variant.label(),
-                    path.display(),
-                    diff.trim_end()
-                );
-            }
-            Err(err) => {
-                let _ = writeln!(out, "{}: cannot run rustfmt: {err:#}", variant.label());
-            }
-        }
-    }
-    out
-}
-
-/// `rustfmt --check` on `content` given on stdin: `None` if it is formatted, else the diff.
-fn rustfmt_check(content: &[u8]) -> Result<Option<String>> {
-    let mut child = Command::new("rustfmt")
-        .args(["--check", "--edition", "2024", "--color", "never"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .context("cannot start rustfmt")?;
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let content = content.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&content));
-    let output = child.wait_with_output()?;
-    let _ = writer.join();
-    if output.status.success() {
-        return Ok(None);
-    }
-    Ok(Some(format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )))
-}
+use crate::exec::versions::timed;
 
 /// One clippy and one rustfmt run over every stage in `stages` (real workspace), the result
 /// attributed to stages by the paths in the messages: `(ok, detail)` by stage directory.

@@ -30,10 +30,10 @@
 //!   `lint.rs`);
 //! * every check prints a `[done/total]` line as it finishes.
 
+mod checks;
 pub mod lint;
 mod shipped;
 mod table;
-mod versions;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -44,17 +44,13 @@ use anyhow::Result;
 
 use crate::course::variant::{self, Kind, Variant};
 use crate::course::{Course, Stage, freshness};
-use crate::exec::scratch::Scratch;
-use crate::exec::{batch, dep_seed, runner};
+use crate::exec::versions::{RunOptions, TARGET, stage_scratch, timed};
+use crate::exec::{dep_seed, runner};
 use crate::files;
 use crate::ui;
+use checks::{Versions, check_batched, check_solution, check_stub, check_together, judge_variant};
 use shipped::{check_files, check_names};
 use table::{Progress, StageReport};
-pub use versions::{Outcome, build_and_run, build_and_run_batched};
-use versions::{
-    Versions, check_batched, check_solution, check_stub, check_together, check_variant,
-    judge_variant,
-};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -67,7 +63,7 @@ pub struct Options {
     /// Check stages even if nothing they depend on changed since they last passed.
     pub force: bool,
     /// Run known-bug variants with in-test watchdogs shortened to 1 s (they only have to
-    /// fail); `mistakes` runs them with the normal limit, to show the message a learner sees.
+    /// fail; see `exec::versions::RunOptions`).
     pub short_watchdog: bool,
     /// Compile incrementally. `run` turns it off when verify's target directory does not
     /// exist yet (a cold run: every package is built once, so incremental caches only cost);
@@ -76,15 +72,11 @@ pub struct Options {
 }
 
 impl Options {
-    /// For running versions of one stage outside a full verify (`bug save`, `mistakes`).
-    pub fn one_stage(stage: &Stage, short_watchdog: bool) -> Options {
-        Options {
-            stages: vec![stage.name.clone()],
-            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            repeat: 1,
-            force: true,
-            short_watchdog,
-            incremental: true,
+    /// How the versions of a stage are run.
+    fn run_options(&self) -> RunOptions {
+        RunOptions {
+            jobs: self.jobs,
+            short_watchdog: self.short_watchdog,
         }
     }
 }
@@ -165,7 +157,7 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
 /// A cold run starts from the registry dependencies the course's own `cargo test` built
 /// (see `exec/dep_seed.rs`). Seeding is only a head start: if it fails, cargo builds them.
 fn seed_target(root: &Path) {
-    match table::timed(
+    match timed(
         || "seed the target directory".to_owned(),
         || dep_seed::seed(root, &root.join(TARGET)),
     ) {
@@ -219,7 +211,7 @@ fn check_all(
         let lint = scope.spawn(|| lint::lint_all(root, &stages));
         let lanes = options.jobs.clamp(1, 2);
         let checked = runner::run_parallel(stages.clone(), lanes, |stage| {
-            table::timed(
+            timed(
                 || format!("{:02} {} whole stage", stage.order, stage.name),
                 || verify_stage(course, stage, options, &progress),
             )
@@ -367,20 +359,6 @@ fn bugs_then_alternatives(variants: &[Variant]) -> Vec<&Variant> {
         .collect()
 }
 
-/// The target directory every stage's scratch shares.
-const TARGET: &str = "target/xtask/verify/target";
-
-/// The scratch copy one stage's versions are built in: its own copy of the course (so stages
-/// can run at once), the target directory every stage shares (the dependencies are built
-/// once), and the package that makes every build there resolve features as the workspace's
-/// `cargo test` does (`exec/features.rs`).
-pub fn stage_scratch(root: &Path, stage: &Stage) -> Result<Scratch> {
-    let mut scratch = Scratch::prepare(root, &format!("verify/{}", stage.dir))?;
-    scratch.target_dir = root.join(TARGET);
-    batch::unify_features(&scratch)?;
-    Ok(scratch)
-}
-
 /// The grader's source gate (with the stage's own rules, `[[gate.only_in]]`) must accept the
 /// stub, the reference and every alternative: a correct design that the grader would refuse is
 /// not one a learner can submit, and a refused stub cannot be graded at all.
@@ -425,30 +403,4 @@ fn check_gradable(
         &refused.join("\n"),
         progress,
     );
-}
-
-/// `cargo xtask bug save` checks the one variant it wrote: applies, builds, caught (or, for an
-/// alternative, passes everything).
-pub fn verify_variant(root: &Path, stage: &Stage, variant: &Variant) -> Result<bool> {
-    let options = Options::one_stage(stage, true);
-    let progress = Progress::new(1);
-    let solution = files::read_sources(&stage.solution_dir(root))?;
-    let scratch = stage_scratch(root, stage)?;
-    let mut report = StageReport::new(stage);
-    check_variant(
-        &scratch,
-        stage,
-        &solution,
-        variant,
-        &options,
-        &mut report,
-        &progress,
-    )?;
-    if !report.patched_fmt.is_empty() {
-        ui::detail(&format!(
-            "rustfmt --check on the patched files (format your edit):\n{}",
-            report.patched_fmt
-        ));
-    }
-    Ok(report.ok() && report.patched_fmt.is_empty())
 }

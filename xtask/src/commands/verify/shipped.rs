@@ -11,7 +11,7 @@ use super::table::{Progress, StageReport};
 use crate::course::variant::{self, Kind, Variant};
 use crate::course::{Stage, TestId, testscan};
 use crate::exec::features;
-use crate::files;
+use crate::files::{self, Sources};
 
 /// Names the declaration and the variants use must be tests; the grader's scan of the test
 /// files must agree with what the binaries list.
@@ -103,7 +103,7 @@ pub(super) fn check_files(root: &Path, stage: &Stage) -> (Vec<Variant>, Vec<Stri
             stage.dir, stage.hints
         )),
     }
-    let test_files = rust_files(&exercise.join("tests"));
+    let test_files = files::rust_files(&exercise.join("tests"));
     if test_files.is_empty() {
         problems.push(format!("exercises/{}/tests/ has no test files", stage.dir));
     }
@@ -121,6 +121,12 @@ pub(super) fn check_files(root: &Path, stage: &Stage) -> (Vec<Variant>, Vec<Stri
     }
     if let Err(err) = check_manifests(root, stage, &test_files) {
         problems.push(format!("{err:#}"));
+    }
+    if let (Ok(stub), Ok(reference)) = (
+        files::read_sources(&exercise),
+        files::read_sources(&solution),
+    ) {
+        problems.extend(check_given(&stage.dir, &stage.given, &stub, &reference));
     }
 
     let mut variants = Vec::new();
@@ -261,17 +267,70 @@ fn check_test_list(stage: &Stage, solution: &toml::Table, test_files: &[String])
     Some(text)
 }
 
-pub(super) fn rust_files(dir: &Path) -> Vec<String> {
-    let mut files: Vec<String> = fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .filter(|e| e.path().is_file())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|name| name.ends_with(".rs"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
+/// A file given whole to the learner (`given` in `exercise.toml`: Stage 6's `mpsc.rs`, say)
+/// has nothing to write in it, so the stub's copy and the reference's must be the same bytes:
+/// otherwise the learner starts from a file the tests were never run against.
+fn check_given(dir: &str, given: &[String], stub: &Sources, reference: &Sources) -> Vec<String> {
+    let mut problems = Vec::new();
+    for path in given {
+        let key = PathBuf::from(path);
+        let (exercise, solution) = (
+            format!("exercises/{dir}/{path}"),
+            format!("solutions/{dir}/{path}"),
+        );
+        match (stub.get(&key), reference.get(&key)) {
+            (Some(a), Some(b)) if a == b => {}
+            (Some(a), Some(b)) => {
+                let line = a
+                    .split(|c| *c == b'\n')
+                    .zip(b.split(|c| *c == b'\n'))
+                    .position(|(x, y)| x != y)
+                    .map_or_else(
+                        || "one is longer".to_owned(),
+                        |i| format!("first at line {}", i + 1),
+                    );
+                problems.push(format!(
+                    "{exercise} is given whole (exercise.toml `given`) but differs from \
+                     {solution} ({line}): make them the same file"
+                ));
+            }
+            (None, _) => problems.push(format!(
+                "{exercise} is listed in exercise.toml `given` but does not exist"
+            )),
+            (_, None) => problems.push(format!(
+                "{exercise} is given whole (exercise.toml `given`) but {solution} does not exist"
+            )),
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(files: &[(&str, &str)]) -> Sources {
+        files
+            .iter()
+            .map(|(path, text)| (PathBuf::from(path), text.as_bytes().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn a_file_given_whole_is_the_same_in_stub_and_reference() {
+        let given = vec!["src/mpsc.rs".to_owned()];
+        let stub = sources(&[("src/lib.rs", "todo!()"), ("src/mpsc.rs", "a\nb\n")]);
+        let same = sources(&[("src/lib.rs", "done"), ("src/mpsc.rs", "a\nb\n")]);
+        assert!(check_given("06-channels", &given, &stub, &same).is_empty());
+        let edited = sources(&[("src/lib.rs", "done"), ("src/mpsc.rs", "a\nc\n")]);
+        let problems = check_given("06-channels", &given, &stub, &edited);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].contains("exercises/06-channels/src/mpsc.rs is given whole")
+                && problems[0].contains("first at line 2"),
+            "{problems:?}"
+        );
+        let missing = sources(&[("src/lib.rs", "done")]);
+        assert!(check_given("06-channels", &given, &stub, &missing)[0].contains("does not exist"));
+    }
 }

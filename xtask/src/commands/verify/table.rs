@@ -135,19 +135,3 @@ pub(super) fn table(reports: &[StageReport]) {
     }
     ui::flush();
 }
-
-/// `XTASK_TIMINGS=1`: how long each phase took, on stderr as it ends (`timing: 02
-/// waker-queue build 30 packages: 41.2s`), to see where a verify's time goes. Silent otherwise.
-pub fn timed<T>(what: impl FnOnce() -> String, work: impl FnOnce() -> T) -> T {
-    if std::env::var_os("XTASK_TIMINGS").is_none() {
-        return work();
-    }
-    let started = std::time::Instant::now();
-    let result = work();
-    eprintln!(
-        "timing: {}: {:.1}s",
-        what(),
-        started.elapsed().as_secs_f64()
-    );
-    result
-}

@@ -21,12 +21,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, ensure};
 use serde_json::Value;
 
-use crate::commands::grade::Options;
+use super::Options;
 use crate::course::Course;
+use crate::course::points::show;
 use crate::exec::runner::{self, Exit};
 use crate::exec::sandbox;
 use crate::report::Format;
-use crate::report::points::show;
 
 /// Test-only: the student whose grader child is made to abort (xtask/tests/class.rs).
 pub const TEST_CRASH_ON: &str = "XTASK_TEST_CRASH_ON";

@@ -1,5 +1,5 @@
 //! The learner's commands: where do I stand, what next, run my tests, a hint, start over,
-//! show me the answer (once I have earned it).
+//! show me the answer (once I have earned it). Where a stage stands: `course/standing.rs`.
 
 use std::fs;
 use std::io::{BufRead, Write};
@@ -10,90 +10,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, bail};
 
 use crate::course::TestId;
+use crate::course::points;
 use crate::course::pristine;
 use crate::course::progress::{self, Progress, Results};
+use crate::course::standing::{State, next_stage, pick, state};
 use crate::course::testscan;
 use crate::course::{Course, Stage};
 use crate::exec::cargo;
 use crate::exec::interrupt;
 use crate::exec::runner::{self, Status, TestEnv, TestResult};
-use crate::files::{self, Sources};
+use crate::files;
 use crate::ui;
-
-/// Where a stage stands for this learner.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    NotStarted,
-    InProgress,
-    Done,
-    /// Passed once, edited since: run it again to be sure.
-    ChangedSinceDone,
-}
-
-impl State {
-    fn label(self) -> &'static str {
-        match self {
-            State::NotStarted => "not started",
-            State::InProgress => "in progress",
-            State::Done => "done",
-            State::ChangedSinceDone => "done, edited since",
-        }
-    }
-}
-
-pub fn state(root: &Path, stage: &Stage, _progress: &Progress) -> State {
-    let Ok(src) = files::read_sources(&stage.exercise_dir(root)) else {
-        return State::InProgress;
-    };
-    let fingerprint = progress::fingerprint(&src);
-    match Results::load(root, &stage.name) {
-        Some(results) => match results.done {
-            Some(done) if done == fingerprint => State::Done,
-            Some(_) => State::ChangedSinceDone,
-            None => State::InProgress,
-        },
-        None => match pristine::sources(root, stage) {
-            Ok(stub) if stub != src => State::InProgress,
-            _ => State::NotStarted,
-        },
-    }
-}
-
-/// The first stage that is not done.
-pub fn next_stage<'a>(root: &Path, course: &'a Course, progress: &Progress) -> Option<&'a Stage> {
-    course
-        .stages
-        .iter()
-        .find(|stage| state(root, stage, progress) != State::Done)
-}
-
-/// A test's share of the stage's points: its `[weights]` entry, else 1.
-fn weight(stage: &Stage, id: &TestId) -> f64 {
-    stage.weights.get(&id.to_string()).copied().unwrap_or(1.0)
-}
-
-/// Points earned: the stage's points shared by weight among `tests`, for those that passed.
-pub fn points(stage: &Stage, tests: &[TestId], passed: impl Fn(&TestId) -> bool) -> f64 {
-    let total: f64 = tests.iter().map(|id| weight(stage, id)).sum();
-    if total <= 0.0 {
-        return 0.0;
-    }
-    let earned: f64 = tests
-        .iter()
-        .filter(|id| passed(id))
-        .map(|id| weight(stage, id))
-        .sum();
-    stage.points * earned / total
-}
-
-/// `8`, `8.5`, `3.33`: points without noise.
-pub fn show_points(points: f64) -> String {
-    let rounded = (points * 100.0).round() / 100.0;
-    if rounded.fract() == 0.0 {
-        return format!("{}", rounded.abs() as i64);
-    }
-    format!("{rounded:.2}").trim_end_matches('0').to_owned()
-}
 
 /// One stage's standing, derived from its sources and last results.
 struct Standing {
@@ -112,27 +39,21 @@ fn standing(root: &Path, stage: &Stage, progress: &Progress) -> Standing {
     let mut parts: Vec<(String, usize, usize, f64)> = Vec::new();
     for id in &expected {
         if parts.last().is_none_or(|p| p.0 != id.target) {
-            let of_part: Vec<TestId> = expected
+            let in_part = |t: &TestId| t.target == id.target;
+            let earned = points::earned_cents(stage, &expected, in_part, passed_fn);
+            let passed = expected
                 .iter()
-                .filter(|t| t.target == id.target)
-                .cloned()
-                .collect();
-            let share = of_part.iter().map(|t| weight(stage, t)).sum::<f64>()
-                / expected
-                    .iter()
-                    .map(|t| weight(stage, t))
-                    .sum::<f64>()
-                    .max(1e-9);
-            let earned = points(stage, &of_part, passed_fn) * share;
-            let passed = of_part.iter().filter(|t| passed_fn(t)).count();
-            parts.push((id.target.clone(), passed, of_part.len(), earned));
+                .filter(|t| in_part(t) && passed_fn(t))
+                .count();
+            let total = expected.iter().filter(|t| in_part(t)).count();
+            parts.push((id.target.clone(), passed, total, points::from_cents(earned)));
         }
     }
     Standing {
         state: state(root, stage, progress),
         passed: expected.iter().filter(|t| passed_fn(t)).count(),
         total: expected.len(),
-        points: points(stage, &expected, passed_fn),
+        points: points::earned(stage, &expected, passed_fn),
         parts,
     }
 }
@@ -172,8 +93,8 @@ fn table(root: &Path, with_parts: bool) -> Result<bool> {
             tests,
             format!(
                 "{}/{}",
-                show_points(standing.points),
-                show_points(stage.points)
+                points::show(standing.points),
+                points::show(stage.points)
             )
         );
         println!(
@@ -198,7 +119,7 @@ fn table(root: &Path, with_parts: bool) -> Result<bool> {
                     format!("{}. {part}", number + 1),
                     label,
                     format!("{passed}/{total}"),
-                    show_points(*earned)
+                    points::show(*earned)
                 );
             }
         }
@@ -240,38 +161,6 @@ pub fn next(root: &Path) -> Result<bool> {
         stage.order, stage.title, stage.dir, stage.dir
     );
     Ok(true)
-}
-
-/// Picks the stage named; else the one whose directory we stand in; else the current one;
-/// else the first unfinished one.
-pub fn pick<'a>(course: &'a Course, root: &Path, name: Option<&str>) -> Result<&'a Stage> {
-    if let Some(name) = name {
-        return Ok(course.select(&[name.to_owned()])?[0]);
-    }
-    if let Some(stage) = stage_of_cwd(course, root) {
-        return Ok(stage);
-    }
-    let progress = Progress::load(root);
-    if let Some(current) = &progress.current
-        && let Some(stage) = course.stages.iter().find(|s| &s.name == current)
-        && state(root, stage, &progress) != State::Done
-    {
-        return Ok(stage);
-    }
-    next_stage(root, course, &progress)
-        .or(course.stages.first())
-        .context("this course has no stages")
-}
-
-/// The stage whose `exercises/NN-name/` contains the current directory.
-fn stage_of_cwd<'a>(course: &'a Course, root: &Path) -> Option<&'a Stage> {
-    let cwd = std::env::current_dir().ok()?.canonicalize().ok()?;
-    course.stages.iter().find(|stage| {
-        stage
-            .exercise_dir(root)
-            .canonicalize()
-            .is_ok_and(|dir| cwd.starts_with(dir))
-    })
 }
 
 /// The outcome of running one stage's tests (or some of them).
@@ -461,7 +350,7 @@ pub fn run_stage(root: &Path, stage: &Stage, filters: &[String], live: Live) -> 
     run.results = outcome?.into_iter().flatten().collect();
     run.passed = run.results.iter().filter(|r| r.status.passed()).count();
     run.total = run.results.len();
-    run.points = points(stage, &order, |id| results.passed(&id.to_string()));
+    run.points = points::earned(stage, &order, |id| results.passed(&id.to_string()));
     if run.whole {
         results.done = run.all_passed().then(|| fingerprint.clone());
         // Tests that no longer exist are forgotten.
@@ -573,7 +462,7 @@ impl StageTests<'_> {
             let _ = std::io::stdout().flush();
         }
         if self.live == Live::Lines {
-            let earned = points(self.stage, self.all_ids, |id| {
+            let earned = points::earned(self.stage, self.all_ids, |id| {
                 results.passed(&id.to_string())
             });
             println!(
@@ -582,8 +471,8 @@ impl StageTests<'_> {
                 result.id.to_string(),
                 ui::dim(&format!(
                     "[{finished}/{total}] {}/{} points",
-                    show_points(earned),
-                    show_points(self.stage.points)
+                    points::show(earned),
+                    points::show(self.stage.points)
                 ))
             );
         }
@@ -654,21 +543,21 @@ pub fn print_summary(stage: &Stage, run: &StageRun) {
     if failures.len() > FULL {
         println!("\n  (messages of the first {FULL} failures shown; fix those first)");
     }
-    let points = format!(
+    let score = format!(
         "{}/{} points",
-        show_points(run.points),
-        show_points(stage.points)
+        points::show(run.points),
+        points::show(stage.points)
     );
     if run.whole && run.all_passed() {
         println!(
             "\n{}",
             ui::green(&format!(
-                "  all {} tests pass: stage {} is done! ({points})",
+                "  all {} tests pass: stage {} is done! ({score})",
                 run.total, stage.order
             ))
         );
     } else {
-        println!("\n  {} of {} tests pass · {points}", run.passed, run.total);
+        println!("\n  {} of {} tests pass · {score}", run.passed, run.total);
     }
 }
 
@@ -815,9 +704,9 @@ pub fn reset(root: &Path, name: Option<&str>, yes: bool) -> Result<bool> {
         .join(".course")
         .join("backups")
         .join(format!("{}-{stamp}", stage.dir));
-    write_tree(&backup, &mine)?;
+    files::write_tree(&backup, &mine)?;
     fs::remove_dir_all(crate_root.join("src")).context("cannot remove the old src/")?;
-    write_tree(&crate_root, &stub)?;
+    files::write_tree(&crate_root, &stub)?;
     let forgot = Results::remove(root, &stage.name);
     let relative = backup.strip_prefix(root).unwrap_or(&backup);
     println!(
@@ -838,27 +727,6 @@ pub fn reset(root: &Path, name: Option<&str>, yes: bool) -> Result<bool> {
         dir = stage.dir
     );
     Ok(true)
-}
-
-/// Where a learner's `src/` is kept before it is replaced: `.course/backups/<stage>-<unix time>`.
-pub fn backup_dir(root: &Path, stage: &Stage) -> std::path::PathBuf {
-    let stamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    root.join(".course")
-        .join("backups")
-        .join(format!("{}-{stamp}", stage.dir))
-}
-
-pub fn write_tree(root: &Path, files: &Sources) -> Result<()> {
-    for (relative, content) in files {
-        let path = root.join(relative);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        fs::write(&path, content).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(())
 }
 
 /// `cargo xtask solution <stage> [--force]`: the reference, once the stage passes.

@@ -6,6 +6,46 @@
 //! and the stages add up exactly to the course's maximum. Sums are taken in integers and turned
 //! into `f64` once (`cents as f64 / 100.0` is the double nearest the decimal, which JSON
 //! writes back as that decimal): no report ever shows `9.999999999999998`.
+//!
+//! This is the one points model: the status screen, `run`, `watch`, every report and the
+//! gradebook all count with it, so `cargo xtask` and `cargo xtask grade` agree to the
+//! hundredth. The order of the tests matters only for ties (the earlier test gets the extra
+//! hundredth): everyone passes the tests in the order `testscan` finds them.
+
+use super::{Stage, TestId};
+
+/// A test's weight: its `[weights]` entry in `exercise.toml`, else 1.
+pub fn weight(stage: &Stage, id: &TestId) -> f64 {
+    stage.weights.get(&id.to_string()).copied().unwrap_or(1.0)
+}
+
+/// Each test's share of the stage's points, in hundredths, in the order given.
+pub fn shares(stage: &Stage, tests: &[TestId]) -> Vec<i64> {
+    let weights: Vec<f64> = tests.iter().map(|id| weight(stage, id)).collect();
+    distribute(to_cents(stage.points), &weights)
+}
+
+/// Hundredths earned: the shares (over every test in `tests`) of those for which `passed`
+/// holds and `counted` (a part, say) holds too.
+pub fn earned_cents(
+    stage: &Stage,
+    tests: &[TestId],
+    counted: impl Fn(&TestId) -> bool,
+    passed: impl Fn(&TestId) -> bool,
+) -> i64 {
+    tests
+        .iter()
+        .zip(shares(stage, tests))
+        .filter(|(id, _)| counted(id) && passed(id))
+        .map(|(_, cents)| cents)
+        .sum()
+}
+
+/// Points earned: the stage's points shared among `tests` (exactly as the grade shares them),
+/// summed over those that passed.
+pub fn earned(stage: &Stage, tests: &[TestId], passed: impl Fn(&TestId) -> bool) -> f64 {
+    from_cents(earned_cents(stage, tests, |_| true, passed))
+}
 
 /// Points as whole hundredths (points are declared with at most two decimals).
 pub fn to_cents(points: f64) -> i64 {

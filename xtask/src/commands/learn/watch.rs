@@ -1,6 +1,6 @@
 //! `cargo xtask watch`: re-run a stage whenever one of its files is saved.
 //!
-//! Runs go through the isolated runner (`learn::run_stage`), so a test that hangs is reported
+//! Runs go through the isolated runner (`learner::run_stage`), so a test that hangs is reported
 //! as a time-out and the loop carries on.
 //!
 //! Two ways to talk to the learner:
@@ -26,8 +26,10 @@ use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use crossterm::{cursor, execute, terminal};
 use notify::{RecursiveMode, Watcher};
 
-use crate::commands::learn::{self, StageRun};
+use super::learner::{self, StageRun};
+use crate::course::points;
 use crate::course::progress::Progress;
+use crate::course::standing;
 use crate::course::{Course, Stage};
 use crate::exec::interrupt;
 use crate::ui;
@@ -135,7 +137,7 @@ pub fn watch(root: &Path, name: Option<&str>, manual: bool, clippy: bool) -> Res
         keys: Keys::start(),
         watcher: file_watcher(tx, manual),
         watched: None,
-        stage: learn::pick(&course, root, name)?.clone(),
+        stage: standing::pick(&course, root, name)?.clone(),
         course: &course,
     };
     loop {
@@ -144,19 +146,19 @@ pub fn watch(root: &Path, name: Option<&str>, manual: bool, clippy: bool) -> Res
             clear()?;
         }
         let live = if session.keys.screen {
-            learn::Live::Quiet
+            learner::Live::Quiet
         } else {
-            learn::Live::Lines
+            learner::Live::Lines
         };
-        let run = learn::run_stage(root, &session.stage, &[], live)?;
+        let run = learner::run_stage(root, &session.stage, &[], live)?;
         let help = key_help(&session.stage, session.watcher.is_some());
         if session.keys.screen {
             draw(&session.stage, &run, "", &help)?;
         } else {
-            learn::print_summary(&session.stage, &run);
+            learner::print_summary(&session.stage, &run);
         }
         if clippy {
-            learn::run_clippy(root, &session.stage)?;
+            learner::run_clippy(root, &session.stage)?;
         }
         if run.all_passed() {
             match session.on_to_next_stage()? {
@@ -227,7 +229,7 @@ impl Session<'_> {
     /// course is done (`Some(true)`).
     fn on_to_next_stage(&mut self) -> Result<Option<bool>> {
         let progress = Progress::load(self.root);
-        let Some(next) = learn::next_stage(self.root, self.course, &progress) else {
+        let Some(next) = standing::next_stage(self.root, self.course, &progress) else {
             println!("{}", ui::green("\nEvery stage is done. Well built!"));
             return Ok(Some(true));
         };
@@ -271,7 +273,7 @@ impl Session<'_> {
                         if self.keys.screen {
                             draw(&self.stage, run, "", "")?;
                         }
-                        learn::status(self.root)?;
+                        learner::status(self.root)?;
                         println!("\n{help}");
                     }
                     "n" => {
@@ -292,7 +294,7 @@ impl Session<'_> {
 
     /// `h`: the next hint, drawn under the run (or printed).
     fn show_hint(&self, run: &StageRun, help: &str) -> Result<()> {
-        let (text, last) = learn::reveal_hint(self.root, &self.stage, false)?;
+        let (text, last) = learner::reveal_hint(self.root, &self.stage, false)?;
         let more = if last {
             "That was the last hint; `cargo xtask hint --again` shows them all."
         } else {
@@ -380,10 +382,10 @@ fn draw(stage: &Stage, run: &StageRun, extra: &str, help: &str) -> Result<()> {
             "{bar} {}/{} tests · {}/{} points\n",
             run.passed,
             run.total,
-            learn::show_points(run.points),
-            learn::show_points(stage.points)
+            points::show(run.points),
+            points::show(stage.points)
         );
-        let parts = learn::by_part(&run.results);
+        let parts = learner::by_part(&run.results);
         for (part, results) in &parts {
             let passed = results.iter().filter(|r| r.status.passed()).count();
             let mark = if passed == results.len() {
@@ -393,7 +395,7 @@ fn draw(stage: &Stage, run: &StageRun, extra: &str, help: &str) -> Result<()> {
             };
             println!(
                 " {mark} {}: {part}  {passed}/{}",
-                learn::part_label(run, part),
+                learner::part_label(run, part),
                 results.len()
             );
         }

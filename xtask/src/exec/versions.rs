@@ -1,0 +1,388 @@
+//! Building and running versions of a stage (the stub, the reference, a bug, an alternative,
+//! a learner's edit) outside the learner's workspace: each version is installed in a scratch
+//! copy of the course, built, and its tests (all, or a bug's named ones, `repeat` times) run
+//! each in its own process. `verify` judges what comes back; `mistakes` shows it; `bug save`
+//! checks the variant it wrote (`verdict.rs`). How it scales: ARCHITECTURE.md, "How `cargo
+//! xtask verify` flows".
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::course::variant::{Kind, Variant};
+use crate::course::{Stage, TestId};
+use crate::exec::batch::{self, Version};
+use crate::exec::runner::{self, TestEnv, TestResult};
+use crate::exec::scratch::Scratch;
+use crate::exec::{cargo, features, trybuild_cache};
+use crate::files::{self, Sources};
+
+/// How versions are run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Tests run at once.
+    pub jobs: usize,
+    /// Run known-bug variants with in-test watchdogs shortened to 1 s (they only have to
+    /// fail); `mistakes` runs them with the normal limit, to show the message a learner sees.
+    pub short_watchdog: bool,
+}
+
+impl RunOptions {
+    /// One test per core (`bug save`, `mistakes`).
+    pub fn per_core(short_watchdog: bool) -> RunOptions {
+        RunOptions {
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            short_watchdog,
+        }
+    }
+}
+
+/// The target directory every stage's scratch shares.
+pub const TARGET: &str = "target/xtask/verify/target";
+
+/// The scratch copy one stage's versions are built in: its own copy of the course (so stages
+/// can run at once), the target directory every stage shares (the dependencies are built
+/// once), and the package that makes every build there resolve features as the workspace's
+/// `cargo test` does (`exec/features.rs`).
+pub fn stage_scratch(root: &Path, stage: &Stage) -> Result<Scratch> {
+    let mut scratch = Scratch::prepare(root, &format!("verify/{}", stage.dir))?;
+    scratch.target_dir = root.join(TARGET);
+    batch::unify_features(&scratch)?;
+    Ok(scratch)
+}
+
+/// `XTASK_TIMINGS=1`: how long each phase took, on stderr as it ends (`timing: 02
+/// waker-queue build 30 packages: 41.2s`), to see where a verify's time goes. Silent otherwise.
+pub fn timed<T>(what: impl FnOnce() -> String, work: impl FnOnce() -> T) -> T {
+    if std::env::var_os("XTASK_TIMINGS").is_none() {
+        return work();
+    }
+    let started = std::time::Instant::now();
+    let result = work();
+    eprintln!(
+        "timing: {}: {:.1}s",
+        what(),
+        started.elapsed().as_secs_f64()
+    );
+    result
+}
+
+/// What became of one variant: the results of its tests, or its compile errors.
+pub type Outcome = Result<Vec<TestResult>, String>;
+
+/// Builds every variant in `batched` with one cargo run and runs their tests (a bug's named
+/// ones, an alternative's every one) in parallel across variants. Per variant: its tests'
+/// results, or its compile errors.
+pub fn build_and_run_batched(
+    scratch: &Scratch,
+    stage: &Stage,
+    batched: &[(&Variant, Sources)],
+    options: &RunOptions,
+) -> Result<Vec<Outcome>> {
+    let items: Vec<Item<'_>> = batched
+        .iter()
+        .map(|(variant, sources)| Item::of_variant(scratch, stage, variant, sources, options))
+        .collect();
+    let runs = build_and_run_items(scratch, stage, &items, options.jobs)?;
+    Ok(runs
+        .into_iter()
+        .map(|run| run.map(|run| run.results))
+        .collect())
+}
+
+/// One version in a batched build: its sources, the test targets it needs, and which of their
+/// tests run how often.
+pub struct Item<'a> {
+    /// Unique in the stage; the version package's directory.
+    pub name: String,
+    pub sources: &'a Sources,
+    pub targets: BTreeSet<String>,
+    /// Only these tests (a bug's caught-by); every test when `None`.
+    pub only: Option<&'a [TestId]>,
+    pub repeat: usize,
+    /// In-test watchdogs shortened to 1 s: a bug only has to fail, so a hang fails fast (see
+    /// harness::Watchdog).
+    pub short_watchdog: bool,
+}
+
+impl<'a> Item<'a> {
+    /// A version that runs every test of the stage (`repeat` times): the stub, the reference.
+    pub fn whole(
+        scratch: &Scratch,
+        stage: &Stage,
+        name: &str,
+        sources: &'a Sources,
+        repeat: usize,
+    ) -> Item<'a> {
+        Item {
+            name: name.to_owned(),
+            sources,
+            targets: every_target(scratch, stage),
+            only: None,
+            repeat,
+            short_watchdog: false,
+        }
+    }
+
+    /// A bug (its caught-by tests) or an alternative (every test).
+    pub fn of_variant(
+        scratch: &Scratch,
+        stage: &Stage,
+        variant: &'a Variant,
+        sources: &'a Sources,
+        options: &RunOptions,
+    ) -> Item<'a> {
+        match variant.kind {
+            Kind::Bug => Item {
+                name: variant.name.clone(),
+                sources,
+                targets: variant
+                    .caught_by
+                    .iter()
+                    .map(|id| id.target.clone())
+                    .collect(),
+                only: Some(variant.caught_by.as_slice()),
+                repeat: 1,
+                short_watchdog: options.short_watchdog,
+            },
+            Kind::Alternative => Item::whole(scratch, stage, &variant.name, sources, 1),
+        }
+    }
+}
+
+/// Every test target of the stage (its `tests/*.rs`).
+fn every_target(scratch: &Scratch, stage: &Stage) -> BTreeSet<String> {
+    files::rust_files(&stage.exercise_dir(&scratch.root).join("tests"))
+        .iter()
+        .map(|file| file.trim_end_matches(".rs").to_owned())
+        .collect()
+}
+
+/// Builds every item as a package of its own with one cargo run (see `batch.rs`), then runs
+/// all their tests in one pool of `jobs` workers. Per item: its run, or its compile errors.
+pub fn build_and_run_items(
+    scratch: &Scratch,
+    stage: &Stage,
+    items: &[Item<'_>],
+    jobs: usize,
+) -> Result<Vec<Result<Run, String>>> {
+    let versions: Vec<Version<'_>> = items
+        .iter()
+        .map(|item| Version {
+            name: &item.name,
+            sources: item.sources,
+            targets: item.targets.clone(),
+        })
+        .collect();
+    let label = format!("{:02} {}", stage.order, stage.name);
+    let built = timed(
+        || format!("{label} build {} packages", versions.len()),
+        || batch::build(scratch, stage, &versions),
+    )?;
+    let (queue, outcomes) = queue_tests(scratch, items, &built)?;
+    let runs = queue.len();
+    let results = timed(
+        || format!("{label} {runs} test runs"),
+        || {
+            runner::run_parallel(queue, jobs, |(index, job, dir, env)| {
+                let result = runner::run_test(job, dir, env, stage.timeout_for(&job.id))?;
+                Ok((*index, result))
+            })
+        },
+    )?;
+    // A merged test binary names its files by the absolute paths of its `#[path]` modules:
+    // show them as cargo would, relative to the workspace (`exercises/NN-name/tests/...`).
+    let scratch_prefix = format!("{}/", scratch.root.display());
+    Ok(items
+        .iter()
+        .enumerate()
+        .zip(outcomes)
+        .map(|((index, item), outcome)| {
+            let count = outcome?;
+            let all: Vec<TestResult> = results
+                .iter()
+                .filter(|(i, _)| *i == index)
+                .map(|(_, result)| TestResult {
+                    message: result.message.replace(&scratch_prefix, ""),
+                    ..result.clone()
+                })
+                .collect();
+            let warnings = built.build.warnings_of(&built.manifest(&item.name));
+            Ok(fold(all, count, warnings))
+        })
+        .collect())
+}
+
+/// Every test run the items need (`repeat` times each), and per item the number of its tests,
+/// or its compile errors.
+type Queue = Vec<(usize, runner::Listed, PathBuf, TestEnv)>;
+
+fn queue_tests(
+    scratch: &Scratch,
+    items: &[Item<'_>],
+    built: &batch::Built,
+) -> Result<(Queue, Vec<Result<usize, String>>)> {
+    let target_dir = scratch.target_dir.display().to_string();
+    let mut queue = Vec::new();
+    let mut outcomes: Vec<Result<usize, String>> = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let manifest = built.manifest(&item.name);
+        let (package, dir) = &built.packages[&item.name];
+        let binaries = built.build.binaries_of(&manifest);
+        let errors = built.build.errors_of(&manifest);
+        if !errors.is_empty() || binaries.is_empty() {
+            outcomes.push(Err(if errors.is_empty() {
+                built.build.stderr.clone()
+            } else {
+                errors.join("\n")
+            }));
+            continue;
+        }
+        let mut env =
+            TestEnv::new(&scratch.root, dir, package).with("CARGO_TARGET_DIR", &target_dir);
+        if item.short_watchdog {
+            env = env.with("HARNESS_WATCHDOG_MS", "1000");
+        }
+        let listed: Vec<runner::Listed> = runner::list_all(&binaries, dir, &env)?
+            .into_iter()
+            .filter(|job| item.only.is_none_or(|only| only.contains(&job.id)))
+            .collect();
+        outcomes.push(Ok(listed.len()));
+        for _ in 0..item.repeat.max(1) {
+            for job in &listed {
+                queue.push((index, job.clone(), dir.clone(), env.clone()));
+            }
+        }
+    }
+    Ok((queue, outcomes))
+}
+
+/// Folds the repeats of `count` tests (run r of test i is at index r * count + i): each test's
+/// result is its first failure, if any, and `failures` counts the runs that did not pass.
+fn fold(all: Vec<TestResult>, count: usize, warnings: Vec<String>) -> Run {
+    let mut results: Vec<TestResult> = all[..count.min(all.len())].to_vec();
+    let mut failures = vec![0usize; results.len()];
+    for (index, result) in all.into_iter().enumerate() {
+        let i = index % count.max(1);
+        if !result.status.passed() {
+            if failures[i] == 0 {
+                results[i] = result;
+            }
+            failures[i] += 1;
+        }
+    }
+    Run {
+        warnings,
+        results,
+        failures,
+    }
+}
+
+/// What one version of a stage did: its warnings and every test's result.
+pub struct Run {
+    pub warnings: Vec<String>,
+    pub results: Vec<TestResult>,
+    /// Per result: in how many of the runs the test did not pass.
+    pub failures: Vec<usize>,
+}
+
+/// Installs `sources` as the stage's `src/`, builds its tests (only the targets of `only`, if
+/// given) and runs them `repeat` times, each in its own process. `Err(compile errors)` if it
+/// did not compile. With repeats, each test's result is its first failure (if any), and
+/// `failures` counts the runs that did not pass. With `only` (a known-bug variant, expected to
+/// fail), in-test watchdogs are shortened so that a hang fails fast.
+pub fn build_and_run(
+    scratch: &Scratch,
+    stage: &Stage,
+    sources: &Sources,
+    only: Option<&[TestId]>,
+    repeat: usize,
+    options: &RunOptions,
+) -> Result<Result<Run, String>> {
+    scratch.install(stage, sources)?;
+    let targets: Vec<String> = only
+        .map(|ids| {
+            let set: BTreeSet<&str> = ids.iter().map(|id| id.target.as_str()).collect();
+            set.into_iter().map(str::to_owned).collect()
+        })
+        .unwrap_or_default();
+    let label = format!(
+        "{:02} {} (in the exercise package)",
+        stage.order, stage.name
+    );
+    let build = timed(
+        || format!("{label} build"),
+        || {
+            cargo::build_tests_with(
+                &scratch.root,
+                &scratch.target_dir,
+                &[stage.name.as_str(), features::PACKAGE],
+                &targets,
+                &[],
+                true,
+                cargo::BuildProfile::Scratch {
+                    incremental: scratch.incremental,
+                },
+            )
+        },
+    )?;
+    let package_dir = scratch.exercise_dir(stage);
+    let manifest = package_dir.join("Cargo.toml");
+    if !build.success {
+        let mut text = build.errors_of(&manifest).join("\n");
+        if text.trim().is_empty() {
+            text = build.stderr.clone();
+        }
+        return Ok(Err(text));
+    }
+
+    let target_dir = scratch.target_dir.display().to_string();
+    // The compile-fail target runs trybuild: see `trybuild_cache::with_case_flags`.
+    let mut env = trybuild_cache::with_case_flags(
+        TestEnv::new(&scratch.root, &package_dir, &stage.name)
+            .with("CARGO_TARGET_DIR", &target_dir),
+    );
+    if only.is_some() && options.short_watchdog {
+        // A known-bug variant is expected to fail: let a hang fail fast (see harness::Watchdog).
+        env = env.with("HARNESS_WATCHDOG_MS", "1000");
+    }
+    let binaries = build.binaries_of(&manifest);
+    let jobs: Vec<runner::Listed> = runner::list_all(&binaries, &package_dir, &env)?
+        .into_iter()
+        .filter(|job| only.is_none_or(|only| only.contains(&job.id)))
+        .collect();
+    let count = jobs.len();
+    let repeated: Vec<_> = jobs.iter().cycle().take(count * repeat.max(1)).collect();
+    let runs = repeated.len();
+    let all = timed(
+        || format!("{label} {runs} test runs"),
+        || {
+            runner::run_parallel(repeated, options.jobs, |job| {
+                runner::run_test(job, &package_dir, &env, stage.timeout_for(&job.id))
+            })
+        },
+    )?;
+    Ok(Ok(fold(all, count, build.warnings_of(&manifest))))
+}
+
+/// Each failed test with its status and message.
+pub fn failures(run: &Run, repeat: usize) -> String {
+    let mut detail = String::new();
+    for (result, failed) in run.results.iter().zip(&run.failures) {
+        if result.status.passed() {
+            continue;
+        }
+        let flaky = if *failed < repeat {
+            format!(", FLAKY: failed {failed} of {repeat} runs")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(detail, "{} ({}{flaky})", result.id, result.status.label());
+        for line in result.message.lines() {
+            let _ = writeln!(detail, "    {line}");
+        }
+    }
+    detail.trim_end().to_owned()
+}
