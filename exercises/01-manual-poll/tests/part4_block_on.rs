@@ -137,8 +137,11 @@ fn block_on_polls_again_after_a_pending_without_a_wake() {
 fn block_on_keeps_polling_through_many_pendings() {
     // However many Pendings come before Ready, block_on polls again after each one, at once:
     // nothing in its loop may run out (a small counter overflows) or grow without bound (a
-    // sleep that doubles every time).
-    for pendings in [300, 100_000] {
+    // sleep that doubles every time). 300 passes any u8 counter; 2 000 outlasts any doubling
+    // back-off (from 1 µs, the 23rd sleep alone is longer than the watchdog) while a correct
+    // loop, even one that yields the thread between polls, finishes in milliseconds on a
+    // loaded machine.
+    for pendings in [300, 2_000] {
         let stats = watchdog(&format!(
             "block_on of a future that is Pending {pendings} times"
         ))
