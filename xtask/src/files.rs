@@ -128,3 +128,12 @@ pub fn write_tree(root: &Path, files: &Sources) -> Result<()> {
     }
     Ok(())
 }
+
+/// A `Sources` from `(path, text)` pairs, for tests.
+#[cfg(test)]
+pub fn sources_of(files: &[(&str, &str)]) -> Sources {
+    files
+        .iter()
+        .map(|(path, text)| (PathBuf::from(path), text.as_bytes().to_vec()))
+        .collect()
+}

@@ -228,8 +228,13 @@ fn in_process_forgery_is_refused_by_the_gate() {
             add_with("    let _ = (a, b);\n    std :: process\n        :: exit ( 0 )"),
         ),
     ];
+    assert_all_refused("forge", &cases);
+}
+
+/// Grades each `(name, lib.rs)` attack (the gate on) and asserts the gate refused it.
+fn assert_all_refused(prefix: &str, cases: &[(&str, String)]) {
     for (name, lib_rs) in cases {
-        let (graded, human) = attack(&format!("forge-{name}"), &lib_rs, false);
+        let (graded, human) = attack(&format!("{prefix}-{name}"), lib_rs, false);
         assert!(
             !stage(&graded, "adder")["violations"]
                 .as_array()
@@ -284,16 +289,7 @@ fn renamed_and_assembled_names_are_refused() {
             ),
         ),
     ];
-    for (name, lib_rs) in cases {
-        let (graded, human) = attack(&format!("assembled-{name}"), &lib_rs, false);
-        assert!(
-            !stage(&graded, "adder")["violations"]
-                .as_array()
-                .unwrap()
-                .is_empty(),
-            "{name}: not refused by the gate\n{human}"
-        );
-    }
+    assert_all_refused("assembled", &cases);
 }
 
 /// The skeleton of a safe-code memory forgery (cve-rs's lifetime extension, a look for the

@@ -419,10 +419,7 @@ mod tests {
     use super::*;
 
     fn sources(files: &[(&str, &str)]) -> Sources {
-        files
-            .iter()
-            .map(|(path, text)| (PathBuf::from(path), text.as_bytes().to_vec()))
-            .collect()
+        crate::files::sources_of(files)
     }
 
     const LIB: &str = "pub fn a() -> u32 {\n    1\n}\n\npub fn b() -> u32 {\n    2\n}\n";

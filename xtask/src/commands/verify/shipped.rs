@@ -310,10 +310,7 @@ mod tests {
     use super::*;
 
     fn sources(files: &[(&str, &str)]) -> Sources {
-        files
-            .iter()
-            .map(|(path, text)| (PathBuf::from(path), text.as_bytes().to_vec()))
-            .collect()
+        crate::files::sources_of(files)
     }
 
     #[test]
