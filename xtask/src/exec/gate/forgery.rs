@@ -15,9 +15,13 @@
 //!   lifetime and returning a reference with the outer one (the same lever, one step removed);
 //! * a higher-ranked fn pointer type returning something `'static` (`for<'x> fn(..) ->
 //!   &'static T`): the coercion that extends a lifetime to `'static`;
-//! * addresses as integers (`f as usize` on one of the stage's functions, `p as *const T as
-//!   usize`, `.as_ptr() as usize`, `.addr()`) and integers as pointers (`0x10 as *const u8`,
-//!   `n as usize as *mut T`, `with_exposed_provenance`);
+//! * code addresses as integers (`f as usize` on one of the stage's functions: the way to the
+//!   binary's own image and import table) and integers as pointers (`0x10 as *const u8`,
+//!   `n as usize as *mut T`, `with_exposed_provenance`, exposing provenance). The address of
+//!   *data* as an integer (`p as usize`, `.as_ptr() as usize`, `.addr()`) is not evidence on
+//!   its own: it is how a learner checks that a pinned value did not move or finds an offset
+//!   inside a buffer (Stage 3), and it gives no access to memory without a way back to a
+//!   pointer, which is evidence;
 //! * literals that read the process's own image or files (`/proc/`, `/self/`, the ELF magic,
 //!   ELF section names, libc's `_exit`/`execve`/`syscall`) or that spell libtest's verdict
 //!   (`test result: ok`, `... ok`).
@@ -319,12 +323,8 @@ impl<'ast> Visit<'ast> for Scan<'_> {
     fn visit_expr_cast(&mut self, cast: &'ast syn::ExprCast) {
         let inner = strip_parens(&cast.expr);
         if is_integer(&cast.ty) {
+            // A function's address, not data's (see the module doc).
             let address = match inner {
-                syn::Expr::Cast(c) => is_pointer(&c.ty),
-                syn::Expr::Reference(_) => true,
-                syn::Expr::MethodCall(m) => {
-                    ["as_ptr", "as_mut_ptr"].contains(&m.method.to_string().as_str())
-                }
                 syn::Expr::Path(p) => p
                     .path
                     .segments
@@ -335,8 +335,8 @@ impl<'ast> Visit<'ast> for Scan<'_> {
             if address {
                 self.note(
                     cast.span(),
-                    "casts a function or a pointer to an integer: an address, the start of \
-                     reading memory the code does not own",
+                    "casts a function to an integer: a code address, the start of reading the \
+                     program's own image",
                 );
             }
         }
@@ -371,7 +371,7 @@ impl<'ast> Visit<'ast> for Scan<'_> {
 
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
         let method = call.method.to_string();
-        if method == "addr" || ADDRESS_FNS.contains(&method.as_str()) {
+        if ADDRESS_FNS.contains(&method.as_str()) {
             self.note(
                 call.method.span(),
                 &format!(
@@ -429,8 +429,6 @@ mod tests {
     fn addresses_and_self_reading_are_evidence() {
         for code in [
             "fn f() {} pub fn g() -> usize { f as usize }",
-            "pub fn g(x: &u8) -> usize { x as *const u8 as usize }",
-            "pub fn g(v: &[u8]) -> usize { v.as_ptr() as usize }",
             "pub fn g() -> *const u8 { 0x1000 as *const u8 }",
             "pub fn g(n: u32) -> *const u8 { n as usize as *const u8 }",
             "pub fn g() -> *const u8 { std::ptr::with_exposed_provenance(8) }",
@@ -448,6 +446,10 @@ mod tests {
     fn ordinary_code_is_not_evidence() {
         for code in [
             "pub fn len(v: &[u8]) -> usize { v.len() as usize }",
+            // Data addresses, as Stage 3 uses them: an offset inside a buffer, "did it move?".
+            "pub fn g(x: &u8) -> usize { x as *const u8 as usize }",
+            "pub fn g(v: &[u8], w: &[u8]) -> usize { w.as_ptr() as usize - v.as_ptr() as usize }",
+            "pub fn g(v: &[u8]) -> usize { v.as_ptr().addr() }",
             "pub fn f<'a>(cx: &mut std::task::Context<'_>, x: &'a u8) -> &'a u8 { let _ = cx; x }",
             "pub struct S<'a> { r: &'a str } impl<'a> S<'a> { pub fn get(&self) -> &'a str { self.r } }",
             "pub fn g(n: u32) -> usize { n as usize }",
