@@ -246,10 +246,6 @@ fn is_integer(ty: &syn::Type) -> bool {
         && p.path.get_ident().is_some_and(|i| INTEGERS.contains(&i.to_string().as_str())))
 }
 
-fn is_pointer(ty: &syn::Type) -> bool {
-    matches!(ty, syn::Type::Ptr(_) | syn::Type::BareFn(_))
-}
-
 fn strip_parens(mut expr: &syn::Expr) -> &syn::Expr {
     while let syn::Expr::Paren(inner) = expr {
         expr = &inner.expr;
