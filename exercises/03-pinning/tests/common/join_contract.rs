@@ -438,8 +438,8 @@ pub fn polls_the_children_with_the_waker_of_each_poll<S: Subject>() {
                 wakes.get() >= pending_children,
                 "poll {poll} of the {ty} was given a NEW waker, and {pending_children} \
                  child(ren) answered Pending after waking the waker they were polled with, but \
-                 this poll's waker saw {} wake(s) (the wakers of polls 1..{poll} have seen [{}] \
-                 in all). Pass the `cx` of THIS poll to each unfinished child, on every poll: \
+                 this poll's waker saw {} wake(s) (the wakers of the earlier polls, poll 1 \
+                 first, have seen [{}] wakes). Pass the `cx` of THIS poll to each unfinished child, on every poll: \
                  do not keep a waker (or a Context) from an earlier poll, and do not make one \
                  of your own. Between two polls the task's waker may change (the task moved to \
                  another executor or thread), and a wake sent to an old waker is lost.",
