@@ -267,16 +267,19 @@ fn a_finished_task_is_dropped_by_the_round_that_saw_it_finish() {
 
 #[test]
 fn run_drops_every_task_before_it_returns() {
-    let dropped =
+    let (dropped, left) =
         watchdog("TaskList::run with three tasks that note when they are dropped").run(|| {
             let mut list = TaskList::new();
             let flags = push_drop_noted(&mut list, &[0, 3, 1]);
             list.run();
             // The list is still alive: only `run`'s rounds can have dropped the tasks.
-            let dropped = dropped_tasks(&flags);
-            drop(list);
-            dropped
+            // (Locals are dropped after the value is returned: `list` still holds its tasks.)
+            (dropped_tasks(&flags), list.len())
         });
+    assert_eq!(
+        left, 0,
+        "after `run` returned, `len()` said {left} task(s) were left"
+    );
     assert_eq!(
         dropped,
         [0, 1, 2],
