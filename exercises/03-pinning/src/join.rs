@@ -13,7 +13,8 @@ pub fn join<A: Future, B: Future>(a: A, b: B) -> Join<A, B> {
 
 /// The future returned by [`join`]: `Ready((a_output, b_output))` once both children are.
 ///
-/// - Every poll polls each child that has not finished yet, with the same `cx`, so that
+/// - Every poll polls each child that has not finished yet, with the `cx` of that poll (never a
+///   waker kept from an earlier poll: the task's waker may change between polls), so that
 ///   whichever child's event comes first can wake the task. A finished child is never polled
 ///   again: keep its output until the other one finishes.
 /// - `Join` is `Unpin` when both children are, and `!Unpin` when either is not. Store each child

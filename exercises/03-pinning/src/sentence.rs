@@ -8,8 +8,11 @@ use std::pin::Pin;
 /// pointer to its first word.
 ///
 /// - The text's bytes live in a fixed-size array field (at most [`Sentence::CAPACITY`] bytes).
-/// - A raw-pointer field (`*const str` is convenient) points at the first whitespace-separated
-///   word *inside that array* (the empty string if there is no word).
+/// - A raw-pointer field (`*const str` is convenient) points at the first word *inside that
+///   array*. Words are separated by whitespace as `char::is_whitespace` defines it (spaces,
+///   tabs, newlines and other Unicode spaces: what `str::split_whitespace` splits on). With no
+///   word, it points at an empty string that is still inside that array (at the start of the
+///   text, say), not at a `""` literal somewhere else.
 /// - A `std::marker::PhantomPinned` field makes `Sentence` `!Unpin`: once pinned, safe code
 ///   cannot move it again, so the pointer stays valid.
 /// - The only way to make one is [`Sentence::new`], which returns it already pinned.
@@ -32,7 +35,8 @@ impl Sentence {
         todo!("Box::pin the sentence with a placeholder pointer first, then point into its buffer")
     }
 
-    /// The whole text, read straight from the buffer (not through the pointer).
+    /// The whole text, read straight from the buffer (not through the pointer): every byte given
+    /// to `new`, a `'\0'` included (a `&str` may contain one; it does not end the text).
     pub fn text(&self) -> &str {
         todo!("the first `len` bytes of the buffer, as a &str")
     }

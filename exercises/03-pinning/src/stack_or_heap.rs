@@ -9,6 +9,8 @@ use std::task::Context;
 ///
 /// - Returns `Some(output)` as soon as a poll is `Ready` (and polls no more), or `None` if the
 ///   future was still `Pending` after `max_polls` polls.
+/// - It never polls more than `max_polls` times: with `max_polls == 0` it polls nothing and
+///   returns `None`.
 /// - `F` may be `!Unpin` (an `async` block that borrows from itself). The future never leaves
 ///   this function, so pin it here, on the stack, with `std::pin::pin!`; an unfinished future
 ///   is dropped where it was pinned when the function returns.

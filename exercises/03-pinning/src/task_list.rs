@@ -43,8 +43,8 @@ impl TaskList {
     }
 
     /// Polls every unfinished task once, in the order they were pushed, with `cx`. A task that
-    /// returns `Ready` is dropped at once, so it is never polled again. Returns how many tasks
-    /// are still unfinished.
+    /// returns `Ready` is dropped at once (by this call, before it returns), so it is never
+    /// polled again. Returns how many tasks are still unfinished.
     pub fn poll_round(&mut self, cx: &mut Context<'_>) -> usize {
         todo!("poll each task through `task.as_mut()`; keep only those still Pending")
     }

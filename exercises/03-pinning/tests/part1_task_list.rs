@@ -188,6 +188,108 @@ fn a_finished_task_is_never_polled_again() {
     );
 }
 
+/// A task that notes when its future is *dropped* (not merely finished): a struct around a
+/// `YieldTimes`, whose `Drop` sets a flag. (An `async` block would not do: it drops its own
+/// locals when it returns Ready, before anyone drops the future itself.)
+struct DropNoted {
+    inner: harness::YieldTimes,
+    dropped: Rc<Cell<bool>>,
+}
+
+impl Future for DropNoted {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        std::pin::Pin::new(&mut self.inner).poll(cx)
+    }
+}
+
+impl Drop for DropNoted {
+    fn drop(&mut self) {
+        self.dropped.set(true);
+    }
+}
+
+/// Pushes one `DropNoted` task per entry of `pendings` (Pending that many times, then Ready)
+/// and returns their drop flags.
+fn push_drop_noted(list: &mut TaskList, pendings: &[usize]) -> Vec<Rc<Cell<bool>>> {
+    pendings
+        .iter()
+        .map(|&pendings| {
+            let dropped = Rc::new(Cell::new(false));
+            list.push(DropNoted {
+                inner: yield_times(pendings),
+                dropped: dropped.clone(),
+            });
+            dropped
+        })
+        .collect()
+}
+
+/// The tasks (by index) whose drop flag is set.
+fn dropped_tasks(flags: &[Rc<Cell<bool>>]) -> Vec<usize> {
+    (0..flags.len()).filter(|&i| flags[i].get()).collect()
+}
+
+#[test]
+fn a_finished_task_is_dropped_by_the_round_that_saw_it_finish() {
+    // Four tasks, Pending [2, 0, 1, 0] times: round 1 finishes the 2nd and the 4th (the middle
+    // and the end of the list), round 2 the 3rd, round 3 the 1st (the last round).
+    let mut list = TaskList::new();
+    let flags = push_drop_noted(&mut list, &[2, 0, 1, 0]);
+    let mut cx = noop_context();
+    let expected: [&[usize]; 3] = [&[1, 3], &[1, 2, 3], &[0, 1, 2, 3]];
+    for (round, finished) in (1..).zip(expected) {
+        let left = list.poll_round(&mut cx);
+        let dropped = dropped_tasks(&flags);
+        assert_eq!(
+            dropped,
+            finished,
+            "right after round {round} (which returned {left}), the futures of tasks [{}] had \
+             been dropped; tasks [{}] had returned Ready by then (tasks counted from 0 in push \
+             order). A task that returns Ready is finished and is dropped AT ONCE, by the round \
+             that polled it: remove its box from the list right there (`retain_mut` does it), \
+             not at the start of the next round, and not only when the TaskList itself is \
+             dropped (after the last round there is no next one). A finished future may still \
+             own things (a buffer, a socket, a lock guard, the last clone of an `Rc`) that its \
+             owner is waiting to get back. And a task that has not finished must not be \
+             dropped.",
+            harness::bounded::list(&dropped, 8, 2),
+            harness::bounded::list(finished, 8, 2),
+        );
+    }
+    // The list is still alive here: nothing but the rounds can have dropped the tasks.
+    assert!(list.is_empty(), "every task has finished after round 3");
+}
+
+#[test]
+fn run_drops_every_task_before_it_returns() {
+    let (dropped, left) =
+        watchdog("TaskList::run with three tasks that note when they are dropped").run(|| {
+            let mut list = TaskList::new();
+            let flags = push_drop_noted(&mut list, &[0, 3, 1]);
+            list.run();
+            // The list is still alive: only `run`'s rounds can have dropped the tasks.
+            // (Locals are dropped after the value is returned: `list` still holds its tasks.)
+            (dropped_tasks(&flags), list.len())
+        });
+    assert_eq!(
+        left, 0,
+        "after `run` returned, `len()` said {left} task(s) were left"
+    );
+    assert_eq!(
+        dropped,
+        [0, 1, 2],
+        "when `run` returned, only the futures of tasks {dropped:?} had been dropped, though all \
+         three had finished (and the TaskList was still alive). Each round must drop a task as \
+         soon as it returns Ready; a finished task that is only marked done and swept out at \
+         the start of a later round is never dropped after the last round."
+    );
+}
+
 #[test]
 fn poll_round_polls_with_the_callers_waker() {
     let mut list = TaskList::new();

@@ -105,6 +105,56 @@ fn poll_at_most_gives_up_after_max_polls() {
 }
 
 #[test]
+fn poll_at_most_never_polls_more_than_max_polls_not_even_when_it_is_zero() {
+    // (max_polls, Pendings before Ready, expected output, expected polls)
+    let cases: [(usize, usize, Option<u8>, usize); 6] = [
+        (0, 0, None, 0), // a budget of 0 polls nothing, even a future that would be Ready
+        (0, 3, None, 0),
+        (1, 0, Some(7), 1),
+        (1, 1, None, 1),
+        (2, 1, Some(7), 2),
+        (2, 2, None, 2),
+    ];
+    for (max_polls, pendings, expected, expected_polls) in cases {
+        let (output, polls, alive) = watchdog(&format!(
+            "poll_at_most(a future Ready after {pendings} Pending(s), {max_polls})"
+        ))
+        .run(move || {
+            // The future owns a clone of `token`: once it is dropped, only ours is left.
+            let token = std::sync::Arc::new(());
+            let owned = token.clone();
+            let (future, stats) = recorded("the future given to poll_at_most", async move {
+                yield_times(pendings).await;
+                drop(owned);
+                7u8
+            });
+            let output = poll_at_most(future, max_polls, &mut noop_context());
+            (
+                output,
+                stats.polls(),
+                std::sync::Arc::strong_count(&token) > 1,
+            )
+        });
+        assert_eq!(
+            (output, polls),
+            (expected, expected_polls),
+            "poll_at_most(a future that is Ready after {pendings} Pending(s), max_polls = \
+             {max_polls}): expected {expected:?} after {expected_polls} poll(s), got {output:?} \
+             after {polls} poll(s). `max_polls` is a budget, checked BEFORE each poll: the \
+             function never polls more than `max_polls` times, so with 0 it polls nothing and \
+             returns None (a `for _ in 0..max_polls` loop around the poll does exactly that; \
+             a poll-then-check loop spends one poll it does not have)."
+        );
+        assert!(
+            !alive,
+            "poll_at_most(.., max_polls = {max_polls}) returned, but the future it was given \
+             is still alive somewhere: a future that gets no more polls is dropped when the \
+             function returns (where it was pinned), whether it was polled or not."
+        );
+    }
+}
+
+#[test]
 fn poll_at_most_drives_a_future_that_borrows_from_itself() {
     let output = watchdog("poll_at_most(a self-borrowing async block, 10)").run(|| {
         explain_moves(

@@ -44,6 +44,31 @@ macro_rules! is_unpin {
     };
 }
 
+/// The address range `[start, end)` of the `Sentence` value itself (not of its box's handle,
+/// and not of any buffer it might point to).
+fn own_range(sentence: &Sentence) -> (usize, usize) {
+    let start = std::ptr::from_ref(sentence) as usize;
+    (start, start + std::mem::size_of::<Sentence>())
+}
+
+/// Checks that `sentence`'s text lies inline, inside the `Sentence` value itself (not in a
+/// separate heap buffer).
+fn check_text_is_inline(sentence: &Sentence, when: &str) {
+    let text = sentence.text();
+    let (start, end) = own_range(sentence);
+    let (text_start, text_end) = (text.as_ptr() as usize, text.as_ptr() as usize + text.len());
+    assert!(
+        start <= text_start && text_end <= end,
+        "{when}: the bytes of Sentence {text:?} are at {text_start:#x}..{text_end:#x}, outside \
+         the Sentence value itself ({start:#x}..{end:#x}, {} bytes). A Sentence keeps its text \
+         INLINE, in a fixed-size array field (`bytes: [u8; Sentence::CAPACITY]`), not in a \
+         separate heap buffer (`Box`, `Vec`, `String`): the whole point is a struct that \
+         points into itself. A pointer into a buffer of its own would survive a move of the \
+         struct, and then nothing would need `Pin`.",
+        end - start
+    );
+}
+
 /// Checks that `sentence`'s pointer points at `expected_word`, `offset` bytes into its own
 /// buffer, and only then reads through it.
 fn check_points_into_itself(
@@ -52,6 +77,7 @@ fn check_points_into_itself(
     expected_word: &str,
     when: &str,
 ) {
+    check_text_is_inline(sentence.get_ref(), when);
     let text = sentence.text();
     let buffer_start = text.as_ptr();
     let expected = buffer_start.wrapping_add(offset);
@@ -63,7 +89,9 @@ fn check_points_into_itself(
          {buffer_start:?} now). It points outside the sentence's own buffer: at a copy of the \
          sentence that was then moved into the Box (take the pointer only after `Box::pin`, from \
          the boxed value), or into the `text` argument (the caller's string, not the \
-         sentence's `bytes`)."
+         sentence's `bytes`). Or it points at another word: the first word is the first run of \
+         characters that are not whitespace (`char::is_whitespace`: tabs, newlines and other \
+         Unicode spaces count, as for `str::split_whitespace`)."
     );
     assert_eq!(
         sentence.first_word(),
@@ -122,6 +150,105 @@ fn a_sentence_without_words_has_an_empty_first_word() {
     );
     let one = Sentence::new("solo");
     check_points_into_itself(one.as_ref(), 0, "solo", "a one-word sentence");
+}
+
+#[test]
+fn a_sentence_keeps_its_text_inline_in_itself() {
+    for text in ["inline", "", "  two words", &"w".repeat(Sentence::CAPACITY)] {
+        let sentence = Sentence::new(text);
+        check_text_is_inline(&sentence, &format!("Sentence::new({text:?})"));
+        let (start, end) = own_range(&sentence);
+        let pointer = sentence.first_word_ptr() as usize;
+        assert!(
+            start <= pointer && pointer <= end,
+            "Sentence::new({text:?}): the first-word pointer holds {pointer:#x}, outside the \
+             Sentence value itself ({start:#x}..{end:#x}): it must point into the sentence's \
+             own inline buffer."
+        );
+    }
+}
+
+#[test]
+fn a_sentence_without_words_points_at_an_empty_word_inside_itself() {
+    for text in ["", " ", "   ", "\t\n", "\r\n \u{3000}"] {
+        let sentence = Sentence::new(text);
+        let when = format!("Sentence::new({text:?}), a text with no word");
+        check_text_is_inline(&sentence, &when);
+        let text_start = sentence.text().as_ptr() as usize;
+        let text_end = text_start + sentence.text().len();
+        let pointer = sentence.first_word_ptr() as usize;
+        assert!(
+            text_start <= pointer && pointer <= text_end,
+            "{when}: the first-word pointer holds {pointer:#x}, but the sentence's text is at \
+             {text_start:#x}..={text_end:#x}. With no word the first word is the empty string, \
+             and it too lies INSIDE the sentence's own buffer (the reference points at the \
+             start of the text: `&text[..0]`), not at a `\"\"` literal in the program's static \
+             data: a placeholder pointer left in place reads as \"\" but points elsewhere."
+        );
+        assert_eq!(
+            sentence.as_ref().first_word(),
+            "",
+            "{when}: the first word of a text with no word is the empty string"
+        );
+    }
+}
+
+#[test]
+fn the_first_word_ends_at_any_unicode_whitespace() {
+    // (text, where the first word starts, the first word)
+    let cases = [
+        ("\tpinned values", 1, "pinned"),
+        ("\n\nline two", 2, "line"),
+        ("tab\tseparated words", 0, "tab"),
+        ("first\nsecond", 0, "first"),
+        ("\r\nwindows line", 2, "windows"),
+        ("\u{3000}ideographic\u{3000}space", 3, "ideographic"),
+        ("no\u{a0}break space", 0, "no"),
+        ("\u{2003}em\u{2003}space", 3, "em"),
+    ];
+    for (text, offset, word) in cases {
+        let sentence = Sentence::new(text);
+        check_points_into_itself(
+            sentence.as_ref(),
+            offset,
+            word,
+            &format!(
+                "Sentence::new({text:?}): words are separated by any whitespace \
+                 (`char::is_whitespace`, as `str::split_whitespace` splits), not only by ' '"
+            ),
+        );
+    }
+}
+
+#[test]
+fn a_sentence_keeps_every_byte_of_its_text_even_a_nul() {
+    let full_last_word = format!("{}z", " ".repeat(Sentence::CAPACITY - 1));
+    let accents = "é".repeat(Sentence::CAPACITY / 2);
+    // (text, where the first word starts, the first word)
+    let cases = [
+        ("ab\0cd ef", 0, "ab\0cd"),
+        ("\0pinned", 0, "\0pinned"),
+        (" x\0", 1, "x\0"),
+        (full_last_word.as_str(), Sentence::CAPACITY - 1, "z"),
+        (accents.as_str(), 0, accents.as_str()),
+    ];
+    for (text, offset, word) in cases {
+        let sentence = Sentence::new(text);
+        assert_eq!(
+            sentence.text(),
+            text,
+            "Sentence::new({text:?}).text() must give back the whole text, every byte of it. \
+             A Rust `&str` may contain '\\0' (it is an ordinary character, not an end marker), \
+             and a text may fill the whole buffer: keep the text's length in a field of its own \
+             instead of looking for the first zero byte."
+        );
+        check_points_into_itself(
+            sentence.as_ref(),
+            offset,
+            word,
+            &format!("Sentence::new({text:?})"),
+        );
+    }
 }
 
 #[test]

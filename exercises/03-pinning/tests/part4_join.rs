@@ -70,6 +70,11 @@ fn a_wake_from_either_child_wakes_the_task() {
 }
 
 #[test]
+fn join_polls_children_with_the_waker_of_each_poll() {
+    contract::polls_the_children_with_the_waker_of_each_poll::<HandWritten>();
+}
+
+#[test]
 fn join_of_unpin_children_is_unpin_and_can_be_polled_in_place() {
     // Compile-time check: a Join of two Unpin children is itself Unpin. (The other half, that
     // a Join of a !Unpin child is not, is a compile-fail case in part 6.)

@@ -68,6 +68,11 @@ fn a_wake_from_either_child_wakes_the_join_lite_task() {
 }
 
 #[test]
+fn join_lite_polls_children_with_the_waker_of_each_poll() {
+    contract::polls_the_children_with_the_waker_of_each_poll::<Lite>();
+}
+
+#[test]
 fn join_lite_of_unpin_children_is_unpin_and_can_be_polled_in_place() {
     // Compile-time check: a JoinLite of two Unpin children is itself Unpin. pin_project!
     // writes an `Unpin` impl that asks only the `#[pin]` fields to be Unpin.

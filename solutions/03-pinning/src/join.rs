@@ -92,7 +92,7 @@ impl<A: Future, B: Future> Future for Join<A, B> {
         if *this.finished {
             panic!("Join polled after completion");
         }
-        // Poll *every* child that has not finished, on every poll, with the same `cx`. A child
+        // Poll *every* child that has not finished, on every poll, with this poll's `cx`. A child
         // that returns Pending has arranged for this task to be woken; the other child may be
         // the one whose event arrives first, and it can only report it through the waker it
         // was given. A finished child is never polled again: its output is kept instead.

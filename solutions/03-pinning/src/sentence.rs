@@ -17,8 +17,9 @@ pub struct Sentence {
     /// The text's bytes (valid UTF-8 up to `len`). Inline, so they move if the struct moves.
     bytes: [u8; Sentence::CAPACITY],
     len: usize,
-    /// Points into `bytes`: the first whitespace-separated word of the text (the empty string
-    /// if it has none). Valid for as long as the struct stays where it was built.
+    /// Points into `bytes`: the first word of the text, words being separated by whitespace as
+    /// `char::is_whitespace` defines it. With no word, an empty string at the start of the
+    /// text, still inside `bytes`. Valid for as long as the struct stays where it was built.
     first_word: *const str,
     /// Opts out of `Unpin`: a pinned `Sentence` must stay where it is until it is dropped.
     _pinned: PhantomPinned,
@@ -65,7 +66,8 @@ impl Sentence {
         sentence
     }
 
-    /// The whole text, read straight from the buffer (not through the pointer).
+    /// The whole text, read straight from the buffer (not through the pointer): every byte given
+    /// to `new`, a `'\0'` included (a `&str` may contain one; it does not end the text).
     pub fn text(&self) -> &str {
         std::str::from_utf8(&self.bytes[..self.len]).expect("a Sentence holds valid UTF-8")
     }

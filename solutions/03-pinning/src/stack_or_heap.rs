@@ -9,6 +9,9 @@ use std::task::{Context, Poll};
 ///
 /// Returns the output, or `None` if the future was still `Pending` after `max_polls` polls; in
 /// that case the future is dropped unfinished (this is what cancelling a future means).
+///
+/// It never polls more than `max_polls` times: with `max_polls == 0` it polls nothing and
+/// returns `None`.
 pub fn poll_at_most<F: Future>(
     future: F,
     max_polls: usize,

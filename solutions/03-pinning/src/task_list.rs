@@ -49,8 +49,8 @@ impl TaskList {
     }
 
     /// Polls every unfinished task once, in the order they were pushed, with `cx`. A task that
-    /// returns `Ready` is dropped at once and so is never polled again. Returns how many tasks
-    /// are still unfinished.
+    /// returns `Ready` is dropped at once (by this call, before it returns), so it is never
+    /// polled again. Returns how many tasks are still unfinished.
     pub fn poll_round(&mut self, cx: &mut Context<'_>) -> usize {
         // `as_mut` reborrows the `Pin<Box<_>>` as a `Pin<&mut dyn Future>` for this one poll;
         // the box stays in the list, pinned, for the next round.

@@ -18,7 +18,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use futures_test::future::FutureTestExt;
-use harness::{Poller, Watchdog, YieldTimes, noop_context, recorded, yield_times};
+use harness::{
+    AwokenCount, Poller, Watchdog, YieldTimes, counting_waker, noop_context, recorded, yield_times,
+};
 
 /// One implementation of the contract, as the checks see it.
 pub trait Subject: 'static {
@@ -406,6 +408,91 @@ pub fn a_wake_from_either_child_wakes_the_task<S: Subject>() {
                 "both gates are open, so this poll must find both children Ready and return \
              Ready((\"a\", \"b\")), a's output first. Poll every unfinished child on every \
              poll."
+            );
+        }
+    });
+}
+
+pub fn polls_the_children_with_the_waker_of_each_poll<S: Subject>() {
+    let (name, ty) = (S::FUNCTION, S::TYPE);
+    watchdog::<S>(&format!(
+        "{name} polled with a new waker on every poll (children that wake the waker they got)"
+    ))
+    .run(move || {
+        // Route 1: children that wake the waker of the poll that gave them Pending, at once
+        // (yield_times). a is Pending twice, b 4 times: on polls 1 to 5 of the join, 2, 2, 1, 1
+        // and 0 children answer Pending, each after waking the waker it was given.
+        let mut joined = Poller::new(S::join(yield_times(2), yield_times(4)));
+        let mut earlier = Vec::new();
+        for (poll, pending_children) in (1..).zip([2, 2, 1, 1, 0]) {
+            let (waker, wakes) = counting_waker();
+            let result = joined.poll_with(&waker);
+            assert_eq!(
+                result.is_ready(),
+                poll == 5,
+                "poll {poll} of {name}(yield_times(2), yield_times(4)) should be {}",
+                if poll == 5 { "Ready" } else { "Pending" }
+            );
+            let earlier_wakes: Vec<usize> = earlier.iter().map(AwokenCount::get).collect();
+            assert!(
+                wakes.get() >= pending_children,
+                "poll {poll} of the {ty} was given a NEW waker, and {pending_children} \
+                 child(ren) answered Pending after waking the waker they were polled with, but \
+                 this poll's waker saw {} wake(s) (the wakers of the earlier polls, poll 1 \
+                 first, have seen [{}] wakes). Pass the `cx` of THIS poll to each unfinished child, on every poll: \
+                 do not keep a waker (or a Context) from an earlier poll, and do not make one \
+                 of your own. Between two polls the task's waker may change (the task moved to \
+                 another executor or thread), and a wake sent to an old waker is lost.",
+                wakes.get(),
+                harness::bounded::list(&earlier_wakes, 6, 2),
+            );
+            earlier.push(wakes);
+        }
+
+        // Route 2: gates that keep the waker of their latest poll and are opened later, one
+        // of them from another thread, as a timer or a socket would.
+        for first in ["a", "b"] {
+            let a = Gate::new("a");
+            let b = Gate::new("b");
+            let (first_gate, second_gate) = if first == "a" { (&a, &b) } else { (&b, &a) };
+            let second = second_gate.name;
+            let mut joined = Poller::new(S::join(a.clone(), b.clone()));
+            let (w1, w1_wakes) = counting_waker();
+            let (w2, w2_wakes) = counting_waker();
+            assert!(joined.poll_with(&w1).is_pending(), "both gates are closed");
+            assert!(joined.poll_with(&w2).is_pending(), "both gates are closed");
+            first_gate.open();
+            assert!(
+                w2_wakes.get() >= 1,
+                "the {ty} was polled with waker 1, then with waker 2; then gate {first} opened \
+                 and woke the waker it was last polled with, but waker 2 saw no wake (waker 1 \
+                 saw {}). The second poll must pass ITS `cx` to both children: keep no waker \
+                 from the first poll.",
+                w1_wakes.get()
+            );
+            let (w3, w3_wakes) = counting_waker();
+            assert!(
+                joined.poll_with(&w3).is_pending(),
+                "gate {second} is still closed, so {name} must be Pending"
+            );
+            let opener = second_gate.clone();
+            std::thread::spawn(move || opener.open())
+                .join()
+                .expect("opening a gate does not panic");
+            assert!(
+                w3_wakes.get() >= 1,
+                "after a third poll with waker 3, gate {second} was opened on another thread \
+                 and woke the waker it was last polled with, but waker 3 saw no wake (wakers 1 \
+                 and 2 saw {} and {}). Every poll must hand its own `cx` to each unfinished \
+                 child.",
+                w1_wakes.get(),
+                w2_wakes.get()
+            );
+            let (w4, _) = counting_waker();
+            assert_eq!(
+                joined.poll_with(&w4),
+                Poll::Ready(("a", "b")),
+                "both gates are open, so {name} must be Ready((\"a\", \"b\"))"
             );
         }
     });
