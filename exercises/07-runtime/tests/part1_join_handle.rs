@@ -483,9 +483,11 @@ fn a_waker_that_reenters_the_handle_does_not_deadlock() {
     // `is_finished()` and polls the handle, right there, on the thread that completed the task.
     // A `complete` that wakes while it still holds the result slot's lock deadlocks here.
     type Shared = Arc<std::sync::Mutex<Option<runtime::JoinHandle<u8>>>>;
+    /// What the waker saw: `is_finished()`, then what polling the handle gave.
+    type Seen = Option<(bool, Poll<Result<u8, JoinError>>)>;
     struct Reenters {
         handle: Shared,
-        seen: std::sync::Mutex<Option<(bool, Poll<Result<u8, JoinError>>)>>,
+        seen: std::sync::Mutex<Seen>,
     }
     impl std::task::Wake for Reenters {
         fn wake(self: Arc<Self>) {
