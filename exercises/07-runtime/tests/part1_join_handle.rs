@@ -372,30 +372,41 @@ enum Ending {
 
 const ENDINGS: [Ending; 3] = [Ending::Returns, Ending::Panics, Ending::IsAborted];
 
-/// A task that ends the way `ending` says once `go` fires (or, for `IsAborted`, never ends by
-/// itself: the caller aborts it). It owns `flag`, so its future's drop is observable.
+/// A task's future that ends the way `ending` says once `go` fires (or, for `IsAborted`, never
+/// ends by itself: the caller aborts it). Hand-written, not an `async` block: it owns `flag` as a
+/// field, which only dropping the future drops (an `async` block drops its locals as it
+/// returns, which would hide the order this checks).
+struct Ends {
+    ending: Ending,
+    go: oneshot::Receiver<()>,
+    _flag: common::DropFlag,
+}
+
+impl Future for Ends {
+    type Output = u8;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u8> {
+        if Pin::new(&mut self.go).poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        match self.ending {
+            Ending::Returns => Poll::Ready(7),
+            Ending::Panics => panic!("the task broke on purpose"),
+            Ending::IsAborted => Poll::Pending,
+        }
+    }
+}
+
 fn spawn_ending(
     rt: &Runtime,
     ending: Ending,
     go: oneshot::Receiver<()>,
     flag: common::DropFlag,
 ) -> runtime::JoinHandle<u8> {
-    rt.spawn(async move {
-        let _flag = flag; // lives in the future's state
-        match ending {
-            Ending::Returns => {
-                let _ = go.await;
-                7
-            }
-            Ending::Panics => {
-                let _ = go.await;
-                panic!("the task broke on purpose");
-            }
-            Ending::IsAborted => {
-                let _ = go.await;
-                std::future::pending::<u8>().await
-            }
-        }
+    rt.spawn(Ends {
+        ending,
+        go,
+        _flag: flag,
     })
 }
 
