@@ -43,6 +43,10 @@ impl std::error::Error for JoinError {}
 ///   `Err(JoinError::Cancelled)` if it was aborted before it finished.
 /// * Awaiting it from another thread, or from another runtime's task, works too: the task's
 ///   completion wakes whatever waker the handle was last polled with.
+/// * When the task finishes, its future (and everything it owns) is dropped *before* the output
+///   is handed over: by the time the handle's waker is woken, or `is_finished()` is true, the
+///   future is gone. The waker is woken after the result slot's lock is released, so a waker
+///   may call `is_finished()` or poll the handle from inside `wake`.
 /// * Dropping it *detaches* the task: the task keeps running; its output is dropped.
 /// * Polling it again after it returned `Ready` panics.
 /// * It is `Send` (when `T` is) and `Unpin`.
@@ -55,13 +59,15 @@ impl<T> JoinHandle<T> {
     /// Cancels the task: it is not polled again; its future is dropped on the runtime's thread
     /// at the next point it would have been polled (even if it is queued right now, or waiting
     /// for a wake that never comes), and the handle then yields `Err(JoinError::Cancelled)`.
-    /// A task that already finished keeps its output. On a `spawn_blocking` handle this does
-    /// nothing (a running closure cannot be interrupted).
+    /// A task that already finished keeps its output (also when the runtime takes the aborted
+    /// task from its queue before the handle is awaited). On a `spawn_blocking` handle this
+    /// does nothing (a running closure cannot be interrupted).
     pub fn abort(&self) {
         todo!("mark the task aborted and make sure the runtime gets to it")
     }
 
-    /// True once the task has finished (returned, panicked or been cancelled).
+    /// True once the task has finished (returned, panicked or been cancelled), and from then on
+    /// for good: also after the handle returned the output, after `abort()`, on any thread.
     pub fn is_finished(&self) -> bool {
         todo!("is the result there?")
     }

@@ -41,7 +41,8 @@ impl Builder {
         self
     }
 
-    /// How long an idle blocking thread waits for a new job before it exits.
+    /// How long an idle blocking thread waits for a new job before it exits, counted from the
+    /// moment it becomes idle (each time it does, however long its jobs ran).
     /// `Duration::ZERO`: it exits as soon as it finds no job.
     pub fn blocking_keep_alive(&mut self, keep_alive: Duration) -> &mut Builder {
         self.keep_alive = keep_alive;
@@ -100,7 +101,8 @@ impl Runtime {
     ///
     /// # Panics
     /// If this thread is already inside a `block_on` (of any runtime), with a message saying it
-    /// cannot be called "from within a runtime". A panic of `future` itself propagates.
+    /// cannot be called "from within a runtime"; the refusal leaves the outer `block_on` as it
+    /// was (a second nested call is refused too). A panic of `future` itself propagates.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         todo!("enter the context; poll the future when woken, run queued tasks, sleep when idle")
     }
@@ -141,8 +143,9 @@ impl Handle {
         todo!("wrap the future in a task, queue it, return its JoinHandle")
     }
 
-    /// Runs `job` on the blocking pool, where it may block without stalling any task. The
-    /// runtime is current inside the job (it may `spawn`). A panic of `job` becomes
+    /// Runs `job` on the blocking pool, where it may block without stalling any task. This
+    /// runtime (the one whose pool runs the job, whatever is current on the calling thread) is
+    /// current inside the job (it may `spawn`). A panic of `job` becomes
     /// `JoinError::Panic`; the pool thread survives it.
     pub fn spawn_blocking<F, R>(&self, job: F) -> JoinHandle<R>
     where

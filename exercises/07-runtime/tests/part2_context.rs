@@ -286,3 +286,54 @@ fn a_task_spawned_during_block_on_runs_before_the_main_future_needs_it() {
     });
     assert_eq!(out, Ok(10));
 }
+
+#[test]
+fn a_refused_nested_block_on_leaves_the_outer_one_intact() {
+    // The refusal itself unwinds out of the inner call: whatever it undoes on the way must not
+    // be the OUTER block_on's state ("inside block_on", the current runtime).
+    let (refusals, current_after, outer) =
+        watchdog("block_on refused three times inside one block_on").run(|| {
+            let outer_rt = Runtime::new();
+            let inner_rt = Runtime::new();
+            let (refusals, current_after) = outer_rt.block_on(async {
+                let mut refusals = Vec::new();
+                for _ in 0..2 {
+                    refusals.push(harness::catch_panic(|| inner_rt.block_on(async { 1 })));
+                }
+                yield_now().await; // the outer runtime turns in between
+                refusals.push(harness::catch_panic(|| inner_rt.block_on(async { 1 })));
+                // Still the outer runtime's context: spawn() goes to it, and it runs the task.
+                let task = spawn(async { 2 });
+                (refusals, task.await)
+            });
+            let outer = harness::catch_panic(|| outer_rt.block_on(async { 3 }));
+            (refusals, current_after, outer)
+        });
+    for (i, refused) in refusals.iter().enumerate() {
+        let message = refused.as_ref().err().unwrap_or_else(|| {
+            panic!(
+                "nested block_on number {} (inside the same outer block_on) ran instead of \
+                 being refused: the refusals before it cleared the \"inside block_on\" flag. \
+                 Check the flag BEFORE building the guard whose Drop resets it (a refusal that \
+                 unwinds must not drop a guard it did not own), or reset it only in the guard \
+                 of the block_on that set it",
+                i + 1
+            )
+        });
+        assert!(
+            message.contains("within a runtime"),
+            "nested block_on number {} was refused with: {message:?}",
+            i + 1
+        );
+    }
+    assert_eq!(
+        current_after,
+        Ok(2),
+        "after the refusals, the outer block_on's runtime must still be current and running"
+    );
+    assert_eq!(
+        outer,
+        Ok(3),
+        "after the outer block_on returned, a new block_on on this thread must work"
+    );
+}

@@ -316,3 +316,165 @@ fn dropping_the_runtime_ends_its_idle_blocking_threads() {
          and wake them all), not leave them waiting out a keep-alive of an hour"
     );
 }
+
+#[test]
+fn a_blocking_job_runs_in_the_context_of_the_runtime_whose_pool_runs_it() {
+    // The job's context is its runtime's, whatever was current where spawn_blocking was
+    // called: nothing (this thread, another thread) or another runtime (an enter() guard).
+    let outs = watchdog("rt.spawn_blocking called outside rt's context").run(|| {
+        let rt = Runtime::new();
+        let other = Runtime::new();
+        let job = || {
+            let current = runtime::Handle::try_current().is_some();
+            let task = harness::catch_panic(|| spawn(async { "ran on rt" }));
+            (current, task)
+        };
+        let mut outs = Vec::new();
+        let from_here = rt.spawn_blocking(job);
+        let from_other_runtime = {
+            let _other = other.enter();
+            rt.handle().spawn_blocking(job)
+        };
+        let handle = rt.handle();
+        let from_other_thread = thread::spawn(move || handle.spawn_blocking(job))
+            .join()
+            .unwrap();
+        for (called, job) in [
+            ("outside any runtime", from_here),
+            ("under another runtime's enter() guard", from_other_runtime),
+            ("on another thread, outside any runtime", from_other_thread),
+        ] {
+            let (current, task) = rt.block_on(job).expect("the blocking job failed");
+            let ran = match task {
+                Ok(task) => rt.block_on(async {
+                    for _ in 0..100 {
+                        if task.is_finished() {
+                            return task.await.is_ok();
+                        }
+                        yield_now().await;
+                    }
+                    false
+                }),
+                Err(_) => false,
+            };
+            outs.push((called, current, ran));
+        }
+        outs
+    });
+    for (called, current, ran) in outs {
+        assert!(
+            current && ran,
+            "rt.spawn_blocking(job) was called {called}: inside the job, {}. The job runs in \
+             the context of the runtime whose pool runs it: capture that runtime's Handle (the \
+             one spawn_blocking was called on) and enter it on the pool thread around the job, \
+             not whatever context the caller's thread had",
+            if current {
+                "spawn() did not reach rt (its task never ran there)"
+            } else {
+                "no runtime was current"
+            }
+        );
+    }
+}
+
+#[test]
+#[allow(clippy::drop_non_drop)] // whether Runtime has a Drop is the learner's choice
+fn dropping_the_runtime_ends_every_idle_blocking_thread() {
+    let (idle, left) = watchdog("a runtime dropped while 3 pool threads are idle").run(|| {
+        let rt = Runtime::builder()
+            .max_blocking_threads(3)
+            .blocking_keep_alive(Duration::from_secs(3600))
+            .build();
+        let handle = rt.handle();
+        let gate = Gate::new();
+        let started = Counter::default();
+        // Three jobs that all wait at one gate: they run at the same time, on 3 threads.
+        let jobs: Vec<_> = (0..3)
+            .map(|_| {
+                let (gate, started) = (gate.clone(), started.clone());
+                rt.spawn_blocking(move || {
+                    started.tick();
+                    gate.wait();
+                })
+            })
+            .collect();
+        assert!(
+            eventually(|| started.get() == 3),
+            "3 jobs on a pool of 3 threads should all have started; {} did",
+            started.get()
+        );
+        gate.open();
+        rt.block_on(async {
+            for job in jobs {
+                job.await.unwrap();
+            }
+        });
+        assert!(
+            eventually(|| handle.idle_blocking_threads() == 3),
+            "after their jobs, the 3 pool threads never all showed as idle \
+             (idle_blocking_threads() = {})",
+            handle.idle_blocking_threads()
+        );
+        let idle = handle.idle_blocking_threads();
+        drop(rt);
+        eventually(|| handle.blocking_threads() == 0);
+        (idle, handle.blocking_threads())
+    });
+    assert_eq!(
+        (idle, left),
+        (3, 0),
+        "dropping the Runtime with 3 idle pool threads left {left} of them alive: shutdown \
+         must wake EVERY idle thread (`notify_all`, not `notify_one`: one notification reaches \
+         one waiter, the others sleep out their keep-alive)"
+    );
+}
+
+#[test]
+fn the_keep_alive_counts_from_when_a_thread_goes_idle() {
+    // A job that runs longer than the keep-alive. When it ends, the thread becomes idle and
+    // must then wait a whole keep-alive for a new job: not exit at once because its time,
+    // counted from when it started, is up. (The job's wait only makes it outlast the
+    // keep-alive; what is checked is that the thread, idle, is still there.)
+    const KEEP_ALIVE: Duration = Duration::from_millis(500);
+    let (state, reused) = watchdog("a pool thread whose job outlasted its keep-alive").run(|| {
+        let rt = Runtime::builder()
+            .max_blocking_threads(4)
+            .blocking_keep_alive(KEEP_ALIVE)
+            .build();
+        let handle = rt.handle();
+        let first = rt
+            .block_on(rt.spawn_blocking(|| {
+                thread::sleep(KEEP_ALIVE + Duration::from_millis(100));
+                thread::current().id()
+            }))
+            .unwrap();
+        // Correct code is idle here for a whole keep-alive; exiting shows as 0 threads. A
+        // thread that only passes through "idle" on its way out is not seen 1000 times in a row.
+        let counts = || (handle.blocking_threads(), handle.idle_blocking_threads());
+        eventually(|| counts().1 == 1 || counts().0 == 0);
+        let mut state = counts();
+        for _ in 0..1000 {
+            if state != (1, 1) {
+                break;
+            }
+            state = counts();
+        }
+        let second = rt
+            .block_on(rt.spawn_blocking(|| thread::current().id()))
+            .unwrap();
+        (state, first == second)
+    });
+    assert_eq!(
+        state,
+        (1, 1),
+        "a pool thread whose job ran longer than the keep-alive should be idle, waiting for a \
+         new job, right after the job ended; (blocking_threads(), idle_blocking_threads()) \
+         was {state:?}. The keep-alive counts from the moment the thread becomes idle, each \
+         time: compute the deadline (or call wait_timeout(keep_alive)) when it starts waiting, \
+         not once when the thread starts"
+    );
+    assert!(
+        reused,
+        "a job submitted right after the first one ended must reuse the idle thread"
+    );
+}
