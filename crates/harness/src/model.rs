@@ -22,7 +22,9 @@ use std::time::Duration;
 use crate::Watchdog;
 use crate::sync;
 
-/// How long one check may take. The course's checks take milliseconds.
+/// How long one check may go without a single operation on a model type (a real block: a
+/// `std` lock, a real sleep). The search itself may take longer in all, on a loaded machine,
+/// as long as it keeps going (see `Watchdog::progress`).
 const LIMIT: Duration = Duration::from_secs(10);
 
 /// How many schedules one check explores at most. The course's scenarios have two threads
@@ -50,6 +52,9 @@ where
              a real block stops every one of them. Use the types of `crate::sync`.",
         )
         .limit(LIMIT)
+        // The search's length depends on the machine's load; a real block stops the count of
+        // model operations at once.
+        .progress(sync::model_progress)
         .run(move || {
             sync::set_in_model(true);
             sync::reset_model_ops();

@@ -40,12 +40,21 @@ pub(crate) fn model_ops() -> usize {
     MODEL_OPS.with(Cell::get)
 }
 
+/// Operations on model types by any thread since the process started: a progress count that
+/// another thread (the watchdog of a model check) can read. A real block stops it.
+static MODEL_PROGRESS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+pub(crate) fn model_progress() -> usize {
+    MODEL_PROGRESS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 pub(crate) fn reset_model_ops() {
     MODEL_OPS.with(|ops| ops.set(0));
 }
 
 fn counted() {
     MODEL_OPS.with(|ops| ops.set(ops.get() + 1));
+    MODEL_PROGRESS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
 #[inline]

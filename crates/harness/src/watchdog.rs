@@ -3,7 +3,7 @@
 use std::panic;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long a watched body may run before it counts as hung, unless the test says otherwise.
 ///
@@ -36,7 +36,13 @@ pub struct Watchdog {
     what: String,
     limit: Duration,
     causes: Vec<String>,
+    /// A counter the body advances as it works (see [`Watchdog::progress`]); `None`: the limit
+    /// is on the body's whole run.
+    progress: Option<fn() -> usize>,
 }
+
+/// With a progress counter, a body that keeps advancing it may run this many limits in all.
+const PROGRESS_CAP: u32 = 12;
 
 impl Watchdog {
     /// A watchdog for `what`, described the way a learner would recognise it, e.g.
@@ -46,12 +52,24 @@ impl Watchdog {
             what: what.into(),
             limit: DEFAULT_LIMIT,
             causes: Vec::new(),
+            progress: None,
         }
     }
 
     /// Sets how long the body may run.
     pub fn limit(mut self, limit: Duration) -> Self {
         self.limit = limit;
+        self
+    }
+
+    /// Makes the limit a limit on time *without progress*: the body counts as hung only once
+    /// `counter` has not changed for the whole limit (and, however it progresses, after
+    /// twelve limits in all). For bodies whose running time depends on the machine's load but
+    /// which advance a counter all along, such as the model checker's search (thousands of
+    /// schedules: seconds on an idle machine, several times that on a loaded one), while a real
+    /// hang stops the counter at once.
+    pub fn progress(mut self, counter: fn() -> usize) -> Self {
+        self.progress = Some(counter);
         self
     }
 
@@ -94,22 +112,53 @@ impl Watchdog {
             })
             .expect("the watchdog could not start a thread for the test body");
 
-        match done_rx.recv_timeout(self.limit) {
-            Ok(value) => value,
-            // The sender was dropped without sending: the body panicked. Re-raise its panic.
-            Err(RecvTimeoutError::Disconnected) => match handle.join() {
-                Err(payload) => panic::resume_unwind(payload),
-                Ok(()) => unreachable!("the body thread ended without a value or a panic"),
-            },
-            Err(RecvTimeoutError::Timeout) => panic!("{}", self.timeout_message()),
+        let started = Instant::now();
+        let mut quiet_since = started;
+        let mut seen = self.progress.map(|counter| counter());
+        // Without a progress counter one wait covers the whole limit; with one, the counter is
+        // read every step and any change restarts the quiet period.
+        let step = match self.progress {
+            Some(_) => self.limit.min(Duration::from_millis(200)),
+            None => self.limit,
+        };
+        loop {
+            match done_rx.recv_timeout(step) {
+                Ok(value) => return value,
+                // The sender was dropped without sending: the body panicked. Re-raise it.
+                Err(RecvTimeoutError::Disconnected) => match handle.join() {
+                    Err(payload) => panic::resume_unwind(payload),
+                    Ok(()) => unreachable!("the body thread ended without a value or a panic"),
+                },
+                Err(RecvTimeoutError::Timeout) => {
+                    let now = self.progress.map(|counter| counter());
+                    if now != seen {
+                        seen = now;
+                        quiet_since = Instant::now();
+                    }
+                    if quiet_since.elapsed() >= self.limit
+                        || started.elapsed() >= self.limit * PROGRESS_CAP
+                    {
+                        panic!("{}", self.timeout_message());
+                    }
+                }
+            }
         }
     }
 
     fn timeout_message(&self) -> String {
-        let mut message = format!(
-            "HANG: {} did not finish within {:?}; the test gave up waiting.",
-            self.what, self.limit
-        );
+        let mut message = match self.progress {
+            None => format!(
+                "HANG: {} did not finish within {:?}; the test gave up waiting.",
+                self.what, self.limit
+            ),
+            Some(_) => format!(
+                "HANG: {} made no progress for {:?} (or ran longer than {:?} in all); the \
+                 test gave up waiting.",
+                self.what,
+                self.limit,
+                self.limit * PROGRESS_CAP
+            ),
+        };
         if !self.causes.is_empty() {
             message.push_str("\nLikely causes:");
             for cause in &self.causes {
@@ -118,5 +167,55 @@ impl Watchdog {
             }
         }
         message
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    static STEPS: AtomicUsize = AtomicUsize::new(0);
+    static STILL: AtomicUsize = AtomicUsize::new(0);
+
+    fn steps() -> usize {
+        STEPS.load(Ordering::Relaxed)
+    }
+
+    fn still() -> usize {
+        STILL.load(Ordering::Relaxed)
+    }
+
+    #[test]
+    fn a_body_that_keeps_progressing_may_outlast_the_limit() {
+        let limit = Duration::from_millis(800);
+        let done = Watchdog::new("a long search")
+            .limit(limit)
+            .progress(steps)
+            .run(move || {
+                let started = Instant::now();
+                while started.elapsed() < limit * 2 {
+                    STEPS.fetch_add(1, Ordering::Relaxed);
+                    thread::sleep(Duration::from_millis(2));
+                }
+                true
+            });
+        assert!(done);
+    }
+
+    #[test]
+    fn a_body_that_stops_progressing_is_a_hang() {
+        let caught = panic::catch_unwind(|| {
+            Watchdog::new("a blocked search")
+                .limit(Duration::from_millis(300))
+                .progress(still)
+                .run(|| {
+                    let (_keep, blocked) = mpsc::channel::<()>();
+                    let _ = blocked.recv(); // never: the sender is held on this thread
+                })
+        });
+        let message = crate::panic_message(&*caught.expect_err("the watchdog gave up"));
+        assert!(message.contains("made no progress for 300ms"), "{message}");
     }
 }
