@@ -26,7 +26,8 @@ use crate::source::{Direction, Tick};
 /// - Cheap to clone (every clone is the same reactor) and `Send + Sync`.
 /// - Each `Reactor::new()` is a separate instance with its own `mio::Poll`: nothing global.
 /// - Sources live in a `slab::Slab<Arc<IoState>>`; a source's `mio::Token` is its slab key.
-/// - Wakers are woken only once every reactor lock is released.
+/// - Wakers are woken only once every reactor lock is released, the poll's as well as the
+///   slab's: a waker may call straight back into the reactor, even turn it again.
 #[derive(Debug, Clone)]
 pub struct Reactor {
     // TODO: an Arc around what every clone shares: the mio::Poll (and its Events buffer)

@@ -7,6 +7,7 @@
 mod common;
 
 use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::thread::JoinHandleExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -241,6 +242,136 @@ fn a_hang_up_wakes_a_writer_even_without_a_writable_flag() {
     );
 }
 
+/// Waits (up to 5 s) until the socket has a pending error (`POLLERR`), without taking it: the
+/// ICMP "port unreachable" that a send to a closed port brings back is handled by the kernel
+/// asynchronously. Then the next `turn` is sure to see it.
+fn wait_for_socket_error(socket: &impl AsRawFd) {
+    let mut pollfd = libc::pollfd {
+        fd: socket.as_raw_fd(),
+        events: 0, // POLLERR is reported whatever is asked for
+        revents: 0,
+    };
+    // SAFETY: `pollfd` is one valid, writable pollfd; its fd stays open during the call.
+    let n = unsafe { libc::poll(&mut pollfd, 1, 5_000) };
+    assert!(
+        n == 1 && pollfd.revents & libc::POLLERR != 0,
+        "test setup: the socket got no error within 5 s (poll returned {n}, revents {:#x})",
+        pollfd.revents
+    );
+}
+
+/// A std UDP socket bound on loopback, and the address of one that was closed: nobody listens
+/// there, so a datagram sent to it comes back as an ICMP "port unreachable".
+fn udp_socket_and_a_closed_address() -> (std::net::UdpSocket, std::net::SocketAddr) {
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind a UDP socket");
+    let closed_addr = closed.local_addr().unwrap();
+    drop(closed);
+    let ours = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind a UDP socket");
+    (ours, closed_addr)
+}
+
+fn error_only_message(direction: &str, flag: &str, wakes: usize) -> String {
+    format!(
+        "a socket error arrived (a connected UDP socket's datagram was refused: `is_error()`, \
+         from EPOLLERR) in an event without {flag} and without a hang-up, and the task waiting \
+         to {direction} was {} (woken {wakes} time(s)). An error is news for both directions: \
+         the next operation returns it instead of waiting forever. In `react`, set_ready(Read) \
+         when the event is readable OR read-closed OR an error, and set_ready(Write) when it is \
+         writable OR write-closed OR an error: `is_error()` alone is enough for each.",
+        if wakes == 0 {
+            "never woken"
+        } else {
+            "woken, but the source is still not ready"
+        },
+    )
+}
+
+#[test]
+fn an_error_wakes_a_reader_even_without_a_readable_flag() {
+    watchdog("a UDP source registered for WRITABLE only, a task waiting to read, then an error")
+        .run(|| {
+            let reactor = Reactor::new().unwrap();
+            let (ours, closed) = udp_socket_and_a_closed_address();
+            ours.connect(closed).unwrap();
+            ours.set_nonblocking(true).unwrap();
+            // Registered for writing only: epoll reports no EPOLLIN for it, but it always
+            // reports an error (EPOLLERR), whatever the interest. The event is writable + error.
+            let source = reactor
+                .register(UdpSocket::from_std(ours), Interest::WRITABLE)
+                .unwrap();
+            reactor.turn(NOW).unwrap(); // the "writable" every new socket starts with
+            let (waker, reader_wakes) = counting_waker();
+            assert!(
+                source
+                    .poll_ready(Direction::Read, &mut Context::from_waker(&waker))
+                    .is_pending(),
+                "nothing was sent to the socket, yet poll_ready(Read) said Ready"
+            );
+            // Nobody listens there: the kernel answers with "port unreachable", which becomes
+            // the connected socket's pending error (ECONNREFUSED).
+            source.get_ref().send(b"x").expect("send a datagram");
+            wait_for_socket_error(source.get_ref());
+            reactor.turn(EVENT).unwrap();
+            assert!(
+                reader_wakes.get() >= 1
+                    && source
+                        .poll_ready(Direction::Read, &mut Context::from_waker(&waker))
+                        .is_ready(),
+                "{}",
+                error_only_message("read", "a readable or read-closed flag", reader_wakes.get())
+            );
+        });
+}
+
+#[test]
+fn an_error_wakes_a_writer_even_without_a_writable_flag() {
+    watchdog("a UDP source registered for READABLE only, a task waiting to write, then an error")
+        .run(|| {
+            let reactor = Reactor::new().unwrap();
+            let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            let ours = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            ours.connect(peer.local_addr().unwrap()).unwrap();
+            // A datagram waits unread, so the error's event is readable + error: not exactly
+            // "an error and nothing else" (which mio would also report as write-closed).
+            peer.send_to(b"in", ours.local_addr().unwrap()).unwrap();
+            ours.set_nonblocking(true).unwrap();
+            // Registered for reading only: epoll reports no EPOLLOUT for it, but it always
+            // reports an error (EPOLLERR), whatever the interest.
+            let source = reactor
+                .register(UdpSocket::from_std(ours), Interest::READABLE)
+                .unwrap();
+            assert_eq!(
+                reactor.turn(EVENT).unwrap(),
+                1,
+                "a datagram was waiting: one readable event"
+            );
+            let (waker, writer_wakes) = counting_waker();
+            assert!(
+                source
+                    .poll_ready(Direction::Write, &mut Context::from_waker(&waker))
+                    .is_pending(),
+                "a source registered for READABLE only reported Write readiness before anything \
+                 happened"
+            );
+            drop(peer);
+            source.get_ref().send(b"x").expect("send a datagram");
+            wait_for_socket_error(source.get_ref());
+            reactor.turn(EVENT).unwrap();
+            assert!(
+                writer_wakes.get() >= 1
+                    && source
+                        .poll_ready(Direction::Write, &mut Context::from_waker(&waker))
+                        .is_ready(),
+                "{}",
+                error_only_message(
+                    "write",
+                    "a writable or write-closed flag",
+                    writer_wakes.get()
+                )
+            );
+        });
+}
+
 #[test]
 fn readiness_that_arrives_before_the_first_poll_is_latched() {
     watchdog("an event, then the first poll").run(|| {
@@ -422,6 +553,199 @@ fn a_waker_that_calls_back_into_the_reactor_does_not_deadlock() {
             "the waker ran and counted the reactor's sources (1 expected)"
         );
     });
+}
+
+/// A waker that, when woken, turns the very reactor that is delivering its wake (both `turn`
+/// and `react`), registers a socket, then reports on `done`.
+struct TurnsAgain {
+    reactor: Reactor,
+    done: mpsc::Sender<&'static str>,
+}
+
+impl Wake for TurnsAgain {
+    fn wake(self: Arc<Self>) {
+        let _ = self.reactor.turn(NOW);
+        let _ = self.reactor.react(NOW, &mut Vec::new());
+        let socket = UdpSocket::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        drop(self.reactor.register(socket, Interest::READABLE).unwrap());
+        let _ = self.done.send("turned the reactor from inside a wake");
+    }
+}
+
+#[test]
+fn a_waker_that_turns_the_reactor_again_does_not_deadlock() {
+    watchdog("a waker that calls turn and react on the reactor that is waking it")
+        .likely_cause(
+            "`turn` wakes the wakers while it still holds the poll's lock (the mio::Poll and \
+             its Events): releasing only the slab's lock is not enough, since a waker may turn \
+             the reactor itself (a task that runs a runtime, a test). Let `react` return, \
+             which releases every lock, and only then wake",
+        )
+        .run(|| {
+            let reactor = Reactor::new().unwrap();
+            let (source, mut client) = registered(&reactor);
+            let (done_tx, done) = mpsc::channel();
+            let waker = Waker::from(Arc::new(TurnsAgain {
+                reactor: reactor.clone(),
+                done: done_tx.clone(),
+            }));
+            // Route 1: this thread's turn delivers the wake.
+            assert!(
+                source
+                    .poll_ready(Direction::Read, &mut Context::from_waker(&waker))
+                    .is_pending()
+            );
+            client.write_all(b"x").unwrap();
+            // Deadlocks here if `turn` wakes while it holds the poll's (or the slab's) lock.
+            reactor.turn(EVENT).unwrap();
+            assert_eq!(
+                done.try_recv().ok(),
+                Some("turned the reactor from inside a wake"),
+                "the peer wrote, the turn delivered the event, and the waiting waker was not \
+                 woken"
+            );
+            // Route 2: a turn blocked in epoll_wait on another thread delivers it.
+            let mut buf = [0; 8];
+            let (drain, _) = counting_waker();
+            assert!(matches!(
+                read_some(&source, &mut Context::from_waker(&drain), &mut buf),
+                Poll::Ready(Ok(1))
+            ));
+            assert!(read_some(&source, &mut Context::from_waker(&waker), &mut buf).is_pending());
+            let turning = turn_blocked_in_poll(&reactor);
+            client.write_all(b"y").unwrap();
+            turning.join().unwrap().expect("turn");
+            assert_eq!(
+                done.try_recv().ok(),
+                Some("turned the reactor from inside a wake"),
+                "a turn blocked on another thread took the event, and the waiting waker was not \
+                 woken"
+            );
+        });
+}
+
+/// A socket whose deregistration gives another thread the chance to register a new source and
+/// turn the reactor at the worst moment: inside `Registry::deregister`, before the OS has
+/// forgotten this socket, with data for it on the way. mio calls `Source::deregister`, so
+/// every reactor goes through this seam.
+struct RegisterDuringDeregister {
+    inner: MioStream,
+    /// The peer of `inner`: it writes, so that the OS has an event to report for `inner`.
+    client: std::net::TcpStream,
+    reactor: Reactor,
+    /// The new source registered meanwhile, and its peer.
+    newcomer: mpsc::Sender<thread::JoinHandle<(Registered<MioStream>, std::net::TcpStream)>>,
+}
+
+impl Source for RegisterDuringDeregister {
+    fn register(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        self.inner.register(registry, token, interests)
+    }
+
+    fn reregister(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interests: Interest,
+    ) -> io::Result<()> {
+        self.inner.reregister(registry, token, interests)
+    }
+
+    fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
+        // Data for the old socket: the OS will report it under the old token.
+        self.client.write_all(b"old").unwrap();
+        let mut pollfd = libc::pollfd {
+            fd: self.inner.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid, writable pollfd; the fd stays open during the call.
+        unsafe { libc::poll(&mut pollfd, 1, 5_000) };
+        let reactor = self.reactor.clone();
+        let (started_tx, started) = mpsc::channel();
+        let newcomer = thread::spawn(move || {
+            started_tx.send(KernelThread::current()).unwrap();
+            let (server, client) = mio_pair();
+            // READABLE only and no data: this source has no event of its own.
+            let source = reactor.register(server, Interest::READABLE).unwrap();
+            // Takes the old socket's event, if the OS still reports it.
+            let _ = reactor.turn(EVENT);
+            (source, client)
+        });
+        let registering = started.recv().unwrap();
+        // Wait until the new source is registered and the turn is over, or until that thread
+        // waits for a lock this one holds (then the reactor's lock orders the two: go on).
+        let mut locked_for = 0;
+        for _ in 0..20_000 {
+            if newcomer.is_finished() {
+                break;
+            }
+            match registering.blocked_on_a_lock() {
+                Some(true) => locked_for += 1,
+                Some(false) => locked_for = 0,
+                None => {}
+            }
+            if locked_for >= 50 {
+                break;
+            }
+            thread::sleep(Duration::from_micros(200));
+        }
+        let _ = self.newcomer.send(newcomer);
+        self.inner.deregister(registry)
+    }
+}
+
+#[test]
+fn a_new_source_never_gets_the_events_of_a_dropped_one() {
+    watchdog("drop a source; during its deregistration another thread registers and turns")
+        .likely_cause(
+            "the new source's thread waits for a lock that the dropping thread holds, and the \
+             dropping thread waits for it: do not hold a reactor lock while calling \
+             `Registry::deregister`",
+        )
+        .run(|| {
+            let reactor = Reactor::new().unwrap();
+            let (server, client) = mio_pair();
+            let (newcomer_tx, newcomer) = mpsc::channel();
+            let old = reactor
+                .register(
+                    RegisterDuringDeregister {
+                        inner: server,
+                        client,
+                        reactor: reactor.clone(),
+                        newcomer: newcomer_tx,
+                    },
+                    both(),
+                )
+                .unwrap();
+            reactor.turn(EVENT).unwrap(); // the "writable" every new connection starts with
+            drop(old);
+            // End the newcomer's turn if it is still waiting (it found no event).
+            reactor.wake().unwrap();
+            let (fresh, _fresh_client) = newcomer
+                .recv()
+                .expect("Registered::drop never called Source::deregister on its I/O object")
+                .join()
+                .expect("the thread registering a new source panicked");
+            let (waker, _) = counting_waker();
+            assert!(
+                fresh
+                    .poll_ready(Direction::Read, &mut Context::from_waker(&waker))
+                    .is_pending(),
+                "a new source, to which nothing was ever sent, is ready to read. It was \
+                 registered while an old source was being dropped: the old one's slab key was \
+                 already free, the new one got it, and the OS, which still had the old socket \
+                 registered under that token, reported the old socket's data, which `react` \
+                 delivered to the new source. In `Drop for Registered`, deregister from mio's \
+                 Registry first and remove the slab entry second, so that a key is never handed \
+                 out while the OS may still report events under it."
+            );
+        });
 }
 
 #[test]

@@ -20,7 +20,7 @@ use common::{Blocked, KernelThread, mio_pair, never_blocked_message, new_runtime
 use futures::channel::oneshot;
 use harness::Watchdog;
 use reactor::mio::Interest;
-use reactor::{Direction, Runtime};
+use reactor::{Direction, Reactor, Runtime};
 
 fn watchdog(what: &str) -> Watchdog {
     Watchdog::new(format!("part 3: {what}"))
@@ -338,6 +338,261 @@ fn dropping_the_runtime_drops_the_tasks_it_still_holds() {
         1,
         "the runtime was dropped, and the task waiting for I/O (its waker stored only in the \
          reactor) was leaked"
+    );
+}
+
+/// Asked from inside a task or `block_on`'s future (on the runtime's thread, so the runtime
+/// is not in its poll): is a wake of the reactor (a `mio::Waker` write) pending? Another thread
+/// turns the reactor with no timeout. With nothing pending it blocks in `epoll_wait`, which the
+/// kernel shows (then it is woken, and the answer is no); with a pending wake it returns at once
+/// with 0 events. `None`: this system cannot tell.
+fn a_reactor_wake_is_pending(reactor: &Reactor) -> Option<bool> {
+    let (started_tx, started) = mpsc::channel();
+    let (done_tx, done) = mpsc::channel();
+    let turning = {
+        let reactor = reactor.clone();
+        thread::spawn(move || {
+            started_tx.send(KernelThread::current()).unwrap();
+            let _ = done_tx.send(reactor.turn(None));
+        })
+    };
+    let kernel = started.recv().unwrap();
+    let limit = Instant::now() + Duration::from_secs(3);
+    let answer = loop {
+        if let Ok(turned) = done.try_recv() {
+            let events = turned.expect("turn");
+            assert_eq!(
+                events, 0,
+                "test setup: a turn found {events} readiness event(s) nobody caused"
+            );
+            break Some(true);
+        }
+        match kernel.wait_until_blocked_in_poll(Duration::ZERO) {
+            Blocked::InPoll => break Some(false),
+            Blocked::Unknown => break None,
+            Blocked::Never(_) => {}
+        }
+        assert!(
+            Instant::now() < limit,
+            "a turn(None) on another thread neither returned nor blocked in epoll_wait in 3 s"
+        );
+        // Only how often to look again; the answer is the kernel's.
+        thread::sleep(Duration::from_micros(200));
+    };
+    if answer != Some(true) {
+        reactor.wake().expect("wake");
+    }
+    turning.join().expect("the turning thread panicked");
+    answer
+}
+
+fn stale_wake_message(who: &str) -> String {
+    format!(
+        "the runtime was asleep in its reactor; data arrived, and the wake that its own turn \
+         delivered to {who} (on the runtime's thread) also woke the reactor through its \
+         mio::Waker: a wake was pending afterwards, so the next idle turn returns at once with \
+         nothing to do. That costs a system call and a useless turn for every I/O wake-up. The \
+         wake found `sleeping` still set: in `park`, clear `sleeping` first (under the queue's \
+         lock), and only then wake the wakers the turn collected."
+    )
+}
+
+#[test]
+fn a_wake_from_the_runtimes_own_turn_does_not_wake_the_reactor_again() {
+    watchdog("I/O wakes a task, then block_on's future; each asks whether a wake is pending").run(
+        || {
+            // Route 1: the turn wakes a spawned task.
+            let runtime = Runtime::new().unwrap();
+            let (server, mut client) = mio_pair();
+            let source = runtime
+                .reactor()
+                .register(server, Interest::READABLE)
+                .unwrap();
+            let reactor = runtime.reactor().clone();
+            let (tx, rx) = oneshot::channel();
+            runtime.spawn(async move {
+                let mut buf = [0; 8];
+                let read = poll_fn(|cx| {
+                    source.poll_io(Direction::Read, cx, |mut stream| stream.read(&mut buf))
+                })
+                .await;
+                let _ = tx.send((read.ok(), a_reactor_wake_is_pending(&reactor)));
+            });
+            let (thread, kernel_thread) =
+                on_its_own_thread(runtime, move |rt| rt.block_on(rx).ok());
+            wait_until_idle(&kernel_thread);
+            client.write_all(b"x").unwrap();
+            let (read, stale) = thread.join().unwrap().expect("the task was dropped");
+            assert_eq!(read, Some(1), "the task did not read the byte sent to it");
+            assert_ne!(stale, Some(true), "{}", stale_wake_message("a task"));
+
+            // Route 2: the turn wakes block_on's own future.
+            let runtime = Runtime::new().unwrap();
+            let (server, mut client) = mio_pair();
+            let source = runtime
+                .reactor()
+                .register(server, Interest::READABLE)
+                .unwrap();
+            let reactor = runtime.reactor().clone();
+            let (thread, kernel_thread) = on_its_own_thread(runtime, move |rt| {
+                rt.block_on(async move {
+                    let mut buf = [0; 8];
+                    let read = poll_fn(|cx| {
+                        source.poll_io(Direction::Read, cx, |mut stream| stream.read(&mut buf))
+                    })
+                    .await;
+                    (read.ok(), a_reactor_wake_is_pending(&reactor))
+                })
+            });
+            wait_until_idle(&kernel_thread);
+            client.write_all(b"x").unwrap();
+            let (read, stale) = thread.join().unwrap();
+            assert_eq!(
+                read,
+                Some(1),
+                "block_on's future did not read the byte sent to it"
+            );
+            assert_ne!(
+                stale,
+                Some(true),
+                "{}",
+                stale_wake_message("block_on's future")
+            );
+        },
+    );
+}
+
+/// A waker for a task's I/O that, when woken, calls back into the runtime's reactor (turns it,
+/// registers a socket, counts its sources), then wakes the task.
+struct CallsBack {
+    reactor: Reactor,
+    task: Waker,
+}
+
+impl std::task::Wake for CallsBack {
+    fn wake(self: Arc<Self>) {
+        let _ = self.reactor.turn(Some(Duration::ZERO));
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let socket = reactor::mio::net::UdpSocket::from_std(socket);
+        drop(self.reactor.register(socket, Interest::READABLE).unwrap());
+        let _ = self.reactor.registered_sources();
+        self.task.wake_by_ref();
+    }
+}
+
+#[test]
+fn a_waker_that_calls_back_into_the_reactor_does_not_deadlock_the_runtime() {
+    watchdog("a task whose I/O waker turns the reactor, woken by the runtime's own turn")
+        .likely_cause(
+            "the runtime wakes the wakers its turn collected while it still holds a lock of \
+             the reactor (the poll's or the slab's) or of the queue: `react` must return with \
+             every lock released, and `park` must wake only after that",
+        )
+        .run(|| {
+            let runtime = Runtime::new().unwrap();
+            let (server, mut client) = mio_pair();
+            let source = runtime
+                .reactor()
+                .register(server, Interest::READABLE)
+                .unwrap();
+            let reactor = runtime.reactor().clone();
+            let (tx, rx) = oneshot::channel();
+            runtime.spawn(async move {
+                let mut buf = [0; 8];
+                let read = poll_fn(|cx| {
+                    let waker = Waker::from(Arc::new(CallsBack {
+                        reactor: reactor.clone(),
+                        task: cx.waker().clone(),
+                    }));
+                    source.poll_io(
+                        Direction::Read,
+                        &mut Context::from_waker(&waker),
+                        |mut s| s.read(&mut buf),
+                    )
+                })
+                .await;
+                let _ = tx.send(read.ok());
+            });
+            let (thread, kernel_thread) =
+                on_its_own_thread(runtime, move |rt| rt.block_on(rx).ok());
+            wait_until_idle(&kernel_thread);
+            client.write_all(b"x").unwrap();
+            assert_eq!(
+                thread.join().unwrap(),
+                Some(Some(1)),
+                "the task did not read the byte sent to it"
+            );
+        });
+}
+
+/// Installs a seam hook that holds `probe`: the hook lives as long as the runtime's shared
+/// state, so `probe`'s count says whether that state was freed.
+fn watch_shared_state(runtime: &Runtime) -> Arc<()> {
+    let probe = Arc::new(());
+    let held = Arc::clone(&probe);
+    runtime.on_queue_lock(move |_: QueuePoint| {
+        let _ = &held;
+    });
+    probe
+}
+
+#[test]
+fn a_spawn_onto_a_dropped_runtime_drops_the_task() {
+    let token = Arc::new(());
+    let held = Arc::clone(&token);
+    let probe = watchdog("handle.spawn after the runtime was dropped").run(move || {
+        let runtime = Runtime::new().unwrap();
+        let probe = watch_shared_state(&runtime);
+        let handle = runtime.handle();
+        drop(runtime);
+        handle.spawn(async move {
+            let _keep = held;
+        });
+        probe
+    });
+    assert_eq!(
+        Arc::strong_count(&token),
+        1,
+        "a task was spawned through a Handle after its runtime was dropped, and its future was \
+         not dropped: nothing will ever run it, so it must not be kept. `push` must look at \
+         `closed` under the queue's lock and, if it is set, drop the task and return false \
+         (spawn then forgets it too)."
+    );
+    assert_eq!(
+        Arc::strong_count(&probe),
+        1,
+        "after the runtime and its last Handle were dropped, the runtime's shared state is \
+         still alive: a task queued after the drop holds it, and it holds the task (a cycle \
+         that leaks). `push` must refuse (return false, queue nothing) once `closed` is set."
+    );
+}
+
+#[test]
+fn a_wake_after_the_runtime_was_dropped_queues_nothing() {
+    let probe = watchdog("a task's waker, kept outside the task, woken after the drop").run(|| {
+        let mut runtime = Runtime::new().unwrap();
+        let probe = watch_shared_state(&runtime);
+        let stored: Arc<Mutex<Option<Waker>>> = Arc::default();
+        let slot = Arc::clone(&stored);
+        runtime.spawn(poll_fn(move |cx| {
+            *slot.lock().unwrap() = Some(cx.waker().clone());
+            Poll::<()>::Pending
+        }));
+        // One round, so that the task is polled and its waker stored.
+        runtime.block_on(yield_now());
+        drop(runtime);
+        let waker = stored.lock().unwrap().take();
+        waker.expect("the spawned task was never polled").wake();
+        probe
+    });
+    assert_eq!(
+        Arc::strong_count(&probe),
+        1,
+        "a task's waker was woken after its runtime had been dropped, and the runtime's shared \
+         state stayed alive afterwards: the wake queued the task on the closed queue, the queue \
+         holds the task and the task holds the queue (a cycle that leaks). `push` must look at \
+         `closed` under the queue's lock and, if it is set, drop the task and return false."
     );
 }
 

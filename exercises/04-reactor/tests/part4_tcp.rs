@@ -7,6 +7,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener as StdListener};
+use std::os::fd::AsRawFd;
 use std::task::{Context, Poll};
 use std::thread;
 use std::time::Duration;
@@ -259,6 +260,48 @@ fn two_round_trips_on_one_connection() {
              the reader again (every event counts, nothing needs re-arming by hand)"
         );
     });
+}
+
+#[test]
+fn a_short_read_leaves_the_end_of_the_stream_ready() {
+    watchdog("3 bytes and the end of the stream in one event; a 16-byte read, then another").run(
+        || {
+            let reactor = Reactor::new().unwrap();
+            let (server, mut client) = tcp_pair();
+            client.write_all(b"bye").unwrap();
+            client.shutdown(Shutdown::Write).unwrap();
+            // Wait until the bytes and the FIN have both arrived (POLLRDHUP: the peer shut
+            // down its writing side), so that the OS reports them as one event.
+            let mut pollfd = libc::pollfd {
+                fd: server.as_raw_fd(),
+                events: libc::POLLRDHUP,
+                revents: 0,
+            };
+            // SAFETY: one valid, writable pollfd; the fd stays open during the call.
+            let n = unsafe { libc::poll(&mut pollfd, 1, 5_000) };
+            assert_eq!(n, 1, "test setup: the peer's FIN did not arrive within 5 s");
+            let stream = TcpStream::from_std(&reactor, server).expect("from_std");
+            reactor.turn(EVENT).unwrap();
+            let (waker, _) = counting_waker();
+            let mut cx = Context::from_waker(&waker);
+            let mut buf = [0; 16];
+            assert!(
+                matches!(stream.poll_read(&mut cx, &mut buf), Poll::Ready(Ok(3))),
+                "3 bytes were waiting and a 16-byte read did not return them"
+            );
+            let next = stream.poll_read(&mut cx, &mut buf);
+            assert!(
+                matches!(next, Poll::Ready(Ok(0))),
+                "the peer sent 3 bytes and shut down its writing side; both came in one event. \
+                 A read of up to 16 bytes got the 3, and the next read returned {next:?} instead \
+                 of Ready(Ok(0)), the end of the stream: no new event will come for it (edge-\
+                 triggered), so the task would wait forever. A short read does not mean the \
+                 socket is drained: the end of the stream (or more data that just arrived) may \
+                 be behind it. Clear the readiness only when an operation returns WouldBlock \
+                 (`poll_io` does), never after a successful read."
+            );
+        },
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod common;
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd};
 use std::pin::pin;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -436,6 +437,31 @@ async fn client(
         round_trip(&mut stream, id, round).await?;
     }
     Ok(())
+}
+
+#[test]
+fn serve_returns_when_accepting_fails() {
+    let result = watchdog("serve on a listener that was shut down, so that every accept fails")
+        .likely_cause(
+            "`serve` goes on after an accept error (skips it, or retries): on a listener that \
+             fails every accept it spins forever. Return the error (`accept().await?`)",
+        )
+        .run(|| {
+            let mut runtime = new_runtime();
+            let listener = TcpListener::bind(runtime.reactor(), "127.0.0.1:0".parse().unwrap())
+                .expect("bind a listener");
+            // On Linux, shutting down a listening socket wakes its waiters (a hang-up event)
+            // and makes every later accept fail with EINVAL: an accept error on demand.
+            // SAFETY: the fd is the listener's, open for the whole call.
+            let shut = unsafe { libc::shutdown(listener.as_fd().as_raw_fd(), libc::SHUT_RDWR) };
+            assert_eq!(shut, 0, "test setup: shutdown of the listener failed");
+            let handle = runtime.handle();
+            runtime.block_on(serve(listener, handle))
+        });
+    assert!(
+        result.is_err(),
+        "every accept failed, and `serve` returned {result:?}: it must return the error"
+    );
 }
 
 #[test]
