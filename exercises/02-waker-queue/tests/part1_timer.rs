@@ -150,9 +150,13 @@ fn firing_twice_is_harmless() {
         assert!(timer.poll().is_pending());
         trigger.fire();
         trigger.fire();
-        assert!(
-            timer.wakes() >= 1,
-            "two fires after a Pending poll did not wake the task"
+        assert_eq!(
+            timer.wakes(),
+            1,
+            "two fires after one Pending poll woke the task {} time(s), expected once: \
+             \"firing again does nothing\". `fire` must *take* the stored waker out of the state \
+             (`Option::take`) and wake that, not wake a clone and leave it stored.",
+            timer.wakes()
         );
         assert_eq!(
             timer.poll(),
