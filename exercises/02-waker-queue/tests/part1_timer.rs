@@ -426,7 +426,8 @@ fn a_start_function_that_fires_at_once_is_not_called_under_the_lock() {
     // lock, that fire takes the same lock: a deadlock. Either way the fire must count: the
     // first poll is Ready, or Pending with its waker woken and the next poll Ready.
     type Start = Box<dyn FnOnce(Duration, Trigger) + Send>;
-    let routes: [(&str, fn() -> Start); 2] = [
+    type Route = (&'static str, fn() -> Start);
+    let routes: [Route; 2] = [
         ("fires on the polling thread", || {
             Box::new(|_, trigger: Trigger| trigger.fire())
         }),

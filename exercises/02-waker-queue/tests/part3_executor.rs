@@ -778,6 +778,7 @@ impl Drop for OnDrop {
 }
 
 #[test]
+#[allow(clippy::drop_non_drop)] // the stub's `Executor` has no `Drop` yet; yours will
 fn dropping_the_executor_drops_queued_futures_outside_its_lock() {
     let dog = |route: &str| {
         watchdog(&format!(
@@ -839,6 +840,7 @@ fn dropping_the_executor_drops_queued_futures_outside_its_lock() {
 }
 
 #[test]
+#[allow(clippy::drop_non_drop)] // the stub's `Executor` has no `Drop` yet; yours will
 fn a_task_woken_after_the_executor_was_dropped_is_freed() {
     // Task W waits for a timer; task P, spawned by W, panics, and the panic ends run (the
     // executor does not catch it). The executor is dropped while W waits: W is not on the
