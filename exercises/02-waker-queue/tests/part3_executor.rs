@@ -525,14 +525,21 @@ fn a_burst_of_wakes_by_value_costs_one_poll() {
     );
 }
 
-/// Spawns a task that is woken twice at once, by two model threads, while `run` is busy
-/// polling another task (so both wakes land before the task can run again); then released by a
-/// third thread. Returns how many polls the task got that no wake since its previous poll
-/// explains.
+/// Spawns a task that is woken twice at once, by a model thread and by another task on run's
+/// thread (so both wakes land before the task can run again). Its next poll spawns task Y, which
+/// wakes it once more: a poll before Y has run had no wake to explain it. Returns how many
+/// such polls the task got.
 fn two_wakes_at_once(by_value: bool) -> usize {
+    let wake = move |waker: Waker| {
+        if by_value {
+            waker.wake();
+        } else {
+            waker.wake_by_ref();
+        }
+    };
     let executor = Executor::new();
     let spawner = executor.spawner();
-    let released = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let y_ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let unexplained = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&unexplained);
     let mut polls = 0;
@@ -540,34 +547,25 @@ fn two_wakes_at_once(by_value: bool) -> usize {
         polls += 1;
         match polls {
             1 => {
-                // Another task wakes this one from two threads at once, and waits for both.
-                let wakers = [cx.waker().clone(), cx.waker().clone()];
+                // Task X wakes this one on run's thread while a model thread wakes it too.
+                let (here, there) = (cx.waker().clone(), cx.waker().clone());
                 spawner.spawn(async move {
-                    let threads = wakers.map(|waker| {
-                        model::thread::spawn(move || {
-                            if by_value {
-                                waker.wake();
-                            } else {
-                                waker.wake_by_ref();
-                            }
-                        })
-                    });
-                    for thread in threads {
-                        thread.join().unwrap();
-                    }
+                    let other = model::thread::spawn(move || wake(there));
+                    wake(here);
+                    other.join().unwrap();
                 });
                 Poll::Pending
             }
             2 => {
-                // The one poll for both wakes. Only the release explains another.
-                let (waker, released) = (cx.waker().clone(), Arc::clone(&released));
-                model::thread::spawn(move || {
-                    released.store(true, Ordering::SeqCst);
-                    waker.wake();
+                // The one poll for both wakes. Task Y wakes this one again.
+                let (waker, y_ran) = (cx.waker().clone(), Arc::clone(&y_ran));
+                spawner.spawn(async move {
+                    y_ran.store(true, Ordering::SeqCst);
+                    wake(waker);
                 });
                 Poll::Pending
             }
-            _ if released.load(Ordering::SeqCst) => Poll::Ready(()),
+            _ if y_ran.load(Ordering::SeqCst) => Poll::Ready(()),
             _ => {
                 counted.fetch_add(1, Ordering::SeqCst);
                 Poll::Pending
@@ -594,8 +592,9 @@ fn two_wakes_from_two_threads_at_once_queue_the_task_once() {
                 let unexplained = two_wakes_at_once(by_value);
                 assert_eq!(
                     unexplained, 0,
-                    "two wakes that both came before the task could run again cost it two polls \
-                     (one with no wake since the previous poll): the task was on the queue twice"
+                    "two wakes (one from another thread) that both came before the task could run \
+                     again cost it two polls (the second with no wake since the first): the task \
+                     was on the queue twice"
                 );
             },
         );
