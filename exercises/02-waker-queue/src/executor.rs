@@ -4,12 +4,16 @@ use std::future::Future;
 
 /// Runs spawned tasks on the thread that calls [`Executor::run`].
 ///
-/// - A task is polled again only after its waker is woken (a wake during its own poll counts).
-/// - However many times a task is woken before it runs again, it is polled once.
+/// - A task is polled again only after its waker is woken (a wake during its own poll counts);
+///   `run` waking up for one task is no reason to poll the others.
+/// - However many times a task is woken before it runs again (by `wake` or `wake_by_ref`, from
+///   one thread or several at once, during its own poll or after it), it is polled once.
 /// - A finished task is never polled again, even if a stale waker wakes it.
 /// - `run` returns once every spawned task has finished; while tasks wait, it sleeps.
 /// - A finished task's future is dropped as soon as its poll returns Ready.
-/// - Dropping the executor drops every task it still holds.
+/// - Dropping the executor drops every task it still holds, after releasing its locks (a
+///   future's destructor may spawn or wake); a task pushed afterwards, by a spawn or a wake,
+///   is dropped, not queued.
 /// - Its locks, condition variable and atomics come from `crate::sync`.
 #[derive(Debug)]
 pub struct Executor {

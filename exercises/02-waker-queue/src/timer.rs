@@ -9,7 +9,8 @@ use std::time::Duration;
 ///
 /// - Fired before the first poll: the first poll is `Ready` (a fire is never lost).
 /// - Pending: it keeps the waker of the *latest* poll, and `fire` wakes that one.
-/// - Polled again and again with the same waker: it keeps one stored waker, not a pile.
+/// - Polled again and again, with one waker or with wakers that take turns: it keeps one
+///   stored waker, not a pile.
 /// - Never wakes itself: the trigger will.
 /// - "Fired?" is checked, and the waker stored, under one lock, the lock `fire` takes; and
 ///   `fire` wakes only after releasing it. (Take that lock from `crate::sync`.)
@@ -33,13 +34,15 @@ impl Timer {
     }
 
     /// A timer that completes `delay` after it is first polled: on that poll it starts a thread
-    /// that sleeps for `delay`, then fires. (Write it with `after_with`.)
+    /// that sleeps for `delay`, then fires. No thread starts before the first poll. (Write it
+    /// with `after_with`.)
     pub fn after(delay: Duration) -> Timer {
         todo!("Timer::after_with(delay, a start function that spawns a sleeping thread)")
     }
 
     /// A timer whose clock is started by `start(delay, trigger)`, called exactly once, on the
-    /// first poll (never before: futures are lazy).
+    /// first poll (never before: futures are lazy), and not while holding the timer's lock:
+    /// `start` may fire the trigger at once.
     pub fn after_with(
         delay: Duration,
         start: impl FnOnce(Duration, Trigger) + Send + 'static,

@@ -150,9 +150,13 @@ fn firing_twice_is_harmless() {
         assert!(timer.poll().is_pending());
         trigger.fire();
         trigger.fire();
-        assert!(
-            timer.wakes() >= 1,
-            "two fires after a Pending poll did not wake the task"
+        assert_eq!(
+            timer.wakes(),
+            1,
+            "two fires after one Pending poll woke the task {} time(s), expected once: \
+             \"firing again does nothing\". `fire` must *take* the stored waker out of the state \
+             (`Option::take`) and wake that, not wake a clone and leave it stored.",
+            timer.wakes()
         );
         assert_eq!(
             timer.poll(),
@@ -413,4 +417,133 @@ fn a_fire_racing_a_poll_with_a_new_waker_wakes_the_new_one() {
             );
         },
     );
+}
+
+#[test]
+fn a_start_function_that_fires_at_once_is_not_called_under_the_lock() {
+    // A start function may fire at once (a delay that has already passed): on this thread,
+    // or on another thread it waits for. If `poll` calls `start` while holding the timer's
+    // lock, that fire takes the same lock: a deadlock. Either way the fire must count: the
+    // first poll is Ready, or Pending with its waker woken and the next poll Ready.
+    type Start = Box<dyn FnOnce(Duration, Trigger) + Send>;
+    type Route = (&'static str, fn() -> Start);
+    let routes: [Route; 2] = [
+        ("fires on the polling thread", || {
+            Box::new(|_, trigger: Trigger| trigger.fire())
+        }),
+        ("fires on another thread and waits for it", || {
+            Box::new(|_, trigger: Trigger| {
+                thread::spawn(move || trigger.fire())
+                    .join()
+                    .expect("the firing thread panicked")
+            })
+        }),
+    ];
+    for (route, start) in routes {
+        Watchdog::new(format!(
+            "the first poll of Timer::after_with(ZERO, a start function that {route})"
+        ))
+        .likely_cause(
+            "`poll` calls `start(delay, trigger)` while it holds the timer's lock; this start \
+             function fires the trigger, and `fire` takes that same lock: a deadlock. Take the \
+             start function out (`self.start.take()`) and call it *before* you lock the state \
+             (README, \"Start lazily, and once\"; hint 4).",
+        )
+        .run(move || {
+            let mut timer = Poller::new(Timer::after_with(Duration::ZERO, start()));
+            if timer.poll().is_ready() {
+                return;
+            }
+            assert!(
+                timer.wakes() >= 1,
+                "the start function fired the trigger during the first poll ({route}), and the \
+                 poll returned Pending without that fire waking its waker: a lost wakeup. Call \
+                 `start` before checking \"fired?\", or make sure the fire finds the stored waker."
+            );
+            assert_eq!(
+                timer.poll(),
+                Poll::Ready(()),
+                "the start function fired the trigger ({route}), yet the next poll was Pending"
+            );
+        });
+    }
+}
+
+#[test]
+fn polls_alternating_between_two_wakers_keep_one_stored_waker() {
+    bounded("polls alternating between two wakers", || {
+        // A future moved back and forth between two tasks (a select! loop, say): every poll
+        // brings the other waker. Keeping "the latest, and only one" means one stored clone.
+        let (timer, trigger) = Timer::manual();
+        let mut timer = Poller::new(timer);
+        let (a, b) = (WakeProbe::new(), WakeProbe::new());
+        let (waker_a, waker_b) = (a.waker(), b.waker());
+        for _ in 0..50 {
+            assert!(timer.poll_with(&waker_a).is_pending());
+            assert!(timer.poll_with(&waker_b).is_pending());
+        }
+        // Each probe's count includes the test's own clone.
+        let (live_a, live_b) = (a.live_wakers(), b.live_wakers());
+        assert!(
+            live_a <= 2 && live_b <= 2,
+            "after 100 polls alternating between waker A and waker B, the timer holds {} clones \
+             of A and {} of B (the test holds one of each). Keep one stored waker and *replace* \
+             it when a poll brings a different one; skipping only a waker equal to the last one \
+             stored still piles up a clone per poll when two wakers take turns.",
+            live_a - 1,
+            live_b - 1
+        );
+        trigger.fire();
+        assert_eq!(
+            b.wakes(),
+            1,
+            "the last poll brought waker B, but firing did not wake B"
+        );
+    });
+}
+
+/// The names (`comm`) of this process's threads, or `None` where `/proc` is unavailable.
+fn thread_names() -> Option<Vec<String>> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    Some(
+        tasks
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .map(|name| name.trim_end().to_owned())
+            .collect(),
+    )
+}
+
+#[test]
+fn timer_after_starts_no_thread_before_its_first_poll() {
+    // A thread started without a name carries its creator's name (Linux), so the threads
+    // started while this uniquely named thread runs `Timer::after` can be counted.
+    const NAME: &str = "after-is-lazy";
+    bounded("Timer::after created and not polled", || {
+        thread::Builder::new()
+            .name(NAME.into())
+            .spawn(|| {
+                let count = || {
+                    thread_names().map(|names| names.iter().filter(|name| *name == NAME).count())
+                };
+                let Some(before) = count() else {
+                    return; // no /proc: nothing can be observed here
+                };
+                let timer = Timer::after(Duration::from_secs(3600));
+                let after = count().unwrap_or(before);
+                assert_eq!(
+                    after,
+                    before,
+                    "`Timer::after(1 hour)` started {} thread(s) before it was ever polled. \
+                     Futures are lazy: a timer that is never polled, or polled only later, must \
+                     not be counting down already. Build `after` on `after_with`, whose start \
+                     function runs on the first poll, and spawn the sleeping thread in that \
+                     start function, not in the constructor.",
+                    after - before
+                );
+                drop(timer);
+            })
+            .unwrap()
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    });
 }

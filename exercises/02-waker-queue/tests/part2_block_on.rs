@@ -6,7 +6,7 @@
 
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::task::{Context, Poll, Waker};
 use std::thread;
@@ -212,4 +212,181 @@ fn an_idle_block_on_sleeps_instead_of_spinning() {
              instead of looping on the flag with `yield_now` or short sleeps."
         );
     }
+}
+
+/// A future that is woken twice, each time by a new model thread, and counts the polls that
+/// came with no wake since the one before (the wake's thread raises `woken` before waking).
+fn woken_twice_by_other_threads(no_wake_polls: Arc<AtomicUsize>) -> impl Future<Output = ()> {
+    // `true`: the first poll needs no wake.
+    let woken = Arc::new(AtomicBool::new(true));
+    let mut rounds = 2;
+    poll_fn(move |cx| {
+        if !woken.swap(false, Ordering::SeqCst) {
+            // Polled without a wake: a wake from the thread started last is still on its way.
+            no_wake_polls.fetch_add(1, Ordering::SeqCst);
+            return Poll::Pending;
+        }
+        if rounds == 0 {
+            return Poll::Ready(());
+        }
+        rounds -= 1;
+        let (waker, woken) = (cx.waker().clone(), Arc::clone(&woken));
+        model::thread::spawn(move || {
+            woken.store(true, Ordering::SeqCst);
+            waker.wake();
+        });
+        Poll::Pending
+    })
+}
+
+#[test]
+fn a_notify_that_comes_late_does_not_poll_without_a_wake() {
+    // A waker sets the flag (under the lock), releases the lock, then notifies. Between the
+    // two, `block_on` may see the flag, poll, and go back to sleep: the notify then arrives
+    // at a wait it was not meant for, with the flag clear. Only a loop that checks the flag
+    // again after every wait sleeps on; an `if` polls the future although nobody woke it.
+    model::check(
+        "block_on of a future woken twice, each time by a new thread",
+        &[
+            "`block_on` checks the flag with an `if` and calls `Condvar::wait` once: a wait \
+             can return with the flag clear (a notify meant for an earlier wake, or a spurious \
+             wake-up), and the future is then polled without a wake. Wait in a loop: \
+             `while !*woken { woken = condvar.wait(woken)... }`.",
+        ],
+        || {
+            let no_wake_polls = Arc::new(AtomicUsize::new(0));
+            block_on(woken_twice_by_other_threads(Arc::clone(&no_wake_polls)));
+            let polls = no_wake_polls.load(Ordering::SeqCst);
+            assert_eq!(
+                polls, 0,
+                "block_on polled the future {polls} time(s) without a wake: its wait returned \
+                 with the \"woken\" flag clear, and it polled anyway"
+            );
+        },
+    );
+}
+
+#[test]
+fn a_nested_block_on_does_not_swallow_the_outer_wake() {
+    // The outer future is woken (by itself, or by another thread) and then, in the same poll,
+    // runs a nested block_on on the same thread. The nested call has its own future and its
+    // own waker: the outer wake must still be there when the outer block_on decides to sleep.
+    type Inner = fn(Option<Timer>) -> std::pin::Pin<Box<dyn Future<Output = ()>>>;
+    let routes: [(&str, bool, Inner); 3] = [
+        ("wakes itself, then block_on(ready(()))", false, |_| {
+            Box::pin(std::future::ready(()))
+        }),
+        (
+            "wakes itself, then block_on of a future that wakes itself twice",
+            false,
+            |_| Box::pin(yield_times(2)),
+        ),
+        (
+            "is woken by another thread, then block_on of a timer that thread fires",
+            true,
+            |timer| Box::pin(timer.expect("a timer")),
+        ),
+    ];
+    for (route, from_another_thread, inner) in routes {
+        watchdog(&format!("block_on of a future that {route}"))
+            .likely_cause(
+                "a nested `block_on` shares the outer call's flag (a thread-local signal, or \
+                 one `static`) and clears it: the outer future's wake is swallowed and the \
+                 outer `block_on` sleeps forever. Give every call its own flag and waker (an \
+                 `Arc` made in `block_on`), so that nothing but your own waker touches it.",
+            )
+            .run(move || {
+                let mut first = true;
+                let mut firing: Option<thread::JoinHandle<()>> = None;
+                block_on(traced(
+                    "outer",
+                    poll_fn(move |cx| {
+                        if !std::mem::take(&mut first) {
+                            if let Some(firing) = firing.take() {
+                                firing.join().expect("the waking thread panicked");
+                            }
+                            return Poll::Ready(());
+                        }
+                        let timer = if from_another_thread {
+                            let (timer, trigger) = Timer::manual();
+                            let waker = cx.waker().clone();
+                            firing = Some(
+                                thread::Builder::new()
+                                    .name("waker".into())
+                                    .spawn(move || {
+                                        waker.wake();
+                                        trigger.fire();
+                                    })
+                                    .unwrap(),
+                            );
+                            Some(timer)
+                        } else {
+                            cx.waker().wake_by_ref();
+                            None
+                        };
+                        block_on(traced("inner", inner(timer)));
+                        Poll::Pending
+                    }),
+                ));
+            });
+    }
+}
+
+#[test]
+fn block_on_does_not_poll_again_while_nothing_wakes_the_future() {
+    // The future returns Pending and hands its waker to an observer, which holds it for a
+    // second once block_on's thread is asleep, then wakes it. Any poll in that second came
+    // without a wake: a "safety net" timeout that polls anyway breaks the contract (and
+    // costs a poll every period for every waiting future).
+    const HOLD: Duration = Duration::from_secs(1);
+    let (first_tx, first) = mpsc::channel::<(ThreadWatch, Waker)>();
+    let (again_tx, again) = mpsc::channel::<()>();
+    let observer = thread::Builder::new()
+        .name("observer".into())
+        .spawn(move || {
+            let Ok((watch, waker)) = first.recv() else {
+                return None;
+            };
+            let _ = watch.wait_until_asleep(Duration::from_secs(3));
+            let started = std::time::Instant::now();
+            let early = again.recv_timeout(HOLD).ok().map(|()| started.elapsed());
+            waker.wake(); // whatever was seen, let block_on finish
+            early
+        })
+        .unwrap();
+    let polls =
+        watchdog("block_on of a future woken once, a second after it waits").run(move || {
+            let mut polls = 0;
+            let mut first_tx = Some(first_tx);
+            block_on(traced(
+                "woken after a second",
+                poll_fn(move |cx| {
+                    polls += 1;
+                    match first_tx.take() {
+                        Some(first_tx) => {
+                            let _ = first_tx.send((ThreadWatch::current(), cx.waker().clone()));
+                            Poll::Pending
+                        }
+                        None => {
+                            let _ = again_tx.send(());
+                            Poll::Ready(polls)
+                        }
+                    }
+                }),
+            ))
+        });
+    let early = observer.join().unwrap();
+    if let Some(after) = early {
+        panic!(
+            "block_on polled the future again {after:?} after its thread fell asleep, although \
+             nobody had woken it (the test held its only waker for {HOLD:?}). Sleep until the \
+             waker is woken, without a timeout that polls anyway: `Condvar::wait` in a loop \
+             on your flag (a `wait_timeout` is fine only if it goes back to sleep while the \
+             flag is clear)."
+        );
+    }
+    assert_eq!(
+        polls, 2,
+        "expected two polls: the first, and one after the wake"
+    );
 }

@@ -509,3 +509,378 @@ fn a_spawn_from_another_thread_racing_run_going_to_sleep_is_never_lost() {
         },
     );
 }
+
+#[test]
+fn a_burst_of_wakes_by_value_costs_one_poll() {
+    // The same burst as `a_burst_of_wakes_costs_one_poll`, made with `wake()` on clones of the
+    // waker: the consuming path that a timer's `fire` or a channel's sender takes.
+    let polls = watchdog("run() of a task woken 5 times in a row with `wake()`")
+        .run(common::run_burst_of_wakes_by_value);
+    assert_eq!(
+        polls, 3,
+        "a task woken 5 times by `waker.clone().wake()` before it ran again was polled {polls} \
+         times (expected 3, as with `wake_by_ref`). `Wake::wake` (by value) and \
+         `Wake::wake_by_ref` must both push the task only when they flip \"scheduled\" from \
+         clear to set: write one and have the other call it."
+    );
+}
+
+/// Spawns a task that is woken twice at once, by a model thread and by another task on run's
+/// thread (so both wakes land before the task can run again). Its next poll spawns task Y, which
+/// wakes it once more: a poll before Y has run had no wake to explain it. Returns how many
+/// such polls the task got.
+fn two_wakes_at_once(by_value: bool) -> usize {
+    let wake = move |waker: Waker| {
+        if by_value {
+            waker.wake();
+        } else {
+            waker.wake_by_ref();
+        }
+    };
+    let executor = Executor::new();
+    let spawner = executor.spawner();
+    let y_ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let unexplained = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&unexplained);
+    let mut polls = 0;
+    executor.spawn(poll_fn(move |cx| {
+        polls += 1;
+        match polls {
+            1 => {
+                // Task X wakes this one on run's thread while a model thread wakes it too.
+                let (here, there) = (cx.waker().clone(), cx.waker().clone());
+                spawner.spawn(async move {
+                    let other = model::thread::spawn(move || wake(there));
+                    wake(here);
+                    other.join().unwrap();
+                });
+                Poll::Pending
+            }
+            2 => {
+                // The one poll for both wakes. Task Y wakes this one again.
+                let (waker, y_ran) = (cx.waker().clone(), Arc::clone(&y_ran));
+                spawner.spawn(async move {
+                    y_ran.store(true, Ordering::SeqCst);
+                    wake(waker);
+                });
+                Poll::Pending
+            }
+            _ if y_ran.load(Ordering::SeqCst) => Poll::Ready(()),
+            _ => {
+                counted.fetch_add(1, Ordering::SeqCst);
+                Poll::Pending
+            }
+        }
+    }));
+    executor.run();
+    unexplained.load(Ordering::SeqCst)
+}
+
+#[test]
+fn two_wakes_from_two_threads_at_once_queue_the_task_once() {
+    for (how, by_value) in [("wake_by_ref()", false), ("wake()", true)] {
+        model::check(
+            &format!("two threads calling {how} on one waiting task at the same time"),
+            &[
+                "the wake reads \"scheduled\" (`load`) and sets it (`store`) in two steps: two \
+                 threads can both read \"clear\" before either sets it, and both push the task. \
+                 Flip it in one atomic step: `if !scheduled.swap(true, ...) { push }` (or \
+                 `compare_exchange`), or read and set it under the queue's lock.",
+                "`wake` (by value) does not check \"scheduled\" the way `wake_by_ref` does",
+            ],
+            move || {
+                let unexplained = two_wakes_at_once(by_value);
+                assert_eq!(
+                    unexplained, 0,
+                    "two wakes (one from another thread) that both came before the task could run \
+                     again cost it two polls (the second with no wake since the first): the task \
+                     was on the queue twice"
+                );
+            },
+        );
+    }
+}
+
+#[test]
+fn a_task_queued_by_its_own_wake_is_not_queued_again_by_a_later_wake() {
+    // The task wakes itself during its first poll (so it is queued again), and spawns a task
+    // that wakes it 5 more times before it runs again. All six wakes come before its next poll:
+    // they cost one poll. If `run` clears "scheduled" again after the Pending, the task sits on
+    // the queue with its flag clear, the next wake queues it a second time, and it is polled
+    // twice in a row. Every wake but the release happens on run's thread, between polls, so
+    // counting wakes between polls is exact.
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let unexplained = Arc::new(AtomicUsize::new(0));
+    let released = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (release_tx, release) = mpsc::channel::<(ThreadWatch, Waker)>();
+    let (wakes_by_release, released_by_release) = (Arc::clone(&wakes), Arc::clone(&released));
+    let wakes_by_task = Arc::clone(&wakes);
+    let releasing = thread::Builder::new()
+        .name("release".into())
+        .spawn(move || {
+            let Ok((watch, waker)) = release.recv() else {
+                return;
+            };
+            let _ = watch.wait_until_asleep(std::time::Duration::from_secs(3));
+            released_by_release.store(true, Ordering::SeqCst);
+            wakes_by_release.fetch_add(1, Ordering::SeqCst);
+            waker.wake();
+        })
+        .unwrap();
+    let counted = Arc::clone(&unexplained);
+    watchdog("run() of a task that wakes itself and is woken again before it runs").run(
+        move || {
+            let wakes = wakes_by_task;
+            let executor = Executor::new();
+            let spawner = executor.spawner();
+            let mut polls = 0;
+            let mut release_tx = Some(release_tx);
+            executor.spawn(traced(
+                "wakes itself",
+                poll_fn(move |cx| {
+                    polls += 1;
+                    if polls > 1 && wakes.swap(0, Ordering::SeqCst) == 0 {
+                        counted.fetch_add(1, Ordering::SeqCst);
+                    }
+                    if polls == 1 {
+                        let (waker, count) = (cx.waker().clone(), Arc::clone(&wakes));
+                        spawner.spawn(traced("wakes it 5 times", async move {
+                            for _ in 0..5 {
+                                count.fetch_add(1, Ordering::SeqCst);
+                                waker.wake_by_ref();
+                            }
+                        }));
+                        wakes.fetch_add(1, Ordering::SeqCst);
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                    if released.load(Ordering::SeqCst) {
+                        return Poll::Ready(());
+                    }
+                    if let Some(release_tx) = release_tx.take() {
+                        let _ = release_tx.send((ThreadWatch::current(), cx.waker().clone()));
+                    }
+                    Poll::Pending
+                }),
+            ));
+            executor.run();
+        },
+    );
+    releasing.join().unwrap();
+    let unexplained = unexplained.load(Ordering::SeqCst);
+    assert_eq!(
+        unexplained, 0,
+        "a task that woke itself during its poll, and was woken 5 more times before it ran \
+         again, was polled {unexplained} extra time(s) with no wake since its previous poll: it \
+         was on the queue twice. \"Scheduled\" means \"on the queue\": `run` clears it once, just \
+         before the poll, and never after it (a wake during the poll has set it again, and the \
+         task is queued)."
+    );
+}
+
+#[test]
+fn executor_spawn_only_queues_the_task() {
+    watchdog("spawn() and spawner().spawn() before run()").run(|| {
+        let executor = Executor::new();
+        let (spawned, by_executor) = recorded("spawned with Executor::spawn", async {});
+        executor.spawn(traced("spawned with Executor::spawn", spawned));
+        let (spawned, by_spawner) = recorded("spawned with Spawner::spawn", async {});
+        executor
+            .spawner()
+            .spawn(traced("spawned with Spawner::spawn", spawned));
+        for (how, stats) in [
+            ("Executor::spawn", &by_executor),
+            ("Spawner::spawn", &by_spawner),
+        ] {
+            assert_eq!(
+                stats.polls(),
+                0,
+                "`{how}` polled the new task before `run` was called. A spawn only queues \
+                 the task: it first runs when `run` is called, on run's thread (a spawn from \
+                 another thread must not poll it there)."
+            );
+        }
+        executor.run();
+        assert_eq!(
+            (by_executor.polls(), by_spawner.polls()),
+            (1, 1),
+            "after run(), each task should have been polled once"
+        );
+    });
+}
+
+#[test]
+fn run_polls_only_the_tasks_that_were_woken_after_it_sleeps() {
+    // Tasks A and B wait for their own timers, and run sleeps. Then, one event at a time, each
+    // once run is asleep again: another thread spawns task C; A's timer fires; B's timer fires.
+    // Waking up for one task is no reason to poll the others: A and B are polled twice each.
+    let (first_tx, first) = mpsc::channel::<ThreadWatch>();
+    let (done_tx, done) = mpsc::channel::<&str>();
+    let (timer_a, trigger_a) = Timer::manual();
+    let (timer_b, trigger_b) = Timer::manual();
+    let executor = Executor::new();
+    let spawner = executor.spawner();
+    let (task_a, stats_a) = recorded("A", {
+        let done_tx = done_tx.clone();
+        async move {
+            let _ = first_tx.send(ThreadWatch::current());
+            timer_a.await;
+            let _ = done_tx.send("A");
+        }
+    });
+    let (task_b, stats_b) = recorded("B", timer_b);
+    let events = thread::Builder::new()
+        .name("events".into())
+        .spawn(move || {
+            let watch = first.recv().ok()?;
+            let asleep = || watch.wait_until_asleep(std::time::Duration::from_secs(2));
+            let _ = asleep();
+            let done_c = done_tx.clone();
+            spawner.spawn(traced("C", async move {
+                let _ = done_c.send("C");
+            }));
+            done.recv().ok()?;
+            let _ = asleep();
+            trigger_a.fire();
+            done.recv().ok()?;
+            let _ = asleep();
+            trigger_b.fire();
+            Some(())
+        })
+        .unwrap();
+    watchdog("run() of two tasks waiting for their own timers").run(move || {
+        executor.spawn(traced("A", task_a));
+        executor.spawn(traced("B", task_b));
+        executor.run();
+    });
+    events.join().unwrap();
+    assert_eq!(
+        (stats_a.polls(), stats_b.polls()),
+        (2, 2),
+        "A and B each waited for their own timer; run slept, then woke up three times (a spawn \
+         from another thread, A's fire, B's fire). Each should have been polled twice: once \
+         at the start, once after its own wake. Polled (A, B) = {:?} times. Waking up is not \
+         a reason to poll every task: poll only what a waker pushed.",
+        (stats_a.polls(), stats_b.polls())
+    );
+}
+
+/// Runs a closure when dropped (when the future that owns it is dropped).
+struct OnDrop(Option<Box<dyn FnOnce() + Send>>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        if let Some(on_drop) = self.0.take() {
+            on_drop();
+        }
+    }
+}
+
+#[test]
+#[allow(clippy::drop_non_drop)] // the stub's `Executor` has no `Drop` yet; yours will
+fn dropping_the_executor_drops_queued_futures_outside_its_lock() {
+    let dog = |route: &str| {
+        watchdog(&format!(
+            "dropping an executor whose queued task, when dropped, {route}"
+        ))
+        .likely_cause(
+            "`Drop for Executor` drops the queued tasks (and so their futures) while it holds \
+             the queue's lock; a future's destructor may push onto the same queue (a spawn, a \
+             wake), which takes that lock again on the same thread: a deadlock. Take the tasks \
+             out under the lock (`std::mem::take`), release it, and only then drop them.",
+        )
+    };
+    dog("spawns a task on the same executor").run(|| {
+        let token = Arc::new(());
+        let held = Arc::clone(&token);
+        let executor = Executor::new();
+        let spawner = executor.spawner();
+        let guard = OnDrop(Some(Box::new(move || {
+            spawner.spawn(traced(
+                "spawned while the executor is dropped",
+                async move {
+                    let _keep = &held;
+                },
+            ));
+        })));
+        executor.spawn(traced("spawns when dropped", async move {
+            let _guard = &guard;
+        }));
+        drop(executor);
+        assert_eq!(
+            Arc::strong_count(&token),
+            1,
+            "a task spawned while the executor was being dropped was kept (and leaked): once \
+             the executor is dropped, a push must drop its task"
+        );
+    });
+    dog("wakes a task of the same executor").run(|| {
+        let executor = Executor::new();
+        let left_behind: Arc<Mutex<Option<Waker>>> = Arc::default();
+        let keep = Arc::clone(&left_behind);
+        executor.spawn(traced(
+            "leaves its waker behind",
+            poll_fn(move |cx| {
+                *keep.lock().unwrap() = Some(cx.waker().clone());
+                Poll::Ready(())
+            }),
+        ));
+        executor.run();
+        let guard = OnDrop(Some(Box::new(move || {
+            if let Some(waker) = left_behind.lock().unwrap().take() {
+                waker.wake();
+            }
+        })));
+        executor.spawn(traced("wakes when dropped", async move {
+            let _guard = &guard;
+        }));
+        drop(executor);
+    });
+}
+
+#[test]
+#[allow(clippy::drop_non_drop)] // the stub's `Executor` has no `Drop` yet; yours will
+fn a_task_woken_after_the_executor_was_dropped_is_freed() {
+    // Task W waits for a timer; task P, spawned by W, panics, and the panic ends run (the
+    // executor does not catch it). The executor is dropped while W waits: W is not on the
+    // queue, so the drop cannot free it. Then the timer fires and wakes W: that push must drop
+    // the task (and its future) instead of queuing it on the dead queue, where the queue and
+    // the task would keep each other alive forever.
+    const PANIC: &str = "task P panics on purpose (this test expects it)";
+    let token = Arc::new(());
+    let held = Arc::clone(&token);
+    let unwound = watchdog("dropping an executor, then waking a task that was waiting")
+        .likely_cause(
+            "`run` caught the panic of task P and went on waiting for task W, whose timer \
+             fires only after the executor is dropped (this test expects a task's panic to \
+             end `run`)",
+        )
+        .run(move || {
+            let (timer, trigger) = Timer::manual();
+            let executor = Executor::new();
+            let spawner = executor.spawner();
+            executor.spawn(traced("W", async move {
+                spawner.spawn(async { panic!("{PANIC}") });
+                timer.await;
+                let _keep = &held;
+            }));
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| executor.run()));
+            drop(executor);
+            trigger.fire();
+            run.err().map(|payload| harness::panic_message(&*payload))
+        });
+    assert!(
+        unwound
+            .as_deref()
+            .is_some_and(|message| message.contains(PANIC)),
+        "run() was expected to end with task P's panic; it ended with {unwound:?}"
+    );
+    assert_eq!(
+        Arc::strong_count(&token),
+        1,
+        "a task that was waiting when the executor was dropped, and was woken afterwards, was \
+         not freed: its future is still alive. The wake pushed it onto the dropped executor's \
+         queue (the queue holds the task, the task holds the queue: an Arc cycle nothing will \
+         ever run or free). After the drop, every push (a spawn *or a wake*) must drop its task."
+    );
+}

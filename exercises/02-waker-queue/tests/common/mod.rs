@@ -17,6 +17,8 @@ use waker_queue::Executor;
 /// Pending without a wake (the second one hands its waker to the releasing thread), until
 /// the test releases it.
 struct BurstOfWakes {
+    /// Wake with `wake()` on a clone (the consuming path), not `wake_by_ref()`.
+    by_value: bool,
     polls: Arc<AtomicUsize>,
     release: Option<mpsc::Sender<(ThreadWatch, Waker)>>,
     released: Arc<AtomicBool>,
@@ -32,7 +34,13 @@ impl Future for BurstOfWakes {
         }
         if poll == 1 {
             for _ in 0..5 {
-                cx.waker().wake_by_ref();
+                if self.by_value {
+                    // The consuming `wake`, on a clone: what a timer's `fire` does.
+                    #[allow(clippy::waker_clone_wake)]
+                    cx.waker().clone().wake();
+                } else {
+                    cx.waker().wake_by_ref();
+                }
             }
         } else if let Some(release) = self.release.take() {
             let _ = release.send((ThreadWatch::current(), cx.waker().clone()));
@@ -49,6 +57,17 @@ impl Future for BurstOfWakes {
 /// is seen asleep: by then every poll the burst caused has happened, however the executor
 /// queued it, so the count does not depend on how the threads are scheduled.
 pub fn run_burst_of_wakes() -> usize {
+    run_burst(false)
+}
+
+/// [`run_burst_of_wakes`], with the burst made of `cx.waker().clone().wake()`: the consuming
+/// `wake` that a timer's `fire` or a channel's sender calls.
+#[allow(dead_code)] // part 3 only
+pub fn run_burst_of_wakes_by_value() -> usize {
+    run_burst(true)
+}
+
+fn run_burst(by_value: bool) -> usize {
     let polls = Arc::new(AtomicUsize::new(0));
     let (release_tx, release) = mpsc::channel::<(ThreadWatch, Waker)>();
     let released = Arc::new(AtomicBool::new(false));
@@ -56,6 +75,7 @@ pub fn run_burst_of_wakes() -> usize {
     executor.spawn(traced(
         "burst",
         BurstOfWakes {
+            by_value,
             polls: Arc::clone(&polls),
             release: Some(release_tx),
             released: Arc::clone(&released),
