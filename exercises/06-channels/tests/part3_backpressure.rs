@@ -496,3 +496,113 @@ fn a_passed_on_wake_is_passed_on_again_when_that_send_is_cancelled_too() {
         assert_eq!(c.poll(), Poll::Ready(Ok(())), "C must then find room");
     }
 }
+
+#[test]
+fn a_woken_send_that_finds_the_channel_full_again_waits_in_line_again() {
+    // A waiting send is woken for a free slot, but before it runs, a sender that never waited
+    // takes that slot (`try_send`). When the woken send is polled it finds the channel full
+    // again: it must go back in line, so that the next message out wakes it. A send that
+    // believes it is still in line (it holds a ticket) but was taken out by its wake returns
+    // Pending with no entry, and nothing will ever wake it.
+    for capacity in [1_usize, 2] {
+        let (tx, mut rx) = mpsc::channel(capacity);
+        for n in 0..capacity {
+            tx.try_send(100 + n as u32).unwrap();
+        }
+        let mut a = Poller::new(tx.send(1));
+        assert!(
+            a.poll().is_pending(),
+            "capacity {capacity} and full: A waits"
+        );
+        rx.try_recv().unwrap();
+        assert!(
+            a.wakes() >= 1,
+            "capacity {capacity}: a message was taken out of a full channel while send A \
+             waited; A must be woken"
+        );
+        match tx.try_send(2) {
+            // A design that keeps the freed slot for the woken send refuses the newcomer:
+            // then A's next poll finds its slot, and there is nothing more to check.
+            Err(TrySendError::Full(_)) => {
+                assert_eq!(a.poll(), Poll::Ready(Ok(())), "A must find its slot");
+                continue;
+            }
+            other => other.unwrap(),
+        }
+        let woken_before = a.wakes();
+        assert!(
+            a.poll().is_pending(),
+            "capacity {capacity}: the slot A was woken for was taken by `try_send`: A must wait"
+        );
+        rx.try_recv().unwrap();
+        assert!(
+            a.wakes() > woken_before,
+            "capacity {capacity}: send A was woken for a free slot, lost it to a `try_send`, \
+             was polled (full: Pending), and then another message was taken out; A was not \
+             woken again, so it waits forever with room in the channel. A woken send is no \
+             longer in line: when it finds the channel full again it must JOIN THE LINE AGAIN \
+             (store its waker, take a new ticket), exactly as on its first poll."
+        );
+        assert_eq!(a.poll(), Poll::Ready(Ok(())), "A must then find room");
+    }
+}
+
+#[test]
+fn every_slot_freed_in_a_row_wakes_a_waiting_send() {
+    // Capacity 2, full, two sends waiting. Two messages are taken out before either send
+    // runs: there is room for both, so both must be woken. Waking a sender only when the
+    // buffer *was full* wakes A for the first slot and nobody for the second.
+    let (tx, mut rx) = mpsc::channel(2);
+    tx.try_send(100).unwrap();
+    tx.try_send(101).unwrap();
+    let mut a = Poller::new(tx.send(1));
+    let mut b = Poller::new(tx.send(2));
+    assert!(a.poll().is_pending() && b.poll().is_pending());
+    rx.try_recv().unwrap();
+    rx.try_recv().unwrap();
+    assert!(
+        a.wakes() >= 1 && b.wakes() >= 1,
+        "capacity 2, full, sends A and B waiting; two messages were taken out in a row, so \
+         there is room for both, but A was woken {} time(s) and B {} time(s). Every message \
+         taken out frees a slot and must wake the first send still in line, whether or not \
+         the buffer was full just before.",
+        a.wakes(),
+        b.wakes()
+    );
+    assert_eq!(a.poll(), Poll::Ready(Ok(())));
+    assert_eq!(b.poll(), Poll::Ready(Ok(())));
+}
+
+#[test]
+fn cancelling_one_send_never_removes_another_from_the_line() {
+    // Tickets must name one send for as long as it waits. A ticket taken from the line's
+    // length repeats once the line has moved: here D, joining after A left, gets the same
+    // number as C. Cancelling D then removes C's entry: C waits forever.
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.try_send(100).unwrap();
+    let mut a = Poller::new(tx.send(1));
+    let mut b = Poller::new(tx.send(2));
+    let mut c = Poller::new(tx.send(3));
+    assert!(a.poll().is_pending() && b.poll().is_pending() && c.poll().is_pending());
+    rx.try_recv().unwrap(); // room for A
+    assert_eq!(
+        a.poll(),
+        Poll::Ready(Ok(())),
+        "A was woken for the free slot"
+    );
+    let mut d = Poller::new(tx.send(4));
+    assert!(d.poll().is_pending(), "full again: D waits behind B and C");
+    drop(d); // cancelled: only D's entry may leave the line
+    rx.try_recv().unwrap(); // room for B
+    assert_eq!(b.poll(), Poll::Ready(Ok(())), "B was first in line");
+    let c_before = c.wakes();
+    rx.try_recv().unwrap(); // room for C
+    assert!(
+        c.wakes() > c_before,
+        "capacity 1: sends B and C waited; D joined after A had left, then D was cancelled. \
+         After B's turn, a message was taken out and C was not woken: cancelling D removed \
+         C's entry (or left D's). A ticket must identify one send for as long as it waits: \
+         a counter that only grows, never the line's length or a position in it."
+    );
+    assert_eq!(c.poll(), Poll::Ready(Ok(())));
+}
