@@ -232,46 +232,37 @@ fn a_half_read_pair_stays_in_the_reader_through_every_cancelled_read() {
 
 #[test]
 fn the_heartbeat_loop_loses_no_number_when_a_tick_cancels_a_read() {
-    watchdog("pairs_with_heartbeat, a tick between the halves of a pair").run(|| {
-        let (mailbox, timer) = (Mailbox::new(), Timer::new());
-        let mut looped = Poller::new(pairs_with_heartbeat(&mailbox, &timer, ms(10), 2));
-        assert!(looped.poll().is_pending());
-        mailbox.send(1);
-        assert!(looped.poll().is_pending(), "the first number of a pair");
-        timer.advance(ms(10));
-        assert!(
-            looped.poll().is_pending(),
-            "the tick wins and cancels the read in progress"
-        );
-        for n in 2..=5 {
-            mailbox.send(n);
-        }
-        let report = drive(
-            &mut looped,
-            5,
-            "four more numbers are queued: two pairs can finish",
-        );
-        assert_eq!(
-            report.pairs,
-            vec![(1, 2), (3, 4)],
-            "a tick cancelled the read that had taken 1, and 1 was lost (or the pairs shifted). \
-             In a select loop every branch may be dropped whenever another wins: read with \
-             PairReader::read, which keeps a half-read pair in the reader, not read_pair.",
-        );
-        assert_eq!(report.ticks, 1, "one tick elapsed while waiting");
-        assert_eq!(mailbox.len(), 1, "5 is left for later");
-    });
+    ticks_between_the_halves_of_a_pair(
+        1,
+        "a tick cancelled the read that had taken 1, and 1 was lost (or the pairs shifted). \
+         In a select loop every branch may be dropped whenever another wins: read with \
+         PairReader::read, which keeps a half-read pair in the reader, not read_pair.",
+    );
 }
 
 #[test]
 fn the_heartbeat_loop_loses_no_number_when_two_ticks_cancel_the_same_pair() {
-    watchdog("pairs_with_heartbeat, two ticks between the halves of a pair").run(|| {
+    ticks_between_the_halves_of_a_pair(
+        2,
+        "two ticks cancelled two reads of the same pair, and the 1 was lost (or the pairs \
+         shifted): the half must stay in the reader through every cancelled read, not \
+         only the first",
+    );
+}
+
+/// `pairs_with_heartbeat` receives 1, then `ticks` ticks each win over (and cancel) the read
+/// of the pair's second half, then 2..=5 arrive: the pairs must be (1, 2) and (3, 4).
+fn ticks_between_the_halves_of_a_pair(ticks: usize, lost: &'static str) {
+    watchdog(&format!(
+        "pairs_with_heartbeat, {ticks} tick(s) between the halves of a pair"
+    ))
+    .run(move || {
         let (mailbox, timer) = (Mailbox::new(), Timer::new());
         let mut looped = Poller::new(pairs_with_heartbeat(&mailbox, &timer, ms(10), 2));
         assert!(looped.poll().is_pending());
         mailbox.send(1);
         assert!(looped.poll().is_pending(), "the first number of a pair");
-        for _ in 0..2 {
+        for _ in 0..ticks {
             timer.advance(ms(10));
             assert!(
                 looped.poll().is_pending(),
@@ -286,14 +277,8 @@ fn the_heartbeat_loop_loses_no_number_when_two_ticks_cancel_the_same_pair() {
             5,
             "four more numbers are queued: two pairs can finish",
         );
-        assert_eq!(
-            report.pairs,
-            vec![(1, 2), (3, 4)],
-            "two ticks cancelled two reads of the same pair, and the 1 was lost (or the pairs \
-             shifted): the half must stay in the reader through every cancelled read, not \
-             only the first",
-        );
-        assert_eq!(report.ticks, 2, "two ticks elapsed while waiting");
+        assert_eq!(report.pairs, vec![(1, 2), (3, 4)], "{lost}");
+        assert_eq!(report.ticks, ticks, "{ticks} tick(s) elapsed while waiting");
         assert_eq!(mailbox.len(), 1, "5 is left for later");
     });
 }

@@ -517,6 +517,20 @@ fn a_waker_that_reenters_the_handle_does_not_deadlock() {
             }
         }
     }
+    /// Puts `handle` where its own waker reaches it, and polls it once (Pending) with that
+    /// waker, so that the task's completion wakes the probe.
+    fn watched_by_a_reentering_waker(handle: runtime::JoinHandle<u8>) -> (Shared, Arc<Reenters>) {
+        let shared: Shared = Arc::new(std::sync::Mutex::new(Some(handle)));
+        let probe = Arc::new(Reenters {
+            handle: Arc::clone(&shared),
+            seen: std::sync::Mutex::new(None),
+        });
+        let waker = Waker::from(Arc::clone(&probe));
+        let mut guard = shared.lock().unwrap();
+        assert!(poll_with(guard.as_mut().unwrap(), &waker).is_pending());
+        drop(guard);
+        (shared, probe)
+    }
     let outcomes = watchdog("a handle whose waker calls is_finished() and polls it")
         .likely_cause(
             "the task's completion calls the handle's waker while it still holds the result \
@@ -531,17 +545,7 @@ fn a_waker_that_reenters_the_handle_does_not_deadlock() {
                 let dropped = Arc::new(AtomicBool::new(false));
                 let (go_tx, go) = oneshot::channel();
                 let handle = spawn_ending(&rt, ending, go, common::DropFlag(Arc::clone(&dropped)));
-                let shared: Shared = Arc::new(std::sync::Mutex::new(Some(handle)));
-                let probe = Arc::new(Reenters {
-                    handle: Arc::clone(&shared),
-                    seen: std::sync::Mutex::new(None),
-                });
-                let waker = Waker::from(Arc::clone(&probe));
-                {
-                    let mut guard = shared.lock().unwrap();
-                    let handle = guard.as_mut().unwrap();
-                    assert!(poll_with(handle, &waker).is_pending());
-                }
+                let (shared, probe) = watched_by_a_reentering_waker(handle);
                 match ending {
                     Ending::IsAborted => {
                         let _ = go_tx;
@@ -572,16 +576,7 @@ fn a_waker_that_reenters_the_handle_does_not_deadlock() {
                 job_gate.wait();
                 7u8
             });
-            let shared: Shared = Arc::new(std::sync::Mutex::new(Some(handle)));
-            let probe = Arc::new(Reenters {
-                handle: Arc::clone(&shared),
-                seen: std::sync::Mutex::new(None),
-            });
-            let waker = Waker::from(Arc::clone(&probe));
-            {
-                let mut guard = shared.lock().unwrap();
-                assert!(poll_with(guard.as_mut().unwrap(), &waker).is_pending());
-            }
+            let (_shared, probe) = watched_by_a_reentering_waker(handle);
             gate.open();
             let woken = common::eventually(|| probe.seen.lock().unwrap().is_some());
             let seen = if woken {
