@@ -178,6 +178,9 @@ struct VerifyArgs {
     /// Check every selected stage, even one unchanged since its last passing verify
     #[arg(long)]
     force: bool,
+    /// Also replay the red team's corpus (solutions/NN-name/redteam/: slow, CI runs it)
+    #[arg(long)]
+    redteam: bool,
 }
 
 #[derive(Debug, Args)]
@@ -365,6 +368,7 @@ fn try_main(raw: Vec<std::ffi::OsString>) -> Result<bool> {
                 jobs: args.jobs.unwrap_or_else(cpus),
                 repeat: args.repeat as usize,
                 force: args.force,
+                redteam: args.redteam,
                 short_watchdog: true,
                 incremental: true,
             };

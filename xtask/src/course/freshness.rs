@@ -1,6 +1,8 @@
 //! When `verify` may skip a stage: a SHA-256 of everything the stage's checks depend on,
 //! compared with the hash recorded at its last passing verify (`target/xtask/verify/passed`,
-//! one `<stage dir> <hash>` line per stage).
+//! one `<key> <hash>` line per stage and kind of run: the key is the stage's directory for a
+//! plain verify, and the directory followed by `+redteam` for one that also replayed the red
+//! team's corpus, so `verify` then `verify --redteam` still replays the corpus).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -82,6 +84,16 @@ fn files_under(path: &Path) -> Vec<PathBuf> {
     }
     files.sort();
     files
+}
+
+/// The key under which a passing verify of the stage in `dir` is recorded; `redteam`: the run
+/// also replayed the red team's corpus.
+pub fn key(dir: &str, redteam: bool) -> String {
+    if redteam {
+        format!("{dir}+redteam")
+    } else {
+        dir.to_owned()
+    }
 }
 
 pub fn read_passed(root: &Path) -> BTreeMap<String, String> {

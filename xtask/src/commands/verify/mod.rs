@@ -65,6 +65,10 @@ pub struct Options {
     /// Run known-bug variants with in-test watchdogs shortened to 1 s (they only have to
     /// fail; see `exec::versions::RunOptions`).
     pub short_watchdog: bool,
+    /// Also replay the red team's corpus (`solutions/NN-name/redteam/`): about 320 whole
+    /// implementations that more than quadruple a cold verify, so a plain verify only counts
+    /// them and `--redteam` replays them (recorded apart in the freshness file).
+    pub redteam: bool,
     /// Compile incrementally. `run` turns it off when verify's target directory does not
     /// exist yet (a cold run: every package is built once, so incremental caches only cost);
     /// the next runs, after an edit, rebuild incrementally.
@@ -107,13 +111,19 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
         }
     }
 
-    // Skip what has not changed since it last passed.
+    // Skip what has not changed since it last passed (with the red team's corpus, when asked).
     let mut passed = freshness::read_passed(root);
     let toolchain = freshness::toolchain(root);
     let mut todo: Vec<(&Stage, String)> = Vec::new();
+    let not_replayed: usize = if options.redteam {
+        0
+    } else {
+        stages.iter().map(|stage| count_redteam(root, stage)).sum()
+    };
     for stage in stages {
         let hash = freshness::inputs_hash(root, stage, &toolchain);
-        if !options.force && options.repeat == 1 && passed.get(&stage.dir) == Some(&hash) {
+        let key = freshness::key(&stage.dir, options.redteam);
+        if !options.force && options.repeat == 1 && passed.get(&key) == Some(&hash) {
             let mut report = StageReport::new(stage);
             report.skipped = true;
             reports.push(report);
@@ -135,13 +145,25 @@ pub fn run(root: &Path, options: &Options) -> Result<bool> {
 
     if !todo.is_empty() {
         seed_target(root);
-        longest_first(root, &mut todo);
+        longest_first(root, &mut todo, options.redteam);
         reports.extend(check_all(&course, &todo, options, &mut passed)?);
         freshness::write_passed(root, &passed)?;
     }
 
     reports.sort_by(|a, b| a.label.cmp(&b.label));
     table::table(&reports);
+    if not_replayed > 0 {
+        ui::heading(&format!(
+            "verify: {not_replayed} red-team variant{} not replayed (`cargo xtask verify \
+             --redteam{}` replays them)",
+            if not_replayed == 1 { "" } else { "s" },
+            options
+                .stages
+                .iter()
+                .map(|stage| format!(" --stage {stage}"))
+                .collect::<String>()
+        ));
+    }
     let ok = reports.iter().all(StageReport::ok);
     let elapsed = started.elapsed().as_secs_f64();
     if ok {
@@ -182,11 +204,11 @@ fn seed_target(root: &Path) {
 /// together: stages with compile-fail targets (their versions are built one by one, and
 /// trybuild builds its own dependencies once), then by number of checks. The report is
 /// sorted by stage afterwards.
-fn longest_first(root: &Path, todo: &mut [(&Stage, String)]) {
+fn longest_first(root: &Path, todo: &mut [(&Stage, String)], redteam: bool) {
     todo.sort_by_cached_key(|(stage, _)| {
         (
             stage.overlay_only.is_empty(),
-            std::cmp::Reverse(count_checks(root, stage)),
+            std::cmp::Reverse(count_checks(root, stage, redteam)),
             stage.order,
         )
     });
@@ -203,7 +225,7 @@ fn check_all(
     let root = &course.root;
     let progress = Progress::new(
         todo.iter()
-            .map(|(stage, _)| count_checks(root, stage))
+            .map(|(stage, _)| count_checks(root, stage, options.redteam))
             .sum(),
     );
     let stages: Vec<&Stage> = todo.iter().map(|(stage, _)| *stage).collect();
@@ -226,10 +248,20 @@ fn check_all(
     for ((stage, hash), mut report) in todo.iter().zip(checked?) {
         let (ok, detail) = lint.remove(&stage.dir).unwrap_or((true, String::new()));
         record_lint(&mut report, ok, detail, &progress);
+        // A run with the red team's corpus covers the run without it too; a failure forgets
+        // both, since it may lie in either part.
+        let keys = [
+            freshness::key(&stage.dir, false),
+            freshness::key(&stage.dir, true),
+        ];
         if report.ok() {
-            passed.insert(stage.dir.clone(), hash.clone());
+            for key in &keys[..if options.redteam { 2 } else { 1 }] {
+                passed.insert(key.clone(), hash.clone());
+            }
         } else {
-            passed.remove(&stage.dir);
+            for key in &keys {
+                passed.remove(key);
+            }
         }
         reports.push(report);
     }
@@ -257,18 +289,24 @@ fn record_lint(report: &mut StageReport, ok: bool, detail: String, progress: &Pr
 }
 
 /// How many checks `verify_stage` will record for `stage` (for the progress count).
-fn count_checks(root: &Path, stage: &Stage) -> usize {
-    let variants: usize = [Kind::Bug, Kind::Alternative]
-        .into_iter()
-        .map(|kind| {
-            variant::load_all(root, stage, kind)
-                .iter()
-                .filter(|v| v.is_ok())
-                .count()
-        })
-        .sum();
+fn count_checks(root: &Path, stage: &Stage, redteam: bool) -> usize {
+    let variants = count_variants(root, stage, |v| redteam || !v.redteam);
     // files, stub, solution, names, gate, lint
     6 + variants
+}
+
+/// How many of the stage's variants come from the red team's corpus.
+fn count_redteam(root: &Path, stage: &Stage) -> usize {
+    count_variants(root, stage, |v| v.redteam)
+}
+
+/// How many of the stage's variants load and satisfy `keep`.
+fn count_variants(root: &Path, stage: &Stage, keep: impl Fn(&Variant) -> bool) -> usize {
+    [Kind::Bug, Kind::Alternative]
+        .into_iter()
+        .flat_map(|kind| variant::load_all(root, stage, kind))
+        .filter(|v| v.as_ref().is_ok_and(&keep))
+        .count()
 }
 
 fn verify_stage(
@@ -280,8 +318,8 @@ fn verify_stage(
     let root = &course.root;
     let mut report = StageReport::new(stage);
 
-    // 1. files
-    let (variants, problems) = check_files(root, stage);
+    // 1. files (every variant's header is read, the red team's too)
+    let (mut variants, problems) = check_files(root, stage);
     let files_ok = problems.is_empty();
     report.record(
         "files",
@@ -301,6 +339,8 @@ fn verify_stage(
     };
     let mut scratch = stage_scratch(root, stage)?;
     scratch.incremental = options.incremental;
+    // The red team's corpus is replayed (built, run, gated) only with `--redteam`.
+    variants.retain(|v| options.redteam || !v.redteam);
     // 4. bugs and 5. alternatives: in the order they are reported
     let ordered = bugs_then_alternatives(&variants);
     if stage.overlay_only.is_empty() {
