@@ -19,14 +19,44 @@ use crate::course::{Course, Stage, TestId};
 use crate::exec::verdict;
 use crate::exec::versions::{self, RunOptions};
 use crate::files::{self, Sources, write_tree};
+use crate::outcome::Outcome;
 use crate::ui;
 
-/// What `bug save` was told.
-#[derive(Debug, Default)]
-pub struct SaveOptions {
+/// `bug|alt new|save STAGE NAME [options]`.
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Put the reference (or the reference with this variant) into exercises/NN/src to edit
+    New { stage: String, name: String },
+    /// Write the patch from your edit, put the stub back, check the variant
+    Save(SaveArgs),
+}
+
+/// What `bug save` (or `alt save`) was told.
+#[derive(Debug, clap::Args)]
+pub struct SaveArgs {
+    pub stage: String,
+    pub name: String,
+    /// A test that must fail with the bug in place; repeatable (bugs only)
+    #[arg(long = "caught-by", value_name = "TEST")]
     pub caught_by: Vec<String>,
+    /// One line: the mistake (or the design)
+    #[arg(long, value_name = "TEXT")]
     pub description: Option<String>,
+    /// A short teaching note
+    #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
+    /// Save as an alternative instead of a bug
+    #[arg(long)]
+    pub alternative: bool,
+}
+
+/// `bug ACTION` (`kind` is `Bug`) or `alt ACTION` (`Alternative`).
+pub fn run(root: &Path, kind: Kind, action: &Action) -> Result<Outcome> {
+    match action {
+        Action::New { stage, name } => new(root, kind, stage, name),
+        Action::Save(args) if args.alternative => save(root, Kind::Alternative, args),
+        Action::Save(args) => save(root, kind, args),
+    }
 }
 
 fn patch_path(root: &Path, stage: &Stage, kind: Kind, name: &str) -> std::path::PathBuf {
@@ -48,7 +78,7 @@ fn check_name(name: &str) -> Result<()> {
 }
 
 /// `cargo xtask bug new STAGE NAME`.
-pub fn new(root: &Path, kind: Kind, stage: &str, name: &str) -> Result<bool> {
+fn new(root: &Path, kind: Kind, stage: &str, name: &str) -> Result<Outcome> {
     check_name(name)?;
     let course = Course::load(root)?;
     let stage = course.select(&[stage.to_owned()])?[0];
@@ -122,20 +152,15 @@ pub fn new(root: &Path, kind: Kind, stage: &str, name: &str) -> Result<bool> {
         name_pkg = stage.name,
         stage = stage.name,
     );
-    Ok(true)
+    Ok(Outcome::Passed)
 }
 
 /// `cargo xtask bug save STAGE NAME [--caught-by TEST]... [--description TEXT] [--note TEXT]`.
-pub fn save(
-    root: &Path,
-    kind: Kind,
-    stage: &str,
-    name: &str,
-    options: &SaveOptions,
-) -> Result<bool> {
+fn save(root: &Path, kind: Kind, options: &SaveArgs) -> Result<Outcome> {
+    let name = options.name.as_str();
     check_name(name)?;
     let course = Course::load(root)?;
-    let stage = course.select(&[stage.to_owned()])?[0];
+    let stage = course.select(std::slice::from_ref(&options.stage))?[0];
     let reference = files::read_sources(&stage.solution_dir(root))?;
     let crate_root = stage.exercise_dir(root);
     let edited = files::read_sources(&crate_root)?;
@@ -192,7 +217,7 @@ pub fn save(
             stage.name
         );
     }
-    Ok(ok)
+    Ok(Outcome::of(ok))
 }
 
 /// Checks the one variant `save` wrote as verify does (applies, builds, caught; or, for an
@@ -222,7 +247,7 @@ fn check_as_verify_does(root: &Path, stage: &Stage, variant: &Variant) -> Result
 
 /// A new bug saved without `--caught-by`: run every test with the edit in place and list
 /// the ones that fail, to choose from. Nothing is written; the edit stays where it is.
-fn suggest_caught_by(root: &Path, stage: &Stage, edited: &Sources, name: &str) -> Result<bool> {
+fn suggest_caught_by(root: &Path, stage: &Stage, edited: &Sources, name: &str) -> Result<Outcome> {
     println!(
         "No --caught-by given: running every test of {} with your edit...",
         stage.name
@@ -256,14 +281,14 @@ fn suggest_caught_by(root: &Path, stage: &Stage, edited: &Sources, name: &str) -
             println!("    {test}");
         }
     }
-    Ok(false)
+    Ok(Outcome::Failed)
 }
 
 /// The header of the patch `save` writes: what the options say, else what the existing
 /// patch said.
 fn header(
     kind: Kind,
-    options: &SaveOptions,
+    options: &SaveArgs,
     existing: Option<&Variant>,
 ) -> Result<(String, Vec<TestId>, String)> {
     let description = options

@@ -17,13 +17,26 @@ use crate::course::variant::{self, Kind, Variant};
 use crate::course::{Course, Stage};
 use crate::exec::runner::TestResult;
 use crate::exec::scratch::Scratch;
-use crate::exec::versions::{self, Outcome, RunOptions};
+use crate::exec::versions::{self, RunOptions, TestsRun};
 use crate::files::{self, Sources};
+use crate::outcome::Outcome;
 use crate::ui;
 
-pub fn run(root: &Path, stage: &str, only: Option<&str>, force: bool) -> Result<bool> {
+/// `mistakes STAGE [BUG] [--force]`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    pub stage: String,
+    /// Only this known bug
+    pub bug: Option<String>,
+    /// Show them before your stage passes (instructors)
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(root: &Path, args: &Args) -> Result<Outcome> {
+    let (only, force) = (args.bug.as_deref(), args.force);
     let course = Course::load(root)?;
-    let stage = course.select(&[stage.to_owned()])?[0];
+    let stage = course.select(std::slice::from_ref(&args.stage))?[0];
     let solution_dir = stage.solution_dir(root);
     if !solution_dir.join("src").is_dir() {
         println!(
@@ -31,7 +44,7 @@ pub fn run(root: &Path, stage: &str, only: Option<&str>, force: bool) -> Result<
              gallery of mistakes: each one is a change to the reference solution. Ask your \
              instructor, or look in the course repository."
         );
-        return Ok(false);
+        return Ok(Outcome::Failed);
     }
     let instructor = force || std::env::var_os("COURSE_INSTRUCTOR").is_some();
     if !instructor && standing::state(root, stage, &Progress::load(root)) != State::Done {
@@ -40,7 +53,7 @@ pub fn run(root: &Path, stage: &str, only: Option<&str>, force: bool) -> Result<
              (Instructors: add --force, or set COURSE_INSTRUCTOR=1.)",
             stage.name, stage.name
         );
-        return Ok(false);
+        return Ok(Outcome::Failed);
     }
     let mut bugs: Vec<Variant> = Vec::new();
     for loaded in variant::load_all(root, stage, Kind::Bug) {
@@ -59,7 +72,7 @@ pub fn run(root: &Path, stage: &str, only: Option<&str>, force: bool) -> Result<
     }
     if bugs.is_empty() {
         println!("No known bugs are recorded for {} yet.", stage.name);
-        return Ok(true);
+        return Ok(Outcome::Passed);
     }
     ui::heading(&format!(
         "{} classic mistakes in {}: each is a small change to a working solution, and a test \
@@ -93,7 +106,7 @@ pub fn run(root: &Path, stage: &str, only: Option<&str>, force: bool) -> Result<
             None => {}
         }
     }
-    Ok(true)
+    Ok(Outcome::Passed)
 }
 
 /// Every bug applied, built and its tests run: with one build for all of them, except those
@@ -104,7 +117,7 @@ fn run_all(
     reference: &Sources,
     bugs: &[Variant],
     options: &RunOptions,
-) -> Result<BTreeMap<String, Result<Outcome>>> {
+) -> Result<BTreeMap<String, Result<TestsRun>>> {
     let mut outcomes = BTreeMap::new();
     let mut batched = Vec::new();
     let mut in_place = Vec::new();

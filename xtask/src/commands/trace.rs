@@ -16,11 +16,21 @@ use harness::trace;
 use crate::course::{Course, TestId};
 use crate::exec::cargo;
 use crate::exec::runner::{self, TestEnv};
+use crate::outcome::Outcome;
 use crate::ui;
 
-pub fn run(root: &Path, stage_name: &str, test: &str) -> Result<bool> {
+/// `trace STAGE TEST`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    pub stage: String,
+    /// e.g. part5_trace::a_burst_of_wakes_costs_one_poll
+    pub test: String,
+}
+
+pub fn run(root: &Path, args: &Args) -> Result<Outcome> {
+    let test = args.test.as_str();
     let course = Course::load(root)?;
-    let stage = course.select(&[stage_name.to_owned()])?[0];
+    let stage = course.select(std::slice::from_ref(&args.stage))?[0];
     let build = cargo::build_tests(root, &root.join("target"), &[stage.name.as_str()], &[], &[])?;
     let package_dir = stage.exercise_dir(root);
     let manifest = package_dir.join("Cargo.toml");
@@ -76,7 +86,7 @@ pub fn run(root: &Path, stage_name: &str, test: &str) -> Result<bool> {
         );
         ui::detail(&result.message);
     }
-    Ok(result.status.passed())
+    Ok(Outcome::of(result.status.passed()))
 }
 
 /// The one listed test `test` names: `target::name`, or a bare name if only one target has it.

@@ -559,6 +559,11 @@ impl TestEnv {
     }
 }
 
+/// How many tests run at once by default: the number of CPUs this process may use.
+pub fn cpus() -> usize {
+    thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Runs `work` over `items` on up to `jobs` threads; results keep the items' order.
 pub fn run_parallel<T: Sync, R: Send>(
     items: Vec<T>,

@@ -97,34 +97,26 @@ pub fn claim_uids(n: usize) -> Result<Uids> {
     Ok(claimed)
 }
 
-/// `--isolation`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `--isolation` (clap spells each in lower case; `none` is also `off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
     /// Every layer the machine offers.
     Auto,
     /// Refuse to grade unless tests run as a separate user or under Landlock.
     Strict,
     /// Nothing but rlimits and cleanup (for debugging the grader; never for grades).
+    #[value(alias = "none")]
     Off,
 }
 
 impl Mode {
-    /// The name `parse` reads.
+    /// The name `--isolation` takes.
     pub fn name(self) -> &'static str {
         match self {
             Mode::Auto => "auto",
             Mode::Strict => "strict",
             Mode::Off => "off",
         }
-    }
-
-    pub fn parse(text: &str) -> Result<Mode> {
-        Ok(match text {
-            "auto" => Mode::Auto,
-            "strict" => Mode::Strict,
-            "off" | "none" => Mode::Off,
-            other => bail!("unknown isolation `{other}`; use auto, strict or off"),
-        })
     }
 }
 

@@ -33,7 +33,7 @@ impl RunOptions {
     /// One test per core (`bug save`, `mistakes`).
     pub fn per_core(short_watchdog: bool) -> RunOptions {
         RunOptions {
-            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            jobs: runner::cpus(),
             short_watchdog,
         }
     }
@@ -70,7 +70,7 @@ pub fn timed<T>(what: impl FnOnce() -> String, work: impl FnOnce() -> T) -> T {
 }
 
 /// What became of one variant: the results of its tests, or its compile errors.
-pub type Outcome = Result<Vec<TestResult>, String>;
+pub type TestsRun = Result<Vec<TestResult>, String>;
 
 /// Builds every variant in `batched` with one cargo run and runs their tests (a bug's named
 /// ones, an alternative's every one) in parallel across variants. Per variant: its tests'
@@ -80,7 +80,7 @@ pub fn build_and_run_batched(
     stage: &Stage,
     batched: &[(&Variant, Sources)],
     options: &RunOptions,
-) -> Result<Vec<Outcome>> {
+) -> Result<Vec<TestsRun>> {
     let items: Vec<Item<'_>> = batched
         .iter()
         .map(|(variant, sources)| Item::of_variant(scratch, stage, variant, sources, options))

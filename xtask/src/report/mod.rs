@@ -39,7 +39,8 @@ pub use human::print_human;
 use junit::junit;
 use model::Grade;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A report format (`grade --format`; clap spells each in lower case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Human,
     Json,
@@ -50,15 +51,6 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 6] = [
-        Format::Human,
-        Format::Json,
-        Format::Junit,
-        Format::Gradescope,
-        Format::Classroom,
-        Format::Exercism,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             Format::Human => "human",
@@ -68,10 +60,6 @@ impl Format {
             Format::Classroom => "classroom",
             Format::Exercism => "exercism",
         }
-    }
-
-    pub fn parse(name: &str) -> Option<Format> {
-        Format::ALL.into_iter().find(|f| f.name() == name)
     }
 
     /// The file this format writes under `--out`.

@@ -21,11 +21,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, ensure};
 use serde_json::Value;
 
-use super::Options;
+use super::args::Args as Options;
 use crate::course::Course;
 use crate::course::points::show;
 use crate::exec::runner::{self, Exit};
 use crate::exec::sandbox;
+use crate::outcome::Outcome;
 use crate::report::Format;
 
 /// Test-only: the student whose grader child is made to abort (xtask/tests/class.rs).
@@ -42,7 +43,7 @@ pub struct Submission {
     pub path: PathBuf,
 }
 
-pub fn run(root: &Path, options: &Options, dir: &Path) -> Result<bool> {
+pub fn run(root: &Path, options: &Options, dir: &Path) -> Result<Outcome> {
     let course = Course::load(root)?;
     let stages = course.select(&options.stages)?;
     let submissions = discover(dir)?;
@@ -51,8 +52,8 @@ pub fn run(root: &Path, options: &Options, dir: &Path) -> Result<bool> {
         "{} holds no repositories (expected one folder per student)",
         dir.display()
     );
-    fs::create_dir_all(&options.out)
-        .with_context(|| format!("cannot create {}", options.out.display()))?;
+    fs::create_dir_all(options.out())
+        .with_context(|| format!("cannot create {}", options.out().display()))?;
     let mut formats: Vec<Format> = options
         .formats
         .iter()
@@ -65,7 +66,7 @@ pub fn run(root: &Path, options: &Options, dir: &Path) -> Result<bool> {
     let started = Instant::now();
     let total = submissions.len();
     let mut rows = Vec::new();
-    write_gradebook(&options.out, &stages, &rows)?;
+    write_gradebook(options.out(), &stages, &rows)?;
     sandbox::become_subreaper();
     for (done, submission) in submissions.iter().enumerate() {
         eprintln!(
@@ -73,12 +74,12 @@ pub fn run(root: &Path, options: &Options, dir: &Path) -> Result<bool> {
             progress(done, total, started.elapsed()),
             submission.student
         );
-        let out = options.out.join(safe_name(&submission.student));
+        let out = options.out().join(safe_name(&submission.student));
         let _ = fs::remove_dir_all(&out);
         let one = Options {
             submission: Some(submission.path.clone()),
             formats: formats.clone(),
-            out: out.clone(),
+            out: Some(out.clone()),
             require_all: false,
             submissions: None,
             quiet: true,
@@ -106,7 +107,7 @@ pub fn run(root: &Path, options: &Options, dir: &Path) -> Result<bool> {
             }
         );
         rows.push(row);
-        write_gradebook(&options.out, &stages, &rows)?;
+        write_gradebook(options.out(), &stages, &rows)?;
     }
     eprintln!(
         "{} done in {:.0} s ({:.1} s per repository)",
@@ -114,8 +115,11 @@ pub fn run(root: &Path, options: &Options, dir: &Path) -> Result<bool> {
         started.elapsed().as_secs_f64(),
         started.elapsed().as_secs_f64() / total as f64
     );
-    println!("gradebook: {}", options.out.join("gradebook.csv").display());
-    Ok(true)
+    println!(
+        "gradebook: {}",
+        options.out().join("gradebook.csv").display()
+    );
+    Ok(Outcome::Passed)
 }
 
 /// Grades one submission in a child process (`xtask grade --submission ...` with `one`'s
@@ -152,7 +156,7 @@ fn child_args(one: &Options) -> Vec<std::ffi::OsString> {
     args.extend(one.submission.iter().map(|p| p.clone().into_os_string()));
     let formats: Vec<&str> = one.formats.iter().map(|f| f.name()).collect();
     args.extend(["--format".into(), formats.join(",").into()]);
-    args.extend(["--out".into(), one.out.clone().into_os_string()]);
+    args.extend(["--out".into(), one.out().as_os_str().to_owned()]);
     args.extend(["--jobs".into(), one.jobs.to_string().into()]);
     args.extend(["--isolation".into(), one.isolation.name().into()]);
     for stage in &one.stages {

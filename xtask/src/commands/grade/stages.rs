@@ -1,10 +1,18 @@
 //! Preparing each stage of a submission: its sources read and gated, its tests listed.
 
+use super::flow::pending;
+use super::slots::Job;
+use crate::course::Stage;
+use crate::exec::cargo;
+use crate::exec::gate;
+use crate::exec::runner::{self, TestEnv};
+use crate::exec::sandbox::{self, Isolation};
+use crate::exec::scratch::GradeScratch;
+use crate::files::Sources;
+use crate::report::model::{Grade, Status};
+use anyhow::{Context, Result};
+use std::fs;
 use std::path::{Path, PathBuf};
-
-use anyhow::Result;
-
-use super::*;
 
 pub(super) enum StageJobs {
     Ready(Vec<runner::Listed>, TestEnv, PathBuf),

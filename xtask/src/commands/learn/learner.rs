@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 
+use super::args::{HintArgs, ResetArgs, RunArgs, SolutionArgs, StageArg};
 use crate::course::TestId;
 use crate::course::points;
 use crate::course::pristine;
@@ -20,6 +21,7 @@ use crate::exec::cargo;
 use crate::exec::interrupt;
 use crate::exec::runner::{self, Status, TestEnv, TestResult};
 use crate::files;
+use crate::outcome::Outcome;
 use crate::ui;
 
 /// One stage's standing, derived from its sources and last results.
@@ -59,16 +61,16 @@ fn standing(root: &Path, stage: &Stage, progress: &Progress) -> Standing {
 }
 
 /// `cargo xtask` / `cargo xtask status`.
-pub fn status(root: &Path) -> Result<bool> {
+pub fn status(root: &Path) -> Result<Outcome> {
     table(root, false)
 }
 
 /// `cargo xtask list`: every stage and each of its parts.
-pub fn list(root: &Path) -> Result<bool> {
+pub fn list(root: &Path) -> Result<Outcome> {
     table(root, true)
 }
 
-fn table(root: &Path, with_parts: bool) -> Result<bool> {
+fn table(root: &Path, with_parts: bool) -> Result<Outcome> {
     let course = Course::load(root)?;
     let progress = Progress::load(root);
     ui::heading("async-from-scratch: where you stand\n");
@@ -142,16 +144,16 @@ fn table(root: &Path, with_parts: bool) -> Result<bool> {
         }
         None => println!("\n{}", ui::green("Every stage is done. Well built!")),
     }
-    Ok(true)
+    Ok(Outcome::Passed)
 }
 
 /// `cargo xtask next`: make the first unfinished stage current and say how to start.
-pub fn next(root: &Path) -> Result<bool> {
+pub fn next(root: &Path) -> Result<Outcome> {
     let course = Course::load(root)?;
     let mut progress = Progress::load(root);
     let Some(stage) = next_stage(root, &course, &progress) else {
         println!("{}", ui::green("Every stage is done. Well built!"));
-        return Ok(true);
+        return Ok(Outcome::Passed);
     };
     progress.current = Some(stage.name.clone());
     progress.save()?;
@@ -160,7 +162,7 @@ pub fn next(root: &Path) -> Result<bool> {
          run    cargo xtask run   (or cargo xtask watch)",
         stage.order, stage.title, stage.dir, stage.dir
     );
-    Ok(true)
+    Ok(Outcome::Passed)
 }
 
 /// The outcome of running one stage's tests (or some of them).
@@ -197,19 +199,19 @@ pub enum Live {
 }
 
 /// `cargo xtask run [STAGE] [PART|TEST...] [--clippy]`.
-pub fn run(root: &Path, name: Option<&str>, filters: &[String], clippy: bool) -> Result<bool> {
+pub fn run(root: &Path, args: &RunArgs) -> Result<Outcome> {
     let course = Course::load(root)?;
-    let stage = pick(&course, root, name)?;
-    let run = run_stage(root, stage, filters, Live::Lines)?;
+    let stage = pick(&course, root, args.stage.as_deref())?;
+    let run = run_stage(root, stage, &args.tests, Live::Lines)?;
     print_summary(stage, &run);
-    if clippy {
+    if args.clippy {
         run_clippy(root, stage)?;
     }
-    Ok(if run.whole {
+    Ok(Outcome::of(if run.whole {
         run.all_passed()
     } else {
         run.compiled && run.passed == run.total
-    })
+    }))
 }
 
 /// `--clippy`: the learner's package under clippy, cargo's own rendering.
@@ -427,7 +429,7 @@ impl StageTests<'_> {
         let results = Mutex::new(results);
         let total = jobs.len();
         let finished = Mutex::new(0usize);
-        let jobs_count = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let jobs_count = runner::cpus();
         let outcome = runner::run_parallel(jobs, jobs_count, |job| {
             if interrupt::requested() {
                 return Ok(None);
@@ -584,20 +586,21 @@ pub fn by_part(results: &[TestResult]) -> Vec<(String, Vec<&TestResult>)> {
 }
 
 /// `cargo xtask readme [STAGE]`.
-pub fn readme(root: &Path, name: Option<&str>) -> Result<bool> {
+pub fn readme(root: &Path, args: &StageArg) -> Result<Outcome> {
     let course = Course::load(root)?;
-    let stage = pick(&course, root, name)?;
+    let stage = pick(&course, root, args.stage.as_deref())?;
     let path = stage.exercise_dir(root).join("README.md");
     let text =
         fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
     print!("{}", ui::markdown(&text));
-    Ok(true)
+    Ok(Outcome::Passed)
 }
 
 /// `cargo xtask hint [stage] [--again]`: reveal the next hint, remembering how far we got.
-pub fn hint(root: &Path, name: Option<&str>, again: bool) -> Result<bool> {
+pub fn hint(root: &Path, args: &HintArgs) -> Result<Outcome> {
+    let again = args.again;
     let course = Course::load(root)?;
-    let stage = pick(&course, root, name)?;
+    let stage = pick(&course, root, args.stage.as_deref())?;
     let (text, last) = reveal_hint(root, stage, again)?;
     print!("{text}");
     if last {
@@ -611,7 +614,7 @@ pub fn hint(root: &Path, name: Option<&str>, again: bool) -> Result<bool> {
             stage.name
         );
     }
-    Ok(true)
+    Ok(Outcome::Passed)
 }
 
 /// Reveals the next hint (or, with `again`, every hint revealed so far) and records it before
@@ -671,9 +674,10 @@ fn split_hints(text: &str) -> Vec<(String, String)> {
 }
 
 /// `cargo xtask reset <stage> [--yes]`: put the stub back, keeping the learner's version.
-pub fn reset(root: &Path, name: Option<&str>, yes: bool) -> Result<bool> {
+pub fn reset(root: &Path, args: &ResetArgs) -> Result<Outcome> {
+    let yes = args.yes;
     let course = Course::load(root)?;
-    let stage = pick(&course, root, name)?;
+    let stage = pick(&course, root, args.stage.as_deref())?;
     let crate_root = stage.exercise_dir(root);
     let stub = pristine::sources(root, stage)?;
     let mine = files::read_sources(&crate_root).unwrap_or_default();
@@ -682,7 +686,7 @@ pub fn reset(root: &Path, name: Option<&str>, yes: bool) -> Result<bool> {
             "exercises/{}/src is already the stub; nothing to do.",
             stage.dir
         );
-        return Ok(true);
+        return Ok(Outcome::Passed);
     }
     if !yes {
         print!(
@@ -694,7 +698,7 @@ pub fn reset(root: &Path, name: Option<&str>, yes: bool) -> Result<bool> {
         std::io::stdin().lock().read_line(&mut answer)?;
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
             println!("Nothing changed.");
-            return Ok(true);
+            return Ok(Outcome::Passed);
         }
     }
     let stamp = SystemTime::now()
@@ -726,13 +730,14 @@ pub fn reset(root: &Path, name: Option<&str>, yes: bool) -> Result<bool> {
         },
         dir = stage.dir
     );
-    Ok(true)
+    Ok(Outcome::Passed)
 }
 
 /// `cargo xtask solution <stage> [--force]`: the reference, once the stage passes.
-pub fn solution(root: &Path, name: Option<&str>, force: bool) -> Result<bool> {
+pub fn solution(root: &Path, args: &SolutionArgs) -> Result<Outcome> {
+    let force = args.force;
     let course = Course::load(root)?;
-    let stage = pick(&course, root, name)?;
+    let stage = pick(&course, root, args.stage.as_deref())?;
     let solution_dir = stage.solution_dir(root);
     if !solution_dir.join("src").is_dir() {
         bail!(
@@ -748,7 +753,7 @@ pub fn solution(root: &Path, name: Option<&str>, force: bool) -> Result<bool> {
              (Instructors: add --force, or set COURSE_INSTRUCTOR=1.)",
             stage.name, stage.name
         );
-        return Ok(false);
+        return Ok(Outcome::Failed);
     }
     for (path, content) in files::read_sources(&solution_dir)? {
         println!(
@@ -757,7 +762,7 @@ pub fn solution(root: &Path, name: Option<&str>, force: bool) -> Result<bool> {
         );
         println!("{}", String::from_utf8_lossy(&content));
     }
-    Ok(true)
+    Ok(Outcome::Passed)
 }
 
 /// Printed at the end of a bare `cargo test` at the root (by `xtask/tests/what_cargo_test_ran.rs`,

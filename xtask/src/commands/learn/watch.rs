@@ -26,12 +26,14 @@ use crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use crossterm::{cursor, execute, terminal};
 use notify::{RecursiveMode, Watcher};
 
+use super::args::WatchArgs;
 use super::learner::{self, StageRun};
 use crate::course::points;
 use crate::course::progress::Progress;
 use crate::course::standing;
 use crate::course::{Course, Stage};
 use crate::exec::interrupt;
+use crate::outcome::Outcome;
 use crate::ui;
 
 /// Saves that arrive within this long of each other are one change (editors write a file in
@@ -129,7 +131,8 @@ impl Keys {
     }
 }
 
-pub fn watch(root: &Path, name: Option<&str>, manual: bool, clippy: bool) -> Result<bool> {
+pub fn watch(root: &Path, args: &WatchArgs) -> Result<Outcome> {
+    let (name, manual, clippy) = (args.stage.as_deref(), args.manual, args.clippy);
     let course = Course::load(root)?;
     let (tx, files) = mpsc::channel::<Input>();
     let mut session = Session {
@@ -170,7 +173,7 @@ pub fn watch(root: &Path, name: Option<&str>, manual: bool, clippy: bool) -> Res
             println!("\n{help}");
         }
         if !session.wait_for_a_run(&files, &run, &help)? {
-            return Ok(true);
+            return Ok(Outcome::Passed);
         }
     }
 }
@@ -226,12 +229,12 @@ impl Session<'_> {
     }
 
     /// The stage passed: moves on to the next unfinished one (`None`: run it), or says the
-    /// course is done (`Some(true)`).
-    fn on_to_next_stage(&mut self) -> Result<Option<bool>> {
+    /// course is done (`Some(Passed)`).
+    fn on_to_next_stage(&mut self) -> Result<Option<Outcome>> {
         let progress = Progress::load(self.root);
         let Some(next) = standing::next_stage(self.root, self.course, &progress) else {
             println!("{}", ui::green("\nEvery stage is done. Well built!"));
-            return Ok(Some(true));
+            return Ok(Some(Outcome::Passed));
         };
         println!(
             "{}",
@@ -273,7 +276,7 @@ impl Session<'_> {
                         if self.keys.screen {
                             draw(&self.stage, run, "", "")?;
                         }
-                        learner::status(self.root)?;
+                        let _shown = learner::status(self.root)?;
                         println!("\n{help}");
                     }
                     "n" => {

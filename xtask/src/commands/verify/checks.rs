@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 
-use super::Options;
+use super::flow::Args;
 use super::table::{Progress, StageReport};
 use crate::course::variant::{Kind, Variant};
 use crate::course::{Stage, TestId};
@@ -18,7 +18,7 @@ pub(super) fn check_stub(
     scratch: &Scratch,
     stage: &Stage,
     stub: &Sources,
-    options: &Options,
+    options: &Args,
     report: &mut StageReport,
     progress: &Progress,
 ) -> Result<()> {
@@ -80,7 +80,7 @@ pub(super) fn check_solution(
     scratch: &Scratch,
     stage: &Stage,
     solution: &Sources,
-    options: &Options,
+    options: &Args,
     report: &mut StageReport,
     progress: &Progress,
 ) -> Result<Option<Vec<TestId>>> {
@@ -89,7 +89,7 @@ pub(super) fn check_solution(
         stage,
         solution,
         None,
-        options.repeat,
+        options.repeat(),
         &options.run_options(),
     )?;
     Ok(judge_solution(run, options, report, progress))
@@ -99,7 +99,7 @@ pub(super) fn check_solution(
 /// built.
 pub(super) fn judge_solution(
     run: Result<Run, String>,
-    options: &Options,
+    options: &Args,
     report: &mut StageReport,
     progress: &Progress,
 ) -> Option<Vec<TestId>> {
@@ -118,8 +118,8 @@ pub(super) fn judge_solution(
         .map(|r| r.elapsed)
         .max()
         .unwrap_or_default();
-    let runs = if options.repeat > 1 {
-        format!(", {} runs each", options.repeat)
+    let runs = if options.repeat() > 1 {
+        format!(", {} runs each", options.repeat())
     } else {
         String::new()
     };
@@ -136,7 +136,7 @@ pub(super) fn judge_solution(
             "solution",
             false,
             &format!("{} of {total} tests do not pass", failing.len()),
-            &failures(&run, options.repeat),
+            &failures(&run, options.repeat()),
             progress,
         );
     }
@@ -153,7 +153,7 @@ pub(super) fn check_batched(
     stage: &Stage,
     solution: &Sources,
     variants: &[&Variant],
-    options: &Options,
+    options: &Args,
     report: &mut StageReport,
     progress: &Progress,
 ) -> Result<()> {
@@ -181,7 +181,7 @@ pub(super) fn check_batched(
 pub(super) fn check_together<'a>(
     scratch: &Scratch,
     versions: Versions<'a>,
-    options: &Options,
+    options: &Args,
     report: &mut StageReport,
     progress: &Progress,
 ) -> Result<(Option<Vec<TestId>>, Judged<'a>)> {
@@ -198,7 +198,7 @@ pub(super) fn check_together<'a>(
     );
     let mut items = vec![
         Item::whole(scratch, stage, "_stub", stub, 1),
-        Item::whole(scratch, stage, "_solution", solution, options.repeat),
+        Item::whole(scratch, stage, "_solution", solution, options.repeat()),
     ];
     let run_options = options.run_options();
     items.extend(batched.iter().map(|(variant, sources)| {
@@ -307,7 +307,7 @@ pub(super) fn check_variant(
     stage: &Stage,
     solution: &Sources,
     variant: &Variant,
-    options: &Options,
+    options: &Args,
     report: &mut StageReport,
     progress: &Progress,
 ) -> Result<()> {

@@ -1,0 +1,48 @@
+//! How a command ends: the one convention every command follows (ARCHITECTURE.md, "One error
+//! type, one exit code convention").
+//!
+//! A command returns `anyhow::Result<Outcome>`:
+//!
+//! | what happened                                            | value                    | exit |
+//! |----------------------------------------------------------|--------------------------|------|
+//! | it did its job and every check passed                    | `Ok(Outcome::Passed)`    | 0    |
+//! | it did its job and a check failed (a test, a stage, ...) | `Ok(Outcome::Failed)`    | 1    |
+//! | bad input (unknown stage, bad flag) or broken machinery  | `Err(anyhow::Error)`     | 2    |
+//! | Ctrl-C                                                   | `Err(Interrupted)`       | 130  |
+//!
+//! clap's own errors (an unknown flag, a bad `--format`) also exit 2. A failure that is a
+//! *finding* (a test that fails, a stage that does not compile, a patch that does not apply) is
+//! never an `Err`: it is reported and makes the outcome `Failed`.
+
+use std::process::ExitCode;
+
+/// Whether a command's checks passed (see the module's table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Outcome {
+    /// Exit 0.
+    Passed,
+    /// Exit 1: a check failed, and the command said which.
+    Failed,
+}
+
+/// The exit code of an `Err`: bad input, or machinery that broke.
+pub const BAD_INPUT: u8 = 2;
+
+impl Outcome {
+    /// `Passed` if `passed`.
+    pub fn of(passed: bool) -> Outcome {
+        if passed {
+            Outcome::Passed
+        } else {
+            Outcome::Failed
+        }
+    }
+
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Outcome::Passed => ExitCode::SUCCESS,
+            Outcome::Failed => ExitCode::FAILURE,
+        }
+    }
+}
