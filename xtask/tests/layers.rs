@@ -8,7 +8,10 @@
 //!    the folder, not a cycle), and
 //! 3. that no command imports another: a module under `commands/X` imports nothing from
 //!    `commands/Y` (the table's line `commands/* -> ...`); what two commands share lives a
-//!    layer down.
+//!    layer down, and
+//! 4. that a folder's `mod.rs` holds declarations and re-exports only (the logic lives in
+//!    named files), and that no file imports with a glob (`use super::*`) outside its tests:
+//!    every import names what it takes, so the graph above is the real one.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -410,4 +413,92 @@ fn no_function_is_longer_than_80_lines() {
         "functions over {MAX_FUNCTION_LINES} lines (split them into named steps):\n{}",
         long.join("\n")
     );
+}
+
+/// What a `mod.rs` item is, if it is more than a declaration or a re-export.
+fn logic(item: &syn::Item) -> Option<String> {
+    Some(match item {
+        syn::Item::Mod(module) if module.content.is_none() => return None,
+        syn::Item::Mod(module) if is_cfg_test(&module.attrs) => return None,
+        syn::Item::Use(_) => return None,
+        syn::Item::Mod(module) => format!("an inline `mod {}`", module.ident),
+        syn::Item::Fn(function) => format!("`fn {}`", function.sig.ident),
+        syn::Item::Struct(item) => format!("`struct {}`", item.ident),
+        syn::Item::Enum(item) => format!("`enum {}`", item.ident),
+        syn::Item::Const(item) => format!("`const {}`", item.ident),
+        syn::Item::Static(item) => format!("`static {}`", item.ident),
+        syn::Item::Type(item) => format!("`type {}`", item.ident),
+        syn::Item::Trait(item) => format!("`trait {}`", item.ident),
+        syn::Item::Impl(_) => "an `impl` block".to_owned(),
+        _ => "an item that is not `mod` or `use`".to_owned(),
+    })
+}
+
+#[test]
+fn mod_rs_files_only_declare_and_re_export() {
+    let mut wrong = Vec::new();
+    for file in modules().values() {
+        if file.file_name().is_none_or(|name| name != "mod.rs") {
+            continue;
+        }
+        let text = fs::read_to_string(file).expect("source is readable");
+        let parsed = syn::parse_file(&text).expect("source parses");
+        for what in parsed.items.iter().filter_map(logic) {
+            wrong.push(format!(
+                "{}: {what}; a mod.rs holds `mod` and `use` only: move it into a named file",
+                file.strip_prefix(src_dir()).unwrap_or(file).display()
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// `use` trees outside test modules that end in a glob.
+#[derive(Default)]
+struct Globs(usize);
+
+fn has_glob(tree: &syn::UseTree) -> bool {
+    match tree {
+        syn::UseTree::Glob(_) => true,
+        syn::UseTree::Path(path) => has_glob(&path.tree),
+        syn::UseTree::Group(group) => group.items.iter().any(has_glob),
+        syn::UseTree::Name(_) | syn::UseTree::Rename(_) => false,
+    }
+}
+
+impl<'ast> Visit<'ast> for Globs {
+    fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
+        if !is_cfg_test(&item.attrs) {
+            syn::visit::visit_item_mod(self, item);
+        }
+    }
+    fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
+        if !is_cfg_test(&item.attrs) {
+            syn::visit::visit_item_fn(self, item);
+        }
+    }
+    fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
+        if !is_cfg_test(&item.attrs) && has_glob(&item.tree) {
+            self.0 += 1;
+        }
+    }
+}
+
+#[test]
+fn no_glob_imports_outside_tests() {
+    let mut wrong = Vec::new();
+    for (module, file) in modules() {
+        let text = fs::read_to_string(&file).expect("source is readable");
+        let parsed = syn::parse_file(&text).expect("source parses");
+        let mut globs = Globs::default();
+        globs.visit_file(&parsed);
+        if globs.0 > 0 {
+            wrong.push(format!(
+                "{}: {} glob import(s); name what is imported",
+                show(&module),
+                globs.0
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

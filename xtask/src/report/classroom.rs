@@ -8,7 +8,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use super::model::{Grade, StageGrade, Status};
-use super::truncate;
+use super::text::truncate;
 use crate::course::points::{self, show};
 
 /// GitHub Classroom reads the result through an environment variable (128 KiB at most on

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::model::{Grade, Status};
-use super::truncate;
+use super::text::truncate;
 
 /// Exercism's test-runner interface, version 3: tests in file order, `task_id` = the stage.
 pub(super) fn exercism(grade: &Grade) -> Value {

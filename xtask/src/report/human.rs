@@ -3,8 +3,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::format::Format;
 use super::model::{Grade, StageGrade, Status, tally};
-use super::{Format, first_line};
+use super::text::first_line;
 use crate::course::points::show;
 use crate::ui;
 

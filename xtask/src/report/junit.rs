@@ -2,8 +2,8 @@
 
 use anyhow::{Context, Result};
 
-use super::first_line;
 use super::model::{Grade, Status};
+use super::text::first_line;
 
 pub(super) fn junit(grade: &Grade) -> Result<String> {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};

@@ -12,12 +12,13 @@ use super::args::Args as Options;
 use super::class;
 use super::slots::{Fingerprints, Job, RunContext, apply, run_slots, toolchain_reachable};
 use super::stages::{
-    StageJobs, add_jobs, first_lines, list_spec, prepare_stage, skip_gate, submitted_sources,
+    StageJobs, add_jobs, first_lines, list_spec, pending, prepare_stage, skip_gate,
+    submitted_sources,
 };
 use crate::course::integrity::{self, Finding};
 use crate::course::points;
 use crate::course::testscan;
-use crate::course::{Course, Stage, TestId};
+use crate::course::{Course, Stage};
 use crate::exec::build_jail;
 use crate::exec::cargo;
 use crate::exec::gate;
@@ -26,8 +27,8 @@ use crate::exec::scratch::GradeScratch;
 use crate::exec::trybuild_cache;
 use crate::files::Sources;
 use crate::outcome::Outcome;
-use crate::report::model::{Grade, StageGrade, Status, TestGrade};
-use crate::report::{self};
+use crate::report;
+use crate::report::model::{Grade, StageGrade, Status};
 use crate::ui;
 
 /// Grades and writes the reports (`--submissions`: a whole class, see `class.rs`). `Failed`
@@ -550,22 +551,6 @@ fn finish(mut grade: Grade, options: &Options, started: Instant) -> Result<Outco
         report::print_human(&grade, options.out(), &options.formats);
     }
     Ok(Outcome::of(!options.require_all || grade.all_passed()))
-}
-
-/// A test not yet run, with its share of the stage's points.
-pub(super) fn pending(stage: &Stage, id: &TestId) -> TestGrade {
-    TestGrade {
-        id: id.to_string(),
-        target: id.target.clone(),
-        name: id.name.clone(),
-        status: Status::NotRun,
-        score: 0.0,
-        max_score: 0.0,
-        message: "not run".to_owned(),
-        duration_ms: 0,
-        weight: points::weight(stage, id),
-        max_cents: 0,
-    }
 }
 
 /// Turns weights into shares of each stage's points: whole hundredths that add up exactly to

@@ -1,19 +1,20 @@
 //! Running the submission's tests in slots: each test checked, launched in the sandbox, and
 //! recorded into the grade as it finishes.
 
-use super::stages::relativize;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::Result;
+
 use crate::course::Stage;
 use crate::exec::runner::{self, Status as RunStatus, TestEnv};
 use crate::exec::sandbox::{self, Isolation};
 use crate::exec::scratch::GradeScratch;
 use crate::exec::trybuild_cache;
 use crate::report::model::{Status, TestGrade};
-use anyhow::Result;
-use std::collections::BTreeMap;
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::Duration;
 
 /// Where the toolchain lives: `CARGO_HOME` and `RUSTUP_HOME` (or their defaults under
 /// `HOME`), and the directory of the cargo that runs us.
@@ -355,4 +356,9 @@ pub(super) fn apply(test: &mut TestGrade, result: Option<&runner::TestResult>) {
     } else {
         0.0
     };
+}
+
+/// `text` with the paths under `root` made relative to it.
+pub(super) fn relativize(text: &str, root: &Path) -> String {
+    text.replace(&format!("{}/", root.display()), "")
 }

@@ -1,18 +1,20 @@
 //! Preparing each stage of a submission: its sources read and gated, its tests listed.
 
-use super::flow::pending;
-use super::slots::Job;
-use crate::course::Stage;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::slots::{Job, relativize};
+use crate::course::points;
+use crate::course::{Stage, TestId};
 use crate::exec::cargo;
 use crate::exec::gate;
 use crate::exec::runner::{self, TestEnv};
 use crate::exec::sandbox::{self, Isolation};
 use crate::exec::scratch::GradeScratch;
 use crate::files::Sources;
-use crate::report::model::{Grade, Status};
-use anyhow::{Context, Result};
-use std::fs;
-use std::path::{Path, PathBuf};
+use crate::report::model::{Grade, Status, TestGrade};
 
 pub(super) enum StageJobs {
     Ready(Vec<runner::Listed>, TestEnv, PathBuf),
@@ -217,10 +219,6 @@ pub(super) fn submitted_sources(
     Ok((sources, refused))
 }
 
-pub(super) fn relativize(text: &str, root: &Path) -> String {
-    text.replace(&format!("{}/", root.display()), "")
-}
-
 pub(super) fn first_lines(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     if all.len() <= lines {
@@ -231,4 +229,20 @@ pub(super) fn first_lines(text: &str, lines: usize) -> String {
         all[..lines].join("\n"),
         all.len() - lines
     )
+}
+
+/// A test not yet run, with its share of the stage's points.
+pub(super) fn pending(stage: &Stage, id: &TestId) -> TestGrade {
+    TestGrade {
+        id: id.to_string(),
+        target: id.target.clone(),
+        name: id.name.clone(),
+        status: Status::NotRun,
+        score: 0.0,
+        max_score: 0.0,
+        message: "not run".to_owned(),
+        duration_ms: 0,
+        weight: points::weight(stage, id),
+        max_cents: 0,
+    }
 }

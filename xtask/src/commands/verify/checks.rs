@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 
-use super::flow::Args;
+use super::args::Args;
 use super::table::{Progress, StageReport};
 use crate::course::variant::{Kind, Variant};
 use crate::course::{Stage, TestId};

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 
+use super::args::Args;
 use super::checks::{
     Versions, check_batched, check_solution, check_stub, check_together, judge_variant,
 };
@@ -15,57 +16,11 @@ use super::shipped::{check_files, check_names};
 use super::table::{self, Progress, StageReport};
 use crate::course::variant::{self, Kind, Variant};
 use crate::course::{Course, Stage, freshness};
-use crate::exec::versions::{RunOptions, TARGET, stage_scratch, timed};
+use crate::exec::versions::{TARGET, stage_scratch, timed};
 use crate::exec::{dep_seed, runner};
 use crate::files;
 use crate::outcome::Outcome;
 use crate::ui;
-
-/// `cargo xtask verify [--stage NAME]... [--jobs N] [--repeat N] [--force] [--redteam]`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Args {
-    /// Only this stage (name, directory or number); repeatable
-    #[arg(long = "stage", value_name = "NAME")]
-    pub stages: Vec<String>,
-    /// Tests run at once (default: the number of CPUs)
-    // The default is computed, so the help says it in words.
-    #[arg(long, value_name = "N", default_value_t = runner::cpus(), hide_default_value = true)]
-    pub jobs: usize,
-    /// Run the solutions' tests N times; report any test that fails even once
-    // More than 1 hunts for flaky tests (and checks every stage, fresh or not).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
-    pub repeat: u32,
-    /// Check every selected stage, even one unchanged since its last passing verify
-    #[arg(long)]
-    pub force: bool,
-    /// Also replay the red team's corpus (solutions/NN-name/redteam/; slow, CI runs it)
-    // About 320 whole implementations that more than quadruple a cold verify, so a plain
-    // verify only counts them; a passing run is recorded apart in the freshness file
-    // (`freshness::key`).
-    #[arg(long)]
-    pub redteam: bool,
-    // Compile incrementally. `run` turns it on only when verify's target directory exists
-    // already (a cold run builds every package once, so incremental caches only cost); the
-    // next runs, after an edit, rebuild incrementally.
-    #[arg(skip)]
-    pub incremental: bool,
-}
-
-impl Args {
-    /// How the versions of a stage are run: known-bug variants with in-test watchdogs
-    /// shortened to 1 s (they only have to fail; see `exec::versions::RunOptions`).
-    pub(super) fn run_options(&self) -> RunOptions {
-        RunOptions {
-            jobs: self.jobs,
-            short_watchdog: true,
-        }
-    }
-
-    /// How many times the solution's tests are run.
-    pub(super) fn repeat(&self) -> usize {
-        self.repeat as usize
-    }
-}
 
 /// Runs every check; returns whether all passed. Errors are reserved for bad input (an
 /// unknown stage) and for failures of the machinery itself.
@@ -134,6 +89,16 @@ pub fn run(root: &Path, options: &Args) -> Result<Outcome> {
 
     reports.sort_by(|a, b| a.label.cmp(&b.label));
     table::table(&reports);
+    Ok(conclude(&reports, not_replayed, options, started))
+}
+
+/// The closing lines: the red-team variants left out, and the verdict.
+fn conclude(
+    reports: &[StageReport],
+    not_replayed: usize,
+    options: &Args,
+    started: Instant,
+) -> Outcome {
     if not_replayed > 0 {
         ui::heading(&format!(
             "verify: {not_replayed} red-team variant{} not replayed (`cargo xtask verify \
@@ -155,7 +120,7 @@ pub fn run(root: &Path, options: &Args) -> Result<Outcome> {
             "verify: FAILED ({elapsed:.1}s); the failing checks are explained above"
         ));
     }
-    Ok(Outcome::of(ok))
+    Outcome::of(ok)
 }
 
 /// A cold run starts from the registry dependencies the course's own `cargo test` built

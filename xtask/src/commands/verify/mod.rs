@@ -30,10 +30,12 @@
 //!   `lint.rs`);
 //! * every check prints a `[done/total]` line as it finishes.
 
+mod args;
 mod checks;
 mod flow;
 mod lint;
 mod shipped;
 mod table;
 
-pub use flow::{Args, run};
+pub use args::Args;
+pub use flow::run;
