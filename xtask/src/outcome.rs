@@ -46,3 +46,38 @@ impl Outcome {
         }
     }
 }
+
+/// Why the thing a command checked did not pass, as a sentence for a person: a version that
+/// does not build, an upload that is not a copy of the course, a file the gate refuses, a
+/// student's grader that crashed. It is a finding, reported where it belongs (a verify line, a
+/// report's notes, a gradebook row), never an error of the tool: `Result<T, Problem>` keeps the
+/// two apart wherever an `anyhow::Result` also says whether the tool itself could work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem(String);
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<String> for Problem {
+    fn from(text: String) -> Problem {
+        Problem(text)
+    }
+}
+
+impl From<&str> for Problem {
+    fn from(text: &str) -> Problem {
+        Problem(text.to_owned())
+    }
+}
+
+/// A `Problem` reads as its sentence wherever text is expected.
+impl std::ops::Deref for Problem {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}

@@ -205,8 +205,8 @@ fn save(root: &Path, kind: Kind, options: &SaveArgs) -> Result<Outcome> {
         stage.dir
     );
     ui::heading(&format!("checking {} as verify does", variant.label()));
-    let ok = check_as_verify_does(root, stage, &variant)?;
-    if !ok {
+    let outcome = check_as_verify_does(root, stage, &variant)?;
+    if outcome == Outcome::Failed {
         println!(
             "The patch is saved, but the check failed (above). `cargo xtask {} new {} {name}` \
              reopens it.",
@@ -217,12 +217,12 @@ fn save(root: &Path, kind: Kind, options: &SaveArgs) -> Result<Outcome> {
             stage.name
         );
     }
-    Ok(Outcome::of(ok))
+    Ok(outcome)
 }
 
 /// Checks the one variant `save` wrote as verify does (applies, builds, caught; or, for an
 /// alternative, passes everything), printing verify's line for it.
-fn check_as_verify_does(root: &Path, stage: &Stage, variant: &Variant) -> Result<bool> {
+fn check_as_verify_does(root: &Path, stage: &Stage, variant: &Variant) -> Result<Outcome> {
     let solution = files::read_sources(&stage.solution_dir(root))?;
     let scratch = versions::stage_scratch(root, stage)?;
     let options = RunOptions::per_core(true);
@@ -242,7 +242,7 @@ fn check_as_verify_does(root: &Path, stage: &Stage, variant: &Variant) -> Result
             "rustfmt --check on the patched files (format your edit):\n{patched_fmt}"
         ));
     }
-    Ok(verdict.ok && patched_fmt.is_empty())
+    Ok(Outcome::of(verdict.ok && patched_fmt.is_empty()))
 }
 
 /// A new bug saved without `--caught-by`: run every test with the edit in place and list

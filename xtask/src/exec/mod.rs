@@ -1,6 +1,6 @@
 //! Building and running versions of a stage: cargo, scratch copies, isolated test processes,
-//! the sandbox and the grader's gate. Imports `course` and `files`, never a command, a report
-//! or `ui` (see ARCHITECTURE.md, "xtask's layers").
+//! the sandbox and the grader's gate. Imports `course`, `files` and `outcome` (`Problem`),
+//! never a command, a report or `ui` (see ARCHITECTURE.md, "xtask's layers").
 
 pub mod batch;
 pub mod build_jail;

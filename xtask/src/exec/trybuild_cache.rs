@@ -24,6 +24,7 @@ use crate::exec::cargo;
 use crate::exec::runner::{self, TestEnv};
 use crate::exec::scratch::GradeScratch;
 use crate::files::{Sources, hex};
+use crate::outcome::Problem;
 
 /// The compiler flags trybuild (1.0.122: `src/rustflags.rs` and `src/cargo.rs`) gives the
 /// builds of its test cases, `\x1f`-separated as `CARGO_ENCODED_RUSTFLAGS` wants them.
@@ -54,7 +55,7 @@ pub fn seed(
     scratch: &mut GradeScratch,
     extra: &[&str],
     announce: &dyn Fn(&str),
-) -> Result<PathBuf, String> {
+) -> Result<PathBuf, Problem> {
     let stub = pristine::sources(root, stage)
         .map_err(|e| format!("no pristine stub to build the compile-fail cache from: {e:#}"))?;
     let key = key(root, stage, &stub);

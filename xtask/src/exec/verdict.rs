@@ -15,6 +15,7 @@ use crate::exec::runner::TestResult;
 use crate::exec::scratch::Scratch;
 use crate::exec::versions::{self, Run, RunOptions};
 use crate::files::Sources;
+use crate::outcome::Problem;
 
 /// One check's outcome, as verify prints and tabulates it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +83,7 @@ pub fn does_not_apply(variant: &Variant, err: &anyhow::Error) -> Verdict {
 
 /// A bug must be caught by its named tests; an alternative must pass every test; both must
 /// compile.
-pub fn judge(variant: &Variant, run: Result<Run, String>) -> Verdict {
+pub fn judge(variant: &Variant, run: Result<Run, Problem>) -> Verdict {
     match (run, variant.kind) {
         (Ok(run), Kind::Bug) => judge_bug(variant, &run.results),
         (Ok(run), Kind::Alternative) => judge_alternative(variant, run.results),

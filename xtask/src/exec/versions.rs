@@ -18,6 +18,7 @@ use crate::exec::runner::{self, TestEnv, TestResult};
 use crate::exec::scratch::Scratch;
 use crate::exec::{cargo, features, trybuild_cache};
 use crate::files::{self, Sources};
+use crate::outcome::Problem;
 
 /// How versions are run.
 #[derive(Debug, Clone)]
@@ -70,7 +71,7 @@ pub fn timed<T>(what: impl FnOnce() -> String, work: impl FnOnce() -> T) -> T {
 }
 
 /// What became of one variant: the results of its tests, or its compile errors.
-pub type TestsRun = Result<Vec<TestResult>, String>;
+pub type TestsRun = Result<Vec<TestResult>, Problem>;
 
 /// Builds every variant in `batched` with one cargo run and runs their tests (a bug's named
 /// ones, an alternative's every one) in parallel across variants. Per variant: its tests'
@@ -167,7 +168,7 @@ pub fn build_and_run_items(
     stage: &Stage,
     items: &[Item<'_>],
     jobs: usize,
-) -> Result<Vec<Result<Run, String>>> {
+) -> Result<Vec<Result<Run, Problem>>> {
     let versions: Vec<Version<'_>> = items
         .iter()
         .map(|item| Version {
@@ -223,10 +224,10 @@ fn queue_tests(
     scratch: &Scratch,
     items: &[Item<'_>],
     built: &batch::Built,
-) -> Result<(Queue, Vec<Result<usize, String>>)> {
+) -> Result<(Queue, Vec<Result<usize, Problem>>)> {
     let target_dir = scratch.target_dir.display().to_string();
     let mut queue = Vec::new();
-    let mut outcomes: Vec<Result<usize, String>> = Vec::new();
+    let mut outcomes: Vec<Result<usize, Problem>> = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let manifest = built.manifest(&item.name);
         let (package, dir) = &built.packages[&item.name];
@@ -234,9 +235,9 @@ fn queue_tests(
         let errors = built.build.errors_of(&manifest);
         if !errors.is_empty() || binaries.is_empty() {
             outcomes.push(Err(if errors.is_empty() {
-                built.build.stderr.clone()
+                built.build.stderr.clone().into()
             } else {
-                errors.join("\n")
+                errors.join("\n").into()
             }));
             continue;
         }
@@ -300,7 +301,7 @@ pub fn build_and_run(
     only: Option<&[TestId]>,
     repeat: usize,
     options: &RunOptions,
-) -> Result<Result<Run, String>> {
+) -> Result<Result<Run, Problem>> {
     scratch.install(stage, sources)?;
     let targets: Vec<String> = only
         .map(|ids| {
@@ -335,7 +336,7 @@ pub fn build_and_run(
         if text.trim().is_empty() {
             text = build.stderr.clone();
         }
-        return Ok(Err(text));
+        return Ok(Err(text.into()));
     }
 
     let target_dir = scratch.target_dir.display().to_string();

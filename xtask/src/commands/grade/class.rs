@@ -27,6 +27,7 @@ use crate::course::points::show;
 use crate::exec::runner::{self, Exit};
 use crate::exec::sandbox;
 use crate::outcome::Outcome;
+use crate::outcome::Problem;
 use crate::report::Format;
 
 /// Test-only: the student whose grader child is made to abort (xtask/tests/class.rs).
@@ -124,7 +125,7 @@ pub fn run(root: &Path, options: &Options, dir: &Path) -> Result<Outcome> {
 
 /// Grades one submission in a child process (`xtask grade --submission ...` with `one`'s
 /// options). `Ok` when it exited 0; otherwise what happened to it, for the gradebook.
-fn grade_in_child(root: &Path, one: &Options, student: &str) -> Result<(), String> {
+fn grade_in_child(root: &Path, one: &Options, student: &str) -> Result<(), Problem> {
     let me = std::env::current_exe().map_err(|e| format!("grader error: {e}"))?;
     let mut cmd = std::process::Command::new(me);
     cmd.arg("--root").arg(root).args(child_args(one));
@@ -141,12 +142,11 @@ fn grade_in_child(root: &Path, one: &Options, student: &str) -> Result<(), Strin
     };
     match finished.exit {
         Exit::Code(0) => Ok(()),
-        Exit::Code(code) => Err(format!("grader crashed: exit {code} ({})", tail())),
-        Exit::Signal(signal) => Err(format!("grader crashed: signal {signal}")),
-        Exit::TimedOut => Err(format!(
-            "grader timed out after {} min",
-            limit.as_secs() / 60
-        )),
+        Exit::Code(code) => Err(format!("grader crashed: exit {code} ({})", tail()).into()),
+        Exit::Signal(signal) => Err(format!("grader crashed: signal {signal}").into()),
+        Exit::TimedOut => {
+            Err(format!("grader timed out after {} min", limit.as_secs() / 60).into())
+        }
     }
 }
 
@@ -311,7 +311,7 @@ struct Row {
     status: String,
 }
 
-fn row_of(submission: &Submission, out: &Path, outcome: Result<(), String>) -> Row {
+fn row_of(submission: &Submission, out: &Path, outcome: Result<(), Problem>) -> Row {
     let mut row = Row {
         student: submission.student.clone(),
         path: submission.path.clone(),
@@ -326,7 +326,7 @@ fn row_of(submission: &Submission, out: &Path, outcome: Result<(), String>) -> R
         .and_then(|t| serde_json::from_str(&t).ok());
     if let Err(status) = outcome {
         // Whatever report the child left is partial: the student gets 0 and the reason.
-        row.status = status;
+        row.status = status.to_string();
         row.total = Some(0.0);
         row.max = graded
             .as_ref()

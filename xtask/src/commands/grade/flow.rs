@@ -27,6 +27,7 @@ use crate::exec::scratch::GradeScratch;
 use crate::exec::trybuild_cache;
 use crate::files::Sources;
 use crate::outcome::Outcome;
+use crate::outcome::Problem;
 use crate::report;
 use crate::report::model::{Grade, StageGrade, Status};
 use crate::ui;
@@ -129,7 +130,7 @@ fn locate_submission(
         Ok(submission) => submission,
         Err(why) => {
             for stage in &mut grade.stages {
-                stage.compile_error = Some(why.clone());
+                stage.compile_error = Some(why.to_string());
                 mark_all(stage, Status::CompileError, &why);
             }
             return None;
@@ -276,7 +277,7 @@ fn skeleton(root: &Path, stages: &[&Stage], submission: String) -> Grade {
 }
 
 /// The submission's root, or why it cannot be graded (said in the report).
-fn resolve_submission(root: &Path, options: &Options) -> Result<PathBuf, String> {
+fn resolve_submission(root: &Path, options: &Options) -> Result<PathBuf, Problem> {
     let submission = match &options.submission {
         Some(dir) => dir
             .canonicalize()
@@ -288,7 +289,7 @@ fn resolve_submission(root: &Path, options: &Options) -> Result<PathBuf, String>
         Ok(meta) if meta.file_type().is_symlink() => Err(
             "exercises/ in the submission is a symbolic link; submissions are copied, never \
              followed: upload the directory itself"
-                .to_owned(),
+                .into(),
         ),
         Ok(meta) if meta.is_dir() => Ok(submission),
         _ => Err(format!(
@@ -296,7 +297,8 @@ fn resolve_submission(root: &Path, options: &Options) -> Result<PathBuf, String>
              your whole repository (a zip of it, or its folder), or just its exercises/ \
              folder: the grader needs exercises/NN-name/src/*.rs; found at the top: {}",
             top_entries(&submission)
-        )),
+        )
+        .into()),
     }
 }
 
@@ -383,14 +385,16 @@ fn install_stages(
             submitted.insert(index, sources.clone());
             stage_grade.review =
                 gate::scan(&stage.name, &sources, &gate::Policy::of(stage), violations);
-            scratch
-                .install(stage, &sources)
-                .map_err(|e| format!("the grader could not install this stage's files: {e:#}"))
+            scratch.install(stage, &sources).map_err(|e| {
+                Problem::from(format!(
+                    "the grader could not install this stage's files: {e:#}"
+                ))
+            })
         });
         match outcome {
             Ok(()) => installed.push(index),
             Err(why) => {
-                stage_grade.compile_error = Some(why.clone());
+                stage_grade.compile_error = Some(why.to_string());
                 mark_all(stage_grade, Status::CompileError, &why);
             }
         }

@@ -14,6 +14,7 @@ use crate::exec::runner::{self, TestEnv};
 use crate::exec::sandbox::{self, Isolation};
 use crate::exec::scratch::GradeScratch;
 use crate::files::Sources;
+use crate::outcome::Problem;
 use crate::report::model::{Grade, Status, TestGrade};
 
 pub(super) enum StageJobs {
@@ -144,7 +145,7 @@ pub(super) fn list_spec(
 pub(super) fn submitted_sources(
     submission: &Path,
     stage: &Stage,
-) -> Result<(Sources, Vec<String>), String> {
+) -> Result<(Sources, Vec<String>), Problem> {
     const MAX_FILE: u64 = 1024 * 1024;
     const MAX_FILES: usize = 256;
     const MAX_DEPTH: usize = 8;
@@ -160,13 +161,14 @@ pub(super) fn submitted_sources(
                 return Err(format!(
                     "{shown} is a symbolic link; submissions are copied, never followed \
                      (commit the files themselves)"
-                ));
+                )
+                .into());
             }
             Ok(meta) if meta.is_dir() => {}
             _ => {
-                return Err(format!(
-                    "the submission has no {shown} directory; nothing to grade"
-                ));
+                return Err(
+                    format!("the submission has no {shown} directory; nothing to grade").into(),
+                );
             }
         }
     }
@@ -213,7 +215,7 @@ pub(super) fn submitted_sources(
         }
     }
     if sources.is_empty() {
-        return Err(format!("exercises/{}/src has no .rs files", stage.dir));
+        return Err(format!("exercises/{}/src has no .rs files", stage.dir).into());
     }
     refused.sort();
     Ok((sources, refused))

@@ -13,6 +13,7 @@ use crate::exec::scratch::Scratch;
 use crate::exec::verdict::{self, Verdict};
 use crate::exec::versions::{Item, Run, build_and_run, build_and_run_items, failures};
 use crate::files::Sources;
+use crate::outcome::Problem;
 
 pub(super) fn check_stub(
     scratch: &Scratch,
@@ -28,7 +29,7 @@ pub(super) fn check_stub(
 }
 
 /// The stub compiles without warnings and fails every test.
-pub(super) fn judge_stub(run: Result<Run, String>, report: &mut StageReport, progress: &Progress) {
+pub(super) fn judge_stub(run: Result<Run, Problem>, report: &mut StageReport, progress: &Progress) {
     let run = match run {
         Ok(run) => run,
         Err(errors) => {
@@ -98,7 +99,7 @@ pub(super) fn check_solution(
 /// Every test passes on the reference (each of `--repeat` runs). Returns its test ids, if it
 /// built.
 pub(super) fn judge_solution(
-    run: Result<Run, String>,
+    run: Result<Run, Problem>,
     options: &Args,
     report: &mut StageReport,
     progress: &Progress,
@@ -205,7 +206,10 @@ pub(super) fn check_together<'a>(
         Item::of_variant(scratch, stage, variant, sources, &run_options)
     }));
     let mut runs = build_and_run_items(scratch, stage, &items, options.jobs)?.into_iter();
-    let mut next = || runs.next().unwrap_or_else(|| Err("not built".to_owned()));
+    let mut next = || {
+        runs.next()
+            .unwrap_or_else(|| Err("not built".to_owned().into()))
+    };
     let (stub_run, solution_run) = (next(), next());
     judge_stub(
         named_as(stage, stub_run, "_stub", "exercises"),
@@ -226,10 +230,10 @@ pub(super) fn check_together<'a>(
 /// name the author's (`exercises/NN-name/`) instead.
 fn named_as(
     stage: &Stage,
-    run: Result<Run, String>,
+    run: Result<Run, Problem>,
     version: &str,
     dir: &str,
-) -> Result<Run, String> {
+) -> Result<Run, Problem> {
     let from = format!("target/versions/{}/{version}/", stage.dir);
     let to = format!("{dir}/{}/", stage.dir);
     match run {
@@ -239,12 +243,12 @@ fn named_as(
             }
             Ok(run)
         }
-        Err(errors) => Err(errors.replace(&from, &to)),
+        Err(errors) => Err(errors.replace(&from, &to).into()),
     }
 }
 
 /// Variants built and run, still to be judged.
-pub(super) type Judged<'a> = Vec<(&'a Variant, Result<Run, String>)>;
+pub(super) type Judged<'a> = Vec<(&'a Variant, Result<Run, Problem>)>;
 
 /// The versions of one stage.
 pub(super) struct Versions<'a> {
@@ -294,7 +298,7 @@ fn apply_variants<'v>(
 /// A bug must be caught by its named tests; an alternative must pass every test.
 pub(super) fn judge_variant(
     variant: &Variant,
-    run: Result<Run, String>,
+    run: Result<Run, Problem>,
     report: &mut StageReport,
     progress: &Progress,
 ) {

@@ -12,6 +12,7 @@ use crate::course::variant::{self, Kind, Variant};
 use crate::course::{Stage, TestId, testscan};
 use crate::exec::features;
 use crate::files::{self, Sources};
+use crate::outcome::Problem;
 
 /// Names the declaration and the variants use must be tests; the grader's scan of the test
 /// files must agree with what the binaries list.
@@ -145,19 +146,19 @@ pub(super) fn check_files(root: &Path, stage: &Stage) -> (Vec<Variant>, Vec<Stri
 }
 
 /// Hints are `## Hint 1: ...`, `## Hint 2: ...`, numbered from 1 without gaps.
-pub fn check_hints(text: &str) -> Result<usize, String> {
+pub fn check_hints(text: &str) -> Result<usize, Problem> {
     let mut count = 0;
     for line in text.lines().filter(|l| l.starts_with("## ")) {
         let expected = format!("## Hint {}:", count + 1);
         if !line.starts_with(&expected) {
-            return Err(format!(
-                "expected a heading `{expected} <title>`, found `{line}`"
-            ));
+            return Err(format!("expected a heading `{expected} <title>`, found `{line}`").into());
         }
         count += 1;
     }
     if count == 0 {
-        return Err("no hints (headings `## Hint 1: <title>`, `## Hint 2: ...`)".to_owned());
+        return Err("no hints (headings `## Hint 1: <title>`, `## Hint 2: ...`)"
+            .to_owned()
+            .into());
     }
     Ok(count)
 }

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::source::{self, Findings, Policy};
 use crate::files::Sources;
+use crate::outcome::Problem;
 
 /// The hidden first argument that makes `xtask` the gate's child.
 pub const CHILD: &str = "__gate";
@@ -62,7 +63,7 @@ pub fn check(sources: &Sources, policy: &Policy) -> Findings {
     }
 }
 
-fn in_a_child(sources: &Sources, policy: &Policy) -> Result<Findings, String> {
+fn in_a_child(sources: &Sources, policy: &Policy) -> Result<Findings, Problem> {
     let request = serde_json::to_vec(&Request {
         policy: policy.clone(),
         sources: sources.clone(),
@@ -96,16 +97,16 @@ fn in_a_child(sources: &Sources, policy: &Policy) -> Result<Findings, String> {
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("did not finish within {}s", TIME_LIMIT.as_secs()));
+                return Err(format!("did not finish within {}s", TIME_LIMIT.as_secs()).into());
             }
         }
     };
     let _ = writer.join();
     let answer = reader.join().unwrap_or_default();
     if !status.success() {
-        return Err(format!("stopped ({status})"));
+        return Err(format!("stopped ({status})").into());
     }
-    serde_json::from_slice(&answer).map_err(|_| "gave no answer".to_owned())
+    serde_json::from_slice(&answer).map_err(|_| Problem::from("gave no answer"))
 }
 
 /// For xtask's own unit tests: a thread with a bounded stack; a panic refuses the stage.

@@ -11,6 +11,8 @@
 //! The same limits keep what the gate writes small: [`cap`] keeps at most [`MAX_FINDINGS`]
 //! messages of at most [`MAX_FINDING_BYTES`] each, and says how many were left out.
 
+use crate::outcome::Problem;
+
 /// The deepest nesting of `()`, `[]` and `{}` a file may have. The course's own code nests
 /// fewer than 20 levels.
 pub const MAX_DEPTH: usize = 256;
@@ -25,7 +27,7 @@ pub const MAX_FINDING_BYTES: usize = 400;
 
 /// Reads `text` once, without recursion: its number of tokens, or why the gate will not parse
 /// it (`LINE: why`).
-pub fn prescan(text: &str) -> Result<usize, String> {
+pub fn prescan(text: &str) -> Result<usize, Problem> {
     let bytes = text.as_bytes();
     let (mut at, mut line, mut depth, mut tokens) = (0, 1, 0usize, 0usize);
     while at < bytes.len() {
@@ -47,7 +49,8 @@ pub fn prescan(text: &str) -> Result<usize, String> {
                     return Err(format!(
                         "{line}: brackets nested more than {MAX_DEPTH} deep; the grader does \
                          not read code nested this deep (write it flatter)"
-                    ));
+                    )
+                    .into());
                 }
                 at + 1
             }
