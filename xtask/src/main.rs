@@ -229,7 +229,8 @@ fn root_of(raw: &[std::ffi::OsString]) -> PathBuf {
 
 /// The command line, its help listing the commands group by group (`GROUPS`); in a starter
 /// repository (no `solutions/`) the groups that need the course's solutions are hidden (they
-/// still parse, and explain themselves when used), and so is `grade --submissions`.
+/// still parse, and explain themselves when used), and so is every option under the heading
+/// `ui::INSTRUCTOR_OPTIONS` (`grade --submissions`).
 fn cli_command(root: &Path) -> clap::Command {
     let starter = !root.join("solutions").is_dir();
     let mut command = Cli::command();
@@ -264,7 +265,7 @@ fn cli_command(root: &Path) -> clap::Command {
         let _ = write!(listing, "{heading}{title}:{heading:#}\n{rendered}\n");
     }
     if starter {
-        command = command.mut_subcommand("grade", |c| c.mut_arg("submissions", |a| a.hide(true)));
+        command = hide_instructor_options(command);
     }
     let mut template = StyledStr::new();
     let _ = write!(
@@ -273,6 +274,28 @@ fn cli_command(root: &Path) -> clap::Command {
         listing.ansi()
     );
     command.help_template(template)
+}
+
+/// Every option declared under the heading `ui::INSTRUCTOR_OPTIONS`, hidden.
+fn hide_instructor_options(mut command: clap::Command) -> clap::Command {
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    for name in names {
+        command = command.mut_subcommand(&name, |mut sub| {
+            let ids: Vec<clap::Id> = sub
+                .get_arguments()
+                .filter(|a| a.get_help_heading() == Some(ui::INSTRUCTOR_OPTIONS))
+                .map(|a| a.get_id().clone())
+                .collect();
+            for id in ids {
+                sub = sub.mut_arg(id, |a| a.hide(true));
+            }
+            sub
+        });
+    }
+    command
 }
 
 /// The names of the visible commands declared in `group`.

@@ -8,6 +8,10 @@
 use std::io::Write;
 use std::sync::OnceLock;
 
+/// The help heading of a command's options that only an instructor uses (`grade
+/// --submissions`): a starter repository, which has no instructor, hides every option under it.
+pub const INSTRUCTOR_OPTIONS: &str = "Instructor options";
+
 pub fn colour() -> bool {
     static COLOUR: OnceLock<bool> = OnceLock::new();
     *COLOUR.get_or_init(|| {

@@ -256,11 +256,52 @@ fn every_command_has_its_own_help_and_completions_exist() {
     ] {
         assert!(out.contains(command), "`{command}` in the help\n{out}");
     }
+    // Grouped under headings, in the order of the declarations.
+    let at = |text: &str| out.find(text).unwrap_or_else(|| panic!("`{text}`:\n{out}"));
+    assert!(at("Learner commands:") < at("  status "), "{out}");
+    assert!(at("  reset ") < at("Grading:"), "{out}");
+    assert!(at("Grading:") < at("  grade ") && at("  grade ") < at("Instructor commands:"));
+    assert!(at("Instructor commands:") < at("  verify ") && at("  verify ") < at("Author"));
+    assert!(at("Author commands") < at("  bug "), "{out}");
     for shell in ["bash", "zsh", "fish"] {
         let (code, out) = xtask(&root, &["completions", shell], "");
         assert_eq!(code, Some(0), "{out}");
         assert!(out.contains("readme") && out.len() > 500, "{shell}:\n{out}");
     }
+}
+
+#[test]
+fn a_bad_format_or_isolation_is_refused_with_the_valid_values() {
+    let root = course("cli-values");
+    let (code, out) = xtask(&root, &["grade", "--format", "human,xml"], "");
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("invalid value 'xml' for '--format <LIST>'"),
+        "{out}"
+    );
+    assert!(
+        out.contains("human, json, junit, gradescope, classroom, exercism"),
+        "{out}"
+    );
+    let (code, out) = xtask(&root, &["grade", "--isolation", "loose"], "");
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("auto, strict, off"), "{out}");
+    // `none` is still `off`; the unknown stage stops it once the line has parsed.
+    let (code, out) = xtask(
+        &root,
+        &[
+            "grade",
+            "--isolation",
+            "none",
+            "--format",
+            "json,junit",
+            "--stage",
+            "nosuch",
+        ],
+        "",
+    );
+    assert_eq!(code, Some(2), "{out}");
+    assert!(!out.contains("invalid value"), "{out}");
 }
 
 #[test]

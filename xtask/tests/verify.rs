@@ -252,6 +252,54 @@ fn an_unchanged_stage_is_skipped_until_its_files_change() {
 }
 
 #[test]
+fn the_red_team_corpus_is_replayed_only_with_redteam() {
+    let root = fixture("redteam");
+    // A red-team "bug" no test catches: only a run that replays the corpus can fail on it.
+    let dir = root.join("solutions/01-adder/redteam/bugs");
+    fs::create_dir_all(&dir).unwrap();
+    write(
+        &root,
+        "solutions/01-adder/redteam/bugs/rt_swapped.patch",
+        &adder_patch(
+            "bug: adds in the other order\ncaught-by: adding::two_and_two_make_four",
+            "b + a",
+        ),
+    );
+    let (code, out) = xtask(&root, &["verify", "--stage", "adder"]);
+    assert_eq!(
+        code,
+        Some(0),
+        "the plain verify leaves the corpus out: {out}"
+    );
+    assert!(!out.contains("rt_swapped"), "{out}");
+    assert!(
+        out.contains(
+            "1 red-team variant not replayed (`cargo xtask verify --redteam --stage adder` \
+             replays them)"
+        ),
+        "{out}"
+    );
+    // The plain run's record does not answer for a run with the corpus.
+    let (code, out) = xtask(&root, &["verify", "--redteam", "--stage", "adder"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("rt_swapped: NOT caught (adds in the other order)"),
+        "{out}"
+    );
+    assert!(!out.contains("not replayed"), "{out}");
+    // Fixed: a passing run with the corpus also counts as a plain one.
+    fs::remove_file(dir.join("rt_swapped.patch")).unwrap();
+    let (code, out) = xtask(&root, &["verify", "--redteam", "--stage", "adder"]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = xtask(&root, &["verify", "--stage", "adder"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("unchanged since their last passing verify"),
+        "{out}"
+    );
+}
+
+#[test]
 fn a_missing_readme_and_test_entry_are_reported() {
     let root = fixture("incomplete");
     fs::remove_file(root.join("exercises/01-adder/README.md")).unwrap();

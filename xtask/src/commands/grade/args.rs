@@ -7,6 +7,7 @@ use crate::course;
 use crate::exec::runner;
 use crate::exec::sandbox;
 use crate::report::Format;
+use crate::ui;
 
 /// `cargo xtask grade [--submission DIR | --submissions DIR] [--stage NAME]... [--format LIST]
 /// [--out DIR] [--jobs N] [--budget DURATION] [--require-all] [--offline] [--isolation MODE]
@@ -18,7 +19,12 @@ pub struct Args {
     pub submission: Option<PathBuf>,
     /// Grade every submission directory in DIR (one report directory each)
     // Dispatched by `run` to `class.rs`, which grades each in a child `grade --submission`.
-    #[arg(long, value_name = "DIR", conflicts_with = "submission")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "submission",
+        help_heading = ui::INSTRUCTOR_OPTIONS
+    )]
     pub submissions: Option<PathBuf>,
     /// Only this stage; repeatable (default: every stage)
     #[arg(long = "stage", value_name = "NAME")]
