@@ -26,7 +26,12 @@ use crate::ui;
 #[derive(Debug, clap::Subcommand)]
 pub enum Action {
     /// Put the reference (or the reference with this variant) into exercises/NN/src to edit
-    New { stage: String, name: String },
+    New {
+        /// The stage (name, directory or number)
+        stage: String,
+        /// The variant's name, snake_case (what the mistake is: timer_keeps_the_first_waker)
+        name: String,
+    },
     /// Write the patch from your edit, put the stub back, check the variant
     Save(SaveArgs),
 }
@@ -34,7 +39,9 @@ pub enum Action {
 /// What `bug save` (or `alt save`) was told.
 #[derive(Debug, clap::Args)]
 pub struct SaveArgs {
+    /// The stage (name, directory or number)
     pub stage: String,
+    /// The variant's name, snake_case (as given to `new`)
     pub name: String,
     /// A test that must fail with the bug in place; repeatable (bugs only)
     #[arg(long = "caught-by", value_name = "TEST")]

@@ -25,6 +25,7 @@ use crate::ui;
 /// `mistakes STAGE [BUG] [--force]`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The stage (name, directory or number)
     pub stage: String,
     /// Only this known bug
     pub bug: Option<String>,

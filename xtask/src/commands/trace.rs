@@ -22,6 +22,7 @@ use crate::ui;
 /// `trace STAGE TEST`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The stage (name, directory or number)
     pub stage: String,
     /// e.g. part5_trace::a_burst_of_wakes_costs_one_poll
     pub test: String,
