@@ -68,7 +68,9 @@ impl Interval {
     /// [`MissedTickBehavior`]; `Pending` (with `cx`'s waker registered, the latest poll's) until
     /// then.
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
-        todo!("wait for the sleep; the next deadline by the missed-tick behavior; return the scheduled instant")
+        todo!(
+            "wait for the sleep; the next deadline by the missed-tick behavior; return the scheduled instant"
+        )
     }
 
     /// The period.

@@ -122,7 +122,9 @@ impl Reactor {
     /// # Errors
     /// If `mio::Poll::poll` fails for another reason than an interruption.
     pub fn turn(&self, max: Option<Duration>) -> io::Result<Turn> {
-        todo!("compute the timeout (rounded up) and note what you wait for, in ONE critical section; poll; take what is due; unlock; wake")
+        todo!(
+            "compute the timeout (rounded up) and note what you wait for, in ONE critical section; poll; take what is due; unlock; wake"
+        )
     }
 
     /// What a runtime calls when it has no task ready to run.
@@ -140,7 +142,9 @@ impl Reactor {
     /// # Errors
     /// As [`turn`](Self::turn).
     pub fn park(&self) -> io::Result<Turn> {
-        todo!("real clock: turn(None); paused: turn(Some(ZERO)), and if nothing happened jump to the earliest deadline and turn again")
+        todo!(
+            "real clock: turn(None); paused: turn(Some(ZERO)), and if nothing happened jump to the earliest deadline and turn again"
+        )
     }
 
     /// Ends the wait of a thread in [`turn`](Self::turn) (its report says `poked`); if no

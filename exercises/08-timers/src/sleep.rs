@@ -14,7 +14,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-
 /// Waits until `duration` has passed on the current reactor's clock: the deadline is the
 /// clock's reading at this call plus `duration`. If that sum does not fit in an `Instant`
 /// (`Duration::MAX`), the deadline is `now + FAR_FUTURE` instead: no panic, no overflow.
@@ -76,7 +75,9 @@ impl Sleep {
     /// next poll registers or completes as usual. A completed sleep reset to a later deadline
     /// waits again.
     pub fn reset(&mut self, deadline: Instant) {
-        todo!("move the deadline; a registered sleep moves its timer, or wakes its task if the new deadline has passed")
+        todo!(
+            "move the deadline; a registered sleep moves its timer, or wakes its task if the new deadline has passed"
+        )
     }
 }
 
@@ -84,7 +85,9 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        todo!("due? Ready (removing the entry). Not yet: register on the first poll, or replace the waker")
+        todo!(
+            "due? Ready (removing the entry). Not yet: register on the first poll, or replace the waker"
+        )
     }
 }
 

@@ -18,7 +18,11 @@ fn a_new_store_is_empty() {
         let now = Instant::now();
         assert_eq!(store.len(), 0, "a new store must hold no timer");
         assert!(store.is_empty(), "a new store must be empty");
-        assert_eq!(store.earliest(), None, "an empty store has no earliest deadline");
+        assert_eq!(
+            store.earliest(),
+            None,
+            "an empty store has no earliest deadline"
+        );
         assert!(
             store.take_due(now + Duration::from_secs(3600)).is_empty(),
             "an empty store has nothing due"
@@ -33,10 +37,18 @@ fn insert_returns_a_key_with_the_deadline_and_counts_the_timer() {
         let (waker, _) = counting_waker();
         let deadline = Instant::now() + ms(10);
         let key = store.insert(deadline, waker);
-        assert_eq!(key.deadline(), deadline, "the key must carry the deadline it was inserted with");
+        assert_eq!(
+            key.deadline(),
+            deadline,
+            "the key must carry the deadline it was inserted with"
+        );
         assert_eq!(store.len(), 1, "one insert, one timer");
         assert!(!store.is_empty(), "a store with a timer is not empty");
-        assert_eq!(store.earliest(), Some(deadline), "the only timer is the earliest");
+        assert_eq!(
+            store.earliest(),
+            Some(deadline),
+            "the only timer is the earliest"
+        );
     });
 }
 
@@ -61,7 +73,11 @@ fn equal_deadlines_are_two_timers_and_both_fire() {
              alone lets the second overwrite the first, and the first sleep never wakes"
         );
         let due = store.take_due(deadline);
-        assert_eq!(due.len(), 2, "both timers due at the same instant must be taken");
+        assert_eq!(
+            due.len(),
+            2,
+            "both timers due at the same instant must be taken"
+        );
         due.into_iter().for_each(|w| w.wake());
         assert_eq!(
             (first_wakes.get(), second_wakes.get()),
@@ -85,7 +101,10 @@ fn earliest_is_the_smallest_deadline_whatever_the_insert_order() {
             Some(base + ms(10)),
             "earliest() must be the smallest deadline (inserted 30, 10, 20 ms)"
         );
-        assert!(store.remove(ten).is_some(), "the 10 ms timer was registered");
+        assert!(
+            store.remove(ten).is_some(),
+            "the 10 ms timer was registered"
+        );
         assert_eq!(
             store.earliest(),
             Some(base + ms(20)),
@@ -102,7 +121,9 @@ fn a_deadline_equal_to_now_is_due() {
         let (waker, wakes) = counting_waker();
         store.insert(deadline, waker);
         assert!(
-            store.take_due(deadline - Duration::from_nanos(1)).is_empty(),
+            store
+                .take_due(deadline - Duration::from_nanos(1))
+                .is_empty(),
             "a timer must not be due 1 ns before its deadline"
         );
         let due = store.take_due(deadline);
@@ -143,7 +164,11 @@ fn take_due_returns_due_timers_in_deadline_order_and_keeps_the_rest() {
             "take_due must return the due wakers earliest deadline first, equal deadlines in \
              insertion order"
         );
-        assert_eq!(store.len(), 1, "the 40 ms timer is not due at 30 ms and must stay");
+        assert_eq!(
+            store.len(),
+            1,
+            "the 40 ms timer is not due at 30 ms and must stay"
+        );
         assert_eq!(store.earliest(), Some(base + ms(40)));
     });
 }
@@ -154,11 +179,19 @@ fn remove_returns_the_waker_without_waking_it_and_a_second_remove_is_none() {
         let mut store = TimerStore::new();
         let (waker, wakes) = counting_waker();
         let key = store.insert(Instant::now() + ms(10), waker.clone());
-        let removed = store.remove(key).expect("remove of a registered timer gives its waker");
-        assert!(removed.will_wake(&waker), "remove must give back the stored waker");
+        let removed = store
+            .remove(key)
+            .expect("remove of a registered timer gives its waker");
+        assert!(
+            removed.will_wake(&waker),
+            "remove must give back the stored waker"
+        );
         assert_eq!(wakes.get(), 0, "remove must not wake the waker");
         assert!(store.is_empty(), "a removed timer leaves the store");
-        assert!(store.remove(key).is_none(), "removing twice must be harmless and give None");
+        assert!(
+            store.remove(key).is_none(),
+            "removing twice must be harmless and give None"
+        );
     });
 }
 
@@ -208,7 +241,10 @@ fn set_waker_replaces_a_different_waker() {
         let (old, old_wakes) = counting_waker();
         let (new, new_wakes) = counting_waker();
         let key = store.insert(deadline, old);
-        assert!(store.set_waker(key, &new), "set_waker on a registered timer returns true");
+        assert!(
+            store.set_waker(key, &new),
+            "set_waker on a registered timer returns true"
+        );
         assert_eq!(store.len(), 1, "set_waker must not add a timer");
         store.take_due(deadline).into_iter().for_each(|w| w.wake());
         assert_eq!(

@@ -26,10 +26,20 @@ fn a_due_timer_fires_on_the_next_turn_and_leaves_the_store() {
         let key = reactor.insert_timer(reactor.now(), &waker);
         assert_eq!(reactor.timers(), 1);
         let turn = reactor.turn(Some(Duration::ZERO)).unwrap();
-        assert_eq!(turn.fired, 1, "a timer due now must fire on the next turn: {turn:?}");
+        assert_eq!(
+            turn.fired, 1,
+            "a timer due now must fire on the next turn: {turn:?}"
+        );
         assert_eq!(wakes.get(), 1, "a fired timer's waker must be woken");
-        assert_eq!(reactor.timers(), 0, "a fired timer must be removed from the store");
-        assert!(reactor.remove_timer(key).is_none(), "a fired timer is no longer registered");
+        assert_eq!(
+            reactor.timers(),
+            0,
+            "a fired timer must be removed from the store"
+        );
+        assert!(
+            reactor.remove_timer(key).is_none(),
+            "a fired timer is no longer registered"
+        );
     });
 }
 
@@ -49,7 +59,11 @@ fn a_timer_never_fires_before_its_deadline() {
         );
         reactor.advance(Duration::from_nanos(1));
         let turn = reactor.turn(Some(Duration::ZERO)).unwrap();
-        assert_eq!((turn.fired, wakes.get()), (1, 1), "at its deadline the timer fires");
+        assert_eq!(
+            (turn.fired, wakes.get()),
+            (1, 1),
+            "at its deadline the timer fires"
+        );
     });
 }
 
@@ -68,8 +82,14 @@ fn the_timeout_is_the_time_to_the_earliest_deadline() {
             Some(Duration::from_secs(2)),
             "with timers at 5 s, 2 s and 9 s the turn must wait for the earliest, 2 s: {turn:?}"
         );
-        assert!(turn.poked, "a wake() before the turn must end its wait (Turn::poked)");
-        assert_eq!(turn.fired, 0, "nothing is due on a paused clock that did not move");
+        assert!(
+            turn.poked,
+            "a wake() before the turn must end its wait (Turn::poked)"
+        );
+        assert_eq!(
+            turn.fired, 0,
+            "nothing is due on a paused clock that did not move"
+        );
     });
 }
 
@@ -86,7 +106,11 @@ fn a_sub_millisecond_wait_rounds_up_to_one_millisecond() {
             "a timer 0.3 ms away must wait 1 ms (rounded UP to epoll's whole milliseconds): 0 ms \
              makes the reactor spin until the deadline"
         );
-        assert_eq!(wakes.get(), 0, "the paused clock did not move: nothing may fire");
+        assert_eq!(
+            wakes.get(),
+            0,
+            "the paused clock did not move: nothing may fire"
+        );
     });
 }
 
@@ -107,7 +131,11 @@ fn a_wait_rounds_up_to_the_next_whole_millisecond() {
         reactor.insert_timer(reactor.now() + ms(2), &waker);
         reactor.wake();
         let turn = reactor.turn(None).unwrap();
-        assert_eq!(turn.timeout, Some(ms(2)), "exactly 2 ms away waits exactly 2 ms");
+        assert_eq!(
+            turn.timeout,
+            Some(ms(2)),
+            "exactly 2 ms away waits exactly 2 ms"
+        );
     });
 }
 
@@ -118,9 +146,17 @@ fn max_caps_the_timeout() {
         let (waker, _) = counting_waker();
         reactor.insert_timer(reactor.now() + HOUR, &waker);
         let turn = reactor.turn(Some(ms(1))).unwrap();
-        assert_eq!(turn.timeout, Some(ms(1)), "max = 1 ms caps a one-hour wait: {turn:?}");
+        assert_eq!(
+            turn.timeout,
+            Some(ms(1)),
+            "max = 1 ms caps a one-hour wait: {turn:?}"
+        );
         let turn = reactor.turn(Some(Duration::ZERO)).unwrap();
-        assert_eq!(turn.timeout, Some(Duration::ZERO), "max = 0 never waits: {turn:?}");
+        assert_eq!(
+            turn.timeout,
+            Some(Duration::ZERO),
+            "max = 0 never waits: {turn:?}"
+        );
         reactor.wake();
         let turn = reactor.turn(Some(Duration::from_secs(7200))).unwrap();
         assert_eq!(
@@ -138,14 +174,22 @@ fn with_no_timer_a_turn_waits_for_max_or_until_woken() {
         let turn = reactor.turn(Some(ms(1))).unwrap();
         assert_eq!(
             turn,
-            Turn { timeout: Some(ms(1)), fired: 0, poked: false },
+            Turn {
+                timeout: Some(ms(1)),
+                fired: 0,
+                poked: false
+            },
             "no timer and max = 1 ms: wait 1 ms"
         );
         reactor.wake();
         let turn = reactor.turn(None).unwrap();
         assert_eq!(
             turn,
-            Turn { timeout: None, fired: 0, poked: true },
+            Turn {
+                timeout: None,
+                fired: 0,
+                poked: true
+            },
             "no timer and no max: wait with no timeout (None) until woken"
         );
     });
@@ -211,7 +255,10 @@ fn the_turn_reads_the_clock_after_the_wait() {
             "a turn that waited for a real 1 ms timer must fire it at once: read the clock AFTER \
              the wait (epoll never returns before its timeout), not the reading from before it"
         );
-        assert!(Instant::now() >= deadline, "the timer fired before its deadline");
+        assert!(
+            Instant::now() >= deadline,
+            "the timer fired before its deadline"
+        );
     });
 }
 
@@ -241,7 +288,11 @@ fn a_waker_that_reenters_the_reactor_does_not_deadlock() {
         reactor.insert_timer(reactor.now(), &waker);
         let turn = reactor.turn(Some(Duration::ZERO)).unwrap();
         assert_eq!(turn.fired, 1);
-        assert_eq!(calls.load(Ordering::SeqCst), 1, "the waker ran once, to its end");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "the waker ran once, to its end"
+        );
         assert_eq!(reactor.timers(), 0, "the waker removed the other timer");
     });
 }
@@ -252,7 +303,10 @@ fn wake_ends_a_turn_waiting_on_another_thread_and_is_remembered() {
         let reactor = manual_reactor();
         reactor.wake();
         let turn = reactor.turn(None).unwrap();
-        assert!(turn.poked, "a wake() before a turn must make that turn return (poked)");
+        assert!(
+            turn.poked,
+            "a wake() before a turn must make that turn return (poked)"
+        );
 
         let (watch_tx, watch_rx) = std::sync::mpsc::channel();
         let waiting = {
@@ -307,7 +361,11 @@ fn an_earlier_timer_inserted_from_another_thread_ends_a_long_wait() {
         let (near, near_wakes) = counting_waker();
         reactor.insert_timer(reactor.now() + ms(20), &near);
         let turn = waiting.join().unwrap().unwrap();
-        assert_eq!(turn.timeout, Some(HOUR), "the turn was computed from the 1 h timer");
+        assert_eq!(
+            turn.timeout,
+            Some(HOUR),
+            "the turn was computed from the 1 h timer"
+        );
         assert!(
             turn.poked,
             "the turn ended without a poke? {turn:?} (a 20 ms timer inserted while the reactor \
@@ -332,7 +390,10 @@ fn a_timer_inserted_while_the_reactor_waits_with_no_timeout_ends_the_wait() {
         let (waker, wakes) = counting_waker();
         reactor.insert_timer(reactor.now() + HOUR, &waker);
         let turn = waiting.join().unwrap().unwrap();
-        assert_eq!(turn.timeout, None, "with no timer the turn waited with no timeout");
+        assert_eq!(
+            turn.timeout, None,
+            "with no timer the turn waited with no timeout"
+        );
         assert!(
             turn.poked,
             "any timer inserted while the reactor waits with no timeout must wake it: {turn:?}"
@@ -364,11 +425,19 @@ fn advance_moves_the_clock_exactly() {
     watchdog("Reactor::advance").run(|| {
         let reactor = manual_reactor();
         let start = reactor.now();
-        assert_eq!(reactor.now(), start, "a paused clock does not move by itself");
+        assert_eq!(
+            reactor.now(),
+            start,
+            "a paused clock does not move by itself"
+        );
         reactor.advance(ms(7));
         reactor.advance(Duration::from_nanos(3));
         assert_eq!(reactor.now() - start, ms(7) + Duration::from_nanos(3));
-        assert_eq!(reactor.clock().now(), reactor.now(), "now() is the clock's reading");
+        assert_eq!(
+            reactor.clock().now(),
+            reactor.now(),
+            "now() is the clock's reading"
+        );
     });
 }
 

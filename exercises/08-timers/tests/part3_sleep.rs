@@ -26,9 +26,16 @@ fn a_sleep_is_pending_before_its_deadline_and_ready_at_it() {
         let _enter = reactor.enter();
         let start = reactor.now();
         let mut sleep = sleep(ms(10));
-        assert_eq!(sleep.deadline(), start + ms(10), "sleep(d)'s deadline is the clock's now + d");
+        assert_eq!(
+            sleep.deadline(),
+            start + ms(10),
+            "sleep(d)'s deadline is the clock's now + d"
+        );
         let (waker, _) = counting_waker();
-        assert!(poll_with(&mut sleep, &waker).is_pending(), "a 10 ms sleep is pending at 0 ms");
+        assert!(
+            poll_with(&mut sleep, &waker).is_pending(),
+            "a 10 ms sleep is pending at 0 ms"
+        );
         reactor.advance(ms(10) - Duration::from_nanos(1));
         assert!(
             poll_with(&mut sleep, &waker).is_pending(),
@@ -58,7 +65,11 @@ fn creating_a_sleep_registers_nothing_until_its_first_poll() {
         );
         let (waker, _) = counting_waker();
         assert!(poll_with(&mut sleep, &waker).is_pending());
-        assert_eq!(reactor.timers(), 1, "the first poll of a pending Sleep registers one timer");
+        assert_eq!(
+            reactor.timers(),
+            1,
+            "the first poll of a pending Sleep registers one timer"
+        );
         assert!(poll_with(&mut sleep, &waker).is_pending());
         assert!(poll_with(&mut sleep, &waker).is_pending());
         assert_eq!(
@@ -76,10 +87,22 @@ fn a_sleep_due_on_its_first_poll_completes_without_registering() {
         let _enter = reactor.enter();
         let (waker, _) = counting_waker();
         let mut zero = sleep(Duration::ZERO);
-        assert_eq!(poll_with(&mut zero, &waker), Poll::Ready(()), "sleep(0) is ready at once");
+        assert_eq!(
+            poll_with(&mut zero, &waker),
+            Poll::Ready(()),
+            "sleep(0) is ready at once"
+        );
         let mut past = sleep_until(reactor.now() - ms(5));
-        assert_eq!(poll_with(&mut past, &waker), Poll::Ready(()), "a past deadline is ready");
-        assert_eq!(reactor.timers(), 0, "a Sleep that completes on its first poll registers nothing");
+        assert_eq!(
+            poll_with(&mut past, &waker),
+            Poll::Ready(()),
+            "a past deadline is ready"
+        );
+        assert_eq!(
+            reactor.timers(),
+            0,
+            "a Sleep that completes on its first poll registers nothing"
+        );
     });
 }
 
@@ -113,7 +136,11 @@ fn a_sleep_wakes_the_waker_of_its_latest_poll() {
         let (second, second_wakes) = counting_waker();
         assert!(poll_with(&mut sleep, &first).is_pending());
         assert!(poll_with(&mut sleep, &second).is_pending());
-        assert_eq!(reactor.timers(), 1, "a second poll must not add a second entry");
+        assert_eq!(
+            reactor.timers(),
+            1,
+            "a second poll must not add a second entry"
+        );
         reactor.advance(ms(10));
         fire(&reactor);
         assert_eq!(
@@ -154,7 +181,11 @@ fn dropping_a_registered_sleep_removes_its_entry() {
         let (waker, wakes) = counting_waker();
         assert!(poll_with(&mut sleep, &waker).is_pending());
         drop(sleep);
-        assert_eq!(reactor.timers(), 0, "a dropped Sleep must remove its entry (Drop)");
+        assert_eq!(
+            reactor.timers(),
+            0,
+            "a dropped Sleep must remove its entry (Drop)"
+        );
         reactor.advance(ms(10));
         assert_eq!(fire(&reactor), 0, "a dropped Sleep's timer must never fire");
         assert_eq!(wakes.get(), 0);
@@ -214,7 +245,10 @@ fn is_elapsed_follows_the_clock() {
         let sleep = sleep(ms(5));
         assert!(!sleep.is_elapsed(), "not elapsed at 0 ms");
         reactor.advance(ms(5));
-        assert!(sleep.is_elapsed(), "elapsed once the clock reads the deadline");
+        assert!(
+            sleep.is_elapsed(),
+            "elapsed once the clock reads the deadline"
+        );
     });
 }
 
@@ -232,8 +266,15 @@ fn reset_later_moves_the_wake_to_the_new_deadline() {
         assert_eq!(reactor.timers(), 1, "reset keeps one entry, moved");
         reactor.advance(ms(10));
         fire(&reactor);
-        assert_eq!(wakes.get(), 0, "after reset to 30 ms, nothing may wake at the old 10 ms");
-        assert!(poll_with(&mut sleep, &waker).is_pending(), "not done at 10 ms any more");
+        assert_eq!(
+            wakes.get(),
+            0,
+            "after reset to 30 ms, nothing may wake at the old 10 ms"
+        );
+        assert!(
+            poll_with(&mut sleep, &waker).is_pending(),
+            "not done at 10 ms any more"
+        );
         reactor.advance(ms(20));
         assert_eq!(fire(&reactor), 1);
         assert_eq!(
@@ -258,7 +299,11 @@ fn reset_earlier_wakes_at_the_new_deadline() {
         sleep.reset(start + ms(10));
         assert_eq!(reactor.timers(), 1, "reset keeps one entry, moved");
         reactor.advance(ms(10));
-        assert_eq!(fire(&reactor), 1, "the moved timer is due at the new 10 ms deadline");
+        assert_eq!(
+            fire(&reactor),
+            1,
+            "the moved timer is due at the new 10 ms deadline"
+        );
         assert_eq!(
             wakes.get(),
             1,
@@ -287,7 +332,11 @@ fn reset_into_the_past_wakes_the_waiting_task_at_once() {
              no turn fires a timer that is not in the store, so nobody else will"
         );
         assert_eq!(reactor.timers(), 0, "and leave no entry behind");
-        assert_eq!(poll_with(&mut sleep, &waker), Poll::Ready(()), "the next poll completes");
+        assert_eq!(
+            poll_with(&mut sleep, &waker),
+            Poll::Ready(()),
+            "the next poll completes"
+        );
     });
 }
 
@@ -299,7 +348,11 @@ fn reset_before_the_first_poll_only_moves_the_deadline() {
         let start = reactor.now();
         let mut sleep = sleep(ms(10));
         sleep.reset(start + ms(30));
-        assert_eq!(reactor.timers(), 0, "reset of a never-polled Sleep must not register it");
+        assert_eq!(
+            reactor.timers(),
+            0,
+            "reset of a never-polled Sleep must not register it"
+        );
         assert_eq!(sleep.deadline(), start + ms(30));
         let (waker, wakes) = counting_waker();
         reactor.advance(ms(10));
@@ -312,7 +365,11 @@ fn reset_before_the_first_poll_only_moves_the_deadline() {
         assert_eq!(wakes.get(), 1);
         let mut past = timers::sleep(ms(10));
         past.reset(start);
-        assert_eq!(wakes.get(), 1, "reset of a never-polled Sleep has no waker to wake");
+        assert_eq!(
+            wakes.get(),
+            1,
+            "reset of a never-polled Sleep has no waker to wake"
+        );
         assert_eq!(poll_with(&mut past, &waker), Poll::Ready(()));
     });
 }
@@ -385,7 +442,10 @@ fn a_waker_that_drops_another_sleep_does_not_deadlock() {
         assert_eq!(reactor.timers(), 2);
         reactor.advance(ms(10));
         assert_eq!(fire(&reactor), 1);
-        assert!(victim.lock().unwrap().is_none(), "the waker ran and dropped the other Sleep");
+        assert!(
+            victim.lock().unwrap().is_none(),
+            "the waker ran and dropped the other Sleep"
+        );
         assert_eq!(
             reactor.timers(),
             0,
@@ -421,9 +481,17 @@ fn a_waker_that_resets_and_starts_sleeps_does_not_deadlock() {
         reactor.advance(ms(10));
         assert_eq!(fire(&reactor), 1);
         assert_eq!(started.lock().unwrap().len(), 1, "the waker ran to its end");
-        assert_eq!(reactor.timers(), 2, "the reset sleep and the new one are registered");
+        assert_eq!(
+            reactor.timers(),
+            2,
+            "the reset sleep and the new one are registered"
+        );
         reactor.advance(ms(10));
-        assert_eq!(fire(&reactor), 1, "at 20 ms only the sleep started at 10 ms + 5 ms is due");
+        assert_eq!(
+            fire(&reactor),
+            1,
+            "at 20 ms only the sleep started at 10 ms + 5 ms is due"
+        );
         assert_eq!(
             plain_wakes.get(),
             0,

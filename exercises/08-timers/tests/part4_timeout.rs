@@ -39,12 +39,24 @@ fn a_pending_future_times_out_at_the_deadline_and_is_woken_for_it() {
         let mut cx = Context::from_waker(&waker);
         let mut fut = pin!(timeout(ms(10), pending::<u8>()));
         assert_eq!(fut.as_mut().poll(&mut cx), Poll::Pending);
-        assert_eq!(reactor.timers(), 1, "a pending timeout registers its deadline");
+        assert_eq!(
+            reactor.timers(),
+            1,
+            "a pending timeout registers its deadline"
+        );
         reactor.advance(ms(10) - Duration::from_nanos(1));
-        assert_eq!(fut.as_mut().poll(&mut cx), Poll::Pending, "1 ns early is not elapsed");
+        assert_eq!(
+            fut.as_mut().poll(&mut cx),
+            Poll::Pending,
+            "1 ns early is not elapsed"
+        );
         reactor.advance(Duration::from_nanos(1));
         reactor.turn(Some(Duration::ZERO)).unwrap();
-        assert_eq!(wakes.get(), 1, "the reactor must wake the timeout's task at the deadline");
+        assert_eq!(
+            wakes.get(),
+            1,
+            "the reactor must wake the timeout's task at the deadline"
+        );
         assert_eq!(
             fut.as_mut().poll(&mut cx),
             Poll::Ready(Err(Elapsed::new())),
@@ -105,7 +117,11 @@ fn a_dropped_timeout_leaves_no_timer() {
             assert!(fut.as_mut().poll(&mut cx).is_pending());
             assert_eq!(reactor.timers(), 1);
         }
-        assert_eq!(reactor.timers(), 0, "a dropped timeout must remove its deadline's timer");
+        assert_eq!(
+            reactor.timers(),
+            0,
+            "a dropped timeout must remove its deadline's timer"
+        );
     });
 }
 

@@ -56,7 +56,11 @@ fn the_first_tick_completes_at_once() {
             "interval(period): the first tick completes at once (and only one tick is ready)"
         );
         assert_eq!(interval.period(), ms(10));
-        assert_eq!(interval.missed_tick_behavior(), MissedTickBehavior::Burst, "Burst is the default");
+        assert_eq!(
+            interval.missed_tick_behavior(),
+            MissedTickBehavior::Burst,
+            "Burst is the default"
+        );
     });
 }
 
@@ -67,9 +71,16 @@ fn interval_at_waits_for_its_start() {
         let _enter = reactor.enter();
         let start = reactor.now();
         let mut interval = interval_at(start + ms(5), ms(10));
-        assert!(ticks_now(&mut interval, start).is_empty(), "no tick before the start");
+        assert!(
+            ticks_now(&mut interval, start).is_empty(),
+            "no tick before the start"
+        );
         reactor.advance(ms(5));
-        assert_eq!(ticks_now(&mut interval, start), [5], "the first tick is at `start`");
+        assert_eq!(
+            ticks_now(&mut interval, start),
+            [5],
+            "the first tick is at `start`"
+        );
         reactor.advance(ms(10));
         assert_eq!(ticks_now(&mut interval, start), [15]);
     });
@@ -78,7 +89,11 @@ fn interval_at_waits_for_its_start() {
 #[test]
 fn ticks_on_time_follow_the_grid_whatever_the_behavior() {
     watchdog("ticks that are never late").run(|| {
-        for behavior in [MissedTickBehavior::Burst, MissedTickBehavior::Delay, MissedTickBehavior::Skip] {
+        for behavior in [
+            MissedTickBehavior::Burst,
+            MissedTickBehavior::Delay,
+            MissedTickBehavior::Skip,
+        ] {
             let reactor = manual_reactor();
             let _enter = reactor.enter();
             let start = reactor.now();
@@ -94,7 +109,11 @@ fn ticks_on_time_follow_the_grid_whatever_the_behavior() {
                 reactor.advance(Duration::from_nanos(1));
                 seen.extend(ticks_now(&mut interval, start));
             }
-            assert_eq!(seen, [0, 10, 20, 30], "{behavior:?}: on-time ticks are on the grid");
+            assert_eq!(
+                seen,
+                [0, 10, 20, 30],
+                "{behavior:?}: on-time ticks are on the grid"
+            );
         }
     });
 }
@@ -109,8 +128,16 @@ fn a_pending_tick_is_woken_by_the_reactor_with_the_latest_waker() {
         assert_eq!(ticks_now(&mut interval, start), [0]);
         let (first, first_wakes) = counting_waker();
         let (second, second_wakes) = counting_waker();
-        assert!(interval.poll_tick(&mut Context::from_waker(&first)).is_pending());
-        assert!(interval.poll_tick(&mut Context::from_waker(&second)).is_pending());
+        assert!(
+            interval
+                .poll_tick(&mut Context::from_waker(&first))
+                .is_pending()
+        );
+        assert!(
+            interval
+                .poll_tick(&mut Context::from_waker(&second))
+                .is_pending()
+        );
         reactor.advance(ms(10));
         reactor.turn(Some(Duration::ZERO)).unwrap();
         assert_eq!(
@@ -130,7 +157,14 @@ fn burst_fires_the_missed_ticks_back_to_back() {
     watchdog("MissedTickBehavior::Burst").run(|| {
         assert_eq!(
             missed_ticks(MissedTickBehavior::Burst),
-            [(0, vec![0]), (35, vec![10, 20, 30]), (40, vec![40]), (45, vec![]), (50, vec![50]), (55, vec![])],
+            [
+                (0, vec![0]),
+                (35, vec![10, 20, 30]),
+                (40, vec![40]),
+                (45, vec![]),
+                (50, vec![50]),
+                (55, vec![])
+            ],
             "(clock in ms, ticks ready then) with Burst: at 35 ms the missed 10, 20 and 30 \
              complete at once (each returns its SCHEDULED instant), then the grid goes on: \
              next tick = scheduled + period"
@@ -143,7 +177,14 @@ fn delay_puts_the_next_tick_a_period_after_the_late_one() {
     watchdog("MissedTickBehavior::Delay").run(|| {
         assert_eq!(
             missed_ticks(MissedTickBehavior::Delay),
-            [(0, vec![0]), (35, vec![10]), (40, vec![]), (45, vec![45]), (50, vec![]), (55, vec![55])],
+            [
+                (0, vec![0]),
+                (35, vec![10]),
+                (40, vec![]),
+                (45, vec![45]),
+                (50, vec![]),
+                (55, vec![55])
+            ],
             "(clock in ms, ticks ready then) with Delay: the tick scheduled at 10 completes at \
              35, and the next one is 35 + 10 = 45: next tick = now + period"
         );
@@ -155,7 +196,14 @@ fn skip_drops_the_missed_ticks_and_keeps_the_grid() {
     watchdog("MissedTickBehavior::Skip").run(|| {
         assert_eq!(
             missed_ticks(MissedTickBehavior::Skip),
-            [(0, vec![0]), (35, vec![10]), (40, vec![40]), (45, vec![]), (50, vec![50]), (55, vec![])],
+            [
+                (0, vec![0]),
+                (35, vec![10]),
+                (40, vec![40]),
+                (45, vec![]),
+                (50, vec![50]),
+                (55, vec![])
+            ],
             "(clock in ms, ticks ready then) with Skip: the tick scheduled at 10 completes at \
              35; 20 and 30 are skipped and the grid is kept: the next tick is 40, the first grid \
              point after now"
@@ -193,7 +241,10 @@ fn a_zero_period_panics() {
         let mut working = interval(ms(1));
         assert_eq!(ticks_now(&mut working, start), [0]);
         let outcome = catch_panic(|| drop(interval(Duration::ZERO)));
-        assert!(outcome.is_err(), "interval(Duration::ZERO) must panic: it would tick forever");
+        assert!(
+            outcome.is_err(),
+            "interval(Duration::ZERO) must panic: it would tick forever"
+        );
     });
 }
 
@@ -214,7 +265,11 @@ fn an_interval_of_duration_max_ticks_once_and_does_not_panic() {
                  tick's instant must saturate (now + FAR_FUTURE) like sleep's deadline"
             )
         });
-        assert_eq!(first, [0], "the first tick completes at once; the next is far away");
+        assert_eq!(
+            first,
+            [0],
+            "the first tick completes at once; the next is far away"
+        );
     });
 }
 
@@ -227,8 +282,16 @@ fn a_dropped_interval_leaves_no_timer() {
         let mut interval = interval(ms(10));
         assert_eq!(ticks_now(&mut interval, start), [0]);
         assert!(ticks_now(&mut interval, start).is_empty());
-        assert_eq!(reactor.timers(), 1, "a waiting tick is one registered timer");
+        assert_eq!(
+            reactor.timers(),
+            1,
+            "a waiting tick is one registered timer"
+        );
         drop(interval);
-        assert_eq!(reactor.timers(), 0, "a dropped interval must leave no timer behind");
+        assert_eq!(
+            reactor.timers(),
+            0,
+            "a dropped interval must leave no timer behind"
+        );
     });
 }

@@ -36,7 +36,11 @@ fn park_on_a_paused_clock_jumps_exactly_to_the_earliest_deadline() {
         assert_eq!(turn.fired, 1, "and fire what is due then: {turn:?}");
         assert_eq!((first_wakes.get(), second_wakes.get()), (1, 0));
         reactor.park().unwrap();
-        assert_eq!(reactor.now() - start, ms(20), "the next park jumps to the next deadline");
+        assert_eq!(
+            reactor.now() - start,
+            ms(20),
+            "the next park jumps to the next deadline"
+        );
         assert_eq!(second_wakes.get(), 1);
     });
 }
@@ -70,7 +74,10 @@ fn park_does_not_move_the_clock_after_a_wake() {
         reactor.insert_timer(start + ms(10), &waker);
         reactor.wake();
         let turn = reactor.park().unwrap();
-        assert!(turn.poked, "the wake before park must show in its report: {turn:?}");
+        assert!(
+            turn.poked,
+            "the wake before park must show in its report: {turn:?}"
+        );
         assert_eq!(
             (reactor.now(), wakes.get()),
             (start, 0),
@@ -98,7 +105,11 @@ fn park_on_a_paused_clock_with_no_timer_waits_for_a_wake() {
         reactor.wake();
         let turn = parked.join().unwrap();
         assert!(turn.poked, "park with no timer waits until woken: {turn:?}");
-        assert_eq!(reactor.now(), start, "with no deadline to jump to, the clock stays");
+        assert_eq!(
+            reactor.now(),
+            start,
+            "with no deadline to jump to, the clock stays"
+        );
     });
 }
 
@@ -111,13 +122,18 @@ fn park_on_a_real_clock_waits_for_the_earliest_timer() {
         reactor.wake();
         let before = reactor.now();
         let turn = reactor.park().unwrap();
-        let timeout = turn.timeout.expect("a real-clock park with a timer must have a timeout");
+        let timeout = turn
+            .timeout
+            .expect("a real-clock park with a timer must have a timeout");
         assert!(
             timeout > HOUR - Duration::from_secs(1) && timeout <= HOUR,
             "a real-clock park must wait for the earliest timer (about 1 h), not spin with a zero \
              timeout or jump the clock: {turn:?}"
         );
-        assert!(reactor.now() - before < Duration::from_secs(60), "a real clock never jumps");
+        assert!(
+            reactor.now() - before < Duration::from_secs(60),
+            "a real clock never jumps"
+        );
     });
 }
 
@@ -133,7 +149,10 @@ fn a_paused_runtime_sleeps_an_hour_in_no_time() {
             HOUR,
             "the paused clock must read exactly start + 1 h when the sleep completes"
         );
-        assert!(real.elapsed() < Duration::from_secs(60), "it took no real hour");
+        assert!(
+            real.elapsed() < Duration::from_secs(60),
+            "it took no real hour"
+        );
         assert_eq!(rt.reactor().timers(), 0);
     });
 }
@@ -207,10 +226,16 @@ fn a_timeout_on_a_paused_runtime_elapses_at_its_deadline() {
         let outcome = rt.block_on(async {
             timeout(Duration::from_secs(5), std::future::pending::<()>()).await
         });
-        assert!(outcome.is_err(), "a pending future under timeout(5 s) must give Err(Elapsed)");
+        assert!(
+            outcome.is_err(),
+            "a pending future under timeout(5 s) must give Err(Elapsed)"
+        );
         assert_eq!(rt.reactor().now() - start, Duration::from_secs(5));
         let outcome = rt.block_on(async { timeout(Duration::from_secs(5), sleep(ms(1))).await });
-        assert!(outcome.is_ok(), "a 1 ms sleep under timeout(5 s) completes first");
+        assert!(
+            outcome.is_ok(),
+            "a 1 ms sleep under timeout(5 s) completes first"
+        );
         assert_eq!(rt.reactor().timers(), 0, "nothing is left registered");
     });
 }

@@ -21,7 +21,7 @@ use harness::{ThreadWatch, counting_waker, model};
 use timers::{Runtime, Turn, sleep, spawn};
 
 /// The longest a turn may wait in the model tests.
-const WAIT: Duration = Duration::from_millis(50);
+const WAIT: Duration = Duration::from_millis(10);
 const HOUR: Duration = Duration::from_secs(3600);
 
 /// Fails if the turn slept its whole `WAIT`, unpoked, though `other` happened before it began
@@ -54,12 +54,13 @@ fn a_timer_inserted_while_the_reactor_is_about_to_wait_is_never_missed() {
             let (far, _) = counting_waker();
             reactor.insert_timer(reactor.now() + HOUR, &far);
             let inserted_at = Arc::new(Mutex::new(None));
+            let due = reactor.now();
             let inserter = {
                 let reactor = Arc::clone(&reactor);
                 let inserted_at = Arc::clone(&inserted_at);
                 model::thread::spawn(move || {
                     let (waker, _) = counting_waker();
-                    reactor.insert_timer(reactor.now(), &waker);
+                    reactor.insert_timer(due, &waker);
                     *inserted_at.lock().unwrap() = Some(Instant::now());
                 })
             };
