@@ -203,7 +203,11 @@ impl Task {
             return;
         };
         let waker = Waker::from(Arc::clone(&self));
-        if future.as_mut().poll(&mut Context::from_waker(&waker)).is_ready() {
+        if future
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_ready()
+        {
             *slot = None;
         }
     }
