@@ -5,8 +5,9 @@
 //!     loop { main woken?   poll it (Ready: return)
 //!            run the tasks queued at the start of this round, once each
 //!            nothing ready? reactor.park()    ◄── the time-specific part: YOUR code
-//!          }                                     (reactor.rs: wait for the earliest timer,
-//!                                                 or jump a paused clock to it)
+//!            still busy, a timer due?             (reactor.rs: wait for the earliest timer,
+//!                reactor.turn(Some(ZERO))         or jump a paused clock to it)
+//!          }
 //!   a wake on this runtime's thread: queue the task
 //!   a wake from any other thread:    queue the task, then reactor.wake() (ends the park)
 //! ```
@@ -22,6 +23,7 @@ use std::future::Future;
 use std::io;
 use std::pin::{Pin, pin};
 use std::task::{Context, Wake, Waker};
+use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::reactor::Reactor;
@@ -111,7 +113,9 @@ impl Runtime {
 
     /// Runs `future` to completion on this thread, running the spawned tasks meanwhile, and
     /// with this runtime's reactor current (so `sleep`, `timeout`, `interval` and the free
-    /// [`spawn`] work inside). When nothing is ready it calls [`Reactor::park`].
+    /// [`spawn`] work inside). When nothing is ready it calls [`Reactor::park`]; while tasks
+    /// are ready, after each round it fires the timers that are due with a
+    /// `turn(Some(ZERO))`, so a task that never stops yielding does not starve the sleeps.
     ///
     /// # Panics
     /// If the reactor fails (`park` returns an error), or if `future` or a task panics.
@@ -132,11 +136,15 @@ impl Runtime {
                 return output;
             }
             self.run_queued();
+            let reactor = &self.scheduler.reactor;
             if !main.woken.load(Ordering::Acquire) && self.scheduler.is_idle() {
-                self.scheduler
-                    .reactor
-                    .park()
-                    .expect("the reactor failed to wait");
+                reactor.park().expect("the reactor failed to wait");
+            } else if reactor.earliest().is_some_and(|due| due <= reactor.now()) {
+                // Busy, but a timer is due: fire it now (a turn that does not wait), or a task
+                // that never stops yielding would starve every sleep.
+                reactor
+                    .turn(Some(Duration::ZERO))
+                    .expect("the reactor failed to turn");
             }
         }
     }

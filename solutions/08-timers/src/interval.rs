@@ -54,7 +54,10 @@ pub fn interval(period: Duration) -> Interval {
 /// # Panics
 /// If `period` is zero; outside a runtime's context, as [`sleep`](crate::sleep).
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
-    assert!(period > Duration::ZERO, "interval: `period` must be non-zero");
+    assert!(
+        period > Duration::ZERO,
+        "interval: `period` must be non-zero"
+    );
     let sleep = sleep_until(start);
     Interval {
         reactor: context::current(),
