@@ -45,6 +45,7 @@ impl TimerKey {
 
 /// Every registered timer and the waker to wake when it is due. A plain data structure: no
 /// clock, no locks, no wakes (it hands the due wakers back; waking them is the caller's job).
+#[derive(Default)]
 pub struct TimerStore {
     // TODO: the timers, ordered by key (a `BTreeMap<TimerKey, Waker>` is enough), and the
     // id the next insert hands out.

@@ -240,7 +240,9 @@ fn a_zero_period_panics() {
         let start = reactor.now();
         let mut working = interval(ms(1));
         assert_eq!(ticks_now(&mut working, start), [0]);
-        let outcome = catch_panic(|| drop(interval(Duration::ZERO)));
+        let outcome = catch_panic(|| {
+            let _zero = interval(Duration::ZERO);
+        });
         assert!(
             outcome.is_err(),
             "interval(Duration::ZERO) must panic: it would tick forever"
@@ -279,15 +281,16 @@ fn a_dropped_interval_leaves_no_timer() {
         let reactor = manual_reactor();
         let _enter = reactor.enter();
         let start = reactor.now();
-        let mut interval = interval(ms(10));
-        assert_eq!(ticks_now(&mut interval, start), [0]);
-        assert!(ticks_now(&mut interval, start).is_empty());
-        assert_eq!(
-            reactor.timers(),
-            1,
-            "a waiting tick is one registered timer"
-        );
-        drop(interval);
+        {
+            let mut interval = interval(ms(10));
+            assert_eq!(ticks_now(&mut interval, start), [0]);
+            assert!(ticks_now(&mut interval, start).is_empty());
+            assert_eq!(
+                reactor.timers(),
+                1,
+                "a waiting tick is one registered timer"
+            );
+        } // dropped here
         assert_eq!(
             reactor.timers(),
             0,

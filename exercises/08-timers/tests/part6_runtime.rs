@@ -264,6 +264,29 @@ fn an_interval_on_a_paused_runtime_ticks_on_its_grid() {
 }
 
 #[test]
+fn a_sleep_completes_beside_a_task_that_never_stops_yielding() {
+    watchdog("a 2 ms sleep beside a busy task on a real runtime").run(|| {
+        let rt = Runtime::new().unwrap();
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let busy_done = Arc::clone(&done);
+        rt.spawn(async move {
+            while !busy_done.load(std::sync::atomic::Ordering::SeqCst) {
+                yield_now().await;
+            }
+        });
+        let started = Instant::now();
+        rt.block_on(async move {
+            sleep(ms(2)).await;
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        assert!(
+            started.elapsed() >= ms(2),
+            "the sleep completed before its deadline"
+        );
+    });
+}
+
+#[test]
 fn a_real_runtime_sleep_is_never_early() {
     watchdog("short real sleeps").run(|| {
         let rt = Runtime::new().unwrap();
