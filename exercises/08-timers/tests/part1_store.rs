@@ -270,3 +270,116 @@ fn set_waker_on_a_missing_timer_changes_nothing() {
         assert_eq!(store.len(), 0, "set_waker must never insert a timer");
     });
 }
+
+/// A tiny deterministic pseudo-random sequence (the same every run).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % below
+    }
+}
+
+#[test]
+fn a_long_mixed_sequence_behaves_like_a_sorted_map() {
+    watchdog("20 000 mixed store operations").run(|| {
+        use std::collections::BTreeMap;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let mut store = TimerStore::new();
+        // The model: what must be registered, keyed as the contract orders timers.
+        let mut model: BTreeMap<(Instant, u64), usize> = BTreeMap::new();
+        let mut keys = Vec::new();
+        let woken: Arc<Vec<AtomicUsize>> =
+            Arc::new((0..20_000).map(|_| AtomicUsize::new(0)).collect());
+        let base = Instant::now();
+        let mut now = base;
+        let mut rng = Lcg(8);
+        for step in 0..20_000usize {
+            match rng.next(10) {
+                // Insert: deadlines from the past to hours ahead, many equal ones.
+                0..=4 => {
+                    let offset = match rng.next(4) {
+                        0 => Duration::from_millis(rng.next(5)),
+                        1 => Duration::from_micros(rng.next(100_000)),
+                        2 => Duration::from_secs(rng.next(10_000)),
+                        _ => Duration::from_nanos(rng.next(3_000_000)),
+                    };
+                    let deadline = if rng.next(8) == 0 {
+                        now - offset.min(now - base)
+                    } else {
+                        now + offset
+                    };
+                    let counter = Arc::clone(&woken);
+                    let waker = common::waker_fn(move || {
+                        counter[step].fetch_add(1, Ordering::SeqCst);
+                    });
+                    let key = store.insert(deadline, waker);
+                    model.insert((key.deadline(), key.id()), step);
+                    keys.push(key);
+                }
+                // Remove a key inserted earlier (maybe already gone).
+                5 | 6 if !keys.is_empty() => {
+                    let key = keys[rng.next(keys.len() as u64) as usize];
+                    let expected = model.remove(&(key.deadline(), key.id())).is_some();
+                    assert_eq!(
+                        store.remove(key).is_some(),
+                        expected,
+                        "step {step}: remove of {key:?} disagrees with a sorted map (registered: \
+                         {expected})"
+                    );
+                }
+                // Move time forward and take what is due.
+                _ => {
+                    now += match rng.next(3) {
+                        0 => Duration::from_nanos(rng.next(2_000_000)),
+                        1 => Duration::from_millis(rng.next(300)),
+                        _ => Duration::from_secs(rng.next(4_000)),
+                    };
+                    let expected: Vec<usize> = model
+                        .range(..=(now, u64::MAX))
+                        .map(|(_, &step)| step)
+                        .collect();
+                    model.retain(|&(deadline, _), _| deadline > now);
+                    let before: Vec<usize> = expected
+                        .iter()
+                        .map(|&s| woken[s].load(Ordering::SeqCst))
+                        .collect();
+                    let due = store.take_due(now);
+                    assert_eq!(
+                        due.len(),
+                        expected.len(),
+                        "step {step}: take_due returned {} wakers, a sorted map has {} timers with \
+                         a deadline <= now",
+                        due.len(),
+                        expected.len()
+                    );
+                    for (i, waker) in due.into_iter().enumerate() {
+                        waker.wake();
+                        let s = expected[i];
+                        assert_eq!(
+                            woken[s].load(Ordering::SeqCst),
+                            before[i] + 1,
+                            "step {step}: take_due's waker #{i} is not the timer a sorted map puts \
+                             there (deadline order, then insertion order)"
+                        );
+                    }
+                }
+            }
+            assert_eq!(
+                store.len(),
+                model.len(),
+                "step {step}: len() disagrees with a sorted map"
+            );
+            assert_eq!(
+                store.earliest(),
+                model.keys().next().map(|&(deadline, _)| deadline),
+                "step {step}: earliest() disagrees with a sorted map"
+            );
+        }
+    });
+}
