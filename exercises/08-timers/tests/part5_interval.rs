@@ -298,3 +298,31 @@ fn a_dropped_interval_leaves_no_timer() {
         );
     });
 }
+
+#[test]
+fn a_cancelled_tick_loses_no_tick() {
+    watchdog("dropping a tick() future before it completes").run(|| {
+        let reactor = manual_reactor();
+        let _enter = reactor.enter();
+        let start = reactor.now();
+        let mut interval = interval(ms(10));
+        assert_eq!(ticks_now(&mut interval, start), [0]);
+        let (waker, _) = counting_waker();
+        {
+            let mut tick = std::pin::pin!(interval.tick());
+            assert!(
+                tick.as_mut()
+                    .poll(&mut Context::from_waker(&waker))
+                    .is_pending(),
+                "the 10 ms tick is not due at 0 ms"
+            );
+        } // the tick() future is dropped here, before it completed
+        reactor.advance(ms(10));
+        assert_eq!(
+            ticks_now(&mut interval, start),
+            [10],
+            "a tick() future dropped while waiting must not lose or move the tick: the next \
+             poll_tick returns the 10 ms tick"
+        );
+    });
+}
