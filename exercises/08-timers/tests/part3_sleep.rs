@@ -527,3 +527,27 @@ fn sleep_outside_a_runtime_panics_with_a_clear_message() {
         );
     });
 }
+
+#[test]
+fn no_reactor_is_current_once_the_enter_guard_is_dropped() {
+    watchdog("sleep() after the Reactor::enter guard is gone").run(|| {
+        let reactor = manual_reactor();
+        {
+            let _enter = reactor.enter();
+            let (waker, _) = counting_waker();
+            let mut inside = sleep(ms(5));
+            assert!(poll_with(&mut inside, &waker).is_pending());
+        }
+        let message = catch_panic(|| drop(sleep(ms(1))))
+            .expect_err("with the guard dropped no reactor is current: sleep() must panic");
+        assert!(
+            message.contains("context of a runtime"),
+            "sleep() outside any context must say so (crate::context::current()): {message}"
+        );
+        let rt = timers::Runtime::paused().unwrap();
+        rt.block_on(async { sleep(ms(1)).await });
+        let message = catch_panic(|| drop(sleep(ms(1))))
+            .expect_err("after block_on returned no reactor is current: sleep() must panic");
+        assert!(message.contains("context of a runtime"), "{message}");
+    });
+}
