@@ -35,6 +35,11 @@ fn missed_ticks(behavior: MissedTickBehavior) -> Vec<(u64, Vec<u64>)> {
     let start = reactor.now();
     let mut interval = interval(ms(10));
     interval.set_missed_tick_behavior(behavior);
+    assert_eq!(
+        interval.missed_tick_behavior(),
+        behavior,
+        "missed_tick_behavior() must return what set_missed_tick_behavior set"
+    );
     let mut seen = vec![(0, ticks_now(&mut interval, start))];
     for (at, step) in [(35, 35), (40, 5), (45, 5), (50, 5), (55, 5)] {
         reactor.advance(ms(step));
