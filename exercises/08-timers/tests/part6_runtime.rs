@@ -317,3 +317,49 @@ async fn yield_now() {
     })
     .await
 }
+
+#[test]
+fn a_wake_from_another_thread_ends_a_park() {
+    watchdog("a task and the main future woken from another thread").run(|| {
+        let rt = Runtime::new().unwrap();
+        let (watch_tx, watch_rx) = std::sync::mpsc::channel::<ThreadWatch>();
+        let (task_tx, task_rx) = oneshot::channel::<u8>();
+        let (main_tx, main_rx) = oneshot::channel::<u8>();
+        let sender = thread::spawn(move || {
+            for tx in [task_tx, main_tx] {
+                let watch = watch_rx.recv().unwrap();
+                let _ = watch.wait_until_asleep(Duration::from_secs(5));
+                tx.send(7).unwrap();
+            }
+        });
+        let (relay_tx, relay_rx) = oneshot::channel::<u8>();
+        let got = rt.block_on(async move {
+            spawn(async move {
+                let value = task_rx.await.unwrap();
+                relay_tx.send(value).unwrap();
+            });
+            // The runtime parks with no timer: only a wake from the other thread can end it.
+            watch_tx.send(ThreadWatch::current()).unwrap();
+            let from_task = relay_rx.await.unwrap();
+            watch_tx.send(ThreadWatch::current()).unwrap();
+            let from_main = main_rx.await.unwrap();
+            from_task + from_main
+        });
+        sender.join().unwrap();
+        assert_eq!(
+            got, 14,
+            "both wakes from another thread reached the parked runtime"
+        );
+    });
+}
+
+#[test]
+fn spawn_after_block_on_returned_panics_with_a_clear_message() {
+    watchdog("spawn() outside block_on").run(|| {
+        let rt = Runtime::paused().unwrap();
+        rt.block_on(async { sleep(ms(1)).await });
+        let message = harness::catch_panic(|| spawn(async {}))
+            .expect_err("spawn() after block_on returned must panic: no runtime is current");
+        assert!(message.contains("context of a runtime"), "{message}");
+    });
+}
