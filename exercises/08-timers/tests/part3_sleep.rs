@@ -223,6 +223,10 @@ fn sleep_duration_max_saturates_instead_of_panicking() {
                  Instant; use checked_add and fall back to now + FAR_FUTURE"
             )
         });
+        assert!(
+            FAR_FUTURE >= Duration::from_secs(86_400 * 365 * 29),
+            "FAR_FUTURE is about 30 years"
+        );
         assert_eq!(
             forever.deadline(),
             now + FAR_FUTURE,

@@ -62,6 +62,7 @@ fn a_pending_future_times_out_at_the_deadline_and_is_woken_for_it() {
             Poll::Ready(Err(Elapsed::new())),
             "at the deadline a pending future gives Err(Elapsed)"
         );
+        assert_eq!(Elapsed::new().to_string(), "deadline has elapsed");
         assert_eq!(reactor.timers(), 0);
     });
 }

@@ -363,3 +363,33 @@ fn spawn_after_block_on_returned_panics_with_a_clear_message() {
         assert!(message.contains("context of a runtime"), "{message}");
     });
 }
+
+#[test]
+fn a_due_timer_fires_while_tasks_stay_busy() {
+    watchdog("a due timer on a paused runtime that never goes idle").run(|| {
+        let rt = Runtime::paused().unwrap();
+        let reactor = Arc::clone(rt.reactor());
+        let start = reactor.now();
+        let (tx, mut rx) = oneshot::channel::<Duration>();
+        let sleeper_clock = Arc::clone(&reactor);
+        rt.spawn(async move {
+            sleep(ms(10)).await;
+            let _ = tx.send(sleeper_clock.now() - start);
+        });
+        let woke_at = rt.block_on(async move {
+            yield_now().await; // the sleeper registers its timer
+            reactor.advance(ms(10)); // now it is due; this task never lets the runtime idle
+            loop {
+                if let Ok(Some(at)) = rx.try_recv() {
+                    break at;
+                }
+                yield_now().await;
+            }
+        });
+        assert_eq!(
+            woke_at,
+            ms(10),
+            "the sleeper completed at its deadline though the runtime never parked"
+        );
+    });
+}
