@@ -46,16 +46,7 @@ impl<R: AsyncRead + Unpin> BufReader<R> {
     /// If `capacity` is 0 (a read into an empty buffer returns 0 bytes, which would read as
     /// the end of the stream).
     pub fn with_capacity(capacity: usize, inner: R) -> BufReader<R> {
-        assert!(
-            capacity > 0,
-            "BufReader: a capacity of 0 cannot hold a byte"
-        );
-        BufReader {
-            inner,
-            buf: vec![0; capacity].into_boxed_slice(),
-            pos: 0,
-            filled: 0,
-        }
+        todo!("refuse a capacity of 0; allocate the buffer once")
     }
 
     /// The bytes read from the inner reader and not yet returned.

@@ -65,16 +65,7 @@ where
     S: Stream,
     S::Item: Future,
 {
-    assert!(
-        limit > 0,
-        "buffer_unordered: a limit of 0 would never run a future"
-    );
-    BufferUnordered {
-        source,
-        source_done: false,
-        in_flight: Vec::with_capacity(limit),
-        limit,
-    }
+    todo!("refuse a limit of 0; an empty set of futures in flight")
 }
 
 impl<S> Stream for BufferUnordered<S>

@@ -53,7 +53,11 @@ fn next_is_pending_while_the_stream_is_and_passes_the_latest_waker_on() {
         );
         assert_eq!(future.poll(), Poll::Ready(Some(7)));
         drop(future);
-        assert_eq!(handle.polls(), 3, "each poll of next() polls the stream once");
+        assert_eq!(
+            handle.polls(),
+            3,
+            "each poll of next() polls the stream once"
+        );
     });
 }
 
@@ -93,7 +97,10 @@ fn map_is_pending_exactly_when_its_source_is() {
         assert_eq!(stream.poll(), Poll::Ready(Some(5)));
         assert_eq!(stream.poll(), Poll::Ready(None));
         drop(stream);
-        assert_eq!(calls, 1, "f must be called once per item, and only for items");
+        assert_eq!(
+            calls, 1,
+            "f must be called once per item, and only for items"
+        );
         assert_eq!(handle.polls(), 3, "each poll of map polls the source once");
     });
 }
@@ -138,7 +145,11 @@ fn filter_returns_pending_only_when_its_source_does_and_its_waker_is_stored() {
              until the source itself is Pending"
         );
         handle.push_and_wake([Step::Item(4), Step::End]);
-        assert_eq!(stream.wakes(), 1, "the source's wake must reach the task that polled filter");
+        assert_eq!(
+            stream.wakes(),
+            1,
+            "the source's wake must reach the task that polled filter"
+        );
         assert_eq!(stream.poll(), Poll::Ready(Some(4)));
         assert_eq!(stream.poll(), Poll::Ready(None));
     });
@@ -173,7 +184,11 @@ fn take_zero_never_polls_its_source() {
         let (source, handle) = items([1u32]);
         let mut stream = StreamPoller::new(take(source, 0));
         assert_eq!(stream.poll(), Poll::Ready(None));
-        assert_eq!(handle.polls(), 0, "take(_, 0) has nothing to give: it must not poll its source");
+        assert_eq!(
+            handle.polls(),
+            0,
+            "take(_, 0) has nothing to give: it must not poll its source"
+        );
     });
 }
 

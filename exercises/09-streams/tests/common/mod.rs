@@ -233,7 +233,10 @@ impl<T> Future for Job<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let mut state = lock(&self.state);
-        assert!(!state.done, "a future was polled again after it returned Ready");
+        assert!(
+            !state.done,
+            "a future was polled again after it returned Ready"
+        );
         state.polls += 1;
         match state.output.take() {
             Some(output) => {
@@ -453,7 +456,11 @@ pub fn writer(accept: Accept) -> (TestWriter, WriterHandle) {
 }
 
 impl AsyncWrite for TestWriter {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let mut state = lock(&self.state);
         assert!(!state.closed, "a write after the writer was closed");
         state.writes += 1;
@@ -529,7 +536,11 @@ impl AsyncRead for NeverPoll {
 }
 
 impl AsyncWrite for NeverPoll {
-    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, _buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        _buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         panic!("the writer was polled although there was nothing to write")
     }
 
