@@ -109,7 +109,7 @@ fn map_is_pending_exactly_when_its_source_is() {
 fn filter_keeps_the_matching_items_in_order() {
     watchdog(PART, "filter(iter(1..=10), even)").run(|| {
         let kept: Vec<u32> =
-            block_on(filter(futures::stream::iter(1..=10u32), |x| x % 2 == 0).collect());
+            block_on(filter(futures::stream::iter(1..=10u32), |x| x.is_multiple_of(2)).collect());
         assert_eq!(kept, [2, 4, 6, 8, 10]);
     });
 }
@@ -136,7 +136,7 @@ fn filter_skips_rejected_items_within_one_poll() {
 fn filter_returns_pending_only_when_its_source_does_and_its_waker_is_stored() {
     watchdog(PART, "filter over rejected items and then a Pending source").run(|| {
         let (source, handle) = script([Step::Item(1), Step::Item(3), Step::Pending]);
-        let mut stream = StreamPoller::new(filter(source, |x: &u32| x % 2 == 0));
+        let mut stream = StreamPoller::new(filter(source, |x: &u32| x.is_multiple_of(2)));
         assert!(stream.poll().is_pending());
         assert_eq!(
             handle.polls(),
@@ -229,7 +229,10 @@ fn take_passes_pending_through_without_counting_it() {
 fn combinators_compose_and_poll_lazily() {
     watchdog(PART, "take(map(filter(source)), 3)").run(|| {
         let (source, handle) = items(1..=100u32);
-        let stream = take(map(filter(source, |x: &u32| x % 3 == 0), |x| x * 2), 3);
+        let stream = take(
+            map(filter(source, |x: &u32| x.is_multiple_of(3)), |x| x * 2),
+            3,
+        );
         let got: Vec<u32> = block_on(stream.collect());
         assert_eq!(got, [6, 12, 18]);
         assert_eq!(

@@ -314,10 +314,10 @@ fn limit_one_runs_the_futures_one_at_a_time_in_order() {
             let most = Arc::clone(&most);
             async move {
                 let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-                let mut most = most.lock().unwrap();
-                *most = (*most).max(now);
-                drop(most);
-                futures::future::ready(()).await;
+                {
+                    let mut most = most.lock().unwrap();
+                    *most = (*most).max(now);
+                }
                 harness::yield_times(2).await;
                 running.fetch_sub(1, Ordering::SeqCst);
                 i

@@ -37,14 +37,25 @@ fn tcp_watchdog(what: &str) -> Watchdog {
 /// Our end registered with `reactor`, and the std peer.
 fn pair(reactor: &Reactor) -> (TcpStream, std::net::TcpStream) {
     let (ours, theirs) = tcp_pair();
-    (TcpStream::from_std(reactor, ours).expect("register"), theirs)
+    (
+        TcpStream::from_std(reactor, ours).expect("register"),
+        theirs,
+    )
 }
 
-fn poll_read(stream: &TcpStream, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<std::io::Result<usize>> {
+fn poll_read(
+    stream: &TcpStream,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<std::io::Result<usize>> {
     Pin::new(&mut &*stream).poll_read(cx, buf)
 }
 
-fn poll_write(stream: &TcpStream, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+fn poll_write(
+    stream: &TcpStream,
+    cx: &mut Context<'_>,
+    buf: &[u8],
+) -> Poll<std::io::Result<usize>> {
     Pin::new(&mut &*stream).poll_write(cx, buf)
 }
 
@@ -85,7 +96,10 @@ fn a_read_on_an_idle_socket_is_pending_and_wakes_nothing() {
             "data arrived and the reactor delivered the event, but the read's waker was not \
              woken: was it stored (poll_ready stores it when it returns Pending)?"
         );
-        assert_eq!(ready_len(poll_read(&stream, &mut cx, &mut buf), "the read"), 5);
+        assert_eq!(
+            ready_len(poll_read(&stream, &mut cx, &mut buf), "the read"),
+            5
+        );
         assert_eq!(&buf[..5], b"hello");
     });
 }
@@ -100,7 +114,10 @@ fn a_read_that_hits_would_block_waits_for_the_next_event() {
         let mut buf = [0; 64];
         theirs.write_all(b"first").unwrap();
         reactor.turn(EVENT).unwrap();
-        assert_eq!(ready_len(poll_read(&stream, &mut cx, &mut buf), "the first read"), 5);
+        assert_eq!(
+            ready_len(poll_read(&stream, &mut cx, &mut buf), "the first read"),
+            5
+        );
         assert!(
             poll_read(&stream, &mut cx, &mut buf).is_pending(),
             "the socket is drained: the next read must be Pending"
@@ -115,7 +132,10 @@ fn a_read_that_hits_would_block_waits_for_the_next_event() {
              again, so that the waker is stored; a Pending with the readiness still set leaves \
              no waker anywhere"
         );
-        assert_eq!(ready_len(poll_read(&stream, &mut cx, &mut buf), "the second read"), 6);
+        assert_eq!(
+            ready_len(poll_read(&stream, &mut cx, &mut buf), "the second read"),
+            6
+        );
         assert_eq!(&buf[..6], b"second");
     });
 }
@@ -234,13 +254,19 @@ fn a_write_may_be_partial_and_waits_for_room() {
             match poll_write(&stream, &mut cx, &data[sent..]) {
                 Poll::Ready(Ok(n)) => {
                     sent += n;
-                    assert!(sent < data.len(), "1 MiB cannot fit in the socket's buffers");
+                    assert!(
+                        sent < data.len(),
+                        "1 MiB cannot fit in the socket's buffers"
+                    );
                 }
                 Poll::Ready(Err(err)) => panic!("the write failed: {err}"),
                 Poll::Pending => break,
             }
         }
-        assert!(sent > 0, "the first write must accept part of the buffer, not wait");
+        assert!(
+            sent > 0,
+            "the first write must accept part of the buffer, not wait"
+        );
         assert_eq!(
             wakes.get(),
             0,
@@ -286,11 +312,17 @@ fn flush_is_ready_at_once_and_close_shuts_down_only_the_writing_side() {
         let (waker, _wakes) = counting_waker();
         let mut cx = Context::from_waker(&waker);
         assert!(
-            matches!(Pin::new(&mut &stream).poll_flush(&mut cx), Poll::Ready(Ok(()))),
+            matches!(
+                Pin::new(&mut &stream).poll_flush(&mut cx),
+                Poll::Ready(Ok(()))
+            ),
             "a TCP stream keeps nothing in user space: poll_flush must be Ready(Ok(())) at once"
         );
         assert!(
-            matches!(Pin::new(&mut &stream).poll_close(&mut cx), Poll::Ready(Ok(()))),
+            matches!(
+                Pin::new(&mut &stream).poll_close(&mut cx),
+                Poll::Ready(Ok(()))
+            ),
             "poll_close must shut down the writing side and return Ready(Ok(()))"
         );
         let mut buf = [0; 8];
@@ -319,7 +351,10 @@ fn the_owned_stream_reads_and_writes_like_a_reference() {
         let mut cx = Context::from_waker(&waker);
         // The socket's first event: writable.
         reactor.turn(EVENT).unwrap();
-        let n = ready_len(Pin::new(&mut stream).poll_write(&mut cx, b"ping"), "poll_write");
+        let n = ready_len(
+            Pin::new(&mut stream).poll_write(&mut cx, b"ping"),
+            "poll_write",
+        );
         assert_eq!(n, 4);
         let mut buf = [0; 4];
         theirs.read_exact(&mut buf).unwrap();
@@ -338,9 +373,19 @@ fn the_owned_stream_reads_and_writes_like_a_reference() {
                 }
             }
         }
-        assert!(matches!(Pin::new(&mut stream).poll_flush(&mut cx), Poll::Ready(Ok(()))));
-        assert!(matches!(Pin::new(&mut stream).poll_close(&mut cx), Poll::Ready(Ok(()))));
-        assert_eq!(theirs.read(&mut buf).unwrap(), 0, "poll_close on TcpStream closes writing");
+        assert!(matches!(
+            Pin::new(&mut stream).poll_flush(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        assert!(matches!(
+            Pin::new(&mut stream).poll_close(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        assert_eq!(
+            theirs.read(&mut buf).unwrap(),
+            0,
+            "poll_close on TcpStream closes writing"
+        );
     });
 }
 
@@ -408,9 +453,10 @@ fn one_task_reads_while_another_writes_through_shared_references() {
             let write = async {
                 let mut sent = 0;
                 while sent < data.len() {
-                    let n = std::future::poll_fn(|cx| poll_write(&writer_stream, cx, &data[sent..]))
-                        .await
-                        .unwrap();
+                    let n =
+                        std::future::poll_fn(|cx| poll_write(&writer_stream, cx, &data[sent..]))
+                            .await
+                            .unwrap();
                     sent += n;
                 }
                 std::future::poll_fn(|cx| Pin::new(&mut &*writer_stream).poll_close(cx))
@@ -433,7 +479,14 @@ fn one_task_reads_while_another_writes_through_shared_references() {
             futures::join!(write, read).1
         });
         echo.join().unwrap();
-        assert_eq!(got.len(), expected.len(), "every echoed byte must come back");
-        assert!(got == expected, "the echoed bytes changed or came out of order");
+        assert_eq!(
+            got.len(),
+            expected.len(),
+            "every echoed byte must come back"
+        );
+        assert!(
+            got == expected,
+            "the echoed bytes changed or came out of order"
+        );
     });
 }

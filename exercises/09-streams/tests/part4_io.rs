@@ -53,7 +53,10 @@ fn read_exact_leaves_the_rest_for_the_next_read() {
         block_on(read_exact(&mut source, &mut first)).unwrap();
         block_on(read_exact(&mut source, &mut second)).unwrap();
         assert_eq!((&first, &second), (b"abc", b"def"));
-        assert_eq!(source, b"gh", "read_exact must not read past the end of its buffer");
+        assert_eq!(
+            source, b"gh",
+            "read_exact must not read past the end of its buffer"
+        );
     });
 }
 
@@ -93,7 +96,11 @@ fn read_exact_returns_the_readers_error() {
         ]);
         let mut buf = [0; 4];
         let err = block_on(read_exact(&mut source, &mut buf)).expect_err("the reader failed");
-        assert_eq!(err.kind(), ErrorKind::ConnectionReset, "the reader's error, as it is");
+        assert_eq!(
+            err.kind(),
+            ErrorKind::ConnectionReset,
+            "the reader's error, as it is"
+        );
     });
 }
 
@@ -109,7 +116,10 @@ fn read_exact_is_pending_only_while_the_reader_is() {
         assert_eq!(future.wakes(), 1, "the reader's wake must reach the task");
         assert!(matches!(future.poll(), std::task::Poll::Ready(Ok(()))));
         drop(future);
-        assert_eq!(&buf, b"abcd", "the 2 bytes read before the Pending must be kept");
+        assert_eq!(
+            &buf, b"abcd",
+            "the 2 bytes read before the Pending must be kept"
+        );
     });
 }
 
@@ -160,12 +170,23 @@ fn write_all_does_not_flush_and_flush_does() {
         let (mut sink, handle) = writer(Accept::UpTo(2));
         block_on(write_all(&mut sink, b"hello")).unwrap();
         assert_eq!(handle.written(), b"hello");
-        assert_eq!(handle.flushes(), 0, "write_all must not flush: that is flush's job");
+        assert_eq!(
+            handle.flushes(),
+            0,
+            "write_all must not flush: that is flush's job"
+        );
         block_on(flush(&mut sink)).unwrap();
-        assert_eq!(handle.flushes(), 1, "flush must call the writer's poll_flush");
+        assert_eq!(
+            handle.flushes(),
+            1,
+            "flush must call the writer's poll_flush"
+        );
         assert!(!handle.is_closed());
         block_on(close(&mut sink)).unwrap();
-        assert!(handle.is_closed(), "close must call the writer's poll_close");
+        assert!(
+            handle.is_closed(),
+            "close must call the writer's poll_close"
+        );
     });
 }
 
@@ -174,7 +195,10 @@ fn close_waits_for_a_pending_close() {
     io_watchdog("close on a writer whose poll_close is Pending once").run(|| {
         let mut sink = Vec::new().interleave_pending_write().track_closed();
         block_on(close(&mut sink)).expect("close");
-        assert!(sink.is_closed(), "close must poll poll_close until it is ready");
+        assert!(
+            sink.is_closed(),
+            "close must poll poll_close until it is ready"
+        );
     });
 }
 
@@ -190,7 +214,9 @@ fn a_megabyte_each_way_over_tcp() {
         let data = pattern(1 << 20, 3);
         let expected = data.clone();
         let echo = peer(move || {
-            theirs.set_read_timeout(Some(Duration::from_secs(4))).unwrap();
+            theirs
+                .set_read_timeout(Some(Duration::from_secs(4)))
+                .unwrap();
             let mut got = vec![0; 1 << 20];
             theirs.read_exact(&mut got).map(|()| {
                 theirs.write_all(&got).unwrap();
@@ -200,11 +226,21 @@ fn a_megabyte_each_way_over_tcp() {
         let back = runtime.block_on(async {
             write_all(&mut stream, &data).await.expect("write_all");
             let mut back = vec![0; 1 << 20];
-            read_exact(&mut stream, &mut back).await.expect("read_exact");
+            read_exact(&mut stream, &mut back)
+                .await
+                .expect("read_exact");
             back
         });
         let got = echo.join().unwrap().expect("the peer's read");
-        assert!(got == expected, "the peer got: {}", first_difference(&got, &expected));
-        assert!(back == expected, "we got back: {}", first_difference(&back, &expected));
+        assert!(
+            got == expected,
+            "the peer got: {}",
+            first_difference(&got, &expected)
+        );
+        assert!(
+            back == expected,
+            "we got back: {}",
+            first_difference(&back, &expected)
+        );
     });
 }

@@ -74,7 +74,10 @@ fn buffered_bytes_are_returned_without_polling_the_inner_reader() {
         let (inner, handle) = reader([Chunk::Bytes(b"0123456789".to_vec()), Chunk::Pending]);
         let mut buffered = BufReader::new(inner);
         let mut buf = [0; 4];
-        assert!(matches!(read_once(&mut buffered, &mut buf), Poll::Ready(Ok(4))));
+        assert!(matches!(
+            read_once(&mut buffered, &mut buf),
+            Poll::Ready(Ok(4))
+        ));
         assert_eq!(&buf, b"0123");
         for (expected, what) in [(&b"4567"[..], "second"), (&b"89"[..], "third")] {
             match read_once(&mut buffered, &mut buf) {
@@ -85,7 +88,11 @@ fn buffered_bytes_are_returned_without_polling_the_inner_reader() {
                 ),
             }
         }
-        assert_eq!(handle.polls(), 1, "the buffered bytes must not cost another inner read");
+        assert_eq!(
+            handle.polls(),
+            1,
+            "the buffered bytes must not cost another inner read"
+        );
         assert!(read_once(&mut buffered, &mut buf).is_pending());
         assert!(buffered.buffer().is_empty());
     });
@@ -98,7 +105,10 @@ fn a_large_read_with_an_empty_buffer_goes_straight_to_the_inner_reader() {
         let (inner, handle) = reader([Chunk::Bytes(data.clone())]);
         let mut buffered = BufReader::with_capacity(16, inner);
         let mut buf = [0; 64];
-        assert!(matches!(read_once(&mut buffered, &mut buf), Poll::Ready(Ok(64))));
+        assert!(matches!(
+            read_once(&mut buffered, &mut buf),
+            Poll::Ready(Ok(64))
+        ));
         assert_eq!(buf.as_slice(), data.as_slice());
         assert_eq!(
             handle.asked(),
@@ -118,7 +128,10 @@ fn fill_buf_shows_the_unread_bytes_and_consume_marks_them_read() {
         let mut cx = Context::from_waker(&waker);
         match Pin::new(&mut buffered).poll_fill_buf(&mut cx) {
             Poll::Ready(Ok(bytes)) => assert_eq!(bytes, b"hello world"),
-            other => panic!("poll_fill_buf returned {:?}", other.map(|r| r.map(<[u8]>::to_vec))),
+            other => panic!(
+                "poll_fill_buf returned {:?}",
+                other.map(|r| r.map(<[u8]>::to_vec))
+            ),
         }
         Pin::new(&mut buffered).consume(6);
         match Pin::new(&mut buffered).poll_fill_buf(&mut cx) {
@@ -126,14 +139,23 @@ fn fill_buf_shows_the_unread_bytes_and_consume_marks_them_read() {
                 bytes, b"world",
                 "after consume(6), poll_fill_buf must show the rest, without reading again"
             ),
-            other => panic!("poll_fill_buf returned {:?}", other.map(|r| r.map(<[u8]>::to_vec))),
+            other => panic!(
+                "poll_fill_buf returned {:?}",
+                other.map(|r| r.map(<[u8]>::to_vec))
+            ),
         }
         assert_eq!(handle.polls(), 1);
         Pin::new(&mut buffered).consume(100);
-        assert!(buffered.buffer().is_empty(), "consume past the end consumes what is there");
+        assert!(
+            buffered.buffer().is_empty(),
+            "consume past the end consumes what is there"
+        );
         match Pin::new(&mut buffered).poll_fill_buf(&mut cx) {
             Poll::Ready(Ok(bytes)) => assert!(bytes.is_empty(), "the end of the stream: empty"),
-            other => panic!("poll_fill_buf returned {:?}", other.map(|r| r.map(<[u8]>::to_vec))),
+            other => panic!(
+                "poll_fill_buf returned {:?}",
+                other.map(|r| r.map(<[u8]>::to_vec))
+            ),
         }
     });
 }
@@ -153,11 +175,16 @@ fn a_buffered_reader_survives_one_byte_reads_and_pending() {
 #[test]
 fn a_reader_capacity_of_zero_panics() {
     let result = catch_panic(|| BufReader::with_capacity(0, &b""[..]));
-    let message = result.err().expect(
-        "BufReader::with_capacity(0, _) must panic: a read into an empty buffer returns 0 \
-         bytes, which reads as the end of the stream",
+    let Err(message) = result else {
+        panic!(
+            "BufReader::with_capacity(0, _) must panic: a read into an empty buffer returns 0 \
+             bytes, which reads as the end of the stream"
+        );
+    };
+    assert!(
+        !message.contains("not yet implemented"),
+        "not written yet: {message}"
     );
-    assert!(!message.contains("not yet implemented"), "not written yet: {message}");
 }
 
 #[test]
@@ -166,7 +193,10 @@ fn small_writes_are_buffered_without_touching_the_writer() {
         let (inner, handle) = writer(Accept::UpTo(usize::MAX));
         let mut buffered = BufWriter::with_capacity(1024, inner);
         for i in 0..10u8 {
-            assert!(matches!(write_once(&mut buffered, &[i; 10]), Poll::Ready(Ok(10))));
+            assert!(matches!(
+                write_once(&mut buffered, &[i; 10]),
+                Poll::Ready(Ok(10))
+            ));
         }
         assert_eq!(
             handle.writes(),
@@ -179,20 +209,22 @@ fn small_writes_are_buffered_without_touching_the_writer() {
 
 #[test]
 fn flush_writes_everything_through_partial_writes_and_pending() {
-    buf_watchdog("flush of 1 000 buffered bytes, 3 bytes per write, Pending in between").run(|| {
-        let data = pattern(1000, 4);
-        let inner = Vec::new().limited_write(3).interleave_pending_write();
-        let mut buffered = BufWriter::with_capacity(4096, inner);
-        block_on(write_all(&mut buffered, &data)).unwrap();
-        block_on(flush(&mut buffered)).expect("flush");
-        let written = buffered.get_ref().get_ref().get_ref();
-        assert!(
-            *written == data,
-            "after flush every byte must have reached the inner writer, in order: {}",
-            first_difference(written, &data)
-        );
-        assert!(buffered.buffer().is_empty());
-    });
+    buf_watchdog("flush of 1 000 buffered bytes, 3 bytes per write, Pending in between").run(
+        || {
+            let data = pattern(1000, 4);
+            let inner = Vec::new().limited_write(3).interleave_pending_write();
+            let mut buffered = BufWriter::with_capacity(4096, inner);
+            block_on(write_all(&mut buffered, &data)).unwrap();
+            block_on(flush(&mut buffered)).expect("flush");
+            let written = buffered.get_ref().get_ref().get_ref();
+            assert!(
+                *written == data,
+                "after flush every byte must have reached the inner writer, in order: {}",
+                first_difference(written, &data)
+            );
+            assert!(buffered.buffer().is_empty());
+        },
+    );
 }
 
 #[test]
@@ -224,7 +256,10 @@ fn close_writes_out_then_closes() {
             b"last words",
             "close must write every buffered byte before closing"
         );
-        assert!(buffered.get_ref().is_closed(), "close must close the inner writer");
+        assert!(
+            buffered.get_ref().is_closed(),
+            "close must close the inner writer"
+        );
     });
 }
 
@@ -247,9 +282,18 @@ fn the_buffer_never_holds_more_than_its_capacity() {
                 buffered.buffer().len()
             );
         }
-        assert_eq!(accepted, 30, "three writes of 10 fit in 32 bytes, the fourth does not");
-        assert!(handle.set_accept(Accept::UpTo(usize::MAX)), "the writer's waker was stored");
-        assert!(matches!(write_once(&mut buffered, &[7; 10]), Poll::Ready(Ok(10))));
+        assert_eq!(
+            accepted, 30,
+            "three writes of 10 fit in 32 bytes, the fourth does not"
+        );
+        assert!(
+            handle.set_accept(Accept::UpTo(usize::MAX)),
+            "the writer's waker was stored"
+        );
+        assert!(matches!(
+            write_once(&mut buffered, &[7; 10]),
+            Poll::Ready(Ok(10))
+        ));
         assert_eq!(handle.written_len(), 30);
     });
 }

@@ -21,7 +21,10 @@ fn decode_all<D: Decoder>(decoder: &mut D, bytes: &mut BytesMut) -> Vec<D::Item>
     let mut frames = Vec::new();
     while let Some(frame) = decoder.decode(bytes).expect("decode") {
         frames.push(frame);
-        assert!(frames.len() <= 1000, "decode keeps returning frames from a finite buffer");
+        assert!(
+            frames.len() <= 1000,
+            "decode keeps returning frames from a finite buffer"
+        );
     }
     frames
 }
@@ -60,7 +63,11 @@ fn lines_decode_one_line_at_a_time_and_leave_the_rest() {
             None,
             "\"thr\" has no newline yet: not a whole line"
         );
-        assert_eq!(&buffer[..], b"thr", "a partial line must stay in the buffer");
+        assert_eq!(
+            &buffer[..],
+            b"thr",
+            "a partial line must stay in the buffer"
+        );
         buffer.extend_from_slice(b"ee\n");
         assert_eq!(codec.decode(&mut buffer).unwrap().as_deref(), Some("three"));
         assert!(buffer.is_empty());
@@ -98,7 +105,10 @@ fn a_carriage_return_before_the_newline_is_dropped() {
 fn a_line_of_exactly_max_length_is_accepted() {
     watchdog(PART, "LinesCodec::new(5) on a 5-byte line").run(|| {
         let mut codec = lines(5);
-        assert_eq!(codec.decode(&mut buf(b"12345\n")).unwrap().as_deref(), Some("12345"));
+        assert_eq!(
+            codec.decode(&mut buf(b"12345\n")).unwrap().as_deref(),
+            Some("12345")
+        );
         let mut codec = lines(0);
         assert_eq!(
             codec.decode(&mut buf(b"\n")).unwrap().as_deref(),
@@ -204,7 +214,11 @@ fn length_frames_split_anywhere_are_put_together() {
         let frames = decode_byte_by_byte(&mut codec, &wire);
         assert_eq!(
             frames,
-            [b"first".to_vec(), Vec::new(), b"a somewhat longer third frame".to_vec()],
+            [
+                b"first".to_vec(),
+                Vec::new(),
+                b"a somewhat longer third frame".to_vec()
+            ],
             "a frame must come out once all its bytes are there, wherever the reads cut it"
         );
     });
@@ -214,10 +228,16 @@ fn length_frames_split_anywhere_are_put_together() {
 fn several_length_frames_in_one_buffer() {
     watchdog(PART, "LengthCodec on three frames and half a fourth").run(|| {
         let mut codec = LengthCodec::new(1024);
-        let mut buffer = buf(&[0, 0, 0, 1, b'a', 0, 0, 0, 2, b'b', b'c', 0, 0, 0, 0, 0, 0, 0, 9, b'x']);
+        let mut buffer = buf(&[
+            0, 0, 0, 1, b'a', 0, 0, 0, 2, b'b', b'c', 0, 0, 0, 0, 0, 0, 0, 9, b'x',
+        ]);
         let frames = decode_all(&mut codec, &mut buffer);
         assert_eq!(frames, [b"a".to_vec(), b"bc".to_vec(), Vec::new()]);
-        assert_eq!(&buffer[..], &[0, 0, 0, 9, b'x'], "half a frame stays buffered");
+        assert_eq!(
+            &buffer[..],
+            &[0, 0, 0, 9, b'x'],
+            "half a frame stays buffered"
+        );
     });
 }
 
@@ -226,7 +246,11 @@ fn an_oversized_length_is_refused_as_soon_as_the_prefix_arrives() {
     watchdog(PART, "LengthCodec::new(16) on a prefix of 17").run(|| {
         let mut codec = LengthCodec::new(16);
         let mut buffer = buf(&[0, 0]);
-        assert_eq!(codec.decode(&mut buffer).unwrap(), None, "half a prefix: not a frame yet");
+        assert_eq!(
+            codec.decode(&mut buffer).unwrap(),
+            None,
+            "half a prefix: not a frame yet"
+        );
         buffer.extend_from_slice(&[0, 17]);
         let err = codec.decode(&mut buffer).expect_err(
             "the prefix says 17 bytes, over the maximum of 16: refuse it now, before any of \
@@ -236,15 +260,26 @@ fn an_oversized_length_is_refused_as_soon_as_the_prefix_arrives() {
         let mut codec = LengthCodec::new(16);
         let mut exact = buf(&[0, 0, 0, 16]);
         exact.extend_from_slice(&[7; 16]);
-        assert_eq!(codec.decode(&mut exact).unwrap(), Some(vec![7; 16]), "16 is allowed");
+        assert_eq!(
+            codec.decode(&mut exact).unwrap(),
+            Some(vec![7; 16]),
+            "16 is allowed"
+        );
     });
 }
 
 #[test]
 fn a_frame_cut_off_by_the_end_of_the_stream_is_unexpected_eof() {
-    watchdog(PART, "LengthCodec::decode_eof on half a frame, half a prefix, nothing").run(|| {
+    watchdog(
+        PART,
+        "LengthCodec::decode_eof on half a frame, half a prefix, nothing",
+    )
+    .run(|| {
         let mut codec = LengthCodec::new(1024);
-        for (bytes, what) in [(&[0, 0, 0, 5, b'a', b'b'][..], "half a frame"), (&[0, 0][..], "half a prefix")] {
+        for (bytes, what) in [
+            (&[0, 0, 0, 5, b'a', b'b'][..], "half a frame"),
+            (&[0, 0][..], "half a prefix"),
+        ] {
             let err = codec
                 .decode_eof(&mut buf(bytes))
                 .expect_err("the stream ended in the middle of a frame");
@@ -292,10 +327,17 @@ impl Decoder for Triples {
 
 #[test]
 fn the_provided_decode_eof_tells_a_clean_end_from_a_cut_frame() {
-    watchdog(PART, "Decoder::decode_eof (the provided method) on a custom decoder").run(|| {
+    watchdog(
+        PART,
+        "Decoder::decode_eof (the provided method) on a custom decoder",
+    )
+    .run(|| {
         let mut codec = Triples;
         let mut buffer = buf(b"abcdefg");
-        assert_eq!(codec.decode_eof(&mut buffer).unwrap(), Some(b"abc".to_vec()));
+        assert_eq!(
+            codec.decode_eof(&mut buffer).unwrap(),
+            Some(b"abc".to_vec())
+        );
         assert_eq!(
             codec.decode_eof(&mut buffer).unwrap(),
             Some(b"def".to_vec()),
