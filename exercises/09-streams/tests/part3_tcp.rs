@@ -24,6 +24,11 @@ const PART: &str = "part 3";
 const EVENT: Option<Duration> = Some(Duration::from_secs(5));
 const NOW: Option<Duration> = Some(Duration::ZERO);
 
+const BUSY_LOOP: &str = "a read on an idle socket woke its own waker: that is a busy loop (the \
+    task is polled again at once, finds nothing, wakes itself again, and keeps a core at 100% \
+    doing nothing). Return Pending with the waker stored in the IoState (clear_ready, then \
+    poll_ready again) and let the reactor wake it";
+
 fn tcp_watchdog(what: &str) -> Watchdog {
     watchdog(PART, what)
         .likely_cause(
@@ -69,7 +74,7 @@ fn ready_len(poll: Poll<std::io::Result<usize>>, what: &str) -> usize {
 
 #[test]
 fn a_read_on_an_idle_socket_is_pending_and_wakes_nothing() {
-    tcp_watchdog("poll_read on a socket with no data").run(|| {
+    tcp_watchdog("poll_read on a socket with no data, before and after a message").run(|| {
         let reactor = Reactor::new().unwrap();
         let (stream, mut theirs) = pair(&reactor);
         let (waker, wakes) = counting_waker();
@@ -81,14 +86,7 @@ fn a_read_on_an_idle_socket_is_pending_and_wakes_nothing() {
         );
         reactor.turn(NOW).unwrap();
         assert!(poll_read(&stream, &mut cx, &mut buf).is_pending());
-        assert_eq!(
-            wakes.get(),
-            0,
-            "a read on an idle socket woke its own waker: that is a busy loop (the task is \
-             polled again at once, finds nothing, wakes itself again, and keeps a core at 100% \
-             doing nothing). Return Pending with the waker stored in the IoState and let the \
-             reactor wake it"
-        );
+        assert_eq!(wakes.get(), 0, "{BUSY_LOOP}");
         theirs.write_all(b"hello").unwrap();
         reactor.turn(EVENT).unwrap();
         assert!(
@@ -101,6 +99,14 @@ fn a_read_on_an_idle_socket_is_pending_and_wakes_nothing() {
             5
         );
         assert_eq!(&buf[..5], b"hello");
+        // Drained: the next read gets WouldBlock from the socket.
+        let before = wakes.get();
+        assert!(
+            poll_read(&stream, &mut cx, &mut buf).is_pending(),
+            "the socket is drained: the read must be Pending"
+        );
+        reactor.turn(NOW).unwrap();
+        assert_eq!(wakes.get(), before, "after WouldBlock: {BUSY_LOOP}");
     });
 }
 
@@ -391,33 +397,42 @@ fn the_owned_stream_reads_and_writes_like_a_reference() {
 
 #[test]
 fn a_waiting_read_lets_the_runtime_sleep_in_epoll_wait() {
-    tcp_watchdog("a runtime whose only task waits for a read").run(|| {
+    tcp_watchdog("a runtime whose only task waits for a second message").run(|| {
         let (ours, mut theirs) = tcp_pair();
         let (sender, receiver) = mpsc::channel();
         let runtime_thread = std::thread::spawn(move || {
             let mut runtime = Runtime::new().unwrap();
             let stream = TcpStream::from_std(runtime.reactor(), ours).unwrap();
-            sender.send(KernelThread::current()).unwrap();
+            let kernel = KernelThread::current();
             let mut polls = 0;
-            let mut buf = [0; 8];
-            let n = runtime.block_on(std::future::poll_fn(|cx| {
-                polls += 1;
-                poll_read(&stream, cx, &mut buf)
-            }));
-            (n.unwrap(), polls)
+            let mut buf = [0; 16];
+            let got = runtime.block_on(async {
+                let first = std::future::poll_fn(|cx| poll_read(&stream, cx, &mut buf)).await;
+                // The first message is in: from here on, the read finds the socket drained.
+                sender.send(kernel).unwrap();
+                let second = std::future::poll_fn(|cx| {
+                    polls += 1;
+                    poll_read(&stream, cx, &mut buf)
+                })
+                .await;
+                (first.unwrap(), second.unwrap())
+            });
+            (got, polls)
         });
-        let kernel = receiver.recv().unwrap();
+        theirs.write_all(b"first").unwrap();
+        let kernel = receiver.recv().expect("the runtime read the first message");
         match kernel.wait_until_blocked_in_poll(Duration::from_secs(2)) {
             Blocked::InPoll | Blocked::Unknown => {}
             Blocked::Never(last) => panic!(
-                "while its only task waited for a read, the runtime's thread was never seen \
-                 asleep in epoll_wait (last seen: {last}). A read that wakes its own waker \
-                 before returning Pending keeps the runtime polling it forever: a busy loop"
+                "while its only task waited for a read on a drained socket, the runtime's \
+                 thread was never seen asleep in epoll_wait (last seen: {last}). A read that \
+                 wakes its own waker before returning Pending keeps the runtime polling it \
+                 forever: a busy loop"
             ),
         }
         theirs.write_all(b"wake up").unwrap();
-        let (n, polls) = runtime_thread.join().unwrap();
-        assert_eq!(n, 7);
+        let ((first, second), polls) = runtime_thread.join().unwrap();
+        assert_eq!((first, second), (5, 7));
         assert!(
             polls <= 3,
             "the read was polled {polls} times for one message: it should be polled once, \

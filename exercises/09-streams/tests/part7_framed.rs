@@ -427,13 +427,15 @@ fn forward_stops_at_the_first_error() {
 
 #[test]
 fn a_stuck_consumer_stops_the_producer() {
-    framed_watchdog("forward of an endless source to a writer that accepts nothing").run(|| {
+    framed_watchdog("forward of 100 000 items to a writer that accepts nothing").run(|| {
         let pulled = Arc::new(Mutex::new(0usize));
         let counter = Arc::clone(&pulled);
+        // 100 000 items (10 MB): a forward that collects them all before sending shows.
         let source = futures::stream::repeat_with(move || {
             *counter.lock().unwrap() += 1;
             Ok("z".repeat(99))
-        });
+        })
+        .take(100_000);
         let (sink, _handle) = writer(Accept::Nothing);
         let mut framed = FramedWrite::new(sink, LinesCodec::new(1000));
         {
