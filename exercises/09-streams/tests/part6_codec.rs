@@ -89,6 +89,24 @@ fn lines_arriving_one_byte_at_a_time_are_found() {
 }
 
 #[test]
+fn a_partial_line_then_a_chunk_of_several_lines() {
+    watchdog(PART, "LinesCodec on \"ab\", then \"c\\n\\nd\\n\" appended").run(|| {
+        let mut codec = lines(100);
+        let mut buffer = buf(b"ab");
+        assert_eq!(codec.decode(&mut buffer).unwrap(), None);
+        buffer.extend_from_slice(b"c\n\nd\n");
+        let frames = decode_all(&mut codec, &mut buffer);
+        assert_eq!(
+            frames,
+            ["abc", "", "d"],
+            "after a partial line, one read brought the rest of it and two more lines: each \
+             must be found. If you remember how far you searched, that offset belongs to the \
+             line you were searching, and must go back to 0 once that line is taken out"
+        );
+    });
+}
+
+#[test]
 fn a_carriage_return_before_the_newline_is_dropped() {
     watchdog(PART, "LinesCodec on \"a\\r\\nb\\r\\r\\n\"").run(|| {
         let mut codec = lines(100);
