@@ -251,12 +251,17 @@ fn a_wake_from_any_future_in_flight_wakes_the_task() {
             let mut stream = StreamPoller::new(buffer_unordered(source, 3));
             assert!(stream.poll().is_pending());
             assert!(stream.poll().is_pending());
+            // Spurious wakes during a poll are allowed; the one that counts comes after it.
+            let before = stream.wakes();
             assert!(
                 handles[which].finish(which),
                 "future {which} in flight holds no waker: every future in flight must be polled \
                  with the stream's Context"
             );
-            assert_eq!(stream.wakes(), 1);
+            assert!(
+                stream.wakes() > before,
+                "future {which} finished, but the task polling the stream was not woken"
+            );
             assert_eq!(stream.poll(), Poll::Ready(Some(which)));
         }
     });
@@ -272,12 +277,15 @@ fn the_latest_waker_is_the_one_woken_by_a_future() {
         let (b, b_wakes) = counting_waker();
         assert!(stream.poll_with(&a).is_pending());
         assert!(stream.poll_with(&b).is_pending());
+        // Spurious wakes during a poll are allowed; the one that counts comes after it.
+        let before = (a_wakes.get(), b_wakes.get());
         handles[0].finish(0);
-        assert_eq!(
-            (a_wakes.get(), b_wakes.get()),
-            (0, 1),
+        let after = (a_wakes.get(), b_wakes.get());
+        assert!(
+            after.0 == before.0 && after.1 > before.1,
             "after polls with waker A then waker B, a finishing future must wake B (the task \
-             may have moved): poll the futures in flight on every poll_next"
+             may have moved): poll the futures in flight on every poll_next (wakes of A and \
+             B before the finish: {before:?}, after: {after:?})"
         );
     });
 }
@@ -292,12 +300,14 @@ fn the_latest_waker_is_the_one_woken_by_the_source() {
         let (b, b_wakes) = counting_waker();
         assert!(stream.poll_with(&a).is_pending());
         assert!(stream.poll_with(&b).is_pending());
+        let before = (a_wakes.get(), b_wakes.get());
         assert!(source_handle.push_and_wake([Step::Item(std::future::ready(1)), Step::End]));
-        assert_eq!(
-            (a_wakes.get(), b_wakes.get()),
-            (0, 1),
+        let after = (a_wakes.get(), b_wakes.get());
+        assert!(
+            after.0 == before.0 && after.1 > before.1,
             "with free slots, the source must be polled on every poll_next, with that poll's \
-             Context, so that it wakes the latest waker"
+             Context, so that it wakes the latest waker (wakes of A and B before: {before:?}, \
+             after: {after:?})"
         );
         assert_eq!(stream.poll(), Poll::Ready(Some(1)));
         assert_eq!(stream.poll(), Poll::Ready(None));
