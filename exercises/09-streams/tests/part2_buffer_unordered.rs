@@ -66,11 +66,16 @@ fn a_new_future_is_polled_in_the_poll_that_pulled_it() {
             "the future was pulled from the source but not polled: it has stored no waker, so \
              nothing would ever wake the task. Poll every future in the poll that pulls it"
         );
+        // Spurious wakes during a poll are allowed; the one that counts comes after it.
+        let before = stream.wakes();
         assert!(
             handles[0].finish(5),
             "the future holds the waker of its first poll"
         );
-        assert_eq!(stream.wakes(), 1);
+        assert!(
+            stream.wakes() > before,
+            "the future's wake must reach the task"
+        );
         assert_eq!(stream.poll(), Poll::Ready(Some(5)));
     });
 }

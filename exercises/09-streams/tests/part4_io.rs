@@ -113,7 +113,7 @@ fn read_exact_is_pending_only_while_the_reader_is() {
         assert!(future.poll().is_pending());
         assert!(future.poll().is_pending());
         assert!(handle.push_and_wake([Chunk::Bytes(b"cd".to_vec())]));
-        assert_eq!(future.wakes(), 1, "the reader's wake must reach the task");
+        assert!(future.wakes() >= 1, "the reader's wake must reach the task");
         assert!(matches!(future.poll(), std::task::Poll::Ready(Ok(()))));
         drop(future);
         assert_eq!(

@@ -84,7 +84,7 @@ fn several_frames_in_one_read_come_out_without_another_read() {
             handle.push_and_wake([Chunk::Bytes(b"d\n".to_vec())]),
             "FramedRead returned Pending but the reader holds no waker"
         );
-        assert_eq!(stream.wakes(), 1);
+        assert!(stream.wakes() >= 1, "the reader's wake must reach the task");
         assert_eq!(ok_line(stream.poll()).as_deref(), Some("d"));
     });
 }
@@ -290,7 +290,7 @@ fn a_stuck_writer_makes_send_wait_and_the_buffer_stays_bounded() {
             handle.set_accept(Accept::UpTo(usize::MAX)),
             "no waker stored in the writer"
         );
-        assert_eq!(send.wakes(), 1);
+        assert!(send.wakes() >= 1, "the writer's wake must reach the waiting send");
         assert!(matches!(send.poll(), Poll::Ready(Ok(()))));
     });
 }
