@@ -153,6 +153,19 @@ fn write_all_turns_ok_zero_into_write_zero() {
 }
 
 #[test]
+fn write_all_returns_the_writers_error() {
+    io_watchdog("write_all to a writer that fails").run(|| {
+        let (mut sink, _handle) = writer(Accept::Fail);
+        let err = block_on(write_all(&mut sink, b"data")).expect_err("the writer failed");
+        assert_eq!(
+            err.kind(),
+            ErrorKind::BrokenPipe,
+            "the writer's error, as it is"
+        );
+    });
+}
+
+#[test]
 fn write_all_of_an_empty_buffer_completes_without_writing() {
     io_watchdog("write_all of nothing").run(|| {
         let mut sink = NeverPoll;

@@ -333,6 +333,48 @@ fn write_zero_while_writing_out_is_an_error() {
 }
 
 #[test]
+fn a_failed_write_out_keeps_the_bytes_in_the_buffer() {
+    buf_watchdog("flush to a writer that fails, then to one that works").run(|| {
+        let (inner, handle) = writer(Accept::Fail);
+        let mut buffered = BufWriter::new(inner);
+        block_on(write_all(&mut buffered, b"keep me")).unwrap();
+        let err = block_on(flush(&mut buffered)).expect_err("the writer failed");
+        assert_eq!(
+            err.kind(),
+            ErrorKind::BrokenPipe,
+            "the writer's error, as it is"
+        );
+        assert_eq!(
+            buffered.buffer(),
+            b"keep me",
+            "an error must leave the unwritten bytes in the buffer"
+        );
+        handle.set_accept(Accept::UpTo(3));
+        block_on(flush(&mut buffered)).expect("the second flush");
+        assert_eq!(handle.written(), b"keep me");
+    });
+}
+
+#[test]
+fn a_writer_capacity_of_zero_writes_straight_through() {
+    buf_watchdog("a write into a BufWriter of capacity 0").run(|| {
+        let (inner, handle) = writer(Accept::UpTo(usize::MAX));
+        let mut buffered = BufWriter::with_capacity(0, inner);
+        assert!(matches!(
+            write_once(&mut buffered, b"abc"),
+            Poll::Ready(Ok(3))
+        ));
+        assert_eq!(
+            handle.written(),
+            b"abc",
+            "with a capacity of 0 nothing fits in the buffer: every write goes straight to the \
+             inner writer"
+        );
+        assert!(buffered.buffer().is_empty());
+    });
+}
+
+#[test]
 fn a_request_over_a_buf_writer_gets_its_reply() {
     buf_watchdog("PING over a BufWriter on TCP, then wait for PONG")
         .likely_cause("the request sat in the BufWriter: was it flushed?")

@@ -189,6 +189,11 @@ fn decode_eof_returns_a_last_line_without_newline() {
             "at the end of the stream, what is left is the last line, newline or not"
         );
         assert_eq!(codec.decode_eof(&mut buffer).unwrap(), None, "then nothing");
+        assert_eq!(
+            codec.decode_eof(&mut buf(b"c\r")).unwrap().as_deref(),
+            Some("c"),
+            "a last line loses a trailing \\r like any other line"
+        );
     });
 }
 

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
 use common::{
-    Accept, Chunk, Endless, Step, StreamPoller, first_difference, peer, reader, script, shape,
-    tcp_pair, watchdog, writer,
+    Accept, Chunk, Endless, Step, StreamPoller, first_difference, items, peer, reader, script,
+    shape, tcp_pair, watchdog, writer,
 };
 use futures::StreamExt;
 use futures::executor::block_on;
@@ -290,7 +290,10 @@ fn a_stuck_writer_makes_send_wait_and_the_buffer_stays_bounded() {
             handle.set_accept(Accept::UpTo(usize::MAX)),
             "no waker stored in the writer"
         );
-        assert!(send.wakes() >= 1, "the writer's wake must reach the waiting send");
+        assert!(
+            send.wakes() >= 1,
+            "the writer's wake must reach the waiting send"
+        );
         assert!(matches!(send.poll(), Poll::Ready(Ok(()))));
     });
 }
@@ -421,6 +424,25 @@ fn forward_stops_at_the_first_error() {
             source_handle.polls(),
             2,
             "nothing may be pulled after the error"
+        );
+    });
+}
+
+#[test]
+fn forward_stops_at_a_sink_error() {
+    framed_watchdog("forward of 10 000 lines to a writer that fails").run(|| {
+        let (sink, _handle) = writer(Accept::Fail);
+        let mut framed = FramedWrite::new(sink, LinesCodec::new(100));
+        let (source, source_handle) = items((0..10_000).map(|i| Ok(format!("line {i}"))));
+        let err = block_on(forward(source, &mut framed)).expect_err("the writer failed");
+        assert_eq!(
+            err.kind(),
+            ErrorKind::BrokenPipe,
+            "the writer's error, as it is"
+        );
+        assert!(
+            source_handle.polls() < 10_000,
+            "forward must stop at the sink's first error, not pull the whole source"
         );
     });
 }

@@ -418,6 +418,8 @@ pub enum Accept {
     Nothing,
     /// Returns `Ok(0)`: a writer that will never take a byte.
     Zero,
+    /// Fails with `BrokenPipe`.
+    Fail,
 }
 
 struct WriterState {
@@ -475,6 +477,10 @@ impl AsyncWrite for TestWriter {
                 Poll::Pending
             }
             Accept::Zero => Poll::Ready(Ok(0)),
+            Accept::Fail => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "scripted write error",
+            ))),
         }
     }
 
