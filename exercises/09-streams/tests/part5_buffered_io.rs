@@ -120,6 +120,31 @@ fn a_large_read_with_an_empty_buffer_goes_straight_to_the_inner_reader() {
 }
 
 #[test]
+fn a_large_read_takes_the_buffered_bytes_first() {
+    buf_watchdog("a 4-byte read, then a 64-byte read, through a 16-byte BufReader").run(|| {
+        let data = pattern(40, 6);
+        let (inner, _handle) = reader([Chunk::Bytes(data.clone())]);
+        let mut buffered = BufReader::with_capacity(16, inner);
+        let mut small = [0; 4];
+        assert!(matches!(
+            read_once(&mut buffered, &mut small),
+            Poll::Ready(Ok(4))
+        ));
+        let mut big = [0; 64];
+        let n = match read_once(&mut buffered, &mut big) {
+            Poll::Ready(Ok(n)) => n,
+            other => panic!("the second read returned {other:?}"),
+        };
+        assert_eq!(
+            &big[..n],
+            &data[4..16],
+            "12 bytes were still buffered: a read, however large, must return them first (only \
+             a read that finds the buffer empty may go straight to the inner reader)"
+        );
+    });
+}
+
+#[test]
 fn fill_buf_shows_the_unread_bytes_and_consume_marks_them_read() {
     buf_watchdog("poll_fill_buf and consume").run(|| {
         let (inner, handle) = reader([Chunk::Bytes(b"hello world".to_vec()), Chunk::Eof]);
@@ -204,6 +229,38 @@ fn small_writes_are_buffered_without_touching_the_writer() {
             "writes that fit in the buffer must not touch the inner writer"
         );
         assert_eq!(buffered.buffer().len(), 100);
+    });
+}
+
+#[test]
+fn a_write_that_exactly_fills_the_buffer_is_buffered() {
+    buf_watchdog("two writes of 4 bytes into an 8-byte BufWriter").run(|| {
+        let (inner, handle) = writer(Accept::UpTo(usize::MAX));
+        let mut buffered = BufWriter::with_capacity(8, inner);
+        assert!(matches!(
+            write_once(&mut buffered, b"abcd"),
+            Poll::Ready(Ok(4))
+        ));
+        assert!(matches!(
+            write_once(&mut buffered, b"efgh"),
+            Poll::Ready(Ok(4))
+        ));
+        assert_eq!(
+            handle.writes(),
+            0,
+            "4 + 4 bytes fit exactly in a capacity of 8: the second write must be buffered too"
+        );
+        assert_eq!(buffered.buffer(), b"abcdefgh");
+        assert!(matches!(
+            write_once(&mut buffered, b"i"),
+            Poll::Ready(Ok(1))
+        ));
+        assert_eq!(
+            handle.written(),
+            b"abcdefgh",
+            "a full buffer is written out first"
+        );
+        assert_eq!(buffered.buffer(), b"i");
     });
 }
 
