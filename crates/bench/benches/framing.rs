@@ -4,9 +4,9 @@
 //! code, with `--learner`).
 //!
 //! ```text
-//! cargo bench -p bench --bench framing                 # tokio-ct, reference
-//! cargo bench -p bench --bench framing -- --learner    # ... and the learner's
-//! cargo bench -p bench --bench framing -- --samples 51
+//! cargo bench -p bench --features framing --bench framing                 # tokio-ct, reference
+//! cargo bench -p bench --features framing --bench framing -- --learner    # ... and the learner's
+//! cargo bench -p bench --features framing --bench framing -- --samples 51
 //! ```
 //!
 //! Workloads (each sample is one fresh loopback connection):
@@ -277,7 +277,7 @@ fn main() {
             "--bench" => {} // cargo bench passes it
             "--help" | "-h" => {
                 println!(
-                    "framing benchmark: cargo bench -p bench --bench framing -- [--learner] [--samples N]"
+                    "framing benchmark: cargo bench -p bench --features framing --bench framing -- [--learner] [--samples N]"
                 );
                 return;
             }
