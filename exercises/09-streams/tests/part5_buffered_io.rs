@@ -79,6 +79,11 @@ fn buffered_bytes_are_returned_without_polling_the_inner_reader() {
             Poll::Ready(Ok(4))
         ));
         assert_eq!(&buf, b"0123");
+        assert_eq!(
+            buffered.buffer(),
+            b"456789",
+            "buffer() shows the bytes read from the inner reader and not returned yet"
+        );
         for (expected, what) in [(&b"4567"[..], "second"), (&b"89"[..], "third")] {
             match read_once(&mut buffered, &mut buf) {
                 Poll::Ready(Ok(n)) => assert_eq!(&buf[..n], expected),
@@ -194,6 +199,19 @@ fn a_buffered_reader_survives_one_byte_reads_and_pending() {
         let mut got = vec![0; 5000];
         block_on(read_exact(&mut buffered, &mut got)).expect("read_exact");
         assert!(got == data, "{}", first_difference(&got, &data));
+    });
+}
+
+#[test]
+fn the_default_capacity_is_8_kib() {
+    buf_watchdog("BufReader::new and BufWriter::new").run(|| {
+        assert_eq!(streams::buf::DEFAULT_CAPACITY, 8 * 1024);
+        assert_eq!(BufReader::new(&b""[..]).capacity(), 8 * 1024);
+        assert_eq!(BufReader::with_capacity(100, &b""[..]).capacity(), 100);
+        let (inner, _handle) = writer(Accept::UpTo(usize::MAX));
+        assert_eq!(BufWriter::new(inner).capacity(), 8 * 1024);
+        let (inner, _handle) = writer(Accept::UpTo(usize::MAX));
+        assert_eq!(BufWriter::with_capacity(100, inner).capacity(), 100);
     });
 }
 
