@@ -123,6 +123,8 @@ fn a_carriage_return_before_the_newline_is_dropped() {
 fn a_line_of_exactly_max_length_is_accepted() {
     watchdog(PART, "LinesCodec::new(5) on a 5-byte line").run(|| {
         let mut codec = lines(5);
+        assert_eq!(codec.max_length(), 5);
+        assert_eq!(LengthCodec::new(7).max_frame(), 7);
         assert_eq!(
             codec.decode(&mut buf(b"12345\n")).unwrap().as_deref(),
             Some("12345")
