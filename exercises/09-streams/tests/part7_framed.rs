@@ -333,12 +333,16 @@ fn write_zero_is_an_error() {
         block_on(framed.send("hello")).unwrap();
         let err = block_on(framed.flush()).expect_err("the writer accepts nothing");
         assert_eq!(err.kind(), ErrorKind::WriteZero, "{err}");
-        // The same on the way through send, once the buffer reaches the boundary.
+        // The same on the way through send, once the buffer reaches the boundary (whether
+        // the send checks it after encoding its item or before, as the next send).
         let (sink, _handle) = writer(Accept::Zero);
         let mut framed = FramedWrite::new(sink, LinesCodec::new(BACKPRESSURE_BOUNDARY));
         let line = "w".repeat(BACKPRESSURE_BOUNDARY);
-        let err = block_on(framed.send(line.as_str()))
-            .expect_err("a send over the boundary writes, and the writer accepts nothing");
+        let err = block_on(async {
+            framed.send(line.as_str()).await?;
+            framed.send(line.as_str()).await
+        })
+        .expect_err("sends over the boundary write, and the writer accepts nothing");
         assert_eq!(err.kind(), ErrorKind::WriteZero, "send: {err}");
     });
 }
