@@ -333,6 +333,10 @@ fn length_encode_writes_a_big_endian_prefix() {
             .expect_err("a frame over max_frame cannot be sent");
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
         assert_eq!(out.len(), 262, "a refused frame must append nothing");
+        LengthCodec::new(4)
+            .encode(&b"four"[..], &mut out)
+            .expect("a frame of exactly max_frame bytes can be sent");
+        assert_eq!(&out[262..], &[0, 0, 0, 4, b'f', b'o', b'u', b'r']);
     });
 }
 

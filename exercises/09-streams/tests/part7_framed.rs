@@ -70,7 +70,13 @@ fn several_frames_in_one_read_come_out_without_another_read() {
     framed_watchdog("three lines in one read, then a reader with nothing more").run(|| {
         let (source, handle) = reader([Chunk::Bytes(lines_of(&["a", "b", "c"]))]);
         let mut stream = StreamPoller::new(FramedRead::new(source, LinesCodec::new(100)));
-        for expected in ["a", "b", "c"] {
+        assert_eq!(ok_line(stream.poll()).as_deref(), Some("a"));
+        assert_eq!(
+            &stream.get().read_buffer()[..],
+            b"b\nc\n",
+            "read_buffer() shows the bytes read and not decoded yet"
+        );
+        for expected in ["b", "c"] {
             assert_eq!(
                 ok_line(stream.poll()).as_deref(),
                 Some(expected),
@@ -193,6 +199,12 @@ fn a_reader_error_is_yielded_once_and_ends_the_stream() {
 #[test]
 fn each_read_asks_for_at_most_read_chunk_bytes() {
     framed_watchdog("FramedRead over 100 000 bytes of lines").run(|| {
+        assert_eq!(READ_CHUNK, 8 * 1024, "READ_CHUNK is documented as 8 KiB");
+        assert_eq!(
+            BACKPRESSURE_BOUNDARY,
+            8 * 1024,
+            "the boundary is documented as 8 KiB"
+        );
         let text: Vec<String> = (0..10_000).map(|i| format!("line {i:04}")).collect();
         let bytes = lines_of(&text.iter().map(String::as_str).collect::<Vec<_>>());
         let (source, handle) = reader([Chunk::Bytes(bytes), Chunk::Eof]);
