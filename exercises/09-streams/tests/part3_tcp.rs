@@ -204,6 +204,30 @@ fn ok_zero_is_the_end_of_the_stream() {
 }
 
 #[test]
+fn a_read_error_is_returned() {
+    tcp_watchdog("the peer resets the connection").run(|| {
+        let reactor = Reactor::new().unwrap();
+        let (stream, theirs) = pair(&reactor);
+        // Closing with a zero linger time sends a reset instead of the end of the stream.
+        socket2::SockRef::from(&theirs)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(theirs);
+        reactor.turn(EVENT).unwrap();
+        let (waker, _wakes) = counting_waker();
+        let mut buf = [0; 16];
+        match poll_read(&stream, &mut Context::from_waker(&waker), &mut buf) {
+            Poll::Ready(Err(err)) => assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset),
+            other => panic!(
+                "the peer reset the connection: the read must return the socket's error \
+                 (ConnectionReset), not wait or report the end of the stream (got {other:?}). \
+                 Only WouldBlock means \"try again later\""
+            ),
+        }
+    });
+}
+
+#[test]
 fn an_empty_buffer_reads_and_writes_zero_bytes_at_once() {
     tcp_watchdog("poll_read into an empty buffer on an idle socket").run(|| {
         let reactor = Reactor::new().unwrap();
