@@ -203,6 +203,62 @@ fn a_freed_slot_is_filled_on_the_next_poll() {
 }
 
 #[test]
+fn the_poll_that_yields_an_output_does_not_pull_another_future() {
+    watchdog(PART, "a future finishes and frees its slot, limits 1 and 3").run(|| {
+        for limit in [1, 3] {
+            let n = limit + 3;
+            let (futures, handles) = jobs(n);
+            let (source, source_handle) = items(futures);
+            let mut stream = StreamPoller::new(buffer_unordered(source, limit));
+            let freed_slot = |route: &str, before: usize, after: usize| {
+                assert_eq!(
+                    after,
+                    before,
+                    "limit {limit}, {route}: the poll that returned the finished future's output \
+                     also polled the source ({} more time(s)). The slot it frees is filled by the \
+                     NEXT poll_next (step 1), not this one: a consumer that takes this output and \
+                     stops (take, a select that moves on) would leave a future pulled off the \
+                     source (a request read off a socket) and dropped unrun. Return the output \
+                     as soon as a future is ready; pull only at the start of a poll_next",
+                    after.saturating_sub(before)
+                );
+            };
+            // The first poll: future 0 is ready at once.
+            handles[0].finish(0);
+            let first = stream.poll();
+            assert_eq!(
+                first,
+                Poll::Ready(Some(0)),
+                "limit {limit}: future 0 was ready at once (got {})",
+                shape(&first)
+            );
+            freed_slot("the first poll", limit, source_handle.polls());
+            // A later poll, with the limit reached: one in flight finishes.
+            assert!(stream.poll().is_pending());
+            let before = source_handle.polls();
+            assert_eq!(before, limit + 1, "limit {limit}: the freed slot is filled");
+            let which = limit; // the one pulled into the freed slot
+            handles[which].finish(which);
+            assert_eq!(stream.poll(), Poll::Ready(Some(which)));
+            freed_slot("a later poll", before, source_handle.polls());
+            // Then the next poll does pull into the free slot, and polls what it pulled.
+            assert!(stream.poll().is_pending());
+            assert_eq!(
+                source_handle.polls(),
+                before + 1,
+                "limit {limit}: the poll after an output must pull a future into the free slot"
+            );
+            assert_eq!(
+                handles[limit + 1].polls(),
+                1,
+                "limit {limit}: the future pulled into the free slot must be polled in the \
+                 poll that pulled it"
+            );
+        }
+    });
+}
+
+#[test]
 fn a_finished_future_is_dropped_when_its_output_is_yielded() {
     watchdog(PART, "a finished future's slot").run(|| {
         let (futures, handles) = jobs(2);

@@ -4,6 +4,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader as StdBufReader, ErrorKind, Write};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
@@ -311,6 +312,52 @@ fn a_stuck_writer_makes_send_wait_and_the_buffer_stays_bounded() {
 }
 
 #[test]
+fn a_slow_writer_holds_send_back_until_the_buffer_is_under_the_boundary() {
+    framed_watchdog("300 sends of 100 bytes to writers that take a few bytes per write").run(
+        || {
+            // (the writer's bytes per write, every other write Pending?)
+            for (per_write, pending) in [(3, false), (3, true), (64, false)] {
+                let (sink, handle) = writer(Accept::UpTo(per_write));
+                let sink: Pin<Box<dyn futures::AsyncWrite + Send>> = if pending {
+                    Box::pin(sink.interleave_pending_write())
+                } else {
+                    Box::pin(sink)
+                };
+                let route = format!(
+                    "a writer that takes at most {per_write} bytes per write{}",
+                    if pending { ", every other write Pending" } else { "" }
+                );
+                let mut framed = FramedWrite::new(sink, LinesCodec::new(1000));
+                let line = "s".repeat(99);
+                for sent in 1..=300 {
+                    let writes_before = handle.writes();
+                    block_on(framed.send(line.as_str())).unwrap();
+                    let buffered = framed.write_buffer().len();
+                    assert!(
+                        buffered < BACKPRESSURE_BOUNDARY + 100,
+                        "backpressure, {route}: send #{sent} (of a 100-byte item) completed after \
+                         {} write(s) with {buffered} bytes still buffered. A send completes only \
+                         once the buffer is back under BACKPRESSURE_BOUNDARY ({BACKPRESSURE_BOUNDARY}) \
+                         bytes, not counting the item it has just encoded if it checked the \
+                         boundary before encoding. One write may take only a few bytes: keep \
+                         writing while the buffer holds BACKPRESSURE_BOUNDARY bytes or more \
+                         (a `while`, not an `if`), or the buffer grows by almost one item per \
+                         send and a slow reader no longer slows the producer",
+                        handle.writes() - writes_before
+                    );
+                    assert_eq!(
+                        handle.written_len() + buffered,
+                        sent * 100,
+                        "{route}: after send #{sent}, the bytes written plus the bytes \
+                         buffered must be every byte sent"
+                    );
+                }
+            }
+        },
+    );
+}
+
+#[test]
 fn partial_writes_and_pending_keep_every_frame_intact() {
     framed_watchdog("5 000 frames through limited_write(3) + interleave_pending_write").run(|| {
         let sink = Vec::new().limited_write(3).interleave_pending_write();
@@ -420,6 +467,89 @@ fn forward_sends_every_item_then_flushes() {
             first_difference(&handle.written(), &expected)
         );
         assert!(handle.flushes() >= 1, "forward must flush at the end");
+    });
+}
+
+#[test]
+fn forward_batches_the_items_and_flushes_once_at_the_end() {
+    framed_watchdog("forward of 1 000 short lines, then of 1 000 100-byte lines").run(|| {
+        for (what, line_len) in [("short", 0), ("100-byte", 99)] {
+            let lines: Vec<String> = (0..1000).map(|i| format!("{i:0>line_len$}")).collect();
+            let total: usize = lines.iter().map(|l| l.len() + 1).sum();
+            let (sink, handle) = writer(Accept::UpTo(usize::MAX));
+            let mut framed = FramedWrite::new(sink, LinesCodec::new(1000));
+            let source = futures::stream::iter(lines.into_iter().map(Ok));
+            let count = block_on(forward(source, &mut framed)).expect("forward");
+            assert_eq!(count, 1000);
+            assert_eq!(
+                handle.written_len(),
+                total,
+                "every byte must reach the writer"
+            );
+            assert_eq!(
+                handle.flushes(),
+                1,
+                "forward of 1 000 {what} lines ({total} bytes) from a source that never waits \
+                 flushed the writer {} times: forward sends every item and THEN flushes, once. \
+                 A flush per item writes every item on its own (one system call per line), \
+                 which is what the write buffer is there to avoid",
+                handle.flushes()
+            );
+            let most = total / BACKPRESSURE_BOUNDARY + 2;
+            assert!(
+                handle.writes() <= most,
+                "forward of 1 000 {what} lines ({total} bytes) made {} writes to a writer that \
+                 takes everything: sends must batch the items, writing only once the buffer \
+                 reaches BACKPRESSURE_BOUNDARY ({BACKPRESSURE_BOUNDARY} bytes), and the final \
+                 flush writes the rest (at most {most} writes here)",
+                handle.writes()
+            );
+        }
+    });
+}
+
+#[test]
+fn forward_sends_each_item_before_it_pulls_the_next() {
+    framed_watchdog("forward of a source that waits after 1 or 3 items").run(|| {
+        let big = "B".repeat(BACKPRESSURE_BOUNDARY);
+        let routes: [(&str, Vec<String>); 3] = [
+            ("one short item", vec!["a".to_string()]),
+            (
+                "three short items",
+                vec!["a".to_string(), "b".to_string(), "c".to_string()],
+            ),
+            ("one item over the boundary", vec![big]),
+        ];
+        for (route, sent) in routes {
+            let expected: usize = sent.iter().map(|l| l.len() + 1).sum();
+            let (source, source_handle) = script(
+                sent.into_iter()
+                    .map(|line| Step::Item(Ok(line)))
+                    .chain([Step::Pending]),
+            );
+            let (sink, handle) = writer(Accept::UpTo(usize::MAX));
+            let mut framed = FramedWrite::new(sink, LinesCodec::new(2 * BACKPRESSURE_BOUNDARY));
+            {
+                let mut pipeline = Poller::new(forward(source, &mut framed));
+                assert!(
+                    pipeline.poll().is_pending(),
+                    "{route}: the source is Pending, so forward is"
+                );
+                assert!(
+                    source_handle.has_waker(),
+                    "{route}: forward waits for the source, which must hold its waker"
+                );
+            }
+            let got = handle.written_len() + framed.write_buffer().len();
+            assert_eq!(
+                got, expected,
+                "{route}, then a source that is Pending: forward pulled every item but only \
+                 {got} of their {expected} bytes were sent (written or in the write buffer). \
+                 forward pulls the next item only once the previous send has completed: an \
+                 item held back while forward waits for the next one (a look-ahead) waits as \
+                 long as the source does, outside the bounded buffer"
+            );
+        }
     });
 }
 
