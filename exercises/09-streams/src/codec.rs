@@ -81,7 +81,8 @@ impl LinesCodec {
 ///   buffered with no `\n` among them* (so an endless line is refused after `max_length + 1`
 ///   bytes instead of being buffered forever); also `InvalidData` if the line is not UTF-8.
 /// * `decode_eof`: as `decode`, then a last line without `\n` is a line too (`"a\nb"` at the
-///   end of the stream decodes to `"a"`, then `"b"`), then `Ok(None)` once `buf` is empty.
+///   end of the stream decodes to `"a"`, then `"b"`), and it loses one trailing `\r` like any
+///   other line (`"c\r"` decodes to `"c"`); then `Ok(None)` once `buf` is empty.
 impl Decoder for LinesCodec {
     type Item = String;
 

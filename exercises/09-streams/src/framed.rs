@@ -140,10 +140,13 @@ impl<W: AsyncWrite + Unpin, E> FramedWrite<W, E> {
     ///
     /// So a send leaves the writer alone while the buffer stays under the boundary (the bytes
     /// wait for a later send or a [`flush`](FramedWrite::flush)), and the buffer never holds
-    /// more than `BACKPRESSURE_BOUNDARY` bytes plus one item's encoding. (Checking the
-    /// boundary *before* encoding, as tokio-util does, keeps the same bound and is equally
-    /// right.) An encoding error is returned and nothing of the item is buffered; `Ok(0)`
-    /// from the writer is a `WriteZero` error.
+    /// more than `BACKPRESSURE_BOUNDARY` bytes plus one item's encoding. One write is not
+    /// enough when it leaves the buffer at or over the boundary (a slow writer takes a few
+    /// bytes at a time): the send writes again, or stays `Pending`. (Checking the boundary
+    /// *before* encoding, as tokio-util does, is equally right: that send writes until the
+    /// buffer is under the boundary and then encodes its item, so it may complete over the
+    /// boundary, but by at most the item it has just encoded.) An encoding error is returned
+    /// and nothing of the item is buffered; `Ok(0)` from the writer is a `WriteZero` error.
     pub async fn send<I>(&mut self, item: I) -> io::Result<()>
     where
         E: Encoder<I>,
@@ -192,8 +195,9 @@ impl<W: AsyncWrite + Unpin, E> FramedWrite<W, E> {
     }
 }
 
-/// Sends every item of `source` into `sink`, in order, then flushes `sink`; returns how many
-/// items were sent.
+/// Sends every item of `source` into `sink`, in order, then flushes `sink`, once: between
+/// items the bytes wait in the write buffer as for any `send`, so the items are batched.
+/// Returns how many items were sent.
 ///
 /// Pulls the next item only once the previous `send` has completed, so while the writer
 /// accepts nothing, `forward` stays `Pending` with at most [`BACKPRESSURE_BOUNDARY`] bytes plus

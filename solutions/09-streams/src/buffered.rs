@@ -50,8 +50,9 @@ pin_project! {
 ///    `Ready(None)`;
 /// 2. polls the futures in flight (a future just pulled is polled in this same call, so one
 ///    that is ready at once is yielded at once); the first that is ready is dropped, which
-///    frees its slot, and its output is returned. The next `poll_next` pulls a future into
-///    the free slot;
+///    frees its slot, and its output is returned at once: this call pulls nothing more from
+///    `source` (futures it did not get to poll are polled by the next call). The next
+///    `poll_next`, not this one, pulls a future into the free slot;
 /// 3. returns `Ready(None)` once `source` has ended and no future is in flight, and `Pending`
 ///    otherwise. When it returns `Pending`, every future in flight, and `source` if it may be
 ///    pulled from, have been polled with this call's `Context`: a wake from any of them wakes
