@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{WakeLog, ms, watchdog};
+use common::{WakeLog, clone_counting_waker, ms, watchdog};
 use harness::counting_waker;
 use timers::TimerStore;
 
@@ -381,5 +381,27 @@ fn a_long_mixed_sequence_behaves_like_a_sorted_map() {
                 "step {step}: earliest() disagrees with a sorted map"
             );
         }
+    });
+}
+
+#[test]
+fn set_waker_with_a_waker_of_the_same_task_keeps_the_stored_one() {
+    watchdog("TimerStore::set_waker with the same task's waker").run(|| {
+        let mut store = TimerStore::new();
+        let (waker, clones) = clone_counting_waker();
+        let key = store.insert(Instant::now() + ms(10), waker.clone());
+        let before = clones.load(std::sync::atomic::Ordering::SeqCst);
+        for call in 1..=3 {
+            assert!(store.set_waker(key, &waker));
+            let cloned = clones.load(std::sync::atomic::Ordering::SeqCst) - before;
+            assert_eq!(
+                cloned, 0,
+                "set_waker call {call} with a waker that `will_wake` the stored one (the same \
+                 task polling again) cloned it {cloned} time(s). Its doc: \"Keeps the stored one \
+                 when `will_wake` says the two wake the same task (no clone then)\": test \
+                 `stored.will_wake(waker)` first, and replace only when it is false"
+            );
+        }
+        assert_eq!(store.len(), 1);
     });
 }
