@@ -405,3 +405,29 @@ fn set_waker_with_a_waker_of_the_same_task_keeps_the_stored_one() {
         assert_eq!(store.len(), 1);
     });
 }
+
+#[test]
+fn many_due_timers_come_back_in_deadline_order() {
+    watchdog("take_due with 64 timers at distinct deadlines").run(|| {
+        let mut store = TimerStore::new();
+        let base = Instant::now();
+        let log = WakeLog::new();
+        // Inserted in a scrambled order (37 is coprime with 64: every offset once).
+        for i in 0..64u64 {
+            let at = (i * 37) % 64;
+            store.insert(base + ms(at), log.waker(&at.to_string()));
+        }
+        store.take_due(base + ms(63)).into_iter().for_each(|w| w.wake());
+        let order = log.entries();
+        let expected: Vec<String> = (0..64).map(|at: u64| at.to_string()).collect();
+        assert!(
+            order == expected,
+            "64 due timers at distinct deadlines (0..63 ms, inserted scrambled) must come back \
+             from take_due earliest deadline first; they came back in this order (ms): {}. A \
+             store that is a HashMap (or any unordered collection) returns them in hash order: \
+             keep them sorted (a BTreeMap keyed by (deadline, id)) or sort what is due",
+            harness::bounded::list(&order, 12, 4)
+        );
+        assert!(store.is_empty());
+    });
+}
