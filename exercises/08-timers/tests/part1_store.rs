@@ -417,7 +417,10 @@ fn many_due_timers_come_back_in_deadline_order() {
             let at = (i * 37) % 64;
             store.insert(base + ms(at), log.waker(&at.to_string()));
         }
-        store.take_due(base + ms(63)).into_iter().for_each(|w| w.wake());
+        store
+            .take_due(base + ms(63))
+            .into_iter()
+            .for_each(|w| w.wake());
         let order = log.entries();
         let expected: Vec<String> = (0..64).map(|at: u64| at.to_string()).collect();
         assert!(
