@@ -69,8 +69,12 @@ impl Reactor {
     ///
     /// A deadline in the past is stored like any other: the next turn finds it due. If a
     /// thread is waiting in [`turn`](Self::turn) (or has computed its timeout and is about to
-    /// wait) with no timeout, or with a timeout that ends after `deadline`, it is woken (the
-    /// `mio::Waker`), so that it computes its wait again and the new timer is not late.
+    /// wait) with no timeout, or with a timeout computed from an instant later than `deadline`
+    /// (the earliest deadline it saw, or its now + `max` if that is sooner, timer or no timer),
+    /// it is woken (the `mio::Waker`), so that it computes its wait again and the new timer is
+    /// not late. A `deadline` at or after that instant needs no poke (the wait, rounded up,
+    /// does not end before it, and the turn reads the clock after the wait); a poke anyway is
+    /// allowed.
     pub fn insert_timer(&self, deadline: Instant, waker: &Waker) -> TimerKey {
         todo!("insert under the lock; poke the mio::Waker if a waiting turn would wake too late")
     }

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{WakeLog, ms, watchdog};
+use common::{WakeLog, clone_counting_waker, ms, watchdog};
 use harness::counting_waker;
 use timers::TimerStore;
 
@@ -381,5 +381,56 @@ fn a_long_mixed_sequence_behaves_like_a_sorted_map() {
                 "step {step}: earliest() disagrees with a sorted map"
             );
         }
+    });
+}
+
+#[test]
+fn set_waker_with_a_waker_of_the_same_task_keeps_the_stored_one() {
+    watchdog("TimerStore::set_waker with the same task's waker").run(|| {
+        let mut store = TimerStore::new();
+        let (waker, clones) = clone_counting_waker();
+        let key = store.insert(Instant::now() + ms(10), waker.clone());
+        let before = clones.load(std::sync::atomic::Ordering::SeqCst);
+        for call in 1..=3 {
+            assert!(store.set_waker(key, &waker));
+            let cloned = clones.load(std::sync::atomic::Ordering::SeqCst) - before;
+            assert_eq!(
+                cloned, 0,
+                "set_waker call {call} with a waker that `will_wake` the stored one (the same \
+                 task polling again) cloned it {cloned} time(s). Its doc: \"Keeps the stored one \
+                 when `will_wake` says the two wake the same task (no clone then)\": test \
+                 `stored.will_wake(waker)` first, and replace only when it is false"
+            );
+        }
+        assert_eq!(store.len(), 1);
+    });
+}
+
+#[test]
+fn many_due_timers_come_back_in_deadline_order() {
+    watchdog("take_due with 64 timers at distinct deadlines").run(|| {
+        let mut store = TimerStore::new();
+        let base = Instant::now();
+        let log = WakeLog::new();
+        // Inserted in a scrambled order (37 is coprime with 64: every offset once).
+        for i in 0..64u64 {
+            let at = (i * 37) % 64;
+            store.insert(base + ms(at), log.waker(&at.to_string()));
+        }
+        store
+            .take_due(base + ms(63))
+            .into_iter()
+            .for_each(|w| w.wake());
+        let order = log.entries();
+        let expected: Vec<String> = (0..64).map(|at: u64| at.to_string()).collect();
+        assert!(
+            order == expected,
+            "64 due timers at distinct deadlines (0..63 ms, inserted scrambled) must come back \
+             from take_due earliest deadline first; they came back in this order (ms): {}. A \
+             store that is a HashMap (or any unordered collection) returns them in hash order: \
+             keep them sorted (a BTreeMap keyed by (deadline, id)) or sort what is due",
+            harness::bounded::list(&order, 12, 4)
+        );
+        assert!(store.is_empty());
     });
 }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{WakeLog, manual_reactor, ms, real_reactor, waker_fn, watchdog};
+use common::{WakeLog, clone_counting_waker, manual_reactor, ms, real_reactor, waker_fn, watchdog};
 use harness::{Asleep, ThreadWatch, catch_panic, counting_waker};
 use timers::Turn;
 
@@ -335,6 +335,15 @@ fn wake_ends_a_turn_waiting_on_another_thread_and_is_remembered() {
 fn turn_on_another_thread(
     reactor: &Arc<timers::Reactor>,
 ) -> thread::JoinHandle<std::io::Result<Turn>> {
+    turn_with_max_on_another_thread(reactor, None)
+}
+
+/// Starts `reactor.turn(max)` on another thread and returns once that thread is seen asleep
+/// (in `epoll_wait`), with its handle.
+fn turn_with_max_on_another_thread(
+    reactor: &Arc<timers::Reactor>,
+    max: Option<Duration>,
+) -> thread::JoinHandle<std::io::Result<Turn>> {
     // A poke left over from earlier inserts (allowed: a poke nobody needed) would end the
     // turn at once; take it first. Nothing here is due, so this fires nothing.
     reactor.turn(Some(Duration::ZERO)).unwrap();
@@ -343,7 +352,7 @@ fn turn_on_another_thread(
         let reactor = Arc::clone(reactor);
         thread::spawn(move || {
             watch_tx.send(ThreadWatch::current()).unwrap();
-            reactor.turn(None)
+            reactor.turn(max)
         })
     };
     let watch = watch_rx.recv().unwrap();
@@ -459,4 +468,140 @@ fn advance_on_a_real_clock_panics() {
             "the panic must say time is not paused (the given Clock::advance says so): {message}"
         );
     });
+}
+
+#[test]
+fn a_timer_inserted_while_the_reactor_waits_for_its_max_alone_ends_the_wait() {
+    watchdog("a timer inserted while the reactor, with no timer, waits out a 1 h max")
+        .likely_cause(
+            "a turn with no timer but a `max` that does not mark itself waiting until now + max \
+             (\"waiting\" derived from the earliest timer only): an insert during that wait sees \
+             no waiting turn and does not poke, and the turn sleeps the whole hour",
+        )
+        .run(|| {
+            let reactor = manual_reactor();
+            let waiting = turn_with_max_on_another_thread(&reactor, Some(HOUR));
+            let (near, _) = counting_waker();
+            reactor.insert_timer(reactor.now() + ms(20), &near);
+            let turn = waiting.join().unwrap().unwrap();
+            assert_eq!(
+                turn.timeout,
+                Some(HOUR),
+                "with no timer, turn(Some(1 h)) waits for its max"
+            );
+            assert!(
+                turn.poked,
+                "a 20 ms timer inserted while the reactor waits out a 1 h `max` (no timer \
+                 stored) must wake the mio::Waker: the wait ends after the new deadline. Mark \
+                 \"waiting until now + max\" when there is a max and no timer: {turn:?}"
+            );
+        });
+}
+
+#[test]
+fn a_turn_with_a_max_of_duration_max_does_not_overflow() {
+    watchdog("turn(Some(Duration::MAX))").run(|| {
+        let reactor = manual_reactor();
+        // No timer: the timeout is `max` itself; the wake pending makes it return at once.
+        reactor.wake();
+        let turn = catch_panic(|| reactor.turn(Some(Duration::MAX)).unwrap());
+        let turn = turn.unwrap_or_else(|message| {
+            panic!(
+                "turn(Some(Duration::MAX)) with no timer panicked ({message}): `now + max` does \
+                 not fit in an Instant. No deadline this crate computes may overflow: use \
+                 `checked_add` (and treat \"does not fit\" as no end, or now + FAR_FUTURE)"
+            )
+        });
+        assert_eq!(turn.timeout, Some(Duration::MAX), "the timeout is `max`");
+        // A timer already due: the timeout is zero, whatever max is.
+        let (waker, wakes) = counting_waker();
+        reactor.insert_timer(reactor.now(), &waker);
+        let turn = catch_panic(|| reactor.turn(Some(Duration::MAX)).unwrap());
+        let turn = turn.unwrap_or_else(|message| {
+            panic!(
+                "turn(Some(Duration::MAX)) with a due timer panicked ({message}): `now + max` \
+                 overflows. Use `checked_add`"
+            )
+        });
+        assert_eq!((turn.timeout, turn.fired), (Some(Duration::ZERO), 1));
+        assert_eq!(wakes.get(), 1);
+        // A timer later: the timeout is the time to it; a wake makes the turn return at once.
+        reactor.insert_timer(reactor.now() + HOUR, &waker);
+        reactor.wake();
+        let turn = catch_panic(|| reactor.turn(Some(Duration::MAX)).unwrap());
+        let turn = turn.unwrap_or_else(|message| {
+            panic!("turn(Some(Duration::MAX)) with a timer in an hour panicked ({message})")
+        });
+        assert_eq!(turn.timeout, Some(HOUR));
+    });
+}
+
+#[test]
+fn set_timer_waker_with_a_waker_of_the_same_task_keeps_the_stored_one() {
+    watchdog("Reactor::set_timer_waker with the same task's waker").run(|| {
+        let reactor = manual_reactor();
+        let (waker, clones) = clone_counting_waker();
+        let key = reactor.insert_timer(reactor.now() + ms(10), &waker);
+        let before = clones.load(Ordering::SeqCst);
+        for call in 1..=3 {
+            assert!(reactor.set_timer_waker(key, &waker));
+            let cloned = clones.load(Ordering::SeqCst) - before;
+            assert_eq!(
+                cloned, 0,
+                "set_timer_waker call {call} with a waker that `will_wake` the stored one (a \
+                 Sleep polled again by the same task) cloned it {cloned} time(s). Its doc: \
+                 \"keeping the stored waker if it `will_wake` the same task\" \
+                 (TimerStore::set_waker: replace only when `!stored.will_wake(waker)`)"
+            );
+        }
+    });
+}
+
+#[test]
+fn a_waker_that_turns_the_reactor_does_not_deadlock() {
+    watchdog("a waker that calls turn and park while being woken")
+        .likely_cause(
+            "a turn that wakes its due timers while it still holds the lock that makes turns \
+             exclusive (the `poll` lock): a waker that calls turn or park waits for that lock \
+             forever. Release EVERY lock of the reactor before waking",
+        )
+        .run(|| {
+            let reactor = manual_reactor();
+            let turns = Arc::new(AtomicUsize::new(0));
+            let waker = {
+                let reactor = Arc::clone(&reactor);
+                let turns = Arc::clone(&turns);
+                waker_fn(move || {
+                    // An executor that runs the reactor from its waker: a turn, then a park.
+                    reactor.turn(Some(Duration::ZERO)).unwrap();
+                    reactor.wake();
+                    reactor.park().unwrap();
+                    let _ = reactor.earliest();
+                    reactor.advance(Duration::ZERO);
+                    turns.fetch_add(1, Ordering::SeqCst);
+                })
+            };
+            reactor.insert_timer(reactor.now(), &waker);
+            let turn = reactor.turn(Some(Duration::ZERO)).unwrap();
+            assert_eq!(turn.fired, 1);
+            assert_eq!(
+                turns.load(Ordering::SeqCst),
+                1,
+                "the waker turned and parked the reactor, to its end"
+            );
+            // The same with park as the outer call.
+            // (A poke nobody needed may end a park before the jump: park again, a few times.)
+            reactor.insert_timer(reactor.now() + ms(1), &waker);
+            for _ in 0..3 {
+                if turns.load(Ordering::SeqCst) == 2 {
+                    break;
+                }
+                reactor.park().unwrap();
+            }
+            assert_eq!(
+                turns.load(Ordering::SeqCst),
+                2,
+                "park fired the 1 ms timer, whose waker turned and parked the reactor"
+            );
+        });
 }

@@ -555,3 +555,54 @@ fn no_reactor_is_current_once_the_enter_guard_is_dropped() {
         assert!(message.contains("context of a runtime"), "{message}");
     });
 }
+
+#[test]
+fn a_sleep_polled_by_a_then_b_then_a_wakes_a() {
+    watchdog("a Sleep polled with wakers A, B, then A again").run(|| {
+        let reactor = manual_reactor();
+        let _enter = reactor.enter();
+        let mut sleep = sleep(ms(10));
+        let (a, a_wakes) = counting_waker();
+        let (b, b_wakes) = counting_waker();
+        for (poll, waker) in [(1, &a), (2, &b), (3, &a)] {
+            assert!(poll_with(&mut sleep, waker).is_pending(), "poll {poll}");
+        }
+        assert_eq!(reactor.timers(), 1, "polled three times: still one entry");
+        reactor.advance(ms(10));
+        fire(&reactor);
+        assert_eq!(
+            (a_wakes.get(), b_wakes.get()),
+            (1, 0),
+            "polled with A, then B, then A again: the latest poll's waker is A's, and A must be \
+             woken (woken: A {}, B {}). Compare each poll's waker with the one STORED now (the \
+             reactor's set_timer_waker does that), not with a copy kept from the first poll",
+            a_wakes.get(),
+            b_wakes.get()
+        );
+    });
+}
+
+#[test]
+fn dropping_a_sleep_whose_deadline_passed_unfired_removes_its_entry() {
+    watchdog("dropping a registered Sleep after its deadline, before any turn").run(|| {
+        let reactor = manual_reactor();
+        let _enter = reactor.enter();
+        for past in [Duration::ZERO, ms(5)] {
+            let mut sleep = sleep(ms(10));
+            let (waker, wakes) = counting_waker();
+            assert!(poll_with(&mut sleep, &waker).is_pending());
+            reactor.advance(ms(10) + past);
+            assert!(sleep.is_elapsed());
+            drop(sleep);
+            assert_eq!(
+                reactor.timers(),
+                0,
+                "a registered Sleep dropped {past:?} after its deadline, before any turn fired \
+                 it, must remove its entry: \"none once it completed or was dropped\". An \
+                 elapsed deadline does not mean the reactor took the entry: only a turn does"
+            );
+            assert_eq!(fire(&reactor), 0, "the dropped Sleep's timer must not fire");
+            assert_eq!(wakes.get(), 0, "nobody waits for a dropped Sleep: no wake");
+        }
+    });
+}

@@ -252,6 +252,18 @@ fn a_zero_period_panics() {
             outcome.is_err(),
             "interval(Duration::ZERO) must panic: it would tick forever"
         );
+        for start in [reactor.now(), reactor.now() + ms(5)] {
+            let outcome = catch_panic(|| {
+                let _zero = interval_at(start, Duration::ZERO);
+            });
+            assert!(
+                outcome.is_err(),
+                "interval_at(start, Duration::ZERO) must panic too (its doc: \"# Panics If \
+                 `period` is zero\"), whether `start` has passed or not: it returned an \
+                 Interval that would tick forever at `start`. Check the period in \
+                 interval_at, the function every interval is made by"
+            );
+        }
     });
 }
 
@@ -328,6 +340,95 @@ fn a_cancelled_tick_loses_no_tick() {
             [10],
             "a tick() future dropped while waiting must not lose or move the tick: the next \
              poll_tick returns the 10 ms tick"
+        );
+    });
+}
+
+/// The ticks ready now (at most 10), as offsets from `start` in microseconds.
+fn ticks_now_us(interval: &mut Interval, start: Instant) -> Vec<u128> {
+    let (waker, _) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut ticks = Vec::new();
+    while let Poll::Ready(at) = interval.poll_tick(&mut cx) {
+        ticks.push((at - start).as_micros());
+        if ticks.len() == 10 {
+            break;
+        }
+    }
+    ticks
+}
+
+#[test]
+fn skip_keeps_a_grid_that_is_not_whole_milliseconds() {
+    watchdog("Skip with periods of 1.5 ms and 0.5 ms").run(|| {
+        let reactor = manual_reactor();
+        let _enter = reactor.enter();
+        // (period, how late the clock jumps, the late tick, the next grid point after now)
+        for (period_us, jump_us, late_tick, next) in [
+            (1500u64, 2000u64, 1500u64, 3000u64),
+            (500, 1200, 500, 1500),
+            (2500, 6000, 2500, 7500),
+        ] {
+            let start = reactor.now();
+            let mut interval = interval(Duration::from_micros(period_us));
+            interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
+            assert_eq!(ticks_now_us(&mut interval, start), [0]);
+            reactor.advance(Duration::from_micros(jump_us));
+            let late = catch_panic(|| ticks_now_us(&mut interval, start));
+            assert_eq!(
+                late.as_deref(),
+                Ok(&[u128::from(late_tick)][..]),
+                "period {period_us} µs, clock at {jump_us} µs: Skip completes the late tick \
+                 {late_tick} µs (ticks shown in µs from the start; Err is a panic)"
+            );
+            reactor.advance(Duration::from_micros(next - jump_us - 1));
+            assert!(
+                ticks_now_us(&mut interval, start).is_empty(),
+                "period {period_us} µs: the next tick is the grid point {next} µs, not earlier"
+            );
+            reactor.advance(Duration::from_micros(1));
+            assert_eq!(
+                ticks_now_us(&mut interval, start),
+                [u128::from(next)],
+                "period {period_us} µs, late at {jump_us} µs: Skip's next tick is the first \
+                 grid point start + k × period strictly after now ({next} µs). Compute how far \
+                 into the period `now` is in nanoseconds (`as_nanos`), not whole milliseconds: \
+                 a period that is not a whole number of ms leaves the grid, and one under 1 ms \
+                 divides by zero"
+            );
+        }
+    });
+}
+
+#[test]
+fn interval_at_a_start_in_the_past_keeps_that_start_as_its_grid() {
+    watchdog("interval_at a start 5 ms in the past").run(|| {
+        let reactor = manual_reactor();
+        let _enter = reactor.enter();
+        let now = reactor.now();
+        let start = now - ms(5);
+        let mut interval = interval_at(start, ms(10));
+        let (waker, _) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        let first = interval.poll_tick(&mut cx);
+        assert_eq!(
+            first,
+            Poll::Ready(start),
+            "interval_at(now - 5 ms, 10 ms): the first tick completes at once and returns its \
+             SCHEDULED instant, `start` (5 ms ago), not now: a start in the past is not moved \
+             to now"
+        );
+        reactor.advance(ms(5) - Duration::from_nanos(1));
+        assert!(
+            interval.poll_tick(&mut cx).is_pending(),
+            "the second tick is at start + 10 ms = now + 5 ms, not before"
+        );
+        reactor.advance(Duration::from_nanos(1));
+        assert_eq!(
+            interval.poll_tick(&mut cx),
+            Poll::Ready(start + ms(10)),
+            "the grid is start, start + period, ...: the second tick is at start + 10 ms \
+             (now + 5 ms), not now + 10 ms"
         );
     });
 }

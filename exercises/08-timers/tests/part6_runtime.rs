@@ -393,3 +393,64 @@ fn a_due_timer_fires_while_tasks_stay_busy() {
         );
     });
 }
+
+#[test]
+fn park_jumps_exactly_to_a_deadline_that_is_not_whole_milliseconds_away() {
+    watchdog("park with deadlines 1 ns, 0.5 ms and 1.5 ms away").run(|| {
+        let reactor = manual_reactor();
+        for away in [
+            Duration::from_nanos(1),
+            Duration::from_micros(500),
+            Duration::from_micros(1500),
+            ms(2) + Duration::from_nanos(1),
+        ] {
+            let start = reactor.now();
+            let (waker, wakes) = counting_waker();
+            reactor.insert_timer(start + away, &waker);
+            // Take a poke nobody needed first (allowed), so that park has to jump.
+            reactor.turn(Some(Duration::ZERO)).unwrap();
+            let turn = reactor.park().unwrap();
+            assert_eq!(
+                reactor.now() - start,
+                away,
+                "park must move a paused clock EXACTLY to the earliest deadline ({away:?} \
+                 away), never past it: the clock moved {:?}. The epoll timeout is rounded up to \
+                 whole milliseconds; the jump is not (advance_to(earliest), not advance(the \
+                 rounded timeout))",
+                reactor.now() - start
+            );
+            assert_eq!((turn.fired, wakes.get()), (1, 1), "{turn:?}");
+        }
+    });
+}
+
+#[test]
+fn a_paused_runtime_lands_exactly_on_sub_millisecond_deadlines() {
+    watchdog("sleep and interval of 1.5 ms on a paused runtime").run(|| {
+        let rt = Runtime::paused().unwrap();
+        let start = rt.reactor().now();
+        let period = Duration::from_micros(1500);
+        let (woke, ticks) = rt.block_on(async {
+            let begun = rt.reactor().now();
+            sleep(period).await;
+            let woke = rt.reactor().now() - begun;
+            let mut interval = interval(period);
+            let mut ticks = Vec::new();
+            for _ in 0..3 {
+                ticks.push(interval.tick().await - start);
+            }
+            (woke, ticks)
+        });
+        assert_eq!(
+            woke, period,
+            "a 1.5 ms sleep on a paused runtime must complete with the clock exactly at its \
+             deadline: park jumps to the earliest deadline, not to the rounded-up timeout"
+        );
+        assert_eq!(
+            ticks,
+            [period, 2 * period, 3 * period],
+            "a 1.5 ms interval on a paused runtime ticks exactly on its grid"
+        );
+        assert_eq!(rt.reactor().now() - start, 3 * period);
+    });
+}

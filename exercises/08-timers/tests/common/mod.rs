@@ -92,3 +92,40 @@ pub fn since(later: Instant, earlier: Instant) -> String {
         None => format!("-{:?}", earlier - later),
     }
 }
+
+/// A waker that counts how many times it (or a clone of it) was cloned. Every clone is the same
+/// task to `will_wake` (same data pointer, same vtable), so a store that keeps the stored waker
+/// when `will_wake` says "same task" clones nothing, and one that replaces it anyway clones once
+/// per call. Returns the waker and the count.
+pub fn clone_counting_waker() -> (Waker, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{RawWaker, RawWakerVTable};
+
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
+
+    unsafe fn clone(data: *const ()) -> RawWaker {
+        // SAFETY: `data` came from `Arc::into_raw` of an `Arc<AtomicUsize>` (below), and the
+        // waker that owns it is alive during this call; the extra count is taken by `increment`.
+        unsafe { Arc::increment_strong_count(data.cast::<AtomicUsize>()) };
+        // SAFETY: as above: the pointer is a live `Arc<AtomicUsize>`'s.
+        let clones = unsafe { &*data.cast::<AtomicUsize>() };
+        clones.fetch_add(1, Ordering::SeqCst);
+        RawWaker::new(data, &VTABLE)
+    }
+    unsafe fn wake(data: *const ()) {
+        // SAFETY: `wake` consumes the waker: drop the count it owned.
+        unsafe { drop_waker(data) }
+    }
+    unsafe fn wake_by_ref(_data: *const ()) {}
+    unsafe fn drop_waker(data: *const ()) {
+        // SAFETY: every live waker owns one strong count of this `Arc<AtomicUsize>`.
+        unsafe { drop(Arc::from_raw(data.cast::<AtomicUsize>())) }
+    }
+
+    let clones = Arc::new(AtomicUsize::new(0));
+    let data = Arc::into_raw(Arc::clone(&clones)).cast::<()>();
+    // SAFETY: `data` is an `Arc<AtomicUsize>` turned into a raw pointer, which is what every
+    // function of `VTABLE` expects, and the waker owns that strong count.
+    let waker = unsafe { Waker::from_raw(RawWaker::new(data, &VTABLE)) };
+    (waker, clones)
+}
