@@ -4,9 +4,9 @@
 //! ```text
 //!   each turn (tick += 1):
 //!     shutdown begun?                        → stop (the thread exits)
-//!     1. LIFO slot, if fewer than LIFO_CAP polls in a row came from it
+//!     1. every INJECTOR_INTERVAL-th tick: the injector first (before the LIFO slot)
+//!     2. LIFO slot, if fewer than LIFO_CAP polls in a row came from it
 //!        (else: its task goes to the back of the local queue)
-//!     2. every INJECTOR_INTERVAL-th tick: the injector first
 //!     3. the local queue (front)
 //!     4. the injector (front)
 //!     5. search: steal half of another worker's local queue (victims in turn,

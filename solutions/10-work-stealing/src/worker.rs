@@ -4,9 +4,9 @@
 //! ```text
 //!   each turn (tick += 1):
 //!     shutdown begun?                        → stop (the thread exits)
-//!     1. LIFO slot, if fewer than LIFO_CAP polls in a row came from it
+//!     1. every INJECTOR_INTERVAL-th tick: the injector first (before the LIFO slot)
+//!     2. LIFO slot, if fewer than LIFO_CAP polls in a row came from it
 //!        (else: its task goes to the back of the local queue)
-//!     2. every INJECTOR_INTERVAL-th tick: the injector first
 //!     3. the local queue (front)
 //!     4. the injector (front)
 //!     5. search: steal half of another worker's local queue (victims in turn,
@@ -198,9 +198,15 @@ impl Worker {
         &self.shared.workers[self.index]
     }
 
-    /// Steps 1 to 4: the LIFO slot (capped), the injector on its tick, the local queue, the
+    /// Steps 1 to 4: the injector on its tick, the LIFO slot (capped), the local queue, the
     /// injector.
     fn next_task(&mut self) -> Option<Task> {
+        if self.tick % INJECTOR_INTERVAL == 0
+            && let Some(task) = self.pop_injector()
+        {
+            self.lifo_streak = 0;
+            return Some(task);
+        }
         let from_lifo = self.queues().lifo().take();
         if let Some(task) = from_lifo {
             if self.lifo_streak < LIFO_CAP {
@@ -214,11 +220,6 @@ impl Worker {
             self.queues().local().push_back(task);
         }
         self.lifo_streak = 0;
-        if self.tick % INJECTOR_INTERVAL == 0
-            && let Some(task) = self.pop_injector()
-        {
-            return Some(task);
-        }
         let local = self.queues().local().pop_front();
         local.or_else(|| self.pop_injector())
     }
