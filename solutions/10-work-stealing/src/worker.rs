@@ -143,11 +143,16 @@ impl Shared {
         }
     }
 
-    /// True if any queue a worker could take from holds a task (the LIFO slots are private,
-    /// so they do not count).
-    fn any_work(&self) -> bool {
+    /// True if any queue worker `index` could take from holds a task: the injector, and the
+    /// local queues (the others' only when stealing is on; the LIFO slots are private).
+    fn any_work(&self, index: usize) -> bool {
         !self.lock_injector().tasks.is_empty()
-            || self.workers.iter().any(|queues| !queues.local().is_empty())
+            || self
+                .workers
+                .iter()
+                .enumerate()
+                .filter(|&(other, _)| self.stealing || other == index)
+                .any(|(_, queues)| !queues.local().is_empty())
     }
 }
 
@@ -301,7 +306,7 @@ impl Worker {
             }
             sleepers.push(self.index);
         }
-        if self.shared.any_work() {
+        if self.shared.any_work(self.index) {
             // Work arrived meanwhile: take myself off the list and search.
             let mut sleepers = idle.sleepers();
             if let Some(at) = sleepers.iter().position(|&index| index == self.index) {

@@ -108,12 +108,23 @@ impl Gate {
 
     /// Blocks the calling thread until the gate is open; false if it gave up.
     pub fn wait(&self) -> bool {
+        self.wait_at_most(Duration::from_secs(10))
+    }
+
+    /// Blocks the calling thread until the gate is open, or `limit` passed (false). The
+    /// limit only bounds how long a broken runtime takes to fail: correct code opens the gate
+    /// in milliseconds.
+    pub fn wait_at_most(&self, limit: Duration) -> bool {
         let (open, opened) = &*self.0;
         let guard = open.lock().unwrap();
         let (guard, _) = opened
-            .wait_timeout_while(guard, Duration::from_secs(10), |open| !*open)
+            .wait_timeout_while(guard, limit, |open| !*open)
             .unwrap();
         *guard
+    }
+
+    pub fn is_open(&self) -> bool {
+        *self.0.0.lock().unwrap()
     }
 }
 
