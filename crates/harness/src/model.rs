@@ -41,6 +41,42 @@ pub fn check<F>(what: &str, causes: &[&str], body: F)
 where
     F: Fn() + Send + Sync + 'static,
 {
+    explore(what, causes, move || {
+        shuttle::check_dfs(body, Some(MAX_SCHEDULES));
+    });
+}
+
+/// The seed of [`check_sampled`]'s scheduler: fixed, so every run tries the same schedules.
+pub const SAMPLE_SEED: u64 = 0x5EED_0010;
+
+/// How many scheduling points [`check_sampled`]'s scheduler may preempt at (PCT's depth).
+pub const SAMPLE_DEPTH: usize = 3;
+
+/// Like [`check`], for scenarios whose tree of interleavings is far too large to walk in
+/// order (several worker threads that each loop through many lock and atomic steps): runs
+/// `schedules` schedules chosen by a PCT scheduler (probabilistic concurrency testing: random
+/// thread priorities, changed at up to [`SAMPLE_DEPTH`] random points), from the fixed seed
+/// [`SAMPLE_SEED`]. A depth-first walk changes the *last* choices first and never reaches
+/// the early ones (which worker parks before the push) within any bound; PCT reaches bugs
+/// that need a few preemptions anywhere in the run. The sample is the same on every run, so a
+/// bug it finds is found every time (for the same code under test).
+pub fn check_sampled<F>(what: &str, causes: &[&str], schedules: usize, body: F)
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    explore(what, causes, move || {
+        let scheduler =
+            shuttle::scheduler::PctScheduler::new_from_seed(SAMPLE_SEED, SAMPLE_DEPTH, schedules);
+        shuttle::Runner::new(scheduler, shuttle::Config::default()).run(body);
+    });
+}
+
+/// Runs `search` (one of shuttle's checkers over the test's body) under the watchdog and
+/// turns what it found into a teaching failure.
+fn explore<S>(what: &str, causes: &[&str], search: S)
+where
+    S: FnOnce() + Send + 'static,
+{
     // Every model thread runs on one OS thread: code that blocks outside `crate::sync` (a std
     // lock held across a switch, a std channel, a real sleep) stops them all. The watchdog
     // turns that into a failure that says so.
@@ -58,9 +94,7 @@ where
         .run(move || {
             sync::set_in_model(true);
             sync::reset_model_ops();
-            let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-                shuttle::check_dfs(body, Some(MAX_SCHEDULES));
-            }));
+            let outcome = panic::catch_unwind(AssertUnwindSafe(search));
             let ops = sync::model_ops();
             sync::set_in_model(false);
             outcome

@@ -74,9 +74,14 @@ impl WorkerQueues {
         self.notified.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Gives the worker its wake-up and unparks it.
-    fn unpark(&self) {
+    /// Gives the worker its wake-up (call it under the idle lock, where the worker was
+    /// taken off the sleepers list: see `Worker::park`).
+    fn give_wakeup(&self) {
         *self.notified() = true;
+    }
+
+    /// Wakes the worker if it is waiting for its wake-up.
+    fn unpark(&self) {
         self.wakeup.notify_one();
     }
 
@@ -131,9 +136,12 @@ impl Shared {
                 return;
             }
             let chosen = sleepers.pop();
-            if chosen.is_some() {
+            if let Some(index) = chosen {
                 // Searching from now on: no second worker is woken for the same push.
                 self.idle.searching.fetch_add(1, Ordering::SeqCst);
+                // Under the idle lock: a worker that finds itself off the list knows its
+                // wake-up is already there.
+                self.workers[index].give_wakeup();
             }
             chosen
         };
@@ -313,9 +321,8 @@ impl Worker {
                 sleepers.swap_remove(at);
                 idle.searching.fetch_add(1, Ordering::SeqCst);
             } else {
-                // Somebody took me off the list and counted me as searching already: their
-                // wake-up is on its way; consume it so that it does not end a later park.
-                drop(sleepers);
+                // A notifier took me off the list, counted me as searching and gave me my
+                // wake-up (all under this lock): consume it, or it would end a later park.
                 *self.queues().notified() = false;
             }
             self.searching = true;
