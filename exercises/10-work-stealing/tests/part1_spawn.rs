@@ -338,3 +338,39 @@ fn a_default_runtime_has_two_workers() {
         assert_eq!(rt.metrics().workers, 2);
     });
 }
+
+#[test]
+fn block_on_sleeps_while_it_waits() {
+    watchdog("block_on waiting for a task that waits to be woken").run(|| {
+        let rt = runtime(1);
+        let slot = common::Parked::default();
+        let task = {
+            let slot = slot.clone();
+            let mut woken = false;
+            rt.spawn(std::future::poll_fn(move |cx| {
+                if woken {
+                    return std::task::Poll::Ready(());
+                }
+                woken = true;
+                slot.store(cx.waker());
+                std::task::Poll::Pending
+            }))
+        };
+        // Wake the task only once this thread (inside block_on) is seen asleep.
+        let watch = harness::ThreadWatch::current();
+        let waker = std::thread::spawn(move || {
+            let seen = watch.wait_until_asleep(std::time::Duration::from_secs(3));
+            while !slot.wake() {
+                std::thread::yield_now();
+            }
+            seen
+        });
+        rt.block_on(task).unwrap();
+        let seen = waker.join().unwrap();
+        assert!(
+            matches!(seen, harness::Asleep::Yes | harness::Asleep::Unknown),
+            "block_on waited for a task, but the kernel never saw its thread asleep ({seen:?}): \
+             block_on must park until its future's waker is woken, not poll in a loop"
+        );
+    });
+}

@@ -384,3 +384,27 @@ fn a_spawn_onto_another_runtime_from_a_worker_goes_to_that_runtimes_injector() {
         assert_eq!(b.metrics().injector_pops, 2, "{:?}", b.metrics());
     });
 }
+
+#[test]
+fn the_lifo_streak_starts_again_after_a_task_from_elsewhere() {
+    watchdog("a chain of 100 tasks, each spawning the next, alone on one worker").run(|| {
+        let rt = one_worker(true);
+        fn link(left: usize) {
+            if left > 1 {
+                let _ = stealing::spawn(async move { link(left - 1) });
+            }
+        }
+        let root = rt.spawn(async { link(101) }); // the root and 100 links
+        rt.block_on(root).unwrap();
+        assert!(common::eventually(|| rt.metrics().polls == 101));
+        let m = rt.metrics();
+        assert_eq!(
+            m.lifo_polls, 75,
+            "alone on one worker, a chain of 100 links (each spawning the next into the LIFO \
+             slot) takes 3 links from the slot, then the 4th goes to the back of the local \
+             queue and is taken from there, which starts the streak again: 3 of every 4 links \
+             come from the slot, 75 in all. Fewer means the streak never restarts after a task \
+             from elsewhere (the slot is used for 3 polls and then never again): {m:?}"
+        );
+    });
+}

@@ -84,6 +84,32 @@ fn one_task_into_sleeping_workers_wakes_at_most_two() {
 }
 
 #[test]
+fn a_spawn_that_only_fills_the_lifo_slot_wakes_nobody() {
+    watchdog("a task spawning one task (into its empty LIFO slot) while the other worker sleeps")
+        .run(|| {
+            let rt = runtime(2);
+            let out = rt.block_on(rt.spawn(async {
+                let handle = Handle::current();
+                // Wait until the other worker is asleep (it may have been woken to search
+                // when this task was found), then spawn into the empty LIFO slot.
+                assert!(common::eventually(|| handle.metrics().parked_workers == 1));
+                let before = handle.metrics().unparks;
+                let child = stealing::spawn(async {});
+                let after = handle.metrics().unparks;
+                (before, after, child)
+            }));
+            let (before, after, child) = out.unwrap();
+            rt.block_on(child).unwrap();
+            assert_eq!(
+                after, before,
+                "a spawn on a worker whose LIFO slot was empty put the task in the slot, where \
+                 this worker polls it next: no task went into a queue, so nobody needs to \
+                 wake, but a sleeping worker was notified"
+            );
+        });
+}
+
+#[test]
 fn a_burst_from_outside_reaches_every_sleeping_worker() {
     watchdog(
         "4 tasks spawned from outside into 4 sleeping workers, each holding its worker \
@@ -242,40 +268,42 @@ impl Drop for ExitGuard {
 
 #[test]
 fn no_worker_thread_outlives_the_runtime() {
-    watchdog("dropping a runtime whose 2 workers both ran tasks").run(|| {
-        let rt = runtime(2);
+    watchdog("dropping a runtime whose worker is inside a poll").run(|| {
+        let rt = runtime(1);
         let exits = Arc::new(AtomicUsize::new(0));
-        let started = Counter::default();
-        let both = Gate::new();
-        let handles: Vec<_> = (0..2)
-            .map(|_| {
-                let (exits, started, both) = (Arc::clone(&exits), started.clone(), both.clone());
-                rt.spawn(async move {
-                    EXIT.with(|exit| exit.set(Some(ExitGuard(exits))));
-                    if started.tick() == 2 {
-                        both.open();
-                    }
-                    both.wait_at_most(Duration::from_secs(3))
-                })
-            })
-            .collect();
-        let ok = rt.block_on(async move {
-            let mut ok = true;
-            for handle in handles {
-                ok &= handle.await.unwrap();
-            }
-            ok
-        });
+        let release = Gate::new();
+        let started = Gate::new();
+        {
+            let (exits, release, started) = (Arc::clone(&exits), release.clone(), started.clone());
+            drop(rt.spawn(async move {
+                EXIT.with(|exit| exit.set(Some(ExitGuard(exits))));
+                started.open();
+                // Hold the worker inside this poll until the drop has begun and then waits.
+                let handle = Handle::current();
+                assert!(common::eventually(|| handle.is_shutting_down()));
+                release.wait();
+            }));
+        }
         assert!(
-            ok,
-            "two tasks holding their workers never ran at the same time"
+            started.wait_at_most(Duration::from_secs(3)),
+            "the task never ran"
         );
+        // Open the gate only once this thread is seen blocked (inside the drop, waiting for
+        // the worker): a drop that does not wait never blocks, and returns with the worker
+        // still inside the poll.
+        let watch = ThreadWatch::current();
+        let opener = std::thread::spawn(move || {
+            let _ = watch.wait_until_asleep(Duration::from_secs(3));
+            release.open();
+        });
         drop(rt);
+        let exited = exits.load(Ordering::SeqCst);
+        opener.join().unwrap();
         assert_eq!(
-            exits.load(Ordering::SeqCst),
-            2,
-            "the runtime's drop returned while a worker thread was still alive: join every \
-             worker thread before returning (no thread may outlive its runtime)"
+            exited, 1,
+            "the runtime's drop returned while its worker thread was still alive (still inside \
+             a task's poll): the drop must wait for (join) every worker thread, so that no \
+             thread outlives its runtime"
         );
     });
 }

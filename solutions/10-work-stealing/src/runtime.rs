@@ -348,8 +348,15 @@ impl Shared {
         } else {
             task
         };
+        self.push_local(index, to_queue);
+    }
+
+    /// Pushes a task to the back of worker `index`'s local queue (moving half of a full one
+    /// and the task to the injector instead), then wakes a sleeping worker if nobody is
+    /// searching.
+    pub(crate) fn push_local(self: &Arc<Self>, index: usize, to_queue: Task) {
         let overflow = {
-            let mut local = queues.local();
+            let mut local = self.workers[index].local();
             if local.len() < LOCAL_QUEUE_CAPACITY {
                 local.push_back(to_queue);
                 None

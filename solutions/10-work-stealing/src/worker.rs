@@ -227,10 +227,8 @@ impl Worker {
                 metrics::add(&self.shared.counters.lifo_polls, 1);
                 return Some(task);
             }
-            // Capped: to the back of the local queue, so the front gets its turn. (The
-            // queue has room: the worker's own pushes keep it below capacity, and thieves
-            // only take.)
-            self.queues().local().push_back(task);
+            // Capped: to the back of the local queue, so the front gets its turn.
+            self.shared.push_local(self.index, task);
         }
         self.lifo_streak = 0;
         let local = self.queues().local().pop_front();
