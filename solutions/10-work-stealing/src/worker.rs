@@ -39,7 +39,7 @@ use crate::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use crate::task::Task;
 
 /// One worker's queues and parking spot, in the shared state (others steal from `local` and
-/// unpark it through `parker`).
+/// unpark it through `notified` and `wakeup`).
 pub(crate) struct WorkerQueues {
     /// The bounded local queue: the owner pushes to the back and pops from the front;
     /// thieves take from the front.
