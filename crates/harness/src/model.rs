@@ -46,6 +46,11 @@ where
     });
 }
 
+/// How many steps one schedule of [`check_sampled`] may take: a scenario of a few tasks needs
+/// a few thousand; more means a thread that loops without blocking (a livelock), reported as
+/// "exceeded max_steps bound".
+pub const MAX_STEPS: usize = 100_000;
+
 /// The seed of [`check_sampled`]'s scheduler: fixed, so every run tries the same schedules.
 pub const SAMPLE_SEED: u64 = 0x5EED_0010;
 
@@ -67,7 +72,13 @@ where
     explore(what, causes, move || {
         let scheduler =
             shuttle::scheduler::PctScheduler::new_from_seed(SAMPLE_SEED, SAMPLE_DEPTH, schedules);
-        shuttle::Runner::new(scheduler, shuttle::Config::default()).run(body);
+        let mut config = shuttle::Config::default();
+        // A failing schedule of looping threads is hundreds of kilobytes: not printed (the
+        // sample is fixed, so the failure itself is the same on every run).
+        config.failure_persistence = shuttle::FailurePersistence::None;
+        // A thread that loops without ever blocking (a worker that never sleeps) fails here.
+        config.max_steps = shuttle::MaxSteps::FailAfter(MAX_STEPS);
+        shuttle::Runner::new(scheduler, config).run(body);
     });
 }
 
@@ -110,8 +121,9 @@ where
             let mut message = format!(
                 "RACE: {what}: the model checker found an order of the threads' steps in which \
                  it goes wrong:\n  {found}\n(\"deadlock! blocked tasks\" means every thread \
-                 was waiting and no wake was on its way: a lost wakeup.) The failing schedule is \
-                 printed above; this check tries the same schedules in the same order every run."
+                 was waiting and no wake was on its way: a lost wakeup; \"exceeded max_steps \
+                 bound\" means a thread kept looping without ever blocking.) This check tries \
+                 the same schedules in the same order every run."
             );
             if !causes.is_empty() {
                 message.push_str("\nLikely causes:");

@@ -295,7 +295,9 @@ fn outside_a_runtime_spawn_and_current_panic_with_a_clear_message() {
 
 #[test]
 fn a_runtime_with_zero_workers_is_refused() {
-    let built = catch_panic(|| drop(Builder::new().worker_threads(0)));
+    let built = catch_panic(|| {
+        let _builder = Builder::new().worker_threads(0);
+    });
     let message = built.expect_err("worker_threads(0) must panic: nothing would ever run");
     assert!(
         message.contains("at least one worker"),

@@ -114,7 +114,7 @@ fn a_chain_of_spawns_cannot_starve_the_local_queue() {
             fn link(left: usize, polls: Counter) {
                 polls.tick();
                 if left > 0 {
-                    let _ = stealing::spawn(async move { link(left - 1, polls) });
+                    drop(stealing::spawn(async move { link(left - 1, polls) }));
                 }
             }
             let root = {
@@ -128,11 +128,14 @@ fn a_chain_of_spawns_cannot_starve_the_local_queue() {
                         *seen.lock().unwrap() = Some(polls.get());
                     });
                     let polls = chain_polls.clone();
-                    let _ = stealing::spawn(async move { link(1_000, polls) });
-                    waiting
+                    drop(stealing::spawn(async move { link(1_000, polls) }));
+                    [waiting]
                 })
             };
-            rt.block_on(async move { root.await.unwrap().await.unwrap() });
+            rt.block_on(async move {
+                let [waiting] = root.await.unwrap();
+                waiting.await.unwrap()
+            });
             let seen = seen_by_waiting
                 .lock()
                 .unwrap()
@@ -155,8 +158,11 @@ struct PingPong {
     polls: Counter,
     left: usize,
     /// `(after this many pair polls, wake this)`, once.
-    wake_third: Option<(usize, Parked, Arc<Mutex<Option<usize>>>)>,
+    wake_third: Option<WakeThird>,
 }
+
+/// After this many pair polls, wake this task and record when.
+type WakeThird = (usize, Parked, Arc<Mutex<Option<usize>>>);
 
 impl Future for PingPong {
     type Output = ();
@@ -391,7 +397,7 @@ fn the_lifo_streak_starts_again_after_a_task_from_elsewhere() {
         let rt = one_worker(true);
         fn link(left: usize) {
             if left > 1 {
-                let _ = stealing::spawn(async move { link(left - 1) });
+                drop(stealing::spawn(async move { link(left - 1) }));
             }
         }
         let root = rt.spawn(async { link(101) }); // the root and 100 links

@@ -153,3 +153,33 @@ fn a_wake_racing_the_runtimes_drop_never_leaves_the_task_behind() {
         },
     );
 }
+
+#[test]
+fn a_task_pushed_while_a_worker_searches_still_finds_a_free_worker() {
+    model::check_sampled(
+        "two tasks spawned from outside: the first blocks its worker until the second ran",
+        &[
+            "the second push saw a worker searching and (rightly) woke nobody; that searcher \
+             then found the FIRST task and ran it, which blocks: a searcher that finds work and \
+             was the last one searching must wake one more sleeper, or the second task waits \
+             for a worker that is busy",
+            "a worker checks the queues and parks in two steps (announce, re-check, then park)",
+        ],
+        SCHEDULES,
+        || {
+            let rt = Builder::new().worker_threads(2).build();
+            let (tx, rx) = harness::sync::mpsc::channel::<u8>();
+            // Blocks its worker (a real wait, as far as the runtime can tell) until `second`
+            // ran on the other worker.
+            let first = rt.spawn(async move { rx.recv().unwrap() });
+            let second = rt.spawn(async move {
+                let _ = tx.send(4);
+            });
+            let got = rt.block_on(async move {
+                second.await.unwrap();
+                first.await.unwrap()
+            });
+            assert_eq!(got, 4);
+        },
+    );
+}

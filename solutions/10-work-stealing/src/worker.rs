@@ -214,7 +214,7 @@ impl Worker {
     /// Steps 1 to 4: the injector on its tick, the LIFO slot (capped), the local queue, the
     /// injector.
     fn next_task(&mut self) -> Option<Task> {
-        if self.tick % INJECTOR_INTERVAL == 0
+        if self.tick.is_multiple_of(INJECTOR_INTERVAL)
             && let Some(task) = self.pop_injector()
         {
             self.lifo_streak = 0;
