@@ -204,7 +204,7 @@ impl Handle {
         todo!("JoinHandle::new(crate::task::new_task(future, ...)): new_task schedules it")
     }
 
-    /// The runtime's counters (see [`Metrics`]).
+    /// A snapshot of the runtime's counters.
     pub fn metrics(&self) -> Metrics {
         todo!("Counters::snapshot")
     }
