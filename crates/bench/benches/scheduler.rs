@@ -5,7 +5,7 @@
 //! ```text
 //! cargo bench -p bench --bench scheduler                 # tokio-mt, smol, reference, no-steal
 //! cargo bench -p bench --bench scheduler -- --learner    # ... and the learner's runtime
-//! cargo bench -p bench --bench scheduler -- --samples 51
+//! cargo bench -p bench --bench scheduler -- --samples 51 --only yield_many
 //! ```
 //!
 //! Workloads (the root is spawned as a task and awaited from the bench's thread, which is not
@@ -75,6 +75,12 @@ type Boxed<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// output (the same boxing for every runtime, so only the scheduler differs).
 trait Spawn: Clone + Send + Sync + 'static {
     fn spawn<T: Send + 'static>(&self, future: Boxed<T>) -> Boxed<T>;
+
+    /// Spawns a task that runs to its end with nobody awaiting it (smol cancels a task whose
+    /// handle is dropped, so "drop the handle" is not the same everywhere).
+    fn detach(&self, future: Boxed<()>) {
+        drop(self.spawn(future));
+    }
 }
 
 #[derive(Clone)]
@@ -93,6 +99,10 @@ struct Smol(Arc<smol::Executor<'static>>);
 impl Spawn for Smol {
     fn spawn<T: Send + 'static>(&self, future: Boxed<T>) -> Boxed<T> {
         Box::pin(self.0.spawn(future))
+    }
+
+    fn detach(&self, future: Boxed<()>) {
+        self.0.spawn(future).detach();
     }
 }
 
@@ -172,13 +182,13 @@ fn root<S: Spawn>(rt: S, workload: Workload) -> Boxed<u64> {
             Workload::ChainedSpawn => {
                 fn link<S: Spawn>(rt: S, left: u64, done: oneshot::Sender<u64>) {
                     let next = rt.clone();
-                    drop(rt.spawn(Box::pin(async move {
+                    rt.detach(Box::pin(async move {
                         if left == 1 {
                             done.send(CHAIN).unwrap();
                         } else {
                             link(next, left - 1, done);
                         }
-                    })));
+                    }));
                 }
                 let (tx, rx) = oneshot::channel();
                 link(rt, CHAIN, tx);
@@ -392,6 +402,7 @@ fn columns(learner: bool) -> Vec<Column> {
 fn main() {
     let mut samples = 21;
     let mut learner = false;
+    let mut only: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -403,10 +414,11 @@ fn main() {
                     .filter(|&n: &usize| n > 0)
                     .expect("--samples needs a positive number");
             }
+            "--only" => only = Some(args.next().expect("--only needs a workload name")),
             "--bench" => {} // cargo bench passes it
             "--help" | "-h" => {
                 println!(
-                    "scheduler benchmark: cargo bench -p bench --bench scheduler -- [--learner] [--samples N]"
+                    "scheduler benchmark: cargo bench -p bench --bench scheduler -- [--learner] [--samples N] [--only WORKLOAD]"
                 );
                 return;
             }
@@ -429,6 +441,9 @@ fn main() {
     println!("{header}");
     let mut notes = Vec::new();
     for (workload, label) in WORKLOADS {
+        if only.as_deref().is_some_and(|only| !label.starts_with(only)) {
+            continue;
+        }
         let mut columns = columns(learner);
         for column in &mut columns {
             column.sample(workload); // warm-up, not recorded

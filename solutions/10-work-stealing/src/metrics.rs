@@ -34,16 +34,29 @@ pub struct Metrics {
 }
 
 /// The live counters behind [`Metrics`]; the runtime's shared state holds one.
-#[derive(Debug, Default)]
+///
+/// What a worker counts for itself (its polls, LIFO polls, injector pops, steals, parks) goes
+/// to that worker's own block, on its own cache line: two workers adding to one shared
+/// counter on every poll would pass the line back and forth between their cores, which costs
+/// more than the poll. A snapshot adds the blocks up. What anyone may count (overflows,
+/// unparks, the parked gauge) is shared.
+#[derive(Debug)]
 pub(crate) struct Counters {
+    workers: Box<[WorkerCounters]>,
+    pub(crate) overflows: AtomicU64,
+    pub(crate) unparks: AtomicU64,
+    pub(crate) parked_workers: AtomicUsize,
+}
+
+/// One worker's own counters: only that worker adds to them.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub(crate) struct WorkerCounters {
     pub(crate) polls: AtomicU64,
     pub(crate) lifo_polls: AtomicU64,
     pub(crate) injector_pops: AtomicU64,
     pub(crate) steals: AtomicU64,
-    pub(crate) overflows: AtomicU64,
     pub(crate) parks: AtomicU64,
-    pub(crate) unparks: AtomicU64,
-    pub(crate) parked_workers: AtomicUsize,
 }
 
 /// Adds `n` to a counter.
@@ -52,9 +65,24 @@ pub(crate) fn add(counter: &AtomicU64, n: u64) {
 }
 
 impl Counters {
-    /// A worker went to sleep (`parks` and the gauge).
-    pub(crate) fn parked(&self) {
-        add(&self.parks, 1);
+    /// Counters for a runtime with `workers` workers, all 0.
+    pub(crate) fn new(workers: usize) -> Counters {
+        Counters {
+            workers: (0..workers).map(|_| WorkerCounters::default()).collect(),
+            overflows: AtomicU64::new(0),
+            unparks: AtomicU64::new(0),
+            parked_workers: AtomicUsize::new(0),
+        }
+    }
+
+    /// Worker `index`'s own counters (add to them only on that worker's thread).
+    pub(crate) fn worker(&self, index: usize) -> &WorkerCounters {
+        &self.workers[index]
+    }
+
+    /// Worker `index` went to sleep (its `parks` and the gauge).
+    pub(crate) fn parked(&self, index: usize) {
+        add(&self.workers[index].parks, 1);
         self.parked_workers.fetch_add(1, Ordering::SeqCst);
     }
 
@@ -63,17 +91,20 @@ impl Counters {
         self.parked_workers.fetch_sub(1, Ordering::SeqCst);
     }
 
-    /// The snapshot of a runtime with `workers` worker threads.
-    pub(crate) fn snapshot(&self, workers: usize) -> Metrics {
+    /// The snapshot.
+    pub(crate) fn snapshot(&self) -> Metrics {
         let read = |counter: &AtomicU64| counter.load(Ordering::SeqCst);
+        let sum = |field: fn(&WorkerCounters) -> &AtomicU64| {
+            self.workers.iter().map(|worker| read(field(worker))).sum()
+        };
         Metrics {
-            workers,
-            polls: read(&self.polls),
-            lifo_polls: read(&self.lifo_polls),
-            injector_pops: read(&self.injector_pops),
-            steals: read(&self.steals),
+            workers: self.workers.len(),
+            polls: sum(|w| &w.polls),
+            lifo_polls: sum(|w| &w.lifo_polls),
+            injector_pops: sum(|w| &w.injector_pops),
+            steals: sum(|w| &w.steals),
             overflows: read(&self.overflows),
-            parks: read(&self.parks),
+            parks: sum(|w| &w.parks),
             unparks: read(&self.unparks),
             parked_workers: self.parked_workers.load(Ordering::SeqCst),
         }

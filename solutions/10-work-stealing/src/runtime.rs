@@ -104,7 +104,7 @@ impl Builder {
             shutdown: AtomicBool::new(false),
             lifo_slot: self.lifo_slot,
             stealing: self.stealing,
-            counters: Counters::default(),
+            counters: Counters::new(self.workers),
         });
         let threads = (0..self.workers)
             .map(|index| {
@@ -300,7 +300,7 @@ impl Handle {
 
     /// A snapshot of the runtime's counters.
     pub fn metrics(&self) -> Metrics {
-        self.shared.counters.snapshot(self.shared.workers.len())
+        self.shared.counters.snapshot()
     }
 
     /// True once the `Runtime`'s drop has begun (and for good).

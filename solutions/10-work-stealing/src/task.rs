@@ -102,8 +102,9 @@ where
             }
         }
         if current == IDLE {
-            let shared = Arc::clone(&self.shared);
-            shared.schedule(self);
+            // A clone of the task, not of `shared`: every worker shares `shared`'s reference
+            // count, and bumping it on every wake would bounce its cache line between cores.
+            self.shared.schedule(Arc::clone(&self) as Task);
         }
     }
 
@@ -144,8 +145,7 @@ where
                 {
                     // Woken during the poll (NOTIFIED): queue it again now.
                     self.state.store(SCHEDULED, Ordering::Release);
-                    let shared = Arc::clone(&self.shared);
-                    shared.schedule(self);
+                    self.shared.schedule(Arc::clone(&self) as Task);
                 }
                 return;
             }

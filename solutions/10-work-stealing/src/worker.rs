@@ -32,14 +32,16 @@
 use std::collections::VecDeque;
 
 use crate::context;
-use crate::metrics;
+use crate::metrics::{self, WorkerCounters};
 use crate::runtime::{INJECTOR_INTERVAL, LIFO_CAP, Shared};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use crate::task::Task;
 
 /// One worker's queues and parking spot, in the shared state (others steal from `local` and
-/// unpark it through `notified` and `wakeup`).
+/// unpark it through `notified` and `wakeup`). Aligned to 128 bytes so that two workers' locks
+/// never share a cache line (each worker locks its own LIFO slot and queue on every turn).
+#[repr(align(128))]
 pub(crate) struct WorkerQueues {
     /// The bounded local queue: the owner pushes to the back and pops from the front;
     /// thieves take from the front.
@@ -107,6 +109,9 @@ pub(crate) struct Idle {
     searching: AtomicUsize,
     /// The workers that announced they are going to sleep and were not notified since.
     sleepers: Mutex<Vec<usize>>,
+    /// `sleepers.len()`, changed only under its lock; read without it by pushers, so that a
+    /// push with nobody asleep takes no lock at all.
+    sleeping: AtomicUsize,
 }
 
 impl Idle {
@@ -114,6 +119,7 @@ impl Idle {
         Idle {
             searching: AtomicUsize::new(0),
             sleepers: Mutex::new(Vec::new()),
+            sleeping: AtomicUsize::new(0),
         }
     }
 
@@ -127,7 +133,12 @@ impl Shared {
     /// and, when it stops searching, wake the next one). Called after every push into a
     /// queue.
     pub(crate) fn notify_parked(&self) {
-        if self.idle.searching.load(Ordering::SeqCst) != 0 {
+        // Fast path, no lock: someone is searching, or nobody sleeps. (A worker counts itself
+        // in `sleeping` before its re-check, so a push it could miss is seen here: see the
+        // module doc.)
+        if self.idle.searching.load(Ordering::SeqCst) != 0
+            || self.idle.sleeping.load(Ordering::SeqCst) == 0
+        {
             return;
         }
         let chosen = {
@@ -137,6 +148,7 @@ impl Shared {
             }
             let chosen = sleepers.pop();
             if let Some(index) = chosen {
+                self.idle.sleeping.fetch_sub(1, Ordering::SeqCst);
                 // Searching from now on: no second worker is woken for the same push.
                 self.idle.searching.fetch_add(1, Ordering::SeqCst);
                 // Under the idle lock: a worker that finds itself off the list knows its
@@ -198,7 +210,7 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         match task {
             Some(task) => {
                 worker.stop_searching();
-                metrics::add(&worker.shared.counters.polls, 1);
+                metrics::add(&worker.shared.counters.worker(worker.index).polls, 1);
                 task.run();
             }
             None => worker.park(),
@@ -207,8 +219,12 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
 }
 
 impl Worker {
-    fn queues(&self) -> &crate::worker::WorkerQueues {
+    fn queues(&self) -> &WorkerQueues {
         &self.shared.workers[self.index]
+    }
+
+    fn counters(&self) -> &WorkerCounters {
+        self.shared.counters.worker(self.index)
     }
 
     /// Steps 1 to 4: the injector on its tick, the LIFO slot (capped), the local queue, the
@@ -224,7 +240,7 @@ impl Worker {
         if let Some(task) = from_lifo {
             if self.lifo_streak < LIFO_CAP {
                 self.lifo_streak += 1;
-                metrics::add(&self.shared.counters.lifo_polls, 1);
+                metrics::add(&self.counters().lifo_polls, 1);
                 return Some(task);
             }
             // Capped: to the back of the local queue, so the front gets its turn.
@@ -238,7 +254,7 @@ impl Worker {
     fn pop_injector(&self) -> Option<Task> {
         let task = self.shared.lock_injector().tasks.pop_front();
         if task.is_some() {
-            metrics::add(&self.shared.counters.injector_pops, 1);
+            metrics::add(&self.counters().injector_pops, 1);
         }
         task
     }
@@ -269,7 +285,7 @@ impl Worker {
             let Some(first) = batch.pop_front() else {
                 continue;
             };
-            metrics::add(&self.shared.counters.steals, batch.len() as u64 + 1);
+            metrics::add(&self.counters().steals, batch.len() as u64 + 1);
             if !batch.is_empty() {
                 self.queues().local().extend(batch);
             }
@@ -311,12 +327,14 @@ impl Worker {
                 idle.searching.fetch_sub(1, Ordering::SeqCst);
             }
             sleepers.push(self.index);
+            idle.sleeping.fetch_add(1, Ordering::SeqCst);
         }
         if self.shared.any_work(self.index) {
             // Work arrived meanwhile: take myself off the list and search.
             let mut sleepers = idle.sleepers();
             if let Some(at) = sleepers.iter().position(|&index| index == self.index) {
                 sleepers.swap_remove(at);
+                idle.sleeping.fetch_sub(1, Ordering::SeqCst);
                 idle.searching.fetch_add(1, Ordering::SeqCst);
             } else {
                 // A notifier took me off the list, counted me as searching and gave me my
@@ -329,7 +347,7 @@ impl Worker {
         let queues = &self.shared.workers[self.index];
         let mut notified = queues.notified();
         if !*notified && !self.shared.is_shutdown() {
-            self.shared.counters.parked();
+            self.shared.counters.parked(self.index);
             while !*notified && !self.shared.is_shutdown() {
                 notified = queues
                     .wakeup
