@@ -85,28 +85,35 @@ fn one_task_into_sleeping_workers_wakes_at_most_two() {
 
 #[test]
 fn a_spawn_that_only_fills_the_lifo_slot_wakes_nobody() {
-    watchdog("a task spawning one task (into its empty LIFO slot) while the other worker sleeps")
-        .run(|| {
-            let rt = runtime(2);
-            let out = rt.block_on(rt.spawn(async {
-                let handle = Handle::current();
-                // Wait until the other worker is asleep (it may have been woken to search
-                // when this task was found), then spawn into the empty LIFO slot.
-                assert!(common::eventually(|| handle.metrics().parked_workers == 1));
-                let before = handle.metrics().unparks;
-                let child = stealing::spawn(async {});
-                let after = handle.metrics().unparks;
-                (before, after, child)
+    watchdog("a task spawning and awaiting a child, while the other worker sleeps").run(|| {
+        let rt = runtime(2);
+        until_all_parked(&rt, "a fresh runtime with 2 workers");
+        let parks_before = rt.metrics().parks;
+        let out = rt.block_on(rt.spawn(async move {
+            let handle = Handle::current();
+            // The worker that found this task woke the other one (the last searcher to find
+            // work wakes one more); wait until that one has parked again.
+            assert!(common::eventually(|| {
+                let m = handle.metrics();
+                m.parked_workers == 1 && m.parks > parks_before
             }));
-            let (before, after, child) = out.unwrap();
-            rt.block_on(child).unwrap();
-            assert_eq!(
-                after, before,
-                "a spawn on a worker whose LIFO slot was empty put the task in the slot, where \
-                 this worker polls it next: no task went into a queue, so nobody needs to \
-                 wake, but a sleeping worker was notified"
-            );
-        });
+            let before = handle.metrics().unparks;
+            // The LIFO slot is empty: the child goes there; this task waits, the child runs
+            // and wakes this task, which goes into the empty slot again.
+            stealing::spawn(async {}).await.unwrap();
+            (before, handle.metrics().unparks)
+        }));
+        let (before, after) = out.unwrap();
+        assert_eq!(
+            after,
+            before,
+            "a task on a worker spawned a child into its empty LIFO slot and waited for it, and \
+             the child's completion put the task back into the empty slot: each time a task \
+             went only into the LIFO slot, where this worker polls it next, so nobody needs to \
+             wake; but the sleeping worker was notified {} times",
+            after - before
+        );
+    });
 }
 
 #[test]
