@@ -232,3 +232,26 @@ fn with_stealing_off_a_blocked_workers_queue_waits_for_it() {
             assert_eq!(rt.metrics().steals, 0, "stealing off: steals stays 0");
         });
 }
+
+#[test]
+fn with_four_workers_a_blocked_workers_queue_is_still_stolen() {
+    watchdog("4 workers; a task spawns 10 tasks, then blocks its worker until 9 of them ran").run(
+        || {
+            let rt = Builder::new().worker_threads(4).build();
+            let blocked = block_a_worker_with_children(&rt, 10, 9, || {});
+            assert!(
+                blocked.opened,
+                "with 4 workers, a blocked worker's 9 queued tasks were not all run by the \
+                 other 3 ({} ran: {:?}): every worker that runs out of work must look at every \
+                 other worker's local queue (each victim in turn), whatever the number of \
+                 workers",
+                blocked.order.len(),
+                blocked.order
+            );
+            assert!(
+                !blocked.order.contains(&"c10".to_owned()),
+                "c10, in the blocked worker's LIFO slot, ran while its worker was blocked"
+            );
+        },
+    );
+}
