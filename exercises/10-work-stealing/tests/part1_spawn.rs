@@ -376,3 +376,17 @@ fn block_on_sleeps_while_it_waits() {
         );
     });
 }
+
+#[test]
+fn block_on_leaves_no_context_behind() {
+    watchdog("Handle::try_current() after block_on").run(|| {
+        let rt = runtime(1);
+        let inside = rt.block_on(async { Handle::try_current().is_some() });
+        assert!(inside, "inside block_on the runtime is current");
+        assert!(
+            Handle::try_current().is_none(),
+            "block_on returned, but its runtime is still current on this thread: the context \
+             it entered must be left when it returns"
+        );
+    });
+}

@@ -338,17 +338,25 @@ fn spawn_many_from_a_worker(lifo: bool, count: usize) -> (stealing::Metrics, usi
 
 #[test]
 fn a_full_local_queue_moves_half_of_itself_and_the_task_to_the_injector() {
-    watchdog("a task spawning 300 tasks on one worker").run(|| {
-        for lifo in [true, false] {
-            let (m, runs) = spawn_many_from_a_worker(lifo, 300);
+    watchdog("a task spawning 257 to 300 tasks on one worker").run(|| {
+        // 300 spawns; and exactly one more than fits (LIFO off: the queue's capacity + 1;
+        // LIFO on: + 2, since the last one stays in the slot).
+        let cases = [
+            (true, 300),
+            (false, 300),
+            (false, LOCAL_QUEUE_CAPACITY + 1),
+            (true, LOCAL_QUEUE_CAPACITY + 2),
+        ];
+        for (lifo, count) in cases {
+            let (m, runs) = spawn_many_from_a_worker(lifo, count);
             assert_eq!(
-                runs, 300,
+                runs, count,
                 "every spawned task must run once (LIFO slot on: {lifo})"
             );
             assert_eq!(
                 m.overflows,
                 (LOCAL_QUEUE_CAPACITY / 2 + 1) as u64,
-                "300 spawns from one task (LIFO slot on: {lifo}) fill the local queue once: the \
+                "{count} spawns from one task (LIFO slot on: {lifo}) fill the local queue once: the \
                  push that finds it holding LOCAL_QUEUE_CAPACITY = {LOCAL_QUEUE_CAPACITY} tasks \
                  moves the front half ({}) AND the pushed task to the injector, {} in all \
                  (Metrics::overflows); the queue then has room for the rest: {m:?}",
