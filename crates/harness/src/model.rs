@@ -41,6 +41,53 @@ pub fn check<F>(what: &str, causes: &[&str], body: F)
 where
     F: Fn() + Send + Sync + 'static,
 {
+    explore(what, causes, move || {
+        shuttle::check_dfs(body, Some(MAX_SCHEDULES));
+    });
+}
+
+/// How many steps one schedule of [`check_sampled`] may take: a scenario of a few tasks needs
+/// a few thousand; more means a thread that loops without blocking (a livelock), reported as
+/// "exceeded max_steps bound".
+pub const MAX_STEPS: usize = 100_000;
+
+/// The seed of [`check_sampled`]'s scheduler: fixed, so every run tries the same schedules.
+pub const SAMPLE_SEED: u64 = 0x5EED_0010;
+
+/// How many scheduling points [`check_sampled`]'s scheduler may preempt at (PCT's depth).
+pub const SAMPLE_DEPTH: usize = 3;
+
+/// Like [`check`], for scenarios whose tree of interleavings is far too large to walk in
+/// order (several worker threads that each loop through many lock and atomic steps): runs
+/// `schedules` schedules chosen by a PCT scheduler (probabilistic concurrency testing: random
+/// thread priorities, changed at up to [`SAMPLE_DEPTH`] random points), from the fixed seed
+/// [`SAMPLE_SEED`]. A depth-first walk changes the *last* choices first and never reaches
+/// the early ones (which worker parks before the push) within any bound; PCT reaches bugs
+/// that need a few preemptions anywhere in the run. The sample is the same on every run, so a
+/// bug it finds is found every time (for the same code under test).
+pub fn check_sampled<F>(what: &str, causes: &[&str], schedules: usize, body: F)
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    explore(what, causes, move || {
+        let scheduler =
+            shuttle::scheduler::PctScheduler::new_from_seed(SAMPLE_SEED, SAMPLE_DEPTH, schedules);
+        let mut config = shuttle::Config::default();
+        // A failing schedule of looping threads is hundreds of kilobytes: not printed (the
+        // sample is fixed, so the failure itself is the same on every run).
+        config.failure_persistence = shuttle::FailurePersistence::None;
+        // A thread that loops without ever blocking (a worker that never sleeps) fails here.
+        config.max_steps = shuttle::MaxSteps::FailAfter(MAX_STEPS);
+        shuttle::Runner::new(scheduler, config).run(body);
+    });
+}
+
+/// Runs `search` (one of shuttle's checkers over the test's body) under the watchdog and
+/// turns what it found into a teaching failure.
+fn explore<S>(what: &str, causes: &[&str], search: S)
+where
+    S: FnOnce() + Send + 'static,
+{
     // Every model thread runs on one OS thread: code that blocks outside `crate::sync` (a std
     // lock held across a switch, a std channel, a real sleep) stops them all. The watchdog
     // turns that into a failure that says so.
@@ -58,9 +105,7 @@ where
         .run(move || {
             sync::set_in_model(true);
             sync::reset_model_ops();
-            let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-                shuttle::check_dfs(body, Some(MAX_SCHEDULES));
-            }));
+            let outcome = panic::catch_unwind(AssertUnwindSafe(search));
             let ops = sync::model_ops();
             sync::set_in_model(false);
             outcome
@@ -76,8 +121,9 @@ where
             let mut message = format!(
                 "RACE: {what}: the model checker found an order of the threads' steps in which \
                  it goes wrong:\n  {found}\n(\"deadlock! blocked tasks\" means every thread \
-                 was waiting and no wake was on its way: a lost wakeup.) The failing schedule is \
-                 printed above; this check tries the same schedules in the same order every run."
+                 was waiting and no wake was on its way: a lost wakeup; \"exceeded max_steps \
+                 bound\" means a thread kept looping without ever blocking.) This check tries \
+                 the same schedules in the same order every run."
             );
             if !causes.is_empty() {
                 message.push_str("\nLikely causes:");

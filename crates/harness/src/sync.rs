@@ -571,6 +571,63 @@ pub mod thread {
         }
     }
 
+    /// What [`spawn`] returns: wait for the thread with [`JoinHandle::join`].
+    pub struct JoinHandle<T> {
+        inner: JoinInner<T>,
+    }
+
+    enum JoinInner<T> {
+        Std(std::thread::JoinHandle<T>),
+        Model(shuttle::thread::JoinHandle<T>),
+    }
+
+    impl<T> JoinHandle<T> {
+        /// Waits for the thread to finish; `Err` holds its panic's payload.
+        pub fn join(self) -> std::thread::Result<T> {
+            match self.inner {
+                JoinInner::Std(handle) => handle.join(),
+                JoinInner::Model(handle) => {
+                    counted();
+                    handle.join()
+                }
+            }
+        }
+    }
+
+    impl<T> fmt::Debug for JoinHandle<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("JoinHandle").finish_non_exhaustive()
+        }
+    }
+
+    /// Starts a thread running `f`: an `std` thread, or a model thread inside a race test (so
+    /// that a runtime's worker threads take part in the model checker's interleavings).
+    pub fn spawn<F, T>(f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let inner = if in_model() {
+            counted();
+            JoinInner::Model(shuttle::thread::spawn(f))
+        } else {
+            JoinInner::Std(std::thread::spawn(f))
+        };
+        JoinHandle { inner }
+    }
+
+    /// Tells the threads of a race test apart in a `std` `thread_local!`: every model thread
+    /// runs on the test's one OS thread, so they all share its thread-locals. `None` outside a
+    /// race test (where a thread-local is the thread's own); inside one, a number unique to
+    /// the calling model thread. A thread-local that must be per thread keys its entries by it.
+    pub fn model_thread_key() -> Option<usize> {
+        if in_model() {
+            Some(usize::from(shuttle::thread::current().id()))
+        } else {
+            None
+        }
+    }
+
     /// Lets other threads run.
     pub fn yield_now() {
         if in_model() {
