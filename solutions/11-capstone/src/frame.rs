@@ -155,18 +155,19 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(Vec<Vec<u8>>, usize)>, Protoc
 
 fn parse_inline(buf: &[u8]) -> Result<Option<(Vec<Vec<u8>>, usize)>, ProtocolError> {
     let Some(end) = buf.iter().position(|&b| b == b'\n') else {
-        return if buf.len() > MAX_INLINE {
+        // A final `\r` may be the start of the line's ending: it does not count.
+        return if buf.strip_suffix(b"\r").unwrap_or(buf).len() > MAX_INLINE {
             Err(ProtocolError::TooBigInline)
         } else {
             Ok(None)
         };
     };
     let mut line = &buf[..end];
-    if line.len() > MAX_INLINE {
-        return Err(ProtocolError::TooBigInline);
-    }
     if let [rest @ .., b'\r'] = line {
         line = rest;
+    }
+    if line.len() > MAX_INLINE {
+        return Err(ProtocolError::TooBigInline);
     }
     let args = line
         .split(|&b| b == b' ' || b == b'\t')
@@ -187,7 +188,8 @@ fn header(
     match rest.windows(2).position(|w| w == b"\r\n") {
         Some(end) if end > MAX_INLINE => Err(too_big),
         Some(end) => Ok(Some((&rest[..end], start + end + 2))),
-        None if rest.len() > MAX_INLINE => Err(too_big),
+        // A final `\r` may be the start of the line's ending: it does not count.
+        None if rest.strip_suffix(b"\r").unwrap_or(rest).len() > MAX_INLINE => Err(too_big),
         None => Ok(None),
     }
 }
