@@ -164,7 +164,11 @@ impl AsyncRead for &TcpStream {
 }
 
 impl AsyncWrite for TcpStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.write_ready(cx, buf)
     }
 
@@ -178,7 +182,11 @@ impl AsyncWrite for TcpStream {
 }
 
 impl AsyncWrite for &TcpStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.write_ready(cx, buf)
     }
 
@@ -202,4 +210,3 @@ impl fmt::Debug for TcpStream {
         f.debug_struct("TcpStream").field("io", &self.io).finish()
     }
 }
-

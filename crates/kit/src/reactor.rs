@@ -150,7 +150,11 @@ impl Reactor {
         let state = Rc::new(IoState::default());
         let key = self.inner.sources.borrow_mut().insert(Rc::clone(&state));
         let registry = self.inner.poll.borrow();
-        if let Err(err) = registry.0.registry().register(&mut io, Token(key), interest) {
+        if let Err(err) = registry
+            .0
+            .registry()
+            .register(&mut io, Token(key), interest)
+        {
             self.inner.sources.borrow_mut().remove(key);
             return Err(err);
         }
@@ -303,7 +307,14 @@ impl<T: Source> Drop for Registered<T> {
     fn drop(&mut self) {
         // mio forgets the source first, then the key is freed: a new source cannot get the
         // key while the OS can still report events for the old one.
-        let _ = self.reactor.inner.poll.borrow().0.registry().deregister(&mut self.io);
+        let _ = self
+            .reactor
+            .inner
+            .poll
+            .borrow()
+            .0
+            .registry()
+            .deregister(&mut self.io);
         self.reactor.inner.sources.borrow_mut().try_remove(self.key);
     }
 }

@@ -18,8 +18,8 @@ use crate::runtime;
 /// Where a runtime's "now" comes from. Cloning shares the clock; it may be moved to and
 /// advanced from any thread.
 ///
-/// * [`Clock::real`]: `std::time::Instant::now()`.
-/// * [`Clock::paused`]: starts at the real time of its creation and moves **only** when
+/// * [`Clock::real`] reads `std::time::Instant::now()`.
+/// * [`Clock::paused`] starts at the real time of its creation and moves **only** when
 ///   [`Clock::advance`] is called. A runtime on a paused clock never sleeps for a timer: it
 ///   waits for I/O or for `advance`, which wakes it and fires every timer now due. Tests use
 ///   it so that expiry needs no real sleep.
@@ -75,7 +75,11 @@ impl Clock {
     ///
     /// If the clock is not paused.
     pub fn advance(&self, by: Duration) {
-        let paused = self.inner.paused.as_ref().expect("advance needs a paused clock");
+        let paused = self
+            .inner
+            .paused
+            .as_ref()
+            .expect("advance needs a paused clock");
         {
             let mut now = paused.lock().unwrap_or_else(PoisonError::into_inner);
             *now += by;

@@ -17,6 +17,9 @@ pub const MAX_BULK: usize = 512 * 1024 * 1024;
 /// The most arguments an array request may declare.
 pub const MAX_ARGS: usize = 1024 * 1024;
 
+/// A request's arguments, the command name first.
+pub type Request = Vec<Vec<u8>>;
+
 /// One RESP2 reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
@@ -111,6 +114,6 @@ impl std::error::Error for ProtocolError {}
 /// line still without its ending after [`MAX_INLINE`] bytes is refused then, not when the
 /// ending comes. Nothing is allocated for a declared length or count: memory grows only with
 /// the bytes actually received.
-pub fn parse_request(buf: &[u8]) -> Result<Option<(Vec<Vec<u8>>, usize)>, ProtocolError> {
+pub fn parse_request(buf: &[u8]) -> Result<Option<(Request, usize)>, ProtocolError> {
     todo!()
 }

@@ -8,7 +8,13 @@
 //! | [`server`]  | the accept loop, connections, shutdown                 |
 
 // The stub's `todo!()`s leave arguments and imports unused; delete this line when you start.
-#![allow(unused_variables, unused_mut, unused_imports, dead_code)]
+#![allow(
+    unused_variables,
+    unused_mut,
+    unused_imports,
+    dead_code,
+    clippy::ptr_arg
+)]
 
 pub mod command;
 pub mod db;

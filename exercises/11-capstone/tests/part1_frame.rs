@@ -305,15 +305,30 @@ fn a_bulk_string_without_its_crlf_is_refused() {
 fn protocol_errors_use_redis_wording() {
     watched("ProtocolError's Display", || {
         let cases = [
-            (ProtocolError::TooBigInline, "Protocol error: too big inline request"),
-            (ProtocolError::TooBigCount, "Protocol error: too big mbulk count string"),
+            (
+                ProtocolError::TooBigInline,
+                "Protocol error: too big inline request",
+            ),
+            (
+                ProtocolError::TooBigCount,
+                "Protocol error: too big mbulk count string",
+            ),
             (
                 ProtocolError::InvalidMultibulkLength,
                 "Protocol error: invalid multibulk length",
             ),
-            (ProtocolError::ExpectedBulk(b':'), "Protocol error: expected '$', got ':'"),
-            (ProtocolError::TooBigBulkCount, "Protocol error: too big bulk count string"),
-            (ProtocolError::InvalidBulkLength, "Protocol error: invalid bulk length"),
+            (
+                ProtocolError::ExpectedBulk(b':'),
+                "Protocol error: expected '$', got ':'",
+            ),
+            (
+                ProtocolError::TooBigBulkCount,
+                "Protocol error: too big bulk count string",
+            ),
+            (
+                ProtocolError::InvalidBulkLength,
+                "Protocol error: invalid bulk length",
+            ),
             (
                 ProtocolError::UnterminatedBulk,
                 "Protocol error: bulk string not terminated by CRLF",

@@ -21,7 +21,9 @@ fn b(text: &str) -> Vec<u8> {
 fn error(words: &[&str]) -> String {
     match parse(words) {
         Err(Frame::Error(text)) => text,
-        other => panic!("Command::parse({words:?}) must be an Err(Frame::Error(..)), got {other:?}"),
+        other => {
+            panic!("Command::parse({words:?}) must be an Err(Frame::Error(..)), got {other:?}")
+        }
     }
 }
 
@@ -43,7 +45,10 @@ fn each_command_reads_its_arguments() {
                 },
             ),
             (vec!["DEL", "a", "b"], Command::Del(vec![b("a"), b("b")])),
-            (vec!["EXISTS", "a", "a"], Command::Exists(vec![b("a"), b("a")])),
+            (
+                vec!["EXISTS", "a", "a"],
+                Command::Exists(vec![b("a"), b("a")]),
+            ),
             (vec!["INCR", "n"], Command::Incr(b("n"))),
             (
                 vec!["EXPIRE", "k", "-3"],
@@ -60,7 +65,10 @@ fn each_command_reads_its_arguments() {
                     message: b("msg"),
                 },
             ),
-            (vec!["SUBSCRIBE", "a", "b"], Command::Subscribe(vec![b("a"), b("b")])),
+            (
+                vec!["SUBSCRIBE", "a", "b"],
+                Command::Subscribe(vec![b("a"), b("b")]),
+            ),
             (vec!["UNSUBSCRIBE"], Command::Unsubscribe(Vec::new())),
             (vec!["UNSUBSCRIBE", "a"], Command::Unsubscribe(vec![b("a")])),
         ];
@@ -95,8 +103,14 @@ fn set_reads_its_options_in_any_order_and_case() {
             condition,
         };
         let cases = [
-            (vec!["ex", "10"], set(Some(Duration::from_secs(10)), SetCondition::Always)),
-            (vec!["PX", "1500"], set(Some(Duration::from_millis(1500)), SetCondition::Always)),
+            (
+                vec!["ex", "10"],
+                set(Some(Duration::from_secs(10)), SetCondition::Always),
+            ),
+            (
+                vec!["PX", "1500"],
+                set(Some(Duration::from_millis(1500)), SetCondition::Always),
+            ),
             (vec!["nx"], set(None, SetCondition::IfAbsent)),
             (vec!["XX"], set(None, SetCondition::IfPresent)),
             (
@@ -195,7 +209,11 @@ fn a_wrong_number_of_arguments_names_the_command_in_lower_case() {
 #[test]
 fn an_unknown_command_is_named_as_sent() {
     watched("Command::parse of unknown commands", || {
-        for words in [vec!["CLIENT", "SETINFO", "LIB-NAME", "redis-rs"], vec!["Config", "GET", "save"], vec!["flushall"]] {
+        for words in [
+            vec!["CLIENT", "SETINFO", "LIB-NAME", "redis-rs"],
+            vec!["Config", "GET", "save"],
+            vec!["flushall"],
+        ] {
             let text = error(&words);
             let want = format!("ERR unknown command '{}'", words[0]);
             assert!(

@@ -19,9 +19,21 @@ fn ping_and_echo_reply_as_redis_does() {
     watched("PING and ECHO", || {
         let server = TestServer::start();
         let mut c = server.client();
-        assert_eq!(c.call(&["PING"]), Reply::Simple("PONG".into()), "PING replies +PONG");
-        assert_eq!(c.call(&["PING", "hi there"]), Reply::bulk("hi there"), "PING msg replies msg as a bulk string");
-        assert_eq!(c.call(&["ECHO", "a\r\nb"]), Reply::bulk("a\r\nb"), "ECHO replies its argument, CRLF and all");
+        assert_eq!(
+            c.call(&["PING"]),
+            Reply::Simple("PONG".into()),
+            "PING replies +PONG"
+        );
+        assert_eq!(
+            c.call(&["PING", "hi there"]),
+            Reply::bulk("hi there"),
+            "PING msg replies msg as a bulk string"
+        );
+        assert_eq!(
+            c.call(&["ECHO", "a\r\nb"]),
+            Reply::bulk("a\r\nb"),
+            "ECHO replies its argument, CRLF and all"
+        );
         assert_eq!(c.call(&["ECHO", ""]), Reply::bulk(""));
         drop(c);
         server.finish();
@@ -33,7 +45,11 @@ fn get_set_del_exists_reply_as_redis_does() {
     watched("GET, SET, DEL, EXISTS", || {
         let server = TestServer::start();
         let mut c = server.client();
-        assert_eq!(c.call(&["GET", "k"]), Reply::Nil, "GET of a missing key is $-1");
+        assert_eq!(
+            c.call(&["GET", "k"]),
+            Reply::Nil,
+            "GET of a missing key is $-1"
+        );
         assert_eq!(c.call(&["SET", "k", "v"]), Reply::ok());
         assert_eq!(c.call(&["GET", "k"]), Reply::bulk("v"));
         assert_eq!(c.call(&["set", "k2", "v2"]), Reply::ok());
@@ -42,11 +58,19 @@ fn get_set_del_exists_reply_as_redis_does() {
             Reply::Integer(3),
             "EXISTS counts the listed keys that exist, a repeated key each time"
         );
-        assert_eq!(c.call(&["DEL", "k", "nope", "k"]), Reply::Integer(1), "DEL counts what it removed");
+        assert_eq!(
+            c.call(&["DEL", "k", "nope", "k"]),
+            Reply::Integer(1),
+            "DEL counts what it removed"
+        );
         assert_eq!(c.call(&["GET", "k"]), Reply::Nil);
         let value: String = "x".repeat(100_000);
         assert_eq!(c.call(&["SET", "big", &value]), Reply::ok());
-        assert_eq!(c.call(&["GET", "big"]), Reply::bulk(&value), "a 100 kB value round-trips");
+        assert_eq!(
+            c.call(&["GET", "big"]),
+            Reply::bulk(&value),
+            "a 100 kB value round-trips"
+        );
         drop(c);
         server.finish();
     });
@@ -57,9 +81,17 @@ fn set_nx_xx_reply_null_when_refused() {
     watched("SET NX/XX", || {
         let server = TestServer::start();
         let mut c = server.client();
-        assert_eq!(c.call(&["SET", "k", "1", "XX"]), Reply::Nil, "SET XX of a missing key: $-1");
+        assert_eq!(
+            c.call(&["SET", "k", "1", "XX"]),
+            Reply::Nil,
+            "SET XX of a missing key: $-1"
+        );
         assert_eq!(c.call(&["SET", "k", "1", "NX"]), Reply::ok());
-        assert_eq!(c.call(&["SET", "k", "2", "nx"]), Reply::Nil, "SET NX of a live key: $-1");
+        assert_eq!(
+            c.call(&["SET", "k", "2", "nx"]),
+            Reply::Nil,
+            "SET NX of a live key: $-1"
+        );
         assert_eq!(c.call(&["SET", "k", "3", "xx"]), Reply::ok());
         assert_eq!(c.call(&["GET", "k"]), Reply::bulk("3"));
         drop(c);
@@ -112,7 +144,11 @@ fn a_command_error_keeps_the_connection_open() {
                 "after the -ERR reply to {words:?} the connection must go on serving"
             );
         }
-        assert_eq!(c.call(&["GET", "k"]), Reply::Nil, "a refused SET stores nothing");
+        assert_eq!(
+            c.call(&["GET", "k"]),
+            Reply::Nil,
+            "a refused SET stores nothing"
+        );
         drop(c);
         server.finish();
     });
@@ -128,7 +164,11 @@ fn an_unknown_command_such_as_client_setinfo_gets_an_error_reply() {
         batch.extend(command(&["CLIENT", "SETINFO", "LIB-VER", "1.0"]));
         batch.extend(command(&["CONFIG", "GET", "save"]));
         c.send(&batch);
-        for what in ["CLIENT SETINFO LIB-NAME", "CLIENT SETINFO LIB-VER", "CONFIG GET save"] {
+        for what in [
+            "CLIENT SETINFO LIB-NAME",
+            "CLIENT SETINFO LIB-VER",
+            "CONFIG GET save",
+        ] {
             let reply = c.reply(&format!("the reply to {what}"));
             let text = reply.error_text(what);
             let name = what.split(' ').next().unwrap();
@@ -156,7 +196,12 @@ fn pipelined_requests_are_answered_in_order() {
         }
         c.send(&batch); // 600 requests in one write
         for i in 0..200 {
-            assert_eq!(c.reply("a pipelined SET's reply"), Reply::ok(), "reply {} (SET k{i})", 3 * i);
+            assert_eq!(
+                c.reply("a pipelined SET's reply"),
+                Reply::ok(),
+                "reply {} (SET k{i})",
+                3 * i
+            );
             assert_eq!(
                 c.reply("a pipelined GET's reply"),
                 Reply::bulk(&format!("v{i}")),
@@ -193,7 +238,10 @@ fn a_request_split_across_writes_is_answered_once() {
             "a complete request must be answered even when the next one is still incomplete"
         );
         c.send(tail);
-        assert_eq!(c.reply("the ECHO completed by a second write"), Reply::bulk("tail"));
+        assert_eq!(
+            c.reply("the ECHO completed by a second write"),
+            Reply::bulk("tail")
+        );
         drop(c);
         server.finish();
     });
@@ -225,7 +273,10 @@ fn an_empty_request_gets_no_reply() {
             Reply::Simple("PONG".into()),
             "a request with no arguments gets no reply: the first reply must be PING's"
         );
-        c.expect_silence(std::time::Duration::from_millis(20), "nothing more was asked");
+        c.expect_silence(
+            std::time::Duration::from_millis(20),
+            "nothing more was asked",
+        );
         drop(c);
         server.finish();
     });
@@ -241,7 +292,11 @@ fn two_clients_share_the_data() {
         assert_eq!(b.call(&["GET", "shared"]), Reply::bulk("from a"));
         assert_eq!(b.call(&["INCR", "hits"]), Reply::Integer(1));
         assert_eq!(a.call(&["INCR", "hits"]), Reply::Integer(2));
-        assert_eq!(server.db.stored_keys(), 2, "both clients write to the Db given to serve");
+        assert_eq!(
+            server.db.stored_keys(),
+            2,
+            "both clients write to the Db given to serve"
+        );
         drop((a, b));
         server.finish();
     });
@@ -277,7 +332,11 @@ fn the_connection_limit_refuses_the_extra_client_only() {
             "-ERR max number of clients reached\r\n",
             "a connection over max_connections gets this error and is closed"
         );
-        assert_eq!(a.call(&["GET", "k"]), Reply::bulk("a"), "the open connections are not affected");
+        assert_eq!(
+            a.call(&["GET", "k"]),
+            Reply::bulk("a"),
+            "the open connections are not affected"
+        );
         assert_eq!(b.call(&["GET", "k"]), Reply::bulk("a"));
         drop(a);
         // Once a's task has ended, there is room again. (A retry loop: the server notices the

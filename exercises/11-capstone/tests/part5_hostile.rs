@@ -131,8 +131,14 @@ fn a_declared_length_is_not_allocated_before_its_bytes_arrive() {
         let mut other = bystander(&server);
         const LIMIT: usize = 16 << 20;
         for (header, what) in [
-            (format!("*1\r\n${}\r\nonly a few bytes", capstone::frame::MAX_BULK), "a $ length of MAX_BULK"),
-            (format!("*{}\r\n$1\r\na\r\n", capstone::frame::MAX_ARGS), "a * count of MAX_ARGS"),
+            (
+                format!("*1\r\n${}\r\nonly a few bytes", capstone::frame::MAX_BULK),
+                "a $ length of MAX_BULK",
+            ),
+            (
+                format!("*{}\r\n$1\r\na\r\n", capstone::frame::MAX_ARGS),
+                "a * count of MAX_ARGS",
+            ),
         ] {
             LARGEST.store(0, Ordering::Relaxed);
             let mut c = server.client();
@@ -189,9 +195,14 @@ fn binary_garbage_costs_no_one_their_data() {
             c.stream().shutdown(Shutdown::Write).unwrap();
             let rest = c.read_to_close(&format!("garbage #{i} then the end of the stream"));
             let mut reader = std::io::BufReader::new(&rest[..]);
-            while !reader.buffer().is_empty() || std::io::BufRead::fill_buf(&mut reader).is_ok_and(|b| !b.is_empty()) {
+            while !reader.buffer().is_empty()
+                || std::io::BufRead::fill_buf(&mut reader).is_ok_and(|b| !b.is_empty())
+            {
                 if let Err(err) = common::read_reply(&mut reader) {
-                    panic!("garbage #{i}: the server's answer is not RESP ({err}): {:?}", String::from_utf8_lossy(&rest));
+                    panic!(
+                        "garbage #{i}: the server's answer is not RESP ({err}): {:?}",
+                        String::from_utf8_lossy(&rest)
+                    );
                 }
             }
             check_bystander(&mut other, &format!("garbage #{i}"));
@@ -213,7 +224,10 @@ fn a_client_that_vanishes_mid_frame_harms_no_one() {
             c.send(&req[..cut]);
             drop(c); // a clean close, half-way through a request
         }
-        check_bystander(&mut other, "clients that closed mid-request (a half request must never run)");
+        check_bystander(
+            &mut other,
+            "clients that closed mid-request (a half request must never run)",
+        );
         drop(other);
         server.finish();
     });
@@ -230,7 +244,10 @@ fn a_client_that_resets_mid_frame_harms_no_one() {
             let Client { reader } = c;
             common::reset(reader.into_inner()); // ECONNRESET on the server's side
         }
-        check_bystander(&mut other, "clients that reset their connection (ECONNRESET is a normal close)");
+        check_bystander(
+            &mut other,
+            "clients that reset their connection (ECONNRESET is a normal close)",
+        );
         drop(other);
         server.finish();
     });

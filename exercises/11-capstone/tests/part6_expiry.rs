@@ -40,7 +40,11 @@ fn a_key_expires_on_the_runtimes_clock() {
         );
         assert_eq!(c.call(&["SET", "s", "v", "EX", "2"]), Reply::ok());
         server.clock.advance(1999 * MS);
-        assert_eq!(c.call(&["EXISTS", "s"]), Reply::Integer(1), "EX counts seconds");
+        assert_eq!(
+            c.call(&["EXISTS", "s"]),
+            Reply::Integer(1),
+            "EX counts seconds"
+        );
         server.clock.advance(MS);
         assert_eq!(c.call(&["EXISTS", "s"]), Reply::Integer(0));
         drop(c);
@@ -53,17 +57,37 @@ fn ttl_counts_down_with_the_clock() {
     watched("TTL", || {
         let server = TestServer::start();
         let mut c = server.client();
-        assert_eq!(c.call(&["TTL", "nope"]), Reply::Integer(-2), "TTL of a missing key is -2");
+        assert_eq!(
+            c.call(&["TTL", "nope"]),
+            Reply::Integer(-2),
+            "TTL of a missing key is -2"
+        );
         c.call(&["SET", "forever", "v"]);
-        assert_eq!(c.call(&["TTL", "forever"]), Reply::Integer(-1), "TTL of a key without deadline is -1");
+        assert_eq!(
+            c.call(&["TTL", "forever"]),
+            Reply::Integer(-1),
+            "TTL of a key without deadline is -1"
+        );
         c.call(&["SET", "k", "v", "EX", "10"]);
         assert_eq!(c.call(&["TTL", "k"]), Reply::Integer(10));
         server.clock.advance(4600 * MS);
-        assert_eq!(c.call(&["TTL", "k"]), Reply::Integer(5), "5.4 s left rounds to 5");
+        assert_eq!(
+            c.call(&["TTL", "k"]),
+            Reply::Integer(5),
+            "5.4 s left rounds to 5"
+        );
         c.call(&["SET", "half", "v", "PX", "1500"]);
-        assert_eq!(c.call(&["TTL", "half"]), Reply::Integer(2), "1.5 s left rounds half up, to 2");
+        assert_eq!(
+            c.call(&["TTL", "half"]),
+            Reply::Integer(2),
+            "1.5 s left rounds half up, to 2"
+        );
         server.clock.advance(1100 * MS);
-        assert_eq!(c.call(&["TTL", "half"]), Reply::Integer(0), "0.4 s left rounds to 0");
+        assert_eq!(
+            c.call(&["TTL", "half"]),
+            Reply::Integer(0),
+            "0.4 s left rounds to 0"
+        );
         server.clock.advance(400 * MS);
         assert_eq!(c.call(&["TTL", "half"]), Reply::Integer(-2), "expired: -2");
         drop(c);
@@ -76,17 +100,29 @@ fn expire_gives_replaces_and_deletes_deadlines() {
     watched("EXPIRE", || {
         let server = TestServer::start();
         let mut c = server.client();
-        assert_eq!(c.call(&["EXPIRE", "k", "5"]), Reply::Integer(0), "EXPIRE of a missing key: 0");
+        assert_eq!(
+            c.call(&["EXPIRE", "k", "5"]),
+            Reply::Integer(0),
+            "EXPIRE of a missing key: 0"
+        );
         c.call(&["SET", "k", "v"]);
         assert_eq!(c.call(&["EXPIRE", "k", "5"]), Reply::Integer(1));
         server.clock.advance(4999 * MS);
         assert_eq!(c.call(&["GET", "k"]), Reply::bulk("v"));
         server.clock.advance(MS);
-        assert_eq!(c.call(&["GET", "k"]), Reply::Nil, "EXPIRE k 5: gone 5 s later");
+        assert_eq!(
+            c.call(&["GET", "k"]),
+            Reply::Nil,
+            "EXPIRE k 5: gone 5 s later"
+        );
         for seconds in ["0", "-7"] {
             c.call(&["SET", "k", "v"]);
             assert_eq!(c.call(&["EXPIRE", "k", seconds]), Reply::Integer(1));
-            assert_eq!(c.call(&["EXISTS", "k"]), Reply::Integer(0), "EXPIRE k {seconds} deletes the key at once");
+            assert_eq!(
+                c.call(&["EXISTS", "k"]),
+                Reply::Integer(0),
+                "EXPIRE k {seconds} deletes the key at once"
+            );
         }
         c.call(&["SET", "k", "v"]);
         assert_eq!(
@@ -98,7 +134,11 @@ fn expire_gives_replaces_and_deletes_deadlines() {
             c.call(&["SET", "k", "v", "EX", "9223372036854775807"]),
             Reply::Error("ERR invalid expire time in 'set' command".into())
         );
-        assert_eq!(c.call(&["GET", "k"]), Reply::bulk("v"), "a refused deadline changes nothing");
+        assert_eq!(
+            c.call(&["GET", "k"]),
+            Reply::bulk("v"),
+            "a refused deadline changes nothing"
+        );
         drop(c);
         server.finish();
     });
@@ -113,7 +153,11 @@ fn the_purge_task_frees_an_expired_key_nobody_reads() {
         c.call(&["SET", "kept", "v"]);
         server.clock.advance(99 * MS);
         assert_eq!(c.call(&["PING"]), Reply::Simple("PONG".into()));
-        assert_eq!(server.db.stored_keys(), 2, "nothing is due yet: nothing may be purged");
+        assert_eq!(
+            server.db.stored_keys(),
+            2,
+            "nothing is due yet: nothing may be purged"
+        );
         server.clock.advance(MS);
         wait_until(
             "the clock passed a key's deadline and nobody read the key, but it stayed in memory \

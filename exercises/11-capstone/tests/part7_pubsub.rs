@@ -18,8 +18,14 @@ fn subscribe_replies_once_per_channel_with_the_count() {
         let server = TestServer::start();
         let mut c = server.client();
         c.send_command(&["SUBSCRIBE", "a", "b", "a"]);
-        assert_eq!(c.reply("SUBSCRIBE's first reply"), subscription("subscribe", Some("a"), 1));
-        assert_eq!(c.reply("SUBSCRIBE's second reply"), subscription("subscribe", Some("b"), 2));
+        assert_eq!(
+            c.reply("SUBSCRIBE's first reply"),
+            subscription("subscribe", Some("a"), 1)
+        );
+        assert_eq!(
+            c.reply("SUBSCRIBE's second reply"),
+            subscription("subscribe", Some("b"), 2)
+        );
         assert_eq!(
             c.reply("SUBSCRIBE's third reply"),
             subscription("subscribe", Some("a"), 2),
@@ -45,7 +51,10 @@ fn a_subscriber_receives_what_is_published_in_order() {
                 "PUBLISH replies with the number of subscribers that received it"
             );
             if i == 25 {
-                assert_eq!(publisher.call(&["PUBLISH", "sports", "nope"]), Reply::Integer(0));
+                assert_eq!(
+                    publisher.call(&["PUBLISH", "sports", "nope"]),
+                    Reply::Integer(0)
+                );
             }
         }
         for i in 0..50 {
@@ -124,7 +133,10 @@ fn a_subscribed_connection_accepts_only_subscribe_unsubscribe_and_ping() {
             c.call(&["ping", "hi"]),
             Reply::Array(vec![Reply::bulk("pong"), Reply::bulk("hi")])
         );
-        assert_eq!(c.call(&["SUBSCRIBE", "more"]), subscription("subscribe", Some("more"), 2));
+        assert_eq!(
+            c.call(&["SUBSCRIBE", "more"]),
+            subscription("subscribe", Some("more"), 2)
+        );
         c.send_command(&["UNSUBSCRIBE"]);
         c.reply("UNSUBSCRIBE ch");
         c.reply("UNSUBSCRIBE more");
@@ -149,8 +161,14 @@ fn unsubscribe_without_channels_leaves_every_channel() {
             c.reply("SUBSCRIBE's reply");
         }
         c.send_command(&["UNSUBSCRIBE"]);
-        assert_eq!(c.reply("UNSUBSCRIBE's first reply"), subscription("unsubscribe", Some("a"), 2));
-        assert_eq!(c.reply("UNSUBSCRIBE's second reply"), subscription("unsubscribe", Some("b"), 1));
+        assert_eq!(
+            c.reply("UNSUBSCRIBE's first reply"),
+            subscription("unsubscribe", Some("a"), 2)
+        );
+        assert_eq!(
+            c.reply("UNSUBSCRIBE's second reply"),
+            subscription("unsubscribe", Some("b"), 1)
+        );
         assert_eq!(
             c.reply("UNSUBSCRIBE's third reply"),
             subscription("unsubscribe", Some("c"), 0),
@@ -162,7 +180,11 @@ fn unsubscribe_without_channels_leaves_every_channel() {
             "with nothing to leave, one reply: unsubscribe, $-1, 0"
         );
         let mut p = server.client();
-        assert_eq!(p.call(&["PUBLISH", "a", "x"]), Reply::Integer(0), "nobody is subscribed to a any more");
+        assert_eq!(
+            p.call(&["PUBLISH", "a", "x"]),
+            Reply::Integer(0),
+            "nobody is subscribed to a any more"
+        );
         drop((c, p));
         server.finish();
     });
@@ -176,7 +198,10 @@ fn unsubscribe_from_one_channel_keeps_the_others() {
         c.send_command(&["SUBSCRIBE", "a", "b"]);
         c.reply("SUBSCRIBE a");
         c.reply("SUBSCRIBE b");
-        assert_eq!(c.call(&["UNSUBSCRIBE", "a"]), subscription("unsubscribe", Some("a"), 1));
+        assert_eq!(
+            c.call(&["UNSUBSCRIBE", "a"]),
+            subscription("unsubscribe", Some("a"), 1)
+        );
         assert_eq!(
             c.call(&["UNSUBSCRIBE", "zzz"]),
             subscription("unsubscribe", Some("zzz"), 1),

@@ -71,7 +71,9 @@ fn after_shutdown_new_connections_are_refused() {
     watched("the listener after shutdown", || {
         let mut server = TestServer::start();
         let addr = server.addr;
-        let (result, _) = server.shutdown().expect("serve did not return after shutdown");
+        let (result, _) = server
+            .shutdown()
+            .expect("serve did not return after shutdown");
         result.expect("serve returned an error");
         match TcpStream::connect(addr) {
             Err(err) => assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused),

@@ -44,12 +44,20 @@ fn the_redis_crate_round_trips_get_set_incr_and_expire() {
         assert_eq!(missing, None, "GET of a missing key must be nil ($-1)");
         let n: i64 = redis::cmd("INCR").arg("n").query(&mut con).unwrap();
         assert_eq!(n, 1);
-        let set: bool = redis::cmd("EXPIRE").arg("k").arg(10).query(&mut con).unwrap();
+        let set: bool = redis::cmd("EXPIRE")
+            .arg("k")
+            .arg(10)
+            .query(&mut con)
+            .unwrap();
         assert!(set);
         let ttl: i64 = redis::cmd("TTL").arg("k").query(&mut con).unwrap();
         assert_eq!(ttl, 10);
         let binary: Vec<u8> = (0..=255).collect();
-        let _: () = redis::cmd("SET").arg("bin").arg(&binary[..]).query(&mut con).unwrap();
+        let _: () = redis::cmd("SET")
+            .arg("bin")
+            .arg(&binary[..])
+            .query(&mut con)
+            .unwrap();
         let back: Vec<u8> = redis::cmd("GET").arg("bin").query(&mut con).unwrap();
         assert_eq!(back, binary, "a binary value round-trips");
         let err = redis::cmd("NOSUCH").query::<String>(&mut con).unwrap_err();
@@ -63,30 +71,44 @@ fn the_redis_crate_round_trips_get_set_incr_and_expire() {
 
 #[test]
 fn the_redis_crate_pipelines_and_subscribes() {
-    watched("the redis crate's pipeline and pub/sub", Duration::from_secs(10), || {
-        let server = TestServer::start();
-        let mut con = client(&server);
-        let mut pipe = redis::pipe();
-        for i in 0..100 {
-            pipe.cmd("SET").arg(format!("k{i}")).arg(i).ignore();
-            pipe.cmd("INCR").arg(format!("k{i}"));
-        }
-        let values: Vec<i64> = pipe.query(&mut con).unwrap();
-        assert_eq!(values, (1..=100).collect::<Vec<i64>>(), "a pipeline's replies in order");
+    watched(
+        "the redis crate's pipeline and pub/sub",
+        Duration::from_secs(10),
+        || {
+            let server = TestServer::start();
+            let mut con = client(&server);
+            let mut pipe = redis::pipe();
+            for i in 0..100 {
+                pipe.cmd("SET").arg(format!("k{i}")).arg(i).ignore();
+                pipe.cmd("INCR").arg(format!("k{i}"));
+            }
+            let values: Vec<i64> = pipe.query(&mut con).unwrap();
+            assert_eq!(
+                values,
+                (1..=100).collect::<Vec<i64>>(),
+                "a pipeline's replies in order"
+            );
 
-        let mut sub_con = client(&server);
-        let mut pubsub = sub_con.as_pubsub();
-        pubsub.set_read_timeout(Some(Duration::from_secs(4))).unwrap();
-        pubsub.subscribe("events").unwrap();
-        let received: i64 = redis::cmd("PUBLISH").arg("events").arg("hello").query(&mut con).unwrap();
-        assert_eq!(received, 1);
-        let msg = pubsub.get_message().expect("the published message");
-        assert_eq!(msg.get_channel_name(), "events");
-        assert_eq!(msg.get_payload::<String>().unwrap(), "hello");
-        drop(pubsub);
-        drop((sub_con, con));
-        server.finish();
-    });
+            let mut sub_con = client(&server);
+            let mut pubsub = sub_con.as_pubsub();
+            pubsub
+                .set_read_timeout(Some(Duration::from_secs(4)))
+                .unwrap();
+            pubsub.subscribe("events").unwrap();
+            let received: i64 = redis::cmd("PUBLISH")
+                .arg("events")
+                .arg("hello")
+                .query(&mut con)
+                .unwrap();
+            assert_eq!(received, 1);
+            let msg = pubsub.get_message().expect("the published message");
+            assert_eq!(msg.get_channel_name(), "events");
+            assert_eq!(msg.get_payload::<String>().unwrap(), "hello");
+            drop(pubsub);
+            drop((sub_con, con));
+            server.finish();
+        },
+    );
 }
 
 /// Whether `tool` can be started; prints a notice and returns false if it is not installed
@@ -166,15 +188,26 @@ fn redis_cli_commands_in_any_case() {
         };
         assert_eq!(cli(&["ping"]), "PONG");
         assert_eq!(cli(&["set", "Greeting", "hello world"]), "OK");
-        assert_eq!(cli(&["GET", "Greeting"]), "hello world", "keys keep their case");
-        assert_eq!(cli(&["get", "greeting"]), "", "a different key: nil, printed as nothing");
+        assert_eq!(
+            cli(&["GET", "Greeting"]),
+            "hello world",
+            "keys keep their case"
+        );
+        assert_eq!(
+            cli(&["get", "greeting"]),
+            "",
+            "a different key: nil, printed as nothing"
+        );
         assert_eq!(cli(&["incr", "visits"]), "1");
         assert_eq!(cli(&["Incr", "visits"]), "2");
         assert_eq!(cli(&["set", "t", "x", "ex", "100"]), "OK");
         assert_eq!(cli(&["ttl", "t"]), "100");
         assert_eq!(cli(&["del", "t", "visits", "nope"]), "2");
         let unknown = cli(&["nosuch", "arg"]);
-        assert!(unknown.contains("ERR unknown command 'nosuch'"), "redis-cli printed {unknown:?}");
+        assert!(
+            unknown.contains("ERR unknown command 'nosuch'"),
+            "redis-cli printed {unknown:?}"
+        );
         server.finish();
     });
 }
@@ -190,8 +223,20 @@ fn redis_benchmark_gets_every_reply() {
         for pipeline in ["1", "16"] {
             let mut command = Command::new("redis-benchmark");
             command.args([
-                "-h", "127.0.0.1", "-p", &port, "-t", "set,get,incr,ping", "-n", "2000", "-c", "10",
-                "-P", pipeline, "-q", "--csv",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-t",
+                "set,get,incr,ping",
+                "-n",
+                "2000",
+                "-c",
+                "10",
+                "-P",
+                pipeline,
+                "-q",
+                "--csv",
             ]);
             let (ok, out, err) = run(command, Duration::from_secs(40));
             assert!(ok, "redis-benchmark -P {pipeline} failed:\n{out}\n{err}");
@@ -199,8 +244,16 @@ fn redis_benchmark_gets_every_reply() {
                 let line = out
                     .lines()
                     .find(|line| line.starts_with(&format!("\"{test}\"")))
-                    .unwrap_or_else(|| panic!("redis-benchmark -P {pipeline} printed no {test} result:\n{out}\n{err}"));
-                let rps: f64 = line.split(',').nth(1).and_then(|f| f.trim_matches('"').parse().ok()).unwrap_or(0.0);
+                    .unwrap_or_else(|| {
+                        panic!(
+                            "redis-benchmark -P {pipeline} printed no {test} result:\n{out}\n{err}"
+                        )
+                    });
+                let rps: f64 = line
+                    .split(',')
+                    .nth(1)
+                    .and_then(|f| f.trim_matches('"').parse().ok())
+                    .unwrap_or(0.0);
                 assert!(rps > 0.0, "redis-benchmark -P {pipeline}: {line}");
             }
         }

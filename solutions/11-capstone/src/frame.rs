@@ -17,6 +17,9 @@ pub const MAX_BULK: usize = 512 * 1024 * 1024;
 /// The most arguments an array request may declare.
 pub const MAX_ARGS: usize = 1024 * 1024;
 
+/// A request's arguments, the command name first.
+pub type Request = Vec<Vec<u8>>;
+
 /// One RESP2 reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
@@ -145,7 +148,7 @@ impl std::error::Error for ProtocolError {}
 /// line still without its ending after [`MAX_INLINE`] bytes is refused then, not when the
 /// ending comes. Nothing is allocated for a declared length or count: memory grows only with
 /// the bytes actually received.
-pub fn parse_request(buf: &[u8]) -> Result<Option<(Vec<Vec<u8>>, usize)>, ProtocolError> {
+pub fn parse_request(buf: &[u8]) -> Result<Option<(Request, usize)>, ProtocolError> {
     match buf.first() {
         None => Ok(None),
         Some(b'*') => parse_array(buf),
@@ -153,7 +156,7 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(Vec<Vec<u8>>, usize)>, Protoc
     }
 }
 
-fn parse_inline(buf: &[u8]) -> Result<Option<(Vec<Vec<u8>>, usize)>, ProtocolError> {
+fn parse_inline(buf: &[u8]) -> Result<Option<(Request, usize)>, ProtocolError> {
     let Some(end) = buf.iter().position(|&b| b == b'\n') else {
         // A final `\r` may be the start of the line's ending: it does not count.
         return if buf.strip_suffix(b"\r").unwrap_or(buf).len() > MAX_INLINE {
@@ -203,7 +206,7 @@ fn integer(text: &[u8]) -> Option<i64> {
     std::str::from_utf8(text).ok()?.parse().ok()
 }
 
-fn parse_array(buf: &[u8]) -> Result<Option<(Vec<Vec<u8>>, usize)>, ProtocolError> {
+fn parse_array(buf: &[u8]) -> Result<Option<(Request, usize)>, ProtocolError> {
     let Some((count, mut at)) = header(buf, 1, ProtocolError::TooBigCount)? else {
         return Ok(None);
     };

@@ -224,7 +224,9 @@ impl Connection {
                 if let Poll::Ready(Some(message)) = self.messages.poll_next_unpin(cx) {
                     return Poll::Ready(Event::Message(message));
                 }
-                pin!(&self.stream).poll_read(cx, &mut chunk).map(Event::Read)
+                pin!(&self.stream)
+                    .poll_read(cx, &mut chunk)
+                    .map(Event::Read)
             })
             .await;
             match event {

@@ -85,10 +85,10 @@ impl TestServer {
             let _ = stop.send(());
         }
         let outcome = self.done.take()?.recv_timeout(CLIENT_TIMEOUT).ok();
-        if outcome.is_some() {
-            if let Some(thread) = self.thread.take() {
-                let _ = thread.join();
-            }
+        if outcome.is_some()
+            && let Some(thread) = self.thread.take()
+        {
+            let _ = thread.join();
         }
         outcome
     }
@@ -160,8 +160,9 @@ impl Client {
     pub fn reply(&mut self, what: &str) -> Reply {
         match read_reply(&mut self.reader) {
             Ok(reply) => reply,
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock
-                || err.kind() == io::ErrorKind::TimedOut =>
+            Err(err)
+                if err.kind() == io::ErrorKind::WouldBlock
+                    || err.kind() == io::ErrorKind::TimedOut =>
             {
                 panic!(
                     "waited {CLIENT_TIMEOUT:?} for {what} and none came: does the server answer \
@@ -193,9 +194,15 @@ impl Client {
         self.stream().set_read_timeout(Some(wait)).unwrap();
         let mut byte = [0_u8; 1];
         let got = self.reader.read(&mut byte);
-        self.stream().set_read_timeout(Some(CLIENT_TIMEOUT)).unwrap();
+        self.stream()
+            .set_read_timeout(Some(CLIENT_TIMEOUT))
+            .unwrap();
         match got {
-            Err(err) if matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
             Ok(0) => panic!("{what}: the server closed the connection"),
             Ok(_) => panic!("{what}: but the server sent {:?}", byte[0] as char),
             Err(err) => panic!("{what}: {err}"),
@@ -276,7 +283,10 @@ pub fn read_reply(reader: &mut impl BufRead) -> io::Result<Reply> {
     if !line.ends_with(b"\r\n") {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("a reply line not ended by CRLF: {:?}", String::from_utf8_lossy(&line)),
+            format!(
+                "a reply line not ended by CRLF: {:?}",
+                String::from_utf8_lossy(&line)
+            ),
         ));
     }
     let text = String::from_utf8_lossy(&line[1..line.len() - 2]).into_owned();
@@ -302,7 +312,7 @@ pub fn read_reply(reader: &mut impl BufRead) -> io::Result<Reply> {
         b'*' => {
             let len: i64 = text.parse().map_err(|_| bad("not an array length"))?;
             let mut items = Vec::new();
-            for _ in 0..len.max(0).min(10_000) {
+            for _ in 0..len.clamp(0, 10_000) {
                 items.push(read_reply(reader)?);
             }
             Reply::Array(items)
@@ -332,6 +342,8 @@ pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 
 /// Raises this process's soft limit on open files to at least `needed` if the hard limit
 /// allows; returns the limit now in force (0 if it could not be read).
+// `rlim_t` is `u64` here, but not on every platform: the casts are not always no-ops.
+#[allow(clippy::unnecessary_cast)]
 pub fn raise_fd_limit(needed: u64) -> u64 {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
