@@ -5,7 +5,7 @@
 //! redis-cli -p 6380 ping
 //! ```
 //!
-//! Stop it with Ctrl-C. (Given whole: nothing to write here.)
+//! Stop it with Ctrl-C. (The course's file, outside `src/`: nothing to write here.)
 
 use std::net::{Ipv4Addr, SocketAddr};
 
