@@ -1,7 +1,7 @@
 //! Runs your server on a real port, to try it with `redis-cli` or `redis-benchmark`:
 //!
 //! ```text
-//! cargo run --release -p capstone --bin capstone-server -- --port 6380
+//! cargo run --release -p capstone --example capstone-server -- --port 6380
 //! redis-cli -p 6380 ping
 //! ```
 //!
