@@ -49,6 +49,7 @@ pub struct Db {
 
 #[derive(Default)]
 struct Shared {
+    /// Everything below, under one lock (never held across an `.await`).
     state: Mutex<State>,
     /// Wakes the purge task when a deadline earlier than every stored one appears.
     purge: Notify,
@@ -56,6 +57,7 @@ struct Shared {
 
 #[derive(Default)]
 struct State {
+    /// Every stored key, expired ones not yet removed included.
     entries: HashMap<Vec<u8>, Entry>,
     /// Every key with a deadline, earliest first: the purge task's work list. Invariant: holds
     /// `(deadline, key)` exactly when `entries[key].expires_at == Some(deadline)`.
@@ -64,8 +66,11 @@ struct State {
     channels: HashMap<Vec<u8>, Vec<(u64, UnboundedSender<Message>)>>,
 }
 
+/// One key's value and deadline.
 struct Entry {
+    /// The value, any bytes.
     value: Vec<u8>,
+    /// Expired when the clock reads this or later; `None`: never.
     expires_at: Option<Instant>,
 }
 

@@ -167,14 +167,19 @@ impl Drop for OpenGuard {
 
 /// What a connection waits for.
 enum Event {
+    /// The socket's read finished (bytes, end of stream, or an error).
     Read(io::Result<usize>),
+    /// A published message arrived.
     Message(Message),
+    /// The server is shutting down.
     Stop,
 }
 
 /// One client's state.
 struct Connection {
+    /// The client's socket (read and written through `&TcpStream`).
     stream: TcpStream,
+    /// The server's data, shared with every connection.
     db: Db,
     /// Names this connection in the db's subscriber lists.
     id: u64,
@@ -184,8 +189,9 @@ struct Connection {
     output: Vec<u8>,
     /// The channels subscribed to, in subscription order.
     channels: Vec<Vec<u8>>,
-    /// Where the db sends published messages.
+    /// Where the db sends published messages (a clone is registered per channel).
     sender: mpsc::UnboundedSender<Message>,
+    /// The published messages for this connection, in publish order.
     messages: mpsc::UnboundedReceiver<Message>,
 }
 
