@@ -169,23 +169,38 @@ type RunFn = fn(
     futures::channel::oneshot::Receiver<()>,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>>>>;
 
+/// Our servers' connection limit here: room for `--idle 10000` plus redis-benchmark's 50.
+const MAX_CONNECTIONS: usize = 12_000;
+
 mod reference {
+    use super::MAX_CONNECTIONS;
+
     pub fn run(
         listener: kit::net::TcpListener,
         stop: futures::channel::oneshot::Receiver<()>,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>>>> {
-        Box::pin(capstone_reference::run(listener, async {
+        let config = capstone_reference::Config {
+            max_connections: MAX_CONNECTIONS,
+        };
+        let db = capstone_reference::Db::new();
+        Box::pin(capstone_reference::serve(listener, db, config, async {
             let _ = stop.await;
         }))
     }
 }
 
 mod learner_server {
+    use super::MAX_CONNECTIONS;
+
     pub fn run(
         listener: kit::net::TcpListener,
         stop: futures::channel::oneshot::Receiver<()>,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>>>> {
-        Box::pin(capstone_learner::run(listener, async {
+        let config = capstone_learner::Config {
+            max_connections: MAX_CONNECTIONS,
+        };
+        let db = capstone_learner::Db::new();
+        Box::pin(capstone_learner::serve(listener, db, config, async {
             let _ = stop.await;
         }))
     }
