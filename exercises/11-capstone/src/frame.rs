@@ -57,15 +57,18 @@ impl Frame {
 /// start a request, so the server replies `-ERR <Display>` and closes the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProtocolError {
-    /// An inline request reached [`MAX_INLINE`] bytes without a line ending.
+    /// An inline request is longer than [`MAX_INLINE`] bytes (its line ending not counted),
+    /// whether or not its ending has arrived.
     TooBigInline,
-    /// A `*<count>` line reached [`MAX_INLINE`] bytes without a line ending.
+    /// A `*<count>` line is longer than [`MAX_INLINE`] bytes (its line ending not counted),
+    /// whether or not its ending has arrived.
     TooBigCount,
     /// The count after `*` is not an integer, or is above [`MAX_ARGS`].
     InvalidMultibulkLength,
     /// An array element does not start with `$` (the byte it starts with).
     ExpectedBulk(u8),
-    /// A `$<length>` line reached [`MAX_INLINE`] bytes without a line ending.
+    /// A `$<length>` line is longer than [`MAX_INLINE`] bytes (its line ending not counted),
+    /// whether or not its ending has arrived.
     TooBigBulkCount,
     /// The length after `$` is not an integer, is negative, or is above [`MAX_BULK`].
     InvalidBulkLength,

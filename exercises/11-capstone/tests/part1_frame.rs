@@ -300,3 +300,50 @@ fn a_bulk_string_without_its_crlf_is_refused() {
         );
     });
 }
+
+#[test]
+fn a_header_line_longer_than_the_limit_is_refused_even_when_it_ends() {
+    watched("parse_request of long header lines", || {
+        // A count of 1 written with MAX_INLINE leading zeros: a valid number on a line one
+        // byte too long.
+        let zeros = "0".repeat(MAX_INLINE);
+        let count = format!("*{zeros}1\r\n$4\r\nPING\r\n");
+        assert_eq!(
+            parse(count.as_bytes()),
+            Err(ProtocolError::TooBigCount),
+            "a * line longer than MAX_INLINE bytes is refused even when its CRLF is there"
+        );
+        let len = format!("*1\r\n${zeros}4\r\nPING\r\n");
+        assert_eq!(
+            parse(len.as_bytes()),
+            Err(ProtocolError::TooBigBulkCount),
+            "a $ line longer than MAX_INLINE bytes is refused even when its CRLF is there"
+        );
+        let line = format!("{}\r\n", "a".repeat(MAX_INLINE + 1));
+        assert_eq!(parse(line.as_bytes()), Err(ProtocolError::TooBigInline));
+        // A line of MAX_INLINE bytes, its * or $ included, is allowed, ended or not. (Whether
+        // the tag byte counts is left open: one byte more is not checked.)
+        let count = format!("*{}1", &zeros[2..]);
+        assert_eq!(
+            parse(count.as_bytes()),
+            Ok(None),
+            "a * line of MAX_INLINE bytes may still end"
+        );
+        let count = format!("*{}1\r\n$4\r\nPING\r\n", &zeros[2..]);
+        assert!(
+            matches!(parse(count.as_bytes()), Ok(Some((ref a, _))) if a.len() == 1),
+            "a * line of exactly MAX_INLINE bytes (the * included) is a valid header"
+        );
+        let len = format!("*1\r\n${}4", &zeros[2..]);
+        assert_eq!(
+            parse(len.as_bytes()),
+            Ok(None),
+            "a $ line of MAX_INLINE bytes may still end"
+        );
+        let len = format!("*1\r\n${}4\r\nPING\r\n", &zeros[2..]);
+        assert!(
+            matches!(parse(len.as_bytes()), Ok(Some((ref a, _))) if a == &vec![b"PING".to_vec()]),
+            "a $ line of exactly MAX_INLINE bytes (the $ included) is a valid header"
+        );
+    });
+}
