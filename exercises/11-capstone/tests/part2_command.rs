@@ -139,7 +139,6 @@ fn set_refuses_conflicting_or_unknown_options() {
             vec!["EX", "1", "PX", "1"],
             vec!["EX"],
             vec!["KEEPALL"],
-            vec!["EX", "1", "EX", "2"],
         ] {
             let mut words = vec!["SET", "k", "v"];
             words.extend(&options);

@@ -362,3 +362,55 @@ fn the_connection_limit_refuses_the_extra_client_only() {
         server.finish();
     });
 }
+
+/// A new client that the server serves (`PING` gets `+PONG`), retried while the server is
+/// still at its limit; panics naming `freed_by` (what should have freed a place) otherwise.
+/// (A retry loop: the server notices a close at its own pace; the outcome, not the timing, is
+/// checked.)
+fn a_served_client(server: &TestServer, freed_by: &str) -> common::Client {
+    for _ in 0..400 {
+        let mut c = server.client();
+        c.send(&command(&["PING"]));
+        match common::read_reply(&mut c.reader) {
+            Ok(Reply::Simple(pong)) if pong == "PONG" => return c,
+            _ => std::thread::sleep(std::time::Duration::from_millis(5)),
+        }
+    }
+    panic!(
+        "with max_connections: 1, a new client is still refused after the only connection \
+         ended because {freed_by}: an open connection must stop counting when its task ends, \
+         on EVERY exit path (client closed, read error, write error, protocol error, \
+         shutdown), not only on a read of 0 bytes. Look at where the count is decremented: a \
+         guard owned by the task, whose Drop decrements, runs on every path"
+    );
+}
+
+#[test]
+fn a_connection_ended_by_an_error_or_a_reset_stops_counting() {
+    watched("the connection limit after errors and resets", || {
+        let server = TestServer::with_config(capstone::Config { max_connections: 1 });
+        let mut c = a_served_client(&server, "(none yet: the server just started)");
+        c.send(b"*x\r\n");
+        let closed = c.read_to_close("a connection closed for a protocol error");
+        assert!(
+            closed.starts_with(b"-"),
+            "a protocol error is answered with an error and a close, got {:?}",
+            String::from_utf8_lossy(&closed)
+        );
+        drop(c);
+        let c = a_served_client(
+            &server,
+            "the server closed it for a protocol error (the task's error path)",
+        );
+        let common::Client { reader } = c;
+        common::reset(reader.into_inner()); // the task's read fails with ECONNRESET
+        let c = a_served_client(
+            &server,
+            "its client reset it (the task's read returned an error, not 0 bytes)",
+        );
+        drop(c); // a clean close: the task reads 0 bytes
+        let c = a_served_client(&server, "its client closed it cleanly (a read of 0 bytes)");
+        drop(c);
+        server.finish();
+    });
+}

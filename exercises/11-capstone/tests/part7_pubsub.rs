@@ -112,6 +112,54 @@ fn a_closed_subscriber_is_no_longer_counted() {
 }
 
 #[test]
+fn publish_does_not_count_a_subscriber_whose_receiver_is_gone() {
+    watched("Db::publish with a receiver dropped", || {
+        use futures::channel::mpsc;
+        let db = capstone::Db::new();
+        let (tx1, rx1) = mpsc::unbounded();
+        let (tx2, mut rx2) = mpsc::unbounded();
+        db.subscribe(b"ch", 1, &tx1);
+        db.subscribe(b"ch", 2, &tx2);
+        assert_eq!(db.publish(b"ch", b"both"), 2, "two live subscribers");
+        drop(rx1);
+        for round in 1..=3 {
+            assert_eq!(
+                db.publish(b"ch", b"one"),
+                1,
+                "Db::publish, publish number {round} after subscriber 1 dropped its receiver: \
+                 a subscriber whose connection is gone (its receiver dropped, even if its \
+                 sender is still stored) must not be counted, on the first publish after it \
+                 left and every later one. Count only the sends that succeeded \
+                 (unbounded_send returned Ok), and remove the others from the channel"
+            );
+        }
+        let mut received = Vec::new();
+        while let Ok((channel, payload)) = rx2.try_recv() {
+            assert_eq!(
+                channel, b"ch",
+                "a message carries the channel it was published to"
+            );
+            received.push(String::from_utf8_lossy(&payload).into_owned());
+        }
+        assert_eq!(
+            received,
+            ["both", "one", "one", "one"],
+            "the live subscriber receives every message, in order"
+        );
+        drop(rx2);
+        for round in 1..=2 {
+            assert_eq!(
+                db.publish(b"ch", b"none"),
+                0,
+                "Db::publish number {round} after every subscriber dropped its receiver: \
+                 nobody received it, so the count is 0"
+            );
+        }
+        drop((tx1, tx2));
+    });
+}
+
+#[test]
 fn a_subscribed_connection_accepts_only_subscribe_unsubscribe_and_ping() {
     watched("the subscribed context", || {
         let server = TestServer::start();
