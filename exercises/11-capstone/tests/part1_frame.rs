@@ -329,10 +329,15 @@ fn a_header_line_longer_than_the_limit_is_refused_even_when_it_ends() {
             Ok(None),
             "a * line of MAX_INLINE bytes may still end"
         );
+        // Such a line needs leading zeros, and whether "0001" is an integer is left open
+        // (Redis refuses it): InvalidMultibulkLength is accepted, a refusal as too big is not.
         let count = format!("*{}1\r\n$4\r\nPING\r\n", &zeros[2..]);
+        let got = parse(count.as_bytes());
         assert!(
-            matches!(parse(count.as_bytes()), Ok(Some((ref a, _))) if a.len() == 1),
-            "a * line of exactly MAX_INLINE bytes (the * included) is a valid header"
+            matches!(got, Ok(Some((ref a, _))) if a.len() == 1)
+                || got == Err(ProtocolError::InvalidMultibulkLength),
+            "a * line of exactly MAX_INLINE bytes (the * included) is not too big: want the \
+             request (or InvalidMultibulkLength for its leading zeros), got {got:?}"
         );
         let len = format!("*1\r\n${}4", &zeros[2..]);
         assert_eq!(
@@ -341,9 +346,12 @@ fn a_header_line_longer_than_the_limit_is_refused_even_when_it_ends() {
             "a $ line of MAX_INLINE bytes may still end"
         );
         let len = format!("*1\r\n${}4\r\nPING\r\n", &zeros[2..]);
+        let got = parse(len.as_bytes());
         assert!(
-            matches!(parse(len.as_bytes()), Ok(Some((ref a, _))) if a == &vec![b"PING".to_vec()]),
-            "a $ line of exactly MAX_INLINE bytes (the $ included) is a valid header"
+            matches!(got, Ok(Some((ref a, _))) if a == &vec![b"PING".to_vec()])
+                || got == Err(ProtocolError::InvalidBulkLength),
+            "a $ line of exactly MAX_INLINE bytes (the $ included) is not too big: want the \
+             request (or InvalidBulkLength for its leading zeros), got {got:?}"
         );
     });
 }
