@@ -176,8 +176,18 @@ fn the_purge_task_wakes_for_an_earlier_deadline() {
     watched("an earlier deadline", || {
         let server = TestServer::start();
         let mut c = server.client();
+        // A probe, the first deadline (every design wakes the purge task for it), then a late
+        // key. Once the probe is purged, the purge task has seen `late` as its next deadline
+        // and sleeps until +100 s: from here on no timing decides anything.
+        c.call(&["SET", "probe", "v", "PX", "5"]);
         c.call(&["SET", "late", "v", "EX", "100"]);
-        // The purge task now sleeps until +100 s; a key due much earlier arrives.
+        server.clock.advance(5 * MS);
+        wait_until(
+            "a key due in 5 ms, the only deadline when it was stored, was never purged: does \
+             SET wake the purge task for a first deadline?",
+            || server.db.stored_keys() == 1,
+        );
+        // A key due much earlier than the one the purge task sleeps on arrives.
         c.call(&["SET", "early", "v", "PX", "10"]);
         server.clock.advance(10 * MS);
         wait_until(
