@@ -59,7 +59,7 @@ pub fn check_variant(
         Kind::Bug => Some(variant.caught_by.as_slice()),
         Kind::Alternative => None,
     };
-    let run = versions::build_and_run(scratch, stage, &sources, only, 1, options)?;
+    let run = versions::build_and_run(scratch, stage, &sources, only, options.repeat, options)?;
     Ok((judge(variant, run), patched_fmt))
 }
 
@@ -85,7 +85,7 @@ pub fn does_not_apply(variant: &Variant, err: &anyhow::Error) -> Verdict {
 /// compile.
 pub fn judge(variant: &Variant, run: Result<Run, Problem>) -> Verdict {
     match (run, variant.kind) {
-        (Ok(run), Kind::Bug) => judge_bug(variant, &run.results),
+        (Ok(run), Kind::Bug) => judge_bug(variant, &run),
         (Ok(run), Kind::Alternative) => judge_alternative(variant, run.results),
         (Err(errors), _) => compile_error(variant, &errors),
     }
@@ -119,6 +119,7 @@ fn judge_alternative(variant: &Variant, results: Vec<TestResult>) -> Verdict {
             .map(|r| usize::from(!r.status.passed()))
             .collect(),
         results,
+        repeats: 1,
     };
     Verdict::new(
         "alts",
@@ -134,18 +135,30 @@ fn judge_alternative(variant: &Variant, results: Vec<TestResult>) -> Verdict {
 /// The most a failure message may say (bytes), with any bug in place.
 const MESSAGE_BUDGET: usize = 16 * 1024;
 
-/// A bug is caught when every test it names ran and did not pass, and said so briefly.
-fn judge_bug(variant: &Variant, results: &[TestResult]) -> Verdict {
+/// A bug is caught when every test it names ran and did not pass, in every run (`--repeat`),
+/// and said so briefly. A test that catches it in some runs only is named with its count: its
+/// catch depends on scheduling, and a machine with other cores or load will miss it.
+fn judge_bug(variant: &Variant, run: &Run) -> Verdict {
+    let results = &run.results;
     let missed: Vec<String> = variant
         .caught_by
         .iter()
-        .filter(|id| {
-            results
-                .iter()
-                .find(|r| &r.id == *id)
-                .is_none_or(|r| r.status.passed())
+        .filter_map(|id| {
+            let Some(index) = results.iter().position(|r| &r.id == id) else {
+                return Some(format!("{id} (did not run)"));
+            };
+            let failed = run.failures.get(index).copied().unwrap_or(0);
+            if failed == 0 {
+                Some(id.to_string())
+            } else if failed < run.repeats {
+                Some(format!(
+                    "{id} (caught in {failed} of {} runs only: the catch depends on scheduling)",
+                    run.repeats
+                ))
+            } else {
+                None
+            }
         })
-        .map(ToString::to_string)
         .collect();
     // A wrong implementation must never flood the learner's terminal: whatever a test's
     // failure says (a trace, a snapshot diff, a list of steps), it stays a screen or two long.

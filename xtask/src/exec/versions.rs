@@ -28,14 +28,20 @@ pub struct RunOptions {
     /// Run known-bug variants with in-test watchdogs shortened to 1 s (they only have to
     /// fail); `mistakes` runs them with the normal limit, to show the message a learner sees.
     pub short_watchdog: bool,
+    /// Runs of every variant's tests (`verify --repeat`): a bug is caught only when its named
+    /// tests fail in every run, an alternative accepted only when its tests pass in every run.
+    /// A catch that depends on how the threads were scheduled then shows on one machine, not
+    /// only on CI's.
+    pub repeat: usize,
 }
 
 impl RunOptions {
-    /// One test per core (`bug save`, `mistakes`).
+    /// One test per core, one run (`bug save`, `mistakes`).
     pub fn per_core(short_watchdog: bool) -> RunOptions {
         RunOptions {
             jobs: runner::cpus(),
             short_watchdog,
+            repeat: 1,
         }
     }
 }
@@ -145,10 +151,12 @@ impl<'a> Item<'a> {
                     .map(|id| id.target.clone())
                     .collect(),
                 only: Some(variant.caught_by.as_slice()),
-                repeat: 1,
+                repeat: options.repeat,
                 short_watchdog: options.short_watchdog,
             },
-            Kind::Alternative => Item::whole(scratch, stage, &variant.name, sources, 1),
+            Kind::Alternative => {
+                Item::whole(scratch, stage, &variant.name, sources, options.repeat)
+            }
         }
     }
 }
@@ -263,6 +271,7 @@ fn queue_tests(
 /// Folds the repeats of `count` tests (run r of test i is at index r * count + i): each test's
 /// result is its first failure, if any, and `failures` counts the runs that did not pass.
 fn fold(all: Vec<TestResult>, count: usize, warnings: Vec<String>) -> Run {
+    let repeats = all.len().checked_div(count).unwrap_or(1);
     let mut results: Vec<TestResult> = all[..count.min(all.len())].to_vec();
     let mut failures = vec![0usize; results.len()];
     for (index, result) in all.into_iter().enumerate() {
@@ -278,6 +287,7 @@ fn fold(all: Vec<TestResult>, count: usize, warnings: Vec<String>) -> Run {
         warnings,
         results,
         failures,
+        repeats,
     }
 }
 
@@ -287,6 +297,8 @@ pub struct Run {
     pub results: Vec<TestResult>,
     /// Per result: in how many of the runs the test did not pass.
     pub failures: Vec<usize>,
+    /// How many times each test ran.
+    pub repeats: usize,
 }
 
 /// Installs `sources` as the stage's `src/`, builds its tests (only the targets of `only`, if

@@ -13,7 +13,8 @@ pub struct Args {
     // The default is computed, so the help says it in words.
     #[arg(long, value_name = "N", default_value_t = runner::cpus(), hide_default_value = true)]
     pub jobs: usize,
-    /// Run the solutions' tests N times; report any test that fails even once
+    /// Run every version's tests N times: a test of the reference or an alternative that fails
+    /// even once, or a bug that one of its tests catches only sometimes, fails the check
     // More than 1 hunts for flaky tests (and checks every stage, fresh or not).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: u32,
@@ -40,6 +41,7 @@ impl Args {
         RunOptions {
             jobs: self.jobs,
             short_watchdog: true,
+            repeat: self.repeat(),
         }
     }
 
