@@ -639,3 +639,155 @@ fn a_path_kept_to_the_seam_is_refused_outside_it_with_the_reason() {
     );
     doubler_still_graded(&grade, &human);
 }
+
+/// The adder declares `tools` (and `tools_install`), and gets `tests/tools.rs`: in the course
+/// and, identical, in the submission (so the integrity check finds nothing).
+fn declare_tools(case: &Case, tools: &str, tests: &str) {
+    let declaration = format!(
+        "{}tools = {tools}\ntools_install = \"xtask-test-tools (the fixture's package)\"\n",
+        fs::read_to_string(case.course.join("exercises/01-adder/exercise.toml")).unwrap()
+    );
+    for root in [&case.course, &case.submission] {
+        write(root, "exercises/01-adder/exercise.toml", &declaration);
+        write(root, "exercises/01-adder/tests/tools.rs", tests);
+    }
+}
+
+/// What the fixture's tool tests share: `true` (everywhere, harmless) is declared.
+const TOOL_TESTS: &str = r#"use std::io::ErrorKind;
+use std::process::Command;
+
+#[test]
+fn the_declared_tool_runs_by_name() {
+    assert_eq!(std::env::var("COURSE_TOOLS_REQUIRED").as_deref(), Ok("1"));
+    let status = Command::new("true").status().expect("the declared `true` starts");
+    assert!(status.success());
+}
+
+#[test]
+fn an_undeclared_program_is_not_found_by_name() {
+    let err = Command::new("sh").args(["-c", "exit 0"]).status().expect_err("sh is not declared");
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+}
+
+#[test]
+fn an_undeclared_program_cannot_be_started_by_its_path() {
+    match Command::new("/bin/sh").args(["-c", "exit 0"]).status() {
+        Err(err) => assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}"),
+        Ok(status) => panic!("/bin/sh started ({status})"),
+    }
+}
+"#;
+
+fn test_of<'a>(grade: &'a Value, stage_name: &str, id: &str) -> &'a Value {
+    stage(grade, stage_name)["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id)
+        .unwrap_or_else(|| panic!("no test {id}"))
+}
+
+#[test]
+fn a_declared_tool_runs_under_grade_and_nothing_else_does() {
+    let c = case("tools", "    a + b");
+    declare_tools(&c, r#"["true"]"#, TOOL_TESTS);
+    // Another stage, no tools declared: `true` is not its tool.
+    for root in [&c.course, &c.submission] {
+        write(
+            root,
+            "exercises/02-doubler/tests/no_tools.rs",
+            "#[test]\nfn true_is_not_this_stages_tool() {\n    \
+             assert!(std::process::Command::new(\"/bin/true\").status().is_err());\n}\n",
+        );
+    }
+    let (grade, human) = grade(&c, &[]);
+    let landlock = grade["isolation"]["landlock_abi"].as_u64().unwrap_or(0) > 0;
+    let status = |stage_name, id| test_of(&grade, stage_name, id)["status"].clone();
+    assert_eq!(
+        status("adder", "tools::the_declared_tool_runs_by_name"),
+        "pass",
+        "{human}"
+    );
+    assert_eq!(
+        status("adder", "tools::an_undeclared_program_is_not_found_by_name"),
+        "pass",
+        "{human}"
+    );
+    if landlock {
+        assert_eq!(
+            status(
+                "adder",
+                "tools::an_undeclared_program_cannot_be_started_by_its_path"
+            ),
+            "pass",
+            "{human}"
+        );
+        assert_eq!(
+            status("doubler", "no_tools::true_is_not_this_stages_tool"),
+            "pass",
+            "{human}"
+        );
+        assert_eq!(grade["score"], 6.0, "{human}");
+    } else {
+        eprintln!("no Landlock here: an undeclared program started by its path is not refused");
+    }
+    assert!(!human.contains("not installed"), "{human}");
+    assert_eq!(stage(&grade, "adder")["notes"], serde_json::json!([]));
+}
+
+#[test]
+fn a_declared_tool_missing_here_fails_its_tests_and_says_so() {
+    let c = case("tools-missing", "    a + b");
+    let tests = r#"use std::process::Command;
+
+#[test]
+fn the_declared_tool_runs_by_name() {
+    assert!(Command::new("true").status().expect("the declared `true` starts").success());
+}
+
+#[test]
+fn the_missing_tool_is_required() {
+    match Command::new("xtask-test-no-such-tool").status() {
+        Ok(status) => assert!(status.success()),
+        Err(err) if std::env::var_os("COURSE_TOOLS_REQUIRED").is_some() => {
+            panic!("xtask-test-no-such-tool cannot be started ({err}) and the tools are required")
+        }
+        Err(err) => println!("SKIPPED: xtask-test-no-such-tool cannot be started ({err})"),
+    }
+}
+"#;
+    declare_tools(&c, r#"["true", "xtask-test-no-such-tool"]"#, tests);
+    let (grade, human) = grade(&c, &[]);
+    let missing = test_of(&grade, "adder", "tools::the_missing_tool_is_required");
+    assert_eq!(missing["status"], "fail", "{human}");
+    assert!(
+        missing["message"]
+            .as_str()
+            .unwrap()
+            .contains("xtask-test-no-such-tool cannot be started"),
+        "{human}"
+    );
+    assert_eq!(
+        test_of(&grade, "adder", "tools::the_declared_tool_runs_by_name")["status"],
+        "pass",
+        "{human}"
+    );
+    let said = "xtask-test-no-such-tool is not installed on this machine (not on the grader's \
+                PATH): Stage 1's tests that use it cannot check anything, so they fail; install \
+                xtask-test-tools (the fixture's package) and grade again";
+    assert_eq!(grade["notes"], serde_json::json!([said]), "{human}");
+    assert_eq!(stage(&grade, "adder")["notes"], serde_json::json!([said]));
+    assert_eq!(stage(&grade, "doubler")["notes"], serde_json::json!([]));
+    // Once at the start (a warning), then in the human report's notes.
+    assert!(human.contains(&format!("warning: {said}")), "{human}");
+    assert!(human.contains(&format!("note: {said}")), "{human}");
+    for report in ["junit.xml", "results.json"] {
+        let text = fs::read_to_string(c.out.join(report)).unwrap();
+        assert!(
+            text.contains("xtask-test-no-such-tool is not installed on this machine"),
+            "{report}: {text}"
+        );
+    }
+    doubler_still_graded(&grade, &human);
+}

@@ -78,6 +78,13 @@ pub struct Stage {
     /// `given = ["src/mpsc.rs", ...]`: files handed to the learner whole (nothing to write in
     /// them). Verify checks that each is identical in the stub and the reference.
     pub given: Vec<String>,
+    /// `tools = ["redis-cli", ...]`: programs the stage's tests start by name. `grade`
+    /// resolves each on its own PATH and lets this stage's tests (only) execute exactly those
+    /// files (see `exec/tools.rs`); a missing one is said in the report.
+    pub tools: Vec<String>,
+    /// `tools_install = "redis-tools (Debian/Ubuntu), redis (Homebrew)"`: what to install when
+    /// a declared tool is missing (the grader's note names it).
+    pub tools_install: Option<String>,
 }
 
 /// A path the stage's code may name only in the listed files, e.g.
@@ -193,6 +200,25 @@ struct Declaration {
     gate: GateDeclaration,
     #[serde(default)]
     given: Vec<String>,
+    #[serde(default)]
+    tools: Vec<String>,
+    #[serde(default)]
+    tools_install: Option<String>,
+}
+
+/// A declared tool is a program name, looked up on PATH: no path, no space, nothing a shell
+/// or a PATH search would read differently.
+fn check_tool(name: &str) -> Result<()> {
+    ensure!(
+        !name.is_empty()
+            && name != "."
+            && name != ".."
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.+".contains(c)),
+        "tools: `{name}` must be a program name found on PATH (`redis-cli`), not a path"
+    );
+    Ok(())
 }
 
 fn default_hints() -> String {
@@ -333,6 +359,10 @@ impl Stage {
             rule.check()
                 .with_context(|| format!("exercises/{dir}/exercise.toml is not valid"))?;
         }
+        for tool in &decl.tools {
+            check_tool(tool)
+                .with_context(|| format!("exercises/{dir}/exercise.toml is not valid"))?;
+        }
         Ok(Stage {
             order,
             dir: dir.to_owned(),
@@ -348,6 +378,8 @@ impl Stage {
             allow_unsafe: decl.allow_unsafe,
             only_in: decl.gate.only_in,
             given: decl.given,
+            tools: decl.tools,
+            tools_install: decl.tools_install,
         })
     }
 
@@ -463,5 +495,15 @@ mod tests {
         assert_eq!(parse_order("12-x").unwrap(), 12);
         assert!(parse_order("manual-poll").is_err());
         assert!(parse_order("1-manual-poll").is_err());
+    }
+
+    #[test]
+    fn a_declared_tool_is_a_name_not_a_path() {
+        for good in ["redis-cli", "true", "python3.12", "g++"] {
+            assert!(check_tool(good).is_ok(), "{good}");
+        }
+        for bad in ["", ".", "..", "/usr/bin/true", "bin/x", "a b", "x;y"] {
+            assert!(check_tool(bad).is_err(), "{bad}");
+        }
     }
 }

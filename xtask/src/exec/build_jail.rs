@@ -201,6 +201,7 @@ impl Jail<'_> {
                 self.private.clone(),
                 cargo_home.to_owned(),
             ],
+            tools: Vec::new(),
             toolchain: false,
             new_ipc: self.isolation.ipc_namespace,
             limits: sandbox::Limits {

@@ -12,6 +12,7 @@ pub mod interrupt;
 pub mod runner;
 pub mod sandbox;
 pub mod scratch;
+pub mod tools;
 pub mod trybuild_cache;
 pub mod verdict;
 pub mod versions;

@@ -11,8 +11,10 @@
 //!   is killed (`kill(-1)` from a helper that has become that uid).
 //! * **Landlock** (Linux >= 5.13, also without root): the test may read only the workspace, the
 //!   build output and system libraries, write only its private directory, execute only its own
-//!   binary (and the toolchain, for tests that compile code: trybuild), and (ABI >= 6) signal
-//!   no process outside its own sandbox. `/proc` is reachable only for the test's own pid.
+//!   binary (and the toolchain, for tests that compile code: trybuild; and the programs its
+//!   stage declares, `tools = [...]`, exactly those files: see `exec/tools.rs`), and
+//!   (ABI >= 6) signal no process outside its own sandbox. `/proc` is reachable only for the
+//!   test's own pid.
 //! * **rlimits**, always: core dumps off, file size, CPU time, address space, open files, and
 //!   the number of processes of the dedicated uid.
 //! * **Cleanup**, always: the grader is a child subreaper, so a process that escaped its group
@@ -20,6 +22,15 @@
 //! * **A fresh IPC namespace** (when the kernel lets the grader make one: root, outside a
 //!   seccomp profile that forbids `unshare`): SysV shared memory, semaphores and message queues
 //!   a test or a build creates die with its last process instead of outliving the run.
+//!
+//! **Declared tools** (`redis-cli`, `redis-benchmark` for the capstone) run *inside* the same
+//! sandbox as the test that starts them: they inherit its uid, rlimits, IPC namespace and
+//! Landlock domain (a domain cannot be left, only narrowed), start in its process group, and
+//! die in the same kill-all and orphan sweep. So they give the submission nothing it could not
+//! do itself: it can already run code of its choice as that uid under those rules; a tool is
+//! one more such program, not a door out. That is also why a tool must be neither setuid or
+//! setgid (an exec that changes credentials would leave the uid layer) nor writable by the
+//! test uids (a test could plant code that a later test, or another submission, runs).
 //!
 //! The restrictions are applied by a small *launcher* (`xtask __sandbox SPEC -- TEST ARGS`),
 //! a fresh single-threaded process that applies them in order — rlimits, IPC namespace,
@@ -44,7 +55,7 @@ use serde::{Deserialize, Serialize};
 /// system and login ranges, and not `nobody` (65534), which other daemons share.
 pub const UID_BASE: u32 = 61_000;
 /// How many uids the graders of one machine may use, from `UID_BASE`.
-const UID_RANGE: u32 = 1_000;
+pub const UID_RANGE: u32 = 1_000;
 
 /// Uids claimed by this grader for as long as it holds them: concurrent graders on one
 /// machine must never share a uid, or one's kill-all would hit the other's tests.
@@ -306,6 +317,10 @@ pub struct Spec {
     pub exec: Vec<PathBuf>,
     /// Read, write and execute: the private directory.
     pub write: Vec<PathBuf>,
+    /// Read and execute, exactly these files: the programs the stage declares (`tools` in
+    /// its `exercise.toml`), each the canonical file `exec/tools.rs` resolved.
+    #[serde(default)]
+    pub tools: Vec<PathBuf>,
     /// Whether the test compiles code (needs the toolchain and system tools).
     pub toolchain: bool,
     /// Run in a fresh IPC namespace (only when `Isolation::ipc_namespace` said it can).
@@ -484,6 +499,12 @@ fn restrict_with_landlock(spec: &Spec) -> Result<()> {
         .add_rules(path_beneath_rules(existing(spec.exec.clone()), read_exec))?
         .add_rules(path_beneath_rules(
             existing(vec![spec.exe.clone()]),
+            AccessFs::ReadFile | AccessFs::Execute,
+        ))?
+        // The declared tools: exactly their files. Their ELF interpreter is executable by the
+        // rules above (`/lib*`, `/usr/lib*`), their libraries readable (`/usr`).
+        .add_rules(path_beneath_rules(
+            existing(spec.tools.clone()),
             AccessFs::ReadFile | AccessFs::Execute,
         ))?
         .add_rules(path_beneath_rules(existing(spec.write.clone()), all))?

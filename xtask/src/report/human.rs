@@ -171,6 +171,9 @@ pub(super) fn summary(grade: &Grade) -> String {
         for evidence in &stage.review {
             let _ = write!(text, "\n  needs review (points withheld): {evidence}");
         }
+        for note in &stage.notes {
+            let _ = write!(text, "\n  note: {note}");
+        }
         text.push('\n');
     }
     for note in &grade.notes {

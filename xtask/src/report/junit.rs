@@ -40,8 +40,13 @@ pub(super) fn junit(grade: &Grade) -> Result<String> {
         if let Some(errors) = &stage.compile_error {
             suite.set_system_err(errors);
         }
-        if !stage.review.is_empty() {
-            suite.set_system_out(stage.review_note());
+        let out: Vec<String> = [stage.review_note()]
+            .into_iter()
+            .chain(stage.notes.iter().map(|note| format!("note: {note}")))
+            .filter(|text| !text.is_empty())
+            .collect();
+        if !out.is_empty() {
+            suite.set_system_out(out.join("\n"));
         }
         report.add_test_suite(suite);
     }

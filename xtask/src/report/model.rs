@@ -51,6 +51,9 @@ pub struct StageGrade {
     /// ran, but a passed test earns nothing (status `withheld`) until a person reviews the
     /// code. Empty for a stage that needs no review.
     pub review: Vec<String>,
+    /// What the grader says about how this stage was graded on this machine (a tool the
+    /// stage declares that is missing here); the grader's words, never the submission's.
+    pub notes: Vec<String>,
     pub tests: Vec<TestGrade>,
 }
 
@@ -174,6 +177,7 @@ impl StageGrade {
             refused: Vec::new(),
             violations: Vec::new(),
             review: Vec::new(),
+            notes: self.notes.clone(),
             tests: Vec::new(),
         }
     }

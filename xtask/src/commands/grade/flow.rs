@@ -10,7 +10,9 @@ use anyhow::{Context, Result, ensure};
 
 use super::args::Args as Options;
 use super::class;
-use super::slots::{Fingerprints, Job, RunContext, apply, run_slots, toolchain_reachable};
+use super::slots::{
+    Fingerprints, Job, RunContext, StageTools, apply, run_slots, toolchain_reachable,
+};
 use super::stages::{
     StageJobs, add_jobs, first_lines, list_spec, pending, prepare_stage, skip_gate,
     submitted_sources,
@@ -24,6 +26,7 @@ use crate::exec::cargo;
 use crate::exec::gate;
 use crate::exec::sandbox::{self, Isolation};
 use crate::exec::scratch::GradeScratch;
+use crate::exec::tools::{TestUsers, Tools};
 use crate::exec::trybuild_cache;
 use crate::files::Sources;
 use crate::outcome::Outcome;
@@ -83,6 +86,7 @@ fn run_in(
             return Err(why);
         }
     };
+    let tools = resolve_tools(&stages, &isolation, options, &mut grade);
     report::write_all(&grade, &options.formats, options.out())?;
     let graded = Graded {
         root,
@@ -90,6 +94,7 @@ fn run_in(
         submission: &submission,
         options,
         isolation: &isolation,
+        tools: &tools,
         started,
     };
     grade_in_scratch(&graded, checkout, &mut grade)?;
@@ -103,6 +108,8 @@ struct Graded<'a> {
     submission: &'a Path,
     options: &'a Options,
     isolation: &'a Isolation,
+    /// The programs the stages declare, resolved once (`exec/tools.rs`).
+    tools: &'a Tools,
     started: Instant,
 }
 
@@ -176,6 +183,34 @@ fn isolate(checkout: &Path, options: &Options, grade: &mut Grade) -> Result<Isol
     }
     sandbox::become_subreaper();
     Ok(isolation)
+}
+
+/// Resolves every tool the stages declare on the grader's PATH, once. A tool that cannot be
+/// used is said now (unless quiet) and in the reports: a run note and the stage's note. Its
+/// tests still run and fail (see `exec/tools.rs`).
+fn resolve_tools(
+    stages: &[&Stage],
+    isolation: &Isolation,
+    options: &Options,
+    grade: &mut Grade,
+) -> Tools {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let users = TestUsers {
+        dedicated: sandbox::UID_BASE..sandbox::UID_BASE + sandbox::UID_RANGE,
+        grader: (!isolation.user_separation && me != 0).then_some(me),
+    };
+    let tools = Tools::resolve(stages, std::env::var_os("PATH").as_deref(), &users);
+    for (index, stage) in stages.iter().enumerate() {
+        for problem in tools.problems_of(stage) {
+            if !options.quiet {
+                eprintln!("{} {problem}", ui::red("warning:"));
+            }
+            grade.notes.push(problem.clone());
+            grade.stages[index].notes.push(problem);
+        }
+    }
+    tools
 }
 
 /// Grades in a fresh scratch workspace, removed afterwards unless `--keep-scratch`.
@@ -268,6 +303,7 @@ fn skeleton(root: &Path, stages: &[&Stage], submission: String) -> Grade {
             refused: Vec::new(),
             violations: Vec::new(),
             review: Vec::new(),
+            notes: Vec::new(),
             tests: expected.iter().map(|id| pending(stage, id)).collect(),
         });
     }
@@ -356,8 +392,10 @@ fn grade_in(graded: &Graded, grade: &mut Grade, scratch: &mut GradeScratch) -> R
     report::write_all(grade, &options.formats, options.out())?;
 
     // 5. Run every test in its own sandboxed process, writing reports as results come in.
+    let tools = stage_tools(graded, scratch, &installed)?;
     let context = RunContext {
         seeds,
+        tools,
         uids,
         scratch,
         isolation: graded.isolation,
@@ -366,6 +404,27 @@ fn grade_in(graded: &Graded, grade: &mut Grade, scratch: &mut GradeScratch) -> R
         fingerprints: Fingerprints::take(&jobs, graded.stages, scratch),
     };
     run_jobs(graded, grade, &context, &jobs)
+}
+
+/// Per installed stage that declares tools: its tests' private `PATH` directory (made now, in
+/// the scratch, read-only to tests) and the files they may execute.
+fn stage_tools(
+    graded: &Graded,
+    scratch: &GradeScratch,
+    installed: &[usize],
+) -> Result<BTreeMap<usize, StageTools>> {
+    let mut tools = BTreeMap::new();
+    for &index in installed {
+        let stage = graded.stages[index];
+        if stage.tools.is_empty() {
+            continue;
+        }
+        let bin = scratch.base.join("tools").join(&stage.dir);
+        graded.tools.make_bin_dir(stage, &bin)?;
+        let files = graded.tools.files_of(stage);
+        tools.insert(index, StageTools { bin, files });
+    }
+    Ok(tools)
 }
 
 /// Step 1: each stage's submitted sources, gated and installed. Returns the indices of the

@@ -13,6 +13,7 @@ use crate::course::Stage;
 use crate::exec::runner::{self, Status as RunStatus, TestEnv};
 use crate::exec::sandbox::{self, Isolation};
 use crate::exec::scratch::GradeScratch;
+use crate::exec::tools;
 use crate::exec::trybuild_cache;
 use crate::report::model::{Status, TestGrade};
 
@@ -133,6 +134,16 @@ pub(super) struct RunContext<'a> {
     pub(super) toolchain_uid_ok: bool,
     pub(super) stages: &'a [&'a Stage],
     pub(super) fingerprints: Fingerprints,
+    /// Per stage index, for a stage that declares `tools`: what its tests get.
+    pub(super) tools: BTreeMap<usize, StageTools>,
+}
+
+/// A stage's declared tools as its tests see them (see `exec/tools.rs`).
+pub(super) struct StageTools {
+    /// Their `PATH`: one symlink per tool found, nothing else.
+    pub(super) bin: PathBuf,
+    /// The canonical files Landlock lets them execute.
+    pub(super) files: Vec<PathBuf>,
 }
 
 impl RunContext<'_> {
@@ -202,11 +213,22 @@ impl RunContext<'_> {
         uid: Option<u32>,
         private: &Path,
     ) -> Result<runner::TestEnv> {
-        let env = job
+        let mut env = job
             .env
             .clone()
             .with("HOME", &private.display().to_string())
             .with("TMPDIR", &private.display().to_string());
+        if let Some(tools) = self.tools.get(&job.stage) {
+            // Only the declared tools are found by name; a test that compiles code keeps the
+            // grader's PATH after them (cargo, the linker).
+            let mut path = tools.bin.display().to_string();
+            if job.toolchain
+                && let Some(grader) = std::env::var_os("PATH")
+            {
+                path = format!("{path}:{}", grader.to_string_lossy());
+            }
+            env = env.with("PATH", &path).with(tools::REQUIRED, "1");
+        }
         if !job.toolchain {
             let target = self.scratch.target_dir.display().to_string();
             return Ok(env.with("CARGO_TARGET_DIR", &target));
@@ -278,6 +300,11 @@ impl RunContext<'_> {
             } else {
                 vec![private.to_owned()]
             },
+            tools: self
+                .tools
+                .get(&job.stage)
+                .map(|t| t.files.clone())
+                .unwrap_or_default(),
             toolchain: job.toolchain,
             new_ipc: self.isolation.ipc_namespace,
             limits: sandbox::Limits {

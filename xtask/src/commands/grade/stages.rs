@@ -125,6 +125,7 @@ pub(super) fn list_spec(
         read: vec![scratch.root.clone()],
         exec: Vec::new(),
         write: vec![private],
+        tools: Vec::new(),
         toolchain: false,
         new_ipc: isolation.ipc_namespace,
         limits: sandbox::Limits {
