@@ -1,7 +1,9 @@
 //! Part 9: real clients. The `redis` crate (sync connection: no async runtime in the test),
 //! and, when they are installed and may be run, the real `redis-cli` and `redis-benchmark`.
-//! Without them the tool tests print `SKIPPED` and pass; set `CAPSTONE_REQUIRE_REDIS_TOOLS=1`
-//! to make that a failure (CI installs them and sets it).
+//! Without them the tool tests print `SKIPPED` and pass under `cargo test`; set
+//! `CAPSTONE_REQUIRE_REDIS_TOOLS=1` to make that a failure (CI installs them and sets it). The
+//! grader always requires them (`COURSE_TOOLS_REQUIRED`: the stage declares them in
+//! exercise.toml, and its sandbox lets these tests start exactly those two programs).
 
 mod common;
 

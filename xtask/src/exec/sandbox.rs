@@ -197,7 +197,7 @@ pub fn probe(mode: Mode, shared: &[&Path]) -> Result<Isolation> {
         }
         .to_owned(),
     );
-    notes.push("rlimits".to_owned());
+    notes.push("rlimits on every test".to_owned());
     notes.push("subreaper cleanup".to_owned());
     let isolation = Isolation {
         mode: mode.name().to_owned(),
