@@ -85,6 +85,10 @@ pub struct Stage {
     /// `tools_install = "redis-tools (Debian/Ubuntu), redis (Homebrew)"`: what to install when
     /// a declared tool is missing (the grader's note names it).
     pub tools_install: Option<String>,
+    /// `tools_debian = ["redis-tools"]`: the Debian/Ubuntu packages that provide the tools.
+    /// `classroom export` installs them in the Classroom workflow and the Gradescope image, so
+    /// an exported assignment's grader has what the stage's tests start.
+    pub tools_debian: Vec<String>,
 }
 
 /// A path the stage's code may name only in the listed files, e.g.
@@ -204,6 +208,22 @@ struct Declaration {
     tools: Vec<String>,
     #[serde(default)]
     tools_install: Option<String>,
+    #[serde(default)]
+    tools_debian: Vec<String>,
+}
+
+/// A Debian package name (policy 5.6.7: lower-case letters, digits, `+ - .`, starting with a
+/// letter or digit, two or more characters): the export writes it into shell commands.
+fn check_debian_package(name: &str) -> Result<()> {
+    ensure!(
+        name.len() >= 2
+            && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c)),
+        "`tools_debian` entry `{name}` is not a Debian package name"
+    );
+    Ok(())
 }
 
 /// A declared tool is a program name, looked up on PATH: no path, no space, nothing a shell
@@ -363,6 +383,10 @@ impl Stage {
             check_tool(tool)
                 .with_context(|| format!("exercises/{dir}/exercise.toml is not valid"))?;
         }
+        for package in &decl.tools_debian {
+            check_debian_package(package)
+                .with_context(|| format!("exercises/{dir}/exercise.toml is not valid"))?;
+        }
         Ok(Stage {
             order,
             dir: dir.to_owned(),
@@ -380,6 +404,7 @@ impl Stage {
             given: decl.given,
             tools: decl.tools,
             tools_install: decl.tools_install,
+            tools_debian: decl.tools_debian,
         })
     }
 
@@ -501,6 +526,12 @@ mod tests {
     fn a_declared_tool_is_a_name_not_a_path() {
         for good in ["redis-cli", "true", "python3.12", "g++"] {
             assert!(check_tool(good).is_ok(), "{good}");
+        }
+        for good in ["redis-tools", "g++", "libc6.1"] {
+            assert!(check_debian_package(good).is_ok(), "{good}");
+        }
+        for bad in ["", "a", "Redis", "-x", "a b", "x;rm", "$(id)"] {
+            assert!(check_debian_package(bad).is_err(), "{bad:?}");
         }
         for bad in ["", ".", "..", "/usr/bin/true", "bin/x", "a b", "x;y"] {
             assert!(check_tool(bad).is_err(), "{bad}");
