@@ -95,3 +95,46 @@ fn the_purge_task_stops_with_the_server() {
         server.finish();
     });
 }
+
+#[test]
+fn run_serves_an_empty_db_until_its_shutdown() {
+    watched("`run`, the program's entry point", || {
+        use common::Client;
+        use futures::channel::oneshot;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let server = std::thread::spawn(move || {
+            let mut runtime = kit::Runtime::new().expect("a runtime");
+            let result = runtime.block_on(async move {
+                let listener = kit::net::TcpListener::from_std(listener).expect("register");
+                capstone::run(listener, async {
+                    let _ = stopped.await;
+                })
+                .await
+            });
+            let _ = done_tx.send(result);
+        });
+        let mut c = Client::connect(addr);
+        assert_eq!(
+            c.call(&["GET", "k"]),
+            Reply::Nil,
+            "`run` serves a new, empty Db: GET of a key nobody set is a null reply"
+        );
+        assert_eq!(c.call(&["SET", "k", "v"]), Reply::ok());
+        assert_eq!(
+            c.call(&["GET", "k"]),
+            Reply::bulk("v"),
+            "`run` is `serve` with an empty Db and the default Config: it answers clients \
+             until its shutdown future completes"
+        );
+        drop(c);
+        let _ = stop.send(());
+        let result = done
+            .recv_timeout(std::time::Duration::from_secs(4))
+            .expect("`run` did not return within 4 s after its shutdown future completed");
+        result.expect("`run` returned an error after a clean shutdown");
+        server.join().unwrap();
+    });
+}
