@@ -205,6 +205,12 @@ fn a_line_without_its_end_is_refused_at_the_limit() {
         let mut len = b"*1\r\n$".to_vec();
         len.extend(vec![b'1'; MAX_INLINE + 1]);
         assert_eq!(parse(&len), Err(ProtocolError::TooBigBulkCount));
+        assert_eq!(
+            (MAX_INLINE, MAX_BULK, MAX_ARGS),
+            (64 * 1024, 512 * 1024 * 1024, 1024 * 1024),
+            "the limits are Redis's own (64 KiB lines, 512 MiB bulk strings, 1 048 576 \
+             arguments): keep the constants frame.rs gives"
+        );
     });
 }
 
