@@ -490,3 +490,22 @@ fn a_queued_task_that_spawns_and_wakes_when_dropped_does_not_block_the_runtimes_
         }
     });
 }
+
+#[test]
+fn after_the_drop_no_worker_counts_as_parked() {
+    watchdog("dropping a runtime whose 2 workers sleep, then reading its metrics").run(|| {
+        let rt = runtime(2);
+        let handle = rt.handle();
+        until_all_parked(&rt, "a fresh runtime with 2 workers");
+        drop(rt);
+        let m = handle.metrics();
+        assert_eq!(
+            m.parked_workers, 0,
+            "the runtime was dropped while its 2 workers slept: the drop woke them and joined \
+             their threads, so none is asleep now, but Metrics::parked_workers (workers asleep \
+             right now) still counts {}. A worker woken by shutdown must count itself awake \
+             (Counters::woke) like one woken by a notification: {m:?}",
+            m.parked_workers
+        );
+    });
+}
