@@ -520,13 +520,14 @@ fn the_injectors_turn_comes_first_even_when_the_lifo_slot_is_full() {
         let longest = waits.iter().copied().max().unwrap_or(0);
         assert!(
             longest <= INJECTOR_INTERVAL as usize,
-            "a task waiting in the injector must be polled within INJECTOR_INTERVAL = \
-             {INJECTOR_INTERVAL} polls of a busy worker, but while two tasks woke each other \
+            "the task at the front of the injector must be polled within \
+             INJECTOR_INTERVAL = {INJECTOR_INTERVAL} polls of a busy worker, but while two tasks woke each other \
              (every wake goes to the LIFO slot, so the slot is full on every tick) outsiders \
              waited up to {longest} polls of the pair (each outsider, pushed at 8 points of the \
-             worker's cycle: {waits:?}). The injector's turn is step 1 of EVERY \
-             {INJECTOR_INTERVAL}-th turn, before the LIFO slot: a turn that polls the slot \
-             first, or a tick that counts only some polls (not those from the slot), skips it"
+             worker's cycle: {waits:?}). The injector's turn is step 1 of every turn \
+             whose tick is a multiple of {INJECTOR_INTERVAL}, before the LIFO slot: a turn that \
+             polls the slot first, or a tick that counts only some polls (not those from the \
+             slot), skips it"
         );
     });
 }
