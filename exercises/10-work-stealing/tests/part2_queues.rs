@@ -436,3 +436,273 @@ fn the_lifo_streak_starts_again_after_a_task_from_elsewhere() {
         );
     });
 }
+
+/// Outsiders pushed while a ping-pong pair keeps the only worker busy: one per hold.
+const HOLDS: usize = 8;
+
+#[test]
+fn the_injectors_turn_comes_first_even_when_the_lifo_slot_is_full() {
+    watchdog(
+        "a ping-pong pair keeping one worker's LIFO slot busy on every tick, and a task pushed \
+         into the injector at 8 points of the worker's cycle",
+    )
+    .run(|| {
+        let rt = one_worker(true);
+        let pair_polls = Counter::default();
+        // The pair stops inside its poll number `50 + 62 * i` until the test thread has pushed
+        // outsider `i` into the injector: every push lands at a known point of the worker's
+        // cycle, 62 polls apart, so each outsider has had its turn before the next is pushed,
+        // and together they cover every phase of a turn that came only every 2 × 61 polls or
+        // more (three LIFO polls and a capped one: the same four-poll cycle, over and over).
+        let holds: Vec<usize> = (0..HOLDS).map(|i| 50 + 62 * i).collect();
+        let (hold_tx, hold_rx) = std::sync::mpsc::channel::<usize>();
+        let (ack_tx, ack_rx) = std::sync::mpsc::channel::<()>();
+        let ack_rx = Arc::new(Mutex::new(ack_rx));
+        let (ping, pong) = (Parked::default(), Parked::default());
+        let member = |me: Parked, partner: Parked| {
+            let (polls, holds, hold_tx, ack_rx) = (
+                pair_polls.clone(),
+                holds.clone(),
+                hold_tx.clone(),
+                Arc::clone(&ack_rx),
+            );
+            let mut left = 2_000;
+            std::future::poll_fn(move |cx| {
+                let n = polls.tick();
+                if holds.contains(&n) {
+                    // Hold the worker, for real, while the test thread pushes an outsider.
+                    let _ = hold_tx.send(n);
+                    let acked = ack_rx
+                        .lock()
+                        .unwrap()
+                        .recv_timeout(std::time::Duration::from_secs(10));
+                    assert!(acked.is_ok(), "the test thread never pushed its outsider");
+                }
+                me.store(cx.waker());
+                partner.wake();
+                if left == 0 {
+                    return Poll::Ready(());
+                }
+                left -= 1;
+                Poll::Pending
+            })
+        };
+        let (first, second) = (member(ping.clone(), pong.clone()), member(pong, ping));
+        let pair = rt
+            .block_on(rt.spawn(async move {
+                // Both on the worker: the second in the LIFO slot, the first in the local queue.
+                (stealing::spawn(first), stealing::spawn(second))
+            }))
+            .unwrap();
+        let mut outsiders = Vec::new();
+        for _ in 0..HOLDS {
+            let at = hold_rx
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .expect("the ping-pong pair never reached its next hold");
+            let seen = Arc::new(Mutex::new(None));
+            let handle = {
+                let (seen, polls) = (Arc::clone(&seen), pair_polls.clone());
+                rt.spawn(async move { *seen.lock().unwrap() = Some(polls.get()) })
+            };
+            outsiders.push((at, seen, handle));
+            ack_tx.send(()).unwrap();
+        }
+        let mut waits = Vec::new();
+        for (at, seen, handle) in outsiders {
+            rt.block_on(handle).unwrap();
+            let seen = seen.lock().unwrap().expect("the outsider ran");
+            waits.push(seen - at);
+        }
+        rt.block_on(async move {
+            pair.0.await.unwrap();
+            pair.1.await.unwrap();
+        });
+        let longest = waits.iter().copied().max().unwrap_or(0);
+        assert!(
+            longest <= INJECTOR_INTERVAL as usize,
+            "the task at the front of the injector must be polled within \
+             INJECTOR_INTERVAL = {INJECTOR_INTERVAL} polls of a busy worker, but while two tasks woke each other \
+             (every wake goes to the LIFO slot, so the slot is full on every tick) outsiders \
+             waited up to {longest} polls of the pair (each outsider, pushed at 8 points of the \
+             worker's cycle: {waits:?}). The injector's turn is step 1 of every turn \
+             whose tick is a multiple of {INJECTOR_INTERVAL}, before the LIFO slot: a turn that \
+             polls the slot first, or a tick that counts only some polls (not those from the \
+             slot), skips it"
+        );
+    });
+}
+
+/// Spawns link `at` of the chain `name` (from a task: into the LIFO slot); each link spawns the
+/// next, and the last one (`len`) calls `then`.
+fn chain(
+    name: &'static str,
+    at: usize,
+    len: usize,
+    journal: Journal,
+    then: impl FnOnce() + Send + 'static,
+) {
+    drop(stealing::spawn(async move {
+        journal.write(format!("{name}{at}"));
+        if at < len {
+            chain(name, at + 1, len, journal, then);
+        } else {
+            then();
+        }
+    }));
+}
+
+#[test]
+fn the_lifo_streak_starts_again_after_a_task_from_the_local_queue_or_the_injector() {
+    watchdog("two LIFO polls, a task from the local queue or the injector, then three more").run(
+        || {
+            // Route 1: c1, c2 from the slot; then `a` from the local queue; then b1 … b3.
+            let rt = one_worker(true);
+            let journal = Journal::new();
+            let done = common::Gate::new();
+            {
+                let (journal, done) = (journal.clone(), done.clone());
+                drop(rt.spawn(async move {
+                    let a_journal = journal.clone();
+                    drop(stealing::spawn(async move {
+                        a_journal.write("a");
+                        chain("b", 1, 3, a_journal, move || done.open());
+                    }));
+                    // c1 takes the slot; `a` moves to the back of the local queue.
+                    chain("c", 1, 2, journal, || {});
+                }));
+            }
+            assert!(
+                done.wait(),
+                "the tasks never all ran: {:?}",
+                journal.entries()
+            );
+            let local_route = (journal.entries(), rt.metrics().lifo_polls);
+
+            // Route 2: c1, c2 from the slot; c2 holds the worker until the test thread has
+            // pushed `x` into the injector; then `x` from the injector; then b1 … b3.
+            let rt = one_worker(true);
+            let journal = Journal::new();
+            let done = common::Gate::new();
+            let (pushed, held) = (common::Gate::new(), common::Gate::new());
+            {
+                let (journal, pushed, held) = (journal.clone(), pushed.clone(), held.clone());
+                drop(rt.spawn(async move {
+                    chain("c", 1, 2, journal, move || {
+                        held.open();
+                        assert!(pushed.wait(), "the test thread never pushed x");
+                    });
+                }));
+            }
+            assert!(held.wait(), "c2 never ran: {:?}", journal.entries());
+            {
+                let (journal, done) = (journal.clone(), done.clone());
+                drop(rt.spawn(async move {
+                    journal.write("x");
+                    chain("b", 1, 3, journal, move || done.open());
+                }));
+            }
+            pushed.open();
+            assert!(
+                done.wait(),
+                "the tasks never all ran: {:?}",
+                journal.entries()
+            );
+            let injector_route = (journal.entries(), rt.metrics().lifo_polls);
+
+            for (route, (order, lifo_polls)) in [
+                ("the local queue (a)", local_route),
+                ("the injector (x)", injector_route),
+            ] {
+                assert_eq!(
+                    lifo_polls, 5,
+                    "on one worker, c1 and c2 came from the LIFO slot (a streak of 2), then a \
+                     task from {route}, then b1, b2, b3 from the slot: the streak starts again \
+                     whenever a task comes from anywhere else, so b1 … b3 are 3 polls in a row \
+                     and all 5 links come from the slot (Metrics::lifo_polls). It counted \
+                     {lifo_polls} (order: {order:?}): fewer means the streak went on from 2 \
+                     across the task from {route} and the cap moved a b-link to the local \
+                     queue; reset the streak for a task taken from any queue, not only when the \
+                     cap is hit or only for the local queue"
+                );
+            }
+        },
+    );
+}
+
+/// A task on the only worker spawns `count` tasks, each of which notes whether it was taken
+/// from the injector; returns the names (spawn order: c0, c1, …) of those that were, in the
+/// order they ran.
+fn taken_from_the_injector_after_spawning(lifo: bool, count: usize) -> Vec<usize> {
+    let rt = one_worker(lifo);
+    let seen = Arc::new(Mutex::new(Vec::<(usize, u64)>::new()));
+    let root = {
+        let seen = Arc::clone(&seen);
+        rt.spawn(async move {
+            let before = stealing::Handle::current().metrics().injector_pops;
+            seen.lock().unwrap().push((usize::MAX, before));
+            (0..count)
+                .map(|i| {
+                    let seen = Arc::clone(&seen);
+                    stealing::spawn(async move {
+                        let pops = stealing::Handle::current().metrics().injector_pops;
+                        seen.lock().unwrap().push((i, pops));
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    rt.block_on(async move {
+        for handle in root.await.unwrap() {
+            handle.await.unwrap();
+        }
+    });
+    // One worker: a task taken from the injector is the only poll before which
+    // `injector_pops` grew.
+    let seen = seen.lock().unwrap();
+    seen.windows(2)
+        .filter(|pair| pair[1].1 > pair[0].1)
+        .map(|pair| pair[1].0)
+        .collect()
+}
+
+/// `a..=b` as a list, for messages and comparisons.
+fn span(a: usize, b: usize) -> Vec<usize> {
+    (a..=b).collect()
+}
+
+#[test]
+fn an_overflow_moves_the_older_half_from_the_front() {
+    watchdog("a task spawning one more task than its local queue holds, on one worker").run(|| {
+        let half = LOCAL_QUEUE_CAPACITY / 2;
+        // LIFO off: c0 … c255 fill the queue and c256 finds it full; LIFO on: c257 stays in the
+        // slot and c256, displaced from it, finds the queue (c0 … c255) full.
+        for (lifo, count) in [
+            (false, LOCAL_QUEUE_CAPACITY + 1),
+            (true, LOCAL_QUEUE_CAPACITY + 2),
+        ] {
+            let moved = taken_from_the_injector_after_spawning(lifo, count);
+            let mut expected = span(0, half - 1);
+            expected.push(LOCAL_QUEUE_CAPACITY);
+            let describe = |tasks: &[usize]| match tasks {
+                [] => "none".to_owned(),
+                [only] => format!("c{only} only"),
+                [first, .., before, last] if tasks.len() > 2 => {
+                    format!("{} tasks: c{first} … c{before}, then c{last}", tasks.len())
+                }
+                _ => format!("{tasks:?}"),
+            };
+            assert!(
+                moved == expected,
+                "{count} spawns from one task (LIFO slot on: {lifo}): the push of \
+                 c{LOCAL_QUEUE_CAPACITY} finds the local queue full (c0 … c{}) and must move its \
+                 OLDER half, from the front (c0 … c{}), and the pushed task itself to the \
+                 injector, where they run in that order; the newer half stays in the local queue. \
+                 Tasks the worker took from the injector: {}. Expected: {}",
+                LOCAL_QUEUE_CAPACITY - 1,
+                half - 1,
+                describe(&moved),
+                describe(&expected)
+            );
+        }
+    });
+}

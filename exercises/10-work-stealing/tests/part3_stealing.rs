@@ -195,29 +195,33 @@ fn a_single_queued_task_is_stolen() {
     );
 }
 
+/// Called on the blocked worker: wakes the other worker with a task from outside (a thread
+/// that is not a worker), waits until it ran it, then until that worker is asleep again: it
+/// has looked for work after the task (its own queues, the injector and, with stealing on,
+/// the others' local queues) and found none it may take.
+fn wake_the_other_worker_until_it_sleeps_again(handle: &Handle) {
+    let ran = Gate::new();
+    let signal = ran.clone();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            drop(handle.spawn(async move { signal.open() }));
+        });
+    });
+    assert!(ran.wait_at_most(PATIENCE), "a task from outside never ran");
+    assert!(
+        common::eventually(|| handle.metrics().parked_workers == 1),
+        "the other worker never went back to sleep"
+    );
+}
+
 #[test]
 fn with_stealing_off_a_blocked_workers_queue_waits_for_it() {
     watchdog("stealing off: a blocked worker's queue, and the other worker going back to sleep")
         .run(|| {
             let rt = Builder::new().worker_threads(2).stealing(false).build();
             let handle = rt.handle();
-            let metrics = rt.handle();
             let blocked = block_a_worker_with_children(&rt, 5, 0, move || {
-                // Wake the other worker with a task from outside (a thread that is not a
-                // worker), wait until it ran it, then until that worker is asleep again: it
-                // has looked for work after the task, and with stealing off it found none.
-                let ran = Gate::new();
-                let signal = ran.clone();
-                std::thread::scope(|scope| {
-                    scope.spawn(|| {
-                        drop(handle.spawn(async move { signal.open() }));
-                    });
-                });
-                assert!(ran.wait_at_most(PATIENCE), "a task from outside never ran");
-                assert!(
-                    common::eventually(|| metrics.metrics().parked_workers == 1),
-                    "the other worker never went back to sleep"
-                );
+                wake_the_other_worker_until_it_sleeps_again(&handle);
             });
             assert!(
                 blocked.order.is_empty()
@@ -251,6 +255,34 @@ fn with_four_workers_a_blocked_workers_queue_is_still_stolen() {
             assert!(
                 !blocked.order.contains(&"c10".to_owned()),
                 "c10, in the blocked worker's LIFO slot, ran while its worker was blocked"
+            );
+        },
+    );
+}
+
+#[test]
+fn an_idle_worker_never_takes_a_blocked_workers_lifo_task() {
+    watchdog("a task that spawns 1 task (into its LIFO slot) and blocks, and an idle worker").run(
+        || {
+            let rt = Builder::new().worker_threads(2).build();
+            let handle = rt.handle();
+            // c1 in the blocked worker's LIFO slot, its local queue empty; the other worker is
+            // made to look for work (and find none it may take) while the blocker holds on.
+            let blocked = block_a_worker_with_children(&rt, 1, 0, move || {
+                wake_the_other_worker_until_it_sleeps_again(&handle);
+            });
+            assert!(
+                blocked.order.is_empty(),
+                "c1 waited in the LIFO slot of a blocked worker, whose local queue was empty, \
+                 and the other worker, looking for work, ran it ({:?}): the LIFO slot is never \
+                 stolen, also when the victim's local queue is empty (only local queues are)",
+                blocked.threads
+            );
+            assert_eq!(
+                rt.metrics().steals,
+                0,
+                "nothing was stealable: {:?}",
+                rt.metrics()
             );
         },
     );

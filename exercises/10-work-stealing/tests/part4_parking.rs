@@ -415,3 +415,97 @@ fn a_forever_pending_task_is_dropped_with_its_handle_after_shutdown() {
         );
     });
 }
+
+/// Runs `body` when dropped.
+struct OnDrop<F: FnOnce()>(Option<F>);
+
+impl<F: FnOnce()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        if let Some(body) = self.0.take() {
+            body();
+        }
+    }
+}
+
+#[test]
+fn a_queued_task_that_spawns_and_wakes_when_dropped_does_not_block_the_runtimes_drop() {
+    watchdog(
+        "dropping a runtime with a task queued in the injector whose drop spawns a task and \
+         wakes another",
+    )
+    .likely_cause(
+        "the drop cancels the tasks it drained while it still holds the injector's lock: \
+         cancelling drops the task's future, which may spawn or wake a task, and that push \
+         needs the same lock. Drain under the lock (setting `closed`), unlock, THEN cancel",
+    )
+    .run(|| {
+        let rt = runtime(1);
+        let (slot, drops, polls) = (Parked::default(), Drops::default(), Counter::default());
+        // A task waiting for a wake (not queued: the drop leaves it to its waker).
+        let waiting = waiting_task(&rt, &slot, &drops, &polls);
+        assert!(common::eventually(|| slot.0.lock().unwrap().is_some()));
+        // Hold the only worker until the drop has begun, so the next task stays queued.
+        let started = Gate::new();
+        {
+            let started = started.clone();
+            drop(rt.spawn(async move {
+                started.open();
+                let handle = Handle::current();
+                assert!(common::eventually(|| handle.is_shutting_down()));
+            }));
+        }
+        assert!(
+            started.wait_at_most(Duration::from_secs(3)),
+            "the first task never ran"
+        );
+        // Queued in the injector: when its future is dropped, it spawns through a handle and
+        // wakes the waiting task.
+        let late = Drops::default();
+        let on_drop = {
+            let (handle, slot, late) = (rt.handle(), slot.clone(), late.clone());
+            OnDrop(Some(move || {
+                let guard = late.guard();
+                drop(handle.spawn(async move {
+                    let _guard = guard;
+                }));
+                slot.wake();
+            }))
+        };
+        let queued = rt.spawn(async move {
+            let _on_drop = on_drop;
+        });
+        drop(rt);
+        assert_eq!(
+            (late.get(), drops.get(), polls.get()),
+            (1, 1, 1),
+            "the drop cancelled a queued task whose future, when dropped, spawned a task and \
+             woke a waiting one: both must be cancelled at once (the injector is closed), \
+             their futures dropped, never polled"
+        );
+        for mut handle in [queued, waiting] {
+            assert_eq!(
+                poll_once(&mut handle),
+                Poll::Ready(Err(JoinError::Cancelled))
+            );
+        }
+    });
+}
+
+#[test]
+fn after_the_drop_no_worker_counts_as_parked() {
+    watchdog("dropping a runtime whose 2 workers sleep, then reading its metrics").run(|| {
+        let rt = runtime(2);
+        let handle = rt.handle();
+        until_all_parked(&rt, "a fresh runtime with 2 workers");
+        drop(rt);
+        let m = handle.metrics();
+        assert_eq!(
+            m.parked_workers, 0,
+            "the runtime was dropped while its 2 workers slept: the drop woke them and joined \
+             their threads, so none is asleep now, but Metrics::parked_workers (workers asleep \
+             right now) still counts {}. A worker woken by shutdown must count itself awake \
+             (Counters::woke) like one woken by a notification: {m:?}",
+            m.parked_workers
+        );
+    });
+}

@@ -183,3 +183,30 @@ fn a_task_pushed_while_a_worker_searches_still_finds_a_free_worker() {
         },
     );
 }
+
+#[test]
+fn a_push_that_races_the_recheck_leaves_the_worker_able_to_sleep_and_wake_again() {
+    model::check_sampled(
+        "one worker; a task spawned while the worker goes to sleep, then, once it ran, another",
+        &[
+            "the notifier took the worker off the sleepers list and counted it as searching, but \
+             gave it its wake-up (the \"notified\" flag) only after unlocking the idle lock: the \
+             worker, whose re-check had found the first task, saw itself off the list, cleared \
+             a flag that was not set yet and went searching; the late flag then ended its next \
+             park at once, counted as a searcher nobody had counted, and the searching count \
+             went wrong (below zero: every later push thought someone was searching and woke \
+             nobody). Take it off the list, count it and set its flag in ONE critical section \
+             of the idle lock",
+            "a worker whose re-check found work, and which found itself already off the list, \
+             did not consume the wake-up it was given (or consumed it twice)",
+        ],
+        SCHEDULES,
+        || {
+            let rt = Builder::new().worker_threads(1).build();
+            let first = rt.spawn(async { 1 });
+            assert_eq!(rt.block_on(first).unwrap(), 1);
+            let second = rt.spawn(async { 2 });
+            assert_eq!(rt.block_on(second).unwrap(), 2);
+        },
+    );
+}

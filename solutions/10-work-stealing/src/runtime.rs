@@ -32,7 +32,7 @@ pub const LOCAL_QUEUE_CAPACITY: usize = 256;
 
 /// A worker takes a task from the injector before its own queues on every tick that is a
 /// multiple of this (a tick is one turn of the worker's loop: one task taken and polled), so
-/// a task waiting in the injector is polled after at most this many polls by any one worker
+/// the injector's front task is polled after at most this many polls by any one worker
 /// that keeps finding work of its own.
 pub const INJECTOR_INTERVAL: u32 = 61;
 
