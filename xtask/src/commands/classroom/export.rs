@@ -158,7 +158,11 @@ fn copy_course(root: &Path, out: &Path, stages: &[&Stage]) -> Result<()> {
         &classroom_workflow(stages),
         false,
     )?;
-    write_script(&out.join("gradescope/setup.sh"), &gradescope_setup(stages), true)?;
+    write_script(
+        &out.join("gradescope/setup.sh"),
+        &gradescope_setup(stages),
+        true,
+    )?;
     write_script(&out.join("gradescope/run_autograder"), GRADESCOPE_RUN, true)?;
     write_script(&out.join("gradescope/make-zip.sh"), GRADESCOPE_ZIP, true)?;
 
@@ -703,10 +707,7 @@ mod tests {
 
     /// A stage loaded from a course of its own, declaring `extra` in its exercise.toml.
     fn stage_with(name: &str, extra: &str) -> Stage {
-        let root = std::env::temp_dir().join(format!(
-            "xtask-export-{name}-{}",
-            std::process::id()
-        ));
+        let root = std::env::temp_dir().join(format!("xtask-export-{name}-{}", std::process::id()));
         let dir = root.join("exercises/01-x");
         fs::create_dir_all(&dir).unwrap();
         fs::write(
@@ -734,12 +735,18 @@ mod tests {
             workflow.contains("sudo apt-get install -y -qq redis-tools\n"),
             "{workflow}"
         );
-        assert!(!workflow.contains("@INSTALL@"), "a placeholder left: {workflow}");
+        assert!(
+            !workflow.contains("@INSTALL@"),
+            "a placeholder left: {workflow}"
+        );
         assert!(gradescope_setup(&[&plain, &redis]).contains("unzip redis-tools >/dev/null"));
         // Without a declared package: no install step, and the set-up line as it always was.
         let workflow = classroom_workflow(&[&plain]);
         assert!(!workflow.contains("Install the programs"), "{workflow}");
-        assert!(!workflow.contains("@INSTALL@"), "a placeholder left: {workflow}");
+        assert!(
+            !workflow.contains("@INSTALL@"),
+            "a placeholder left: {workflow}"
+        );
         assert!(gradescope_setup(&[&plain]).contains("unzip >/dev/null"));
     }
 }
