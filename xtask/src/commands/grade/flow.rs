@@ -40,6 +40,7 @@ use crate::ui;
 pub fn run(root: &Path, options: Options) -> Result<Outcome> {
     let options = &options.resolved(root);
     if let Some(dir) = &options.submissions {
+        out_apart_from(options.out(), dir, "--submissions")?;
         return class::run(root, options, dir);
     }
     // A starter repository grading itself: the course is its `.course/pristine` copy (tests,
@@ -65,6 +66,9 @@ fn run_in(
     let stages = course.select(&options.stages)?;
     ensure!(!stages.is_empty(), "this course has no stages to grade");
     report::check_formats(&options.formats)?;
+    if let Some(submission) = &options.submission {
+        out_apart_from(options.out(), submission, "--submission")?;
+    }
     prepare_out(options.out())?;
 
     // 0. The first report, before anything else can fail: every test "not run".
@@ -113,9 +117,35 @@ struct Graded<'a> {
     started: Instant,
 }
 
-/// `--out` exists, and files we create are readable by the test user (never writable by it).
+/// Refuses an `--out` that is the submission, lies inside it or contains it (compared as
+/// written and with symbolic links resolved): the grader writes its reports there, and a
+/// submission could have planted links (`report/.json.partial -> /etc/...`) or hold the
+/// directory a later step removes.
+pub(super) fn out_apart_from(out: &Path, submission: &Path, flag: &str) -> Result<()> {
+    ensure!(
+        !crate::files::overlap(out, submission),
+        "--out {} overlaps {flag} {}: it is the same directory, inside it or contains it. The \
+         grader writes its reports into --out, and a submission could plant files or symbolic \
+         links there that the reports would be written through; choose a directory outside \
+         the submission (nothing was graded)",
+        out.display(),
+        submission.display()
+    );
+    Ok(())
+}
+
+/// `--out` exists and is a real directory (not a symbolic link: refused, never followed), and
+/// files we create are readable by the test user (never writable by it).
 fn prepare_out(out: &Path) -> Result<()> {
     fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let meta =
+        fs::symlink_metadata(out).with_context(|| format!("cannot read {}", out.display()))?;
+    ensure!(
+        !meta.file_type().is_symlink() && meta.is_dir(),
+        "--out {} is a symbolic link (or not a directory): the grader writes reports only into \
+         a real directory, never through a link (nothing was graded)",
+        out.display()
+    );
     // SAFETY: umask only changes this process's file-creation mask.
     unsafe { libc::umask(0o022) };
     Ok(())
@@ -502,9 +532,13 @@ fn build_stages(
     scratch: &GradeScratch,
     installed: &[usize],
 ) -> Result<cargo::Build> {
-    let packages: Vec<&str> = installed
+    let packages: Vec<(&str, PathBuf)> = installed
         .iter()
-        .map(|&i| graded.stages[i].name.as_str())
+        .map(|&i| {
+            let stage = graded.stages[i];
+            let manifest = scratch.exercise_dir(stage).join("Cargo.toml");
+            (stage.name.as_str(), manifest)
+        })
         .collect();
     if packages.is_empty() {
         return Ok(cargo::Build::default());
