@@ -251,6 +251,7 @@ impl Jail<'_> {
             tools: Vec::new(),
             toolchain: false,
             new_ipc: self.isolation.ipc_namespace,
+            cgroup: None,
             limits: sandbox::Limits {
                 // Per process: each rustc gets its own CPU_PER_PROCESS (the wall clock, for
                 // the whole build, is BUILD_TIMEOUT).

@@ -423,6 +423,7 @@ fn grade_in(graded: &Graded, grade: &mut Grade, scratch: &mut GradeScratch) -> R
 
     // 5. Run every test in its own sandboxed process, writing reports as results come in.
     let tools = stage_tools(graded, scratch, &installed)?;
+    let memory = memory_cgroups(graded, grade, jobs.len());
     let context = RunContext {
         seeds,
         tools,
@@ -432,8 +433,33 @@ fn grade_in(graded: &Graded, grade: &mut Grade, scratch: &mut GradeScratch) -> R
         toolchain_uid_ok: toolchain_reachable(),
         stages: graded.stages,
         fingerprints: Fingerprints::take(&jobs, graded.stages, scratch),
+        memory,
     };
     run_jobs(graded, grade, &context, &jobs)
+}
+
+/// One memory cgroup per worker slot (`sandbox::MemoryCgroups`), when the probe found the
+/// machine allows them; if making them fails now, the run goes on without (a note says so).
+fn memory_cgroups(
+    graded: &Graded,
+    grade: &mut Grade,
+    jobs: usize,
+) -> Option<sandbox::MemoryCgroups> {
+    if !graded.isolation.memory_cgroup {
+        return None;
+    }
+    let workers = graded.options.jobs.max(1).min(jobs.max(1));
+    let meminfo = fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let made = sandbox::memory_per_slot(&meminfo, workers)
+        .and_then(|per_slot| sandbox::MemoryCgroups::create(workers, per_slot));
+    if made.is_none() {
+        grade.notes.push(
+            "the memory cgroups the probe found possible could not be made: memory is bounded \
+             per process only"
+                .to_owned(),
+        );
+    }
+    made
 }
 
 /// Per installed stage that declares tools: its tests' private `PATH` directory (made now, in
