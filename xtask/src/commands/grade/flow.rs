@@ -395,8 +395,15 @@ fn grade_in(graded: &Graded, grade: &mut Grade, scratch: &mut GradeScratch) -> R
     // 2. Compile-fail tests start from a seed made with the course's own stub (once).
     let seeds = seed_compile_fail(graded, grade, scratch, &installed, &submitted)?;
 
-    // 3. Build every stage at once; a stage that does not compile does not stop the others.
-    let build = build_stages(graded, scratch, &installed)?;
+    // 3. Build every stage the source gate accepted, at once; a stage that does not compile
+    // does not stop the others. A refused stage is not built: compiling runs its code too
+    // (macros, `const` evaluation), and what the gate refused is never run.
+    let buildable: Vec<usize> = installed
+        .iter()
+        .copied()
+        .filter(|&i| skip_gate() || !violations.contains_key(&graded.stages[i].name))
+        .collect();
+    let build = build_stages(graded, scratch, &buildable)?;
 
     // Each worker slot gets a uid of its own, and tests that compile code one more.
     let uids = if graded.isolation.user_separation {
@@ -410,7 +417,10 @@ fn grade_in(graded: &Graded, grade: &mut Grade, scratch: &mut GradeScratch) -> R
     for &index in &installed {
         let stage = graded.stages[index];
         let listing = |exe: &Path| list_spec(exe, scratch, graded.isolation, &uids).ok();
-        let prepared = prepare_stage(stage, &build, scratch, &mut violations, &listing);
+        let prepared = match violations.get(&stage.name) {
+            Some(found) if !buildable.contains(&index) => Ok(StageJobs::Refused(found.clone())),
+            _ => prepare_stage(stage, &build, scratch, &mut violations, &listing),
+        };
         if let Some(&uid) = uids.uids.first() {
             sandbox::kill_uid(uid);
         }
