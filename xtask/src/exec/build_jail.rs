@@ -80,7 +80,9 @@ fn cpu_per_process() -> u64 {
 /// is cleared and the scratch has no `.cargo/config.toml`, so nothing else sets flags).
 /// `--forbid long_running_const_eval`: compile-time evaluation that runs too long stays an
 /// error, and a crate cannot allow it again (`#![allow(...)]` under a forbid is itself an
-/// error). Registry dependencies are built with `--cap-lints allow`, which covers forbid too,
+/// error, E0453). Checked with rustc 1.95: after that E0453 rustc still goes on evaluating an
+/// endless `const`, so what ends it is `CPU_PER_PROCESS` (and, first, the gate, which refuses
+/// the lint's name, and a refused stage is not built). Registry dependencies are built with `--cap-lints allow`, which covers forbid too,
 /// so they compile as before; the flags are part of every unit's fingerprint, so the grade
 /// cache is consistent from its first build on.
 pub const RUSTFLAGS: &str = "--forbid=long_running_const_eval";

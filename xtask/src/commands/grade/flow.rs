@@ -397,11 +397,17 @@ fn grade_in(graded: &Graded, grade: &mut Grade, scratch: &mut GradeScratch) -> R
 
     // 3. Build every stage the source gate accepted, at once; a stage that does not compile
     // does not stop the others. A refused stage is not built: compiling runs its code too
-    // (macros, `const` evaluation), and what the gate refused is never run.
+    // (macros, `const` evaluation), and what the gate refused is never run. Except a file the
+    // gate could not parse: the compiler's syntax error is what the learner needs (and the
+    // stage is refused after the build if it does compile).
     let buildable: Vec<usize> = installed
         .iter()
         .copied()
-        .filter(|&i| skip_gate() || !violations.contains_key(&graded.stages[i].name))
+        .filter(|&i| {
+            violations.get(&graded.stages[i].name).is_none_or(|found| {
+                skip_gate() || found.iter().all(|f| f.contains(gate::UNREADABLE))
+            })
+        })
         .collect();
     let build = build_stages(graded, scratch, &buildable)?;
 

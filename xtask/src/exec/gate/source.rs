@@ -173,6 +173,10 @@ fn is_refused_word(word: &str) -> bool {
         || ["os", "path", "extern"].contains(&word)
 }
 
+/// How a refusal for a file `syn` cannot parse begins (after `path:line: `): the grader
+/// still builds such a stage, so that the learner reads the compiler's own syntax error.
+pub const UNREADABLE: &str = "the grader cannot read this file";
+
 /// What the source gates found in one stage, each `src/x.rs:LINE: what`.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Findings {
@@ -208,8 +212,7 @@ pub fn check(sources: &Sources, policy: &Policy) -> Findings {
             Err(error) => {
                 let line = error.span().start().line;
                 found.refused.push(format!(
-                    "{}:{line}: the grader cannot read this file ({error}); if it compiles, \
-                     write it in plainer Rust",
+                    "{}:{line}: {UNREADABLE} ({error}); if it compiles, write it in plainer Rust",
                     path.display()
                 ));
             }
