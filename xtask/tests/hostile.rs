@@ -839,3 +839,223 @@ fn sysv_ipc_dies_with_the_test() {
     }
     assert_eq!(shm_segments_of(SIZE), 0, "a segment outlived the grade");
 }
+
+// ---- Red team of the grader, round 1 (ARCHITECTURE.md) -------------------------------------
+
+/// `grade` with `out` as `--out`, returning its exit code and what it printed (no assertion:
+/// some of these must fail).
+fn grade_into(case: &Case, out: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .envs(env.iter().copied())
+        .arg("--root")
+        .arg(&case.course)
+        .args(["grade", "--submission"])
+        .arg(&case.submission)
+        .args(["--format", "human,json", "--out"])
+        .arg(out)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (output.status.code(), common::output_text(&output))
+}
+
+/// #1: a submission shipping `report/.json.partial -> <any file>`, graded with `--out` inside
+/// it, made the grader (as root) overwrite that file. Now an `--out` that overlaps the
+/// submission, or is a link, is refused before anything is written (exit 2); reports are
+/// written through `O_EXCL | O_NOFOLLOW` temporaries under unique names, and an existing
+/// report that is a link is refused, never followed.
+#[test]
+fn reports_are_never_written_through_links() {
+    let c = case("report-links", &add_with("    a + b"));
+    let victim_dir = c.submission.with_file_name("victim");
+    fs::create_dir_all(&victim_dir).unwrap();
+    let victim = victim_dir.join("instructor-file.txt");
+    fs::write(&victim, "instructor data").unwrap();
+    let link = |at: &Path| {
+        fs::create_dir_all(at.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&victim, at).unwrap();
+    };
+    let report = c.submission.join("report");
+    link(&report.join(".json.partial"));
+    link(&report.join(".grade.json.partial"));
+    // Inside, equal to, containing the submission; spelled through `..` and through a link.
+    let via_link = c.submission.with_file_name("submission-link");
+    std::os::unix::fs::symlink(&c.submission, &via_link).unwrap();
+    for out in [
+        report.clone(),
+        c.submission.clone(),
+        c.submission.parent().unwrap().to_owned(),
+        c.submission.join("exercises/../report"),
+        via_link.join("report"),
+    ] {
+        let (code, said) = grade_into(&c, &out, &[]);
+        assert_eq!(
+            code,
+            Some(2),
+            "--out {} was accepted\n{said}",
+            out.display()
+        );
+        assert!(said.contains("overlaps --submission"), "{said}");
+    }
+    // An --out that is itself a link (to any directory) is refused, not followed.
+    let out_link = c.submission.with_file_name("out-link");
+    std::os::unix::fs::symlink(&victim_dir, &out_link).unwrap();
+    let (code, said) = grade_into(&c, &out_link, &[]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("symbolic link"), "{said}");
+    // A real directory outside, with links planted under the old temporary names: graded,
+    // and nothing is written through them.
+    let out = c.submission.with_file_name("out-planted");
+    link(&out.join(".json.partial"));
+    link(&out.join(".grade.json.partial"));
+    let (code, said) = grade_into(&c, &out, &[]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        fs::symlink_metadata(out.join("grade.json"))
+            .unwrap()
+            .is_file()
+    );
+    // A report that already exists as a link is refused.
+    let out = c.submission.with_file_name("out-report-link");
+    link(&out.join("grade.json"));
+    let (code, said) = grade_into(&c, &out, &[]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("not a regular file"), "{said}");
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "instructor data");
+    assert!(!report.join("grade.json").exists(), "a report was written");
+    // The class run: --out inside --submissions is refused too.
+    let class = c.submission.parent().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--root")
+        .arg(&c.course)
+        .args(["grade", "--submissions"])
+        .arg(class)
+        .arg("--out")
+        .arg(class.join("reports"))
+        .output()
+        .unwrap();
+    let said = common::output_text(&output);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("overlaps --submissions"), "{said}");
+}
+
+/// #2 and #6: one stage whose build outputs passed the disk budget made the grader clear every
+/// stage's binaries and delete the shared build cache. Now each stage is measured against its
+/// share; only the stage over it loses its units, and the cache stays.
+#[test]
+fn one_stage_over_its_disk_share_costs_only_that_stage() {
+    // 6 MiB of data, in the library and in the test binary that links it (the honest doubler
+    // writes well under 1 MiB); the budget this test sets: 8 MiB, so 4 MiB per stage.
+    let lib_rs = format!(
+        "pub static BIG: [u8; 6 << 20] = [1; 6 << 20];\n{}",
+        add_with("    a + b + std::hint::black_box(&BIG)[7] as u32")
+    );
+    let c = case("disk-share", &lib_rs);
+    // A unit of the shared cache (a dependency built by an earlier run) that must survive.
+    let deps = c.course.join("target/xtask/grade-cache/target/debug/deps");
+    fs::create_dir_all(&deps).unwrap();
+    let marker = deps.join("libearlier-0123456789abcdef.rlib");
+    fs::write(&marker, "an earlier run's dependency").unwrap();
+    let budget = (8u64 << 20).to_string();
+    let (graded, human) = grade_with_env(&c, false, &[("XTASK_TEST_DISK_BUDGET", &budget)]);
+    let adder = stage(&graded, "adder");
+    assert_eq!(adder["score"], 0.0, "{human}");
+    assert!(
+        adder["compile_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("share of the disk budget")),
+        "{human}"
+    );
+    assert_eq!(stage(&graded, "doubler")["score"], 2.0, "{human}");
+    assert!(marker.is_file(), "the shared cache was removed\n{human}");
+    assert_eq!(leftover_units(&c.course), Vec::<String>::new());
+}
+
+/// #3: `#![allow(long_running_const_eval)]` and a `const` loop that never ends held the one
+/// build of every stage until its 30-minute timeout. The gate refuses the lint by name, and a
+/// refused stage is not built at all. Past the gate, the build forbids the lint (the allow is
+/// an error, E0453; rustc 1.95 still goes on evaluating), and each rustc stops at its CPU limit
+/// (lowered to a few seconds here; 120 s for real). Either way only that stage is lost.
+#[test]
+fn endless_compile_time_evaluation_costs_only_its_stage() {
+    let endless = format!(
+        "#![allow(long_running_const_eval)]\n\
+         pub const SPIN: u64 = {{ let mut i = 0u64; while i != u64::MAX {{ i = i.wrapping_add(2); }} i }};\n\
+         pub const FORCED: u64 = SPIN;\n{}",
+        add_with("    a + b + FORCED as u32")
+    );
+    let cpu = [("XTASK_TEST_BUILD_CPU_SECS", "4")];
+    // The gate: refused by name, never built (no CPU limit lowered: a build would take 120 s).
+    let started = std::time::Instant::now();
+    let c = case("const-eval-gate", &endless);
+    let (graded, human) = grade(&c, false);
+    let adder = stage(&graded, "adder");
+    assert_eq!(adder["tests"][0]["status"], "fail", "{human}");
+    assert!(
+        adder["violations"]
+            .to_string()
+            .contains("long_running_const_eval"),
+        "{human}"
+    );
+    assert_eq!(stage(&graded, "doubler")["score"], 2.0, "{human}");
+    assert!(started.elapsed().as_secs() < 60, "was it built?\n{human}");
+    // Past the gate: a compile error that names the forbid, within the CPU limit.
+    let c = case("const-eval-forbid", &endless);
+    let (graded, human) = grade_with_env(&c, true, &cpu);
+    let adder = stage(&graded, "adder");
+    assert_eq!(adder["tests"][0]["status"], "compile_error", "{human}");
+    assert!(
+        adder["compile_error"].to_string().contains("forbid"),
+        "{human}"
+    );
+    assert_eq!(stage(&graded, "doubler")["score"], 2.0, "{human}");
+    // Compile-time work the gate cannot see and the lint does not stop (each evaluation
+    // stays under its threshold), but a lot of it: 100 statics of about 0.25 s of CPU each.
+    let slow = format!(
+        "const fn spin(n: u64) -> u64 {{ let mut i = 0; while i < n {{ i += 1; }} i }}\n\
+         macro_rules! statics {{ ($($n:ident)*) => {{ $(pub static $n: u64 = spin(400_000);)* }} }}\n\
+         macro_rules! mods {{ ($($m:ident)*) => {{ $(pub mod $m {{ use super::spin; statics!(A B C D E F G H I J); }})* }} }}\n\
+         mods!(a b c d e f g h i j);\n{}",
+        add_with("    a + b + 1")
+    );
+    let started = std::time::Instant::now();
+    let c = case("const-eval-cpu", &slow);
+    let (graded, human) = grade_with_env(&c, false, &cpu);
+    assert_eq!(
+        stage(&graded, "adder")["tests"][0]["status"],
+        "compile_error",
+        "{human}"
+    );
+    assert_eq!(stage(&graded, "doubler")["score"], 2.0, "{human}");
+    assert!(started.elapsed().as_secs() < 90, "{human}");
+}
+
+/// #4: `#![debugger_visualizer(gdb_script_file = "...")]` made rustc read any file at build
+/// time and embed it in the library, and the gate did not know the attribute.
+#[test]
+fn attributes_that_read_files_are_refused() {
+    let cases = [
+        (
+            "debugger-visualizer",
+            "#![debugger_visualizer(gdb_script_file = \"/etc/hostname\")]\n".to_owned()
+                + &add_with("    a + b + 1"),
+        ),
+        (
+            "debugger-visualizer-cfg-attr",
+            "#![cfg_attr(all(), debugger_visualizer(natvis_file = \"../../../x.natvis\"))]\n"
+                .to_owned()
+                + &add_with("    a + b + 1"),
+        ),
+        (
+            "doc-include",
+            "#[doc = include_str!(\"/etc/hostname\")]\n".to_owned() + &add_with("    a + b + 1"),
+        ),
+    ];
+    for (name, lib_rs) in cases {
+        let (_, human) = attack(&format!("read-{name}"), &lib_rs, false);
+        assert!(
+            human.contains("debugger_visualizer") || human.contains("include_str"),
+            "{name}: not refused by name\n{human}"
+        );
+    }
+}

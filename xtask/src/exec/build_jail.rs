@@ -14,11 +14,16 @@
 //!   the cargo registry and system directories; writes only the target directory and the
 //!   build's private directories. Never the checkout, `solutions/`, other submissions, the
 //!   grader's home or the reports;
-//! * **rlimits**: file size (a huge static stops at `FILE_SIZE`), CPU time, address space,
-//!   open files; a wall-clock limit (`cargo::BUILD_TIMEOUT`) from the runner;
+//! * **rlimits**: file size (a huge static stops at `FILE_SIZE`), CPU time per process
+//!   (`CPU_PER_PROCESS`: each rustc, so compile-time code that never ends costs minutes, not
+//!   the build), address space, open files; a wall-clock limit for the whole build
+//!   (`cargo::BUILD_TIMEOUT`) from the runner;
+//! * **flags**: `--forbid=long_running_const_eval` for every rustc (`RUSTFLAGS`), so a crate
+//!   cannot allow endless compile-time evaluation;
 //! * **IPC namespace** of its own when the machine allows one;
-//! * **disk**: after the build the target directory is measured; over `DISK_BUDGET` it is
-//!   removed and the build counts as failed.
+//! * **disk**: after the build each stage's own outputs are measured; a stage over its share
+//!   of `DISK_BUDGET` loses its units and gets a compile error, the others are untouched, and
+//!   the shared cache (dependencies) is never removed.
 //!
 //! The build runs as the grader's uid: the toolchain lives under the grader's home, which the
 //! test uids cannot read (`Isolation::summary` says so).
@@ -39,19 +44,56 @@ use anyhow::{Context, Result};
 use crate::exec::cargo::{self, Build, BuildProfile};
 use crate::exec::sandbox::{self, Isolation};
 
-/// The largest file a build may write (the biggest artifact of the course is under 100 MiB).
-pub const FILE_SIZE: u64 = 512 << 20;
-/// `FILE_SIZE`, or (test-only, xtask/tests/hostile.rs, which cannot afford to write 512 MiB)
+/// The largest file a build may write. Measured (2026-12-08, the reference of all 11 stages
+/// built as the grader builds them): the largest file is a dependency's library (zerocopy's
+/// `.rlib`, 14 MiB); a stage's own files are at most 24 MiB together (Stage 11's library and
+/// test binaries). 64 MiB leaves room for that to grow fourfold.
+pub const FILE_SIZE: u64 = 64 << 20;
+/// `FILE_SIZE`, or (test-only, xtask/tests/hostile.rs, which cannot afford to write 64 MiB)
 /// a lower limit from `XTASK_TEST_BUILD_FILE_SIZE`; it can only lower the limit.
 fn file_size() -> u64 {
-    std::env::var("XTASK_TEST_BUILD_FILE_SIZE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map_or(FILE_SIZE, |v: u64| v.min(FILE_SIZE))
+    test_override("XTASK_TEST_BUILD_FILE_SIZE", FILE_SIZE)
 }
 
-/// The most the target directory may hold after a build.
+/// The most the stages of one build may write together (their own units: libraries, metadata,
+/// test binaries; the dependencies are the course's). Each of the N stages built together may
+/// use `DISK_BUDGET / N`; a stage over its share is that stage's compile error.
 pub const DISK_BUDGET: u64 = 2 << 30;
+/// `DISK_BUDGET`, or (test-only) a lower one from `XTASK_TEST_DISK_BUDGET`.
+fn disk_budget() -> u64 {
+    test_override("XTASK_TEST_DISK_BUDGET", DISK_BUDGET)
+}
+
+/// CPU seconds any one process of the build may use (cargo, each rustc, the linker, a build
+/// script). Measured (2026-12-08, 2 loaded cores): the slowest rustc of a cold build of every
+/// stage's reference and all dependencies used 5.4 s (the `redis` crate), a stage's own test
+/// crate at most 2 s; 120 s is more than 20 times that, and 15 times below `BUILD_TIMEOUT`,
+/// so compile-time code that never ends (a `const` loop, a recursive macro or trait) costs its
+/// stage 2 minutes of one build, not 30 minutes of all of them.
+pub const CPU_PER_PROCESS: u64 = 120;
+/// `CPU_PER_PROCESS`, or (test-only) a lower one from `XTASK_TEST_BUILD_CPU_SECS`.
+fn cpu_per_process() -> u64 {
+    test_override("XTASK_TEST_BUILD_CPU_SECS", CPU_PER_PROCESS)
+}
+
+/// The flags every rustc of the build gets (`CARGO_ENCODED_RUSTFLAGS`; the build's environment
+/// is cleared and the scratch has no `.cargo/config.toml`, so nothing else sets flags).
+/// `--forbid long_running_const_eval`: compile-time evaluation that runs too long stays an
+/// error, and a crate cannot allow it again (`#![allow(...)]` under a forbid is itself an
+/// error, E0453). Checked with rustc 1.95: after that E0453 rustc still goes on evaluating an
+/// endless `const`, so what ends it is `CPU_PER_PROCESS` (and, first, the gate, which refuses
+/// the lint's name, and a refused stage is not built). Registry dependencies are built with `--cap-lints allow`, which covers forbid too,
+/// so they compile as before; the flags are part of every unit's fingerprint, so the grade
+/// cache is consistent from its first build on.
+pub const RUSTFLAGS: &str = "--forbid=long_running_const_eval";
+
+/// `default`, or the lower value of the environment variable `key` (xtask's own tests).
+fn test_override(key: &str, default: u64) -> u64 {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(default, |v: u64| v.min(default))
+}
 
 /// Where one sandboxed build happens.
 #[derive(Debug)]
@@ -104,8 +146,14 @@ fn real_cargo_home() -> Option<PathBuf> {
 }
 
 impl Jail<'_> {
-    /// Builds the tests of `packages` in the sandbox (see the module's notes).
-    pub fn build_tests(&self, packages: &[&str], profile: BuildProfile) -> Result<Build> {
+    /// Builds the tests of `packages` (name, manifest) in the sandbox (see the module's
+    /// notes).
+    pub fn build_tests(
+        &self,
+        packages: &[(&str, PathBuf)],
+        profile: BuildProfile,
+    ) -> Result<Build> {
+        let names: Vec<&str> = packages.iter().map(|(name, _)| *name).collect();
         let toolchain = toolchain(self.workspace)?;
         self.fetch(&toolchain)?;
         let cargo_home = self.private_cargo_home()?;
@@ -117,7 +165,7 @@ impl Jail<'_> {
         }
         let bin = toolchain.sysroot.join("bin");
         let spec = self.spec(&toolchain, &cargo_home)?;
-        let mut args = cargo::build_args(packages, &[], &["--offline"], false);
+        let mut args = cargo::build_args(&names, &[], &["--offline"], false);
         args.push("--target-dir".to_owned());
         args.push(self.target_dir.display().to_string());
         let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
@@ -137,9 +185,10 @@ impl Jail<'_> {
             .env("CARGO_TERM_COLOR", "never")
             // The registry is read-only here: cargo must not try to clean it.
             .env("CARGO_CACHE_AUTO_CLEAN_FREQUENCY", "never")
+            .env("CARGO_ENCODED_RUSTFLAGS", RUSTFLAGS)
             .envs(cargo::profile_env(profile));
         let mut build = cargo::run_build(cmd, cargo::BUILD_TIMEOUT)?;
-        self.check_disk(&mut build);
+        self.check_disk(&mut build, packages);
         Ok(build)
     }
 
@@ -204,8 +253,11 @@ impl Jail<'_> {
             tools: Vec::new(),
             toolchain: false,
             new_ipc: self.isolation.ipc_namespace,
+            cgroup: None,
             limits: sandbox::Limits {
-                cpu_secs: cargo::BUILD_TIMEOUT.as_secs(),
+                // Per process: each rustc gets its own CPU_PER_PROCESS (the wall clock, for
+                // the whole build, is BUILD_TIMEOUT).
+                cpu_secs: cpu_per_process(),
                 file_size: file_size(),
                 address_space: 32 << 30,
                 open_files: 16_384,
@@ -214,37 +266,69 @@ impl Jail<'_> {
         })
     }
 
-    /// Over `DISK_BUDGET`, the target directory is removed and the build fails.
-    fn check_disk(&self, build: &mut Build) {
-        let used = size_of(self.target_dir);
-        if used <= DISK_BUDGET {
-            return;
+    /// Each package's own outputs, measured against its share of `DISK_BUDGET`: a package
+    /// over it loses its units (files and fingerprints; nothing else of the target directory,
+    /// which is the shared cache) and gets a compile error naming the budget. The others keep
+    /// theirs.
+    fn check_disk(&self, build: &mut Build, packages: &[(&str, PathBuf)]) {
+        let share = disk_budget() / packages.len().max(1) as u64;
+        for (name, manifest) in packages {
+            let files: Vec<PathBuf> = build
+                .outputs_of(manifest)
+                .into_iter()
+                .map(Path::to_owned)
+                .collect();
+            let used: u64 = files
+                .iter()
+                .filter_map(|f| fs::symlink_metadata(f).ok())
+                .map(|m| m.len())
+                .sum();
+            if used <= share {
+                continue;
+            }
+            for file in &files {
+                let _ = fs::remove_file(file);
+            }
+            self.forget_fingerprints(name);
+            build.success = false;
+            build
+                .binaries
+                .retain(|b| !cargo::same_file(&b.manifest, manifest));
+            build
+                .libraries
+                .retain(|(m, _)| !cargo::same_file(m, manifest));
+            build
+                .outputs
+                .retain(|(m, _)| !cargo::same_file(m, manifest));
+            build.diagnostics.push(cargo::Diagnostic {
+                manifest: manifest.clone(),
+                error: true,
+                rendered: format!(
+                    "error: this stage's build wrote {} MiB, more than its share of the disk \
+                     budget: {} MiB ({} MiB for the {} stage(s) built together); its output \
+                     was removed (the other stages are graded)",
+                    used >> 20,
+                    share >> 20,
+                    disk_budget() >> 20,
+                    packages.len()
+                ),
+            });
         }
-        let _ = fs::remove_dir_all(self.target_dir);
-        build.success = false;
-        build.binaries.clear();
-        build.libraries.clear();
-        build.stderr = format!(
-            "the build wrote {} MiB, more than the {} MiB a build may use; its output was \
-             removed\n{}",
-            used >> 20,
-            DISK_BUDGET >> 20,
-            build.stderr
-        );
     }
-}
 
-/// Bytes under `dir` (symbolic links not followed).
-pub fn size_of(dir: &Path) -> u64 {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .filter_map(|e| e.ok())
-        .map(|entry| match entry.file_type() {
-            Ok(kind) if kind.is_dir() => size_of(&entry.path()),
-            Ok(kind) if kind.is_file() => entry.metadata().map_or(0, |m| m.len()),
-            _ => 0,
-        })
-        .sum()
+    /// Removes what cargo recorded about `package`'s units, so that nothing refers to the
+    /// removed files.
+    fn forget_fingerprints(&self, package: &str) {
+        let dir = self.target_dir.join("debug").join(".fingerprint");
+        for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // `<package>-<16 hex digits>`: never another package whose name starts the same.
+            let hash = name
+                .strip_prefix(package)
+                .and_then(|rest| rest.strip_prefix('-'));
+            if hash.is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit())) {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
 }

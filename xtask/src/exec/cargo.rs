@@ -38,6 +38,9 @@ pub struct Build {
     pub binaries: Vec<TestBinary>,
     /// The compiled library (`.rlib`) of each package, by manifest.
     pub libraries: Vec<(PathBuf, PathBuf)>,
+    /// Every file cargo said a unit produced (libraries, metadata, test binaries), with the
+    /// manifest of its package: what each package's build wrote.
+    pub outputs: Vec<(PathBuf, PathBuf)>,
     /// Compiler errors and warnings, each with the manifest of the package it belongs to.
     pub diagnostics: Vec<Diagnostic>,
     /// cargo's own stderr, for failures that are not compiler diagnostics (a bad lockfile).
@@ -79,6 +82,17 @@ impl Build {
             .map(|(_, rlib)| rlib.as_path())
     }
 
+    /// The files the build of the package whose manifest is `manifest` wrote, each once.
+    pub fn outputs_of(&self, manifest: &Path) -> Vec<&Path> {
+        let files: std::collections::BTreeSet<&Path> = self
+            .outputs
+            .iter()
+            .filter(|(m, _)| same_file(m, manifest))
+            .map(|(_, file)| file.as_path())
+            .collect();
+        files.into_iter().collect()
+    }
+
     /// The test binaries of the package whose manifest is `manifest`.
     pub fn binaries_of(&self, manifest: &Path) -> Vec<&TestBinary> {
         self.binaries
@@ -88,7 +102,8 @@ impl Build {
     }
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
+/// Whether two paths name the same file (as written, or once resolved).
+pub fn same_file(a: &Path, b: &Path) -> bool {
     a == b
         || a.canonicalize()
             .ok()
@@ -237,6 +252,12 @@ impl Build {
 
     /// A library (its `.rlib`, for the symbol gate) or a test binary.
     fn read_artifact(&mut self, message: Message) {
+        if let Some(manifest) = &message.manifest_path {
+            // The executable is one of the filenames too: `outputs_of` lists each file once.
+            for file in message.filenames.iter().chain(&message.executable) {
+                self.outputs.push((manifest.clone(), file.clone()));
+            }
+        }
         let is_test = message.profile.as_ref().is_some_and(|p| p.test);
         let target = message.target.as_ref();
         if let (false, Some(target), Some(manifest)) =

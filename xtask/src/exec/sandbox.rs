@@ -145,6 +145,9 @@ pub struct Isolation {
     /// says it).
     #[serde(skip)]
     pub ipc_namespace: bool,
+    /// Each test slot gets a cgroup v2 memory limit (`MemoryCgroups`; the summary says it).
+    #[serde(skip)]
+    pub memory_cgroup: bool,
 }
 
 impl Isolation {
@@ -197,6 +200,15 @@ pub fn probe(mode: Mode, shared: &[&Path]) -> Result<Isolation> {
         }
         .to_owned(),
     );
+    let memory_cgroup = mode != Mode::Off && root && MemoryCgroups::available();
+    notes.push(if memory_cgroup {
+        "a memory cgroup per test slot (cgroup v2 memory.max: 3/4 of RAM shared among the slots)"
+            .to_owned()
+    } else {
+        "no memory cgroup (needs root and cgroup v2's memory controller): memory is bounded \
+         per process (16 GiB address space), not per slot"
+            .to_owned()
+    });
     notes.push("rlimits on every test".to_owned());
     notes.push("subreaper cleanup".to_owned());
     let isolation = Isolation {
@@ -205,6 +217,7 @@ pub fn probe(mode: Mode, shared: &[&Path]) -> Result<Isolation> {
         landlock_abi,
         summary: notes.join(", "),
         ipc_namespace,
+        memory_cgroup,
     };
     if mode == Mode::Strict && !isolation.protects_shared_state() {
         bail!(
@@ -326,6 +339,9 @@ pub struct Spec {
     /// Run in a fresh IPC namespace (only when `Isolation::ipc_namespace` said it can).
     #[serde(default)]
     pub new_ipc: bool,
+    /// Join this cgroup (its `cgroup.procs`) first: the slot's memory limit (`MemoryCgroups`).
+    #[serde(default)]
+    pub cgroup: Option<PathBuf>,
     pub limits: Limits,
 }
 
@@ -356,6 +372,11 @@ pub fn launcher_main(args: &[OsString]) -> ! {
         anyhow::ensure!(dash == "--", "usage: xtask {LAUNCH} SPEC -- EXE ARGS...");
         let spec: Spec = serde_json::from_str(&spec.to_string_lossy())?;
         set_limits(&spec.limits)?;
+        if let Some(cgroup) = &spec.cgroup {
+            // Before Landlock and the uid drop: writing cgroup.procs needs root.
+            fs::write(cgroup.join("cgroup.procs"), std::process::id().to_string())
+                .with_context(|| format!("cannot join the cgroup {}", cgroup.display()))?;
+        }
         if spec.new_ipc {
             new_ipc_namespace()?;
         }
@@ -744,4 +765,123 @@ pub fn private_dir(path: &Path, uid: Option<u32>) -> Result<()> {
             .with_context(|| format!("cannot give {} to uid {uid}", path.display()))?;
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory cgroups.
+
+/// Where cgroup v2 is mounted (a unified hierarchy).
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+/// One cgroup v2 per test slot, each with `memory.max` (and no swap), under a parent of this
+/// grader's own, next to the grader in its cgroup: RLIMIT_AS bounds one process (16 GiB), but
+/// two slots of 12 GiB each can exhaust a machine's RAM, and the kernel's OOM killer then
+/// chooses any process. With these, the kernel kills inside the slot that went over
+/// (`memory.oom.group`: the whole test). Only when the grader is root and its cgroup offers the
+/// memory controller; otherwise grading goes on without them (the isolation summary says
+/// which applied). Removed when dropped (every test's processes are dead by then).
+#[derive(Debug)]
+pub struct MemoryCgroups {
+    parent: PathBuf,
+    slots: Vec<PathBuf>,
+}
+
+impl MemoryCgroups {
+    /// Whether this machine lets the grader make them (a trial parent, made and removed).
+    pub fn available() -> bool {
+        MemoryCgroups::create(1, 1 << 30).is_some()
+    }
+
+    /// `slots` cgroups of `per_slot` bytes each, or `None` when the machine does not allow it.
+    pub fn create(slots: usize, per_slot: u64) -> Option<MemoryCgroups> {
+        let own = own_cgroup(&fs::read_to_string("/proc/self/cgroup").ok()?)?;
+        let here = Path::new(CGROUP_ROOT).join(own.trim_start_matches('/'));
+        let controllers = fs::read_to_string(here.join("cgroup.controllers")).ok()?;
+        if !controllers.split_whitespace().any(|c| c == "memory") {
+            return None;
+        }
+        // The grader's own cgroup hands the controller to its children (refused, EBUSY, when
+        // it is not the root and holds processes: then there is nothing to do quietly).
+        enable_memory(&here).ok()?;
+        let parent = here.join(format!("async-from-scratch-grade-{}", std::process::id()));
+        fs::create_dir(&parent).ok()?;
+        let mut groups = MemoryCgroups {
+            parent,
+            slots: Vec::new(),
+        };
+        enable_memory(&groups.parent).ok()?;
+        for slot in 0..slots {
+            let dir = groups.parent.join(format!("slot-{slot}"));
+            fs::create_dir(&dir).ok()?;
+            groups.slots.push(dir.clone());
+            fs::write(dir.join("memory.max"), per_slot.to_string()).ok()?;
+            let _ = fs::write(dir.join("memory.swap.max"), "0");
+            let _ = fs::write(dir.join("memory.oom.group"), "1");
+        }
+        Some(groups)
+    }
+
+    /// The cgroup of `slot`, if there is one.
+    pub fn slot(&self, slot: usize) -> Option<&Path> {
+        self.slots.get(slot).map(PathBuf::as_path)
+    }
+}
+
+impl Drop for MemoryCgroups {
+    fn drop(&mut self) {
+        for dir in &self.slots {
+            let _ = fs::remove_dir(dir);
+        }
+        let _ = fs::remove_dir(&self.parent);
+    }
+}
+
+/// What each of `slots` may use: 3/4 of the machine's RAM shared among them, at most the
+/// address space a test may map (16 GiB). `None` when `/proc/meminfo` says nothing.
+pub fn memory_per_slot(meminfo: &str, slots: usize) -> Option<u64> {
+    let total_kib: u64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some((total_kib * 1024 / 4 * 3 / slots.max(1) as u64).min(16 << 30))
+}
+
+/// The cgroup v2 path of this process (`0::/path` in `/proc/self/cgroup`).
+fn own_cgroup(proc_cgroup: &str) -> Option<String> {
+    proc_cgroup
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .map(str::to_owned)
+}
+
+fn enable_memory(dir: &Path) -> std::io::Result<()> {
+    let control = fs::read_to_string(dir.join("cgroup.subtree_control"))?;
+    if control.split_whitespace().any(|c| c == "memory") {
+        return Ok(());
+    }
+    fs::write(dir.join("cgroup.subtree_control"), "+memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_gets_its_share_of_three_quarters_of_ram() {
+        let meminfo = "MemTotal:       24000000 kB\nMemFree: 1 kB\n";
+        let total = 24_000_000u64 * 1024;
+        assert_eq!(memory_per_slot(meminfo, 2), Some(total / 4 * 3 / 2));
+        assert_eq!(memory_per_slot(meminfo, 1), Some(16 << 30));
+        assert_eq!(memory_per_slot("nothing", 2), None);
+    }
+
+    #[test]
+    fn the_own_cgroup_is_the_unified_line() {
+        let text = "4:memory:/a\n0::/user.slice/grader\n";
+        assert_eq!(own_cgroup(text).as_deref(), Some("/user.slice/grader"));
+        assert_eq!(own_cgroup("4:memory:/a\n"), None);
+    }
 }

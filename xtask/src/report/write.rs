@@ -1,9 +1,8 @@
 //! Writing every file format of one grade, each file whole (a temporary name, then renamed).
 
-use std::fs;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::bounded;
 use super::classroom::{classroom, github_output};
@@ -12,6 +11,7 @@ use super::format::Format;
 use super::gradescope::gradescope;
 use super::junit::junit;
 use super::model::Grade;
+use crate::files;
 
 /// Writes every file format (the human report is printed at the end instead).
 pub fn write_all(grade: &Grade, formats: &[Format], out: &Path) -> Result<()> {
@@ -25,11 +25,9 @@ pub fn write_all(grade: &Grade, formats: &[Format], out: &Path) -> Result<()> {
             Format::Classroom => serde_json::to_string(&classroom(grade))?,
             Format::Exercism => serde_json::to_string_pretty(&exercism(grade))?,
         };
-        let file = out.join(format.file().expect("file formats have a file"));
-        let temporary = out.join(format!(".{}.partial", format.name()));
-        fs::write(&temporary, text).with_context(|| format!("cannot write {}", file.display()))?;
-        fs::rename(&temporary, &file)
-            .with_context(|| format!("cannot write {}", file.display()))?;
+        // Never through a symbolic link, and never a predictable temporary name.
+        let file = format.file().expect("file formats have a file");
+        files::write_whole(out, file, text.as_bytes())?;
     }
     if grade.complete && formats.contains(&Format::Classroom) {
         github_output(grade)?;

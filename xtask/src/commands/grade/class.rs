@@ -416,10 +416,7 @@ fn write_gradebook(out: &Path, stages: &[&crate::course::Stage], rows: &[Row]) -
             csv(&row.status)
         );
     }
-    let file = out.join("gradebook.csv");
-    let partial = out.join(".gradebook.csv.partial");
-    fs::write(&partial, text)?;
-    fs::rename(&partial, &file).with_context(|| format!("cannot write {}", file.display()))
+    crate::files::write_whole(out, "gradebook.csv", text.as_bytes())
 }
 
 fn csv(field: &str) -> String {

@@ -40,6 +40,7 @@ use crate::ui;
 pub fn run(root: &Path, options: Options) -> Result<Outcome> {
     let options = &options.resolved(root);
     if let Some(dir) = &options.submissions {
+        out_apart_from(options.out(), dir, "--submissions")?;
         return class::run(root, options, dir);
     }
     // A starter repository grading itself: the course is its `.course/pristine` copy (tests,
@@ -65,6 +66,9 @@ fn run_in(
     let stages = course.select(&options.stages)?;
     ensure!(!stages.is_empty(), "this course has no stages to grade");
     report::check_formats(&options.formats)?;
+    if let Some(submission) = &options.submission {
+        out_apart_from(options.out(), submission, "--submission")?;
+    }
     prepare_out(options.out())?;
 
     // 0. The first report, before anything else can fail: every test "not run".
@@ -113,9 +117,35 @@ struct Graded<'a> {
     started: Instant,
 }
 
-/// `--out` exists, and files we create are readable by the test user (never writable by it).
+/// Refuses an `--out` that is the submission, lies inside it or contains it (compared as
+/// written and with symbolic links resolved): the grader writes its reports there, and a
+/// submission could have planted links (`report/.json.partial -> /etc/...`) or hold the
+/// directory a later step removes.
+pub(super) fn out_apart_from(out: &Path, submission: &Path, flag: &str) -> Result<()> {
+    ensure!(
+        !crate::files::overlap(out, submission),
+        "--out {} overlaps {flag} {}: it is the same directory, inside it or contains it. The \
+         grader writes its reports into --out, and a submission could plant files or symbolic \
+         links there that the reports would be written through; choose a directory outside \
+         the submission (nothing was graded)",
+        out.display(),
+        submission.display()
+    );
+    Ok(())
+}
+
+/// `--out` exists and is a real directory (not a symbolic link: refused, never followed), and
+/// files we create are readable by the test user (never writable by it).
 fn prepare_out(out: &Path) -> Result<()> {
     fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let meta =
+        fs::symlink_metadata(out).with_context(|| format!("cannot read {}", out.display()))?;
+    ensure!(
+        !meta.file_type().is_symlink() && meta.is_dir(),
+        "--out {} is a symbolic link (or not a directory): the grader writes reports only into \
+         a real directory, never through a link (nothing was graded)",
+        out.display()
+    );
     // SAFETY: umask only changes this process's file-creation mask.
     unsafe { libc::umask(0o022) };
     Ok(())
@@ -365,8 +395,21 @@ fn grade_in(graded: &Graded, grade: &mut Grade, scratch: &mut GradeScratch) -> R
     // 2. Compile-fail tests start from a seed made with the course's own stub (once).
     let seeds = seed_compile_fail(graded, grade, scratch, &installed, &submitted)?;
 
-    // 3. Build every stage at once; a stage that does not compile does not stop the others.
-    let build = build_stages(graded, scratch, &installed)?;
+    // 3. Build every stage the source gate accepted, at once; a stage that does not compile
+    // does not stop the others. A refused stage is not built: compiling runs its code too
+    // (macros, `const` evaluation), and what the gate refused is never run. Except a file the
+    // gate could not parse: the compiler's syntax error is what the learner needs (and the
+    // stage is refused after the build if it does compile).
+    let buildable: Vec<usize> = installed
+        .iter()
+        .copied()
+        .filter(|&i| {
+            violations.get(&graded.stages[i].name).is_none_or(|found| {
+                skip_gate() || found.iter().all(|f| f.contains(gate::UNREADABLE))
+            })
+        })
+        .collect();
+    let build = build_stages(graded, scratch, &buildable)?;
 
     // Each worker slot gets a uid of its own, and tests that compile code one more.
     let uids = if graded.isolation.user_separation {
@@ -380,7 +423,10 @@ fn grade_in(graded: &Graded, grade: &mut Grade, scratch: &mut GradeScratch) -> R
     for &index in &installed {
         let stage = graded.stages[index];
         let listing = |exe: &Path| list_spec(exe, scratch, graded.isolation, &uids).ok();
-        let prepared = prepare_stage(stage, &build, scratch, &mut violations, &listing);
+        let prepared = match violations.get(&stage.name) {
+            Some(found) if !buildable.contains(&index) => Ok(StageJobs::Refused(found.clone())),
+            _ => prepare_stage(stage, &build, scratch, &mut violations, &listing),
+        };
         if let Some(&uid) = uids.uids.first() {
             sandbox::kill_uid(uid);
         }
@@ -393,6 +439,7 @@ fn grade_in(graded: &Graded, grade: &mut Grade, scratch: &mut GradeScratch) -> R
 
     // 5. Run every test in its own sandboxed process, writing reports as results come in.
     let tools = stage_tools(graded, scratch, &installed)?;
+    let memory = memory_cgroups(graded, grade, jobs.len());
     let context = RunContext {
         seeds,
         tools,
@@ -402,8 +449,33 @@ fn grade_in(graded: &Graded, grade: &mut Grade, scratch: &mut GradeScratch) -> R
         toolchain_uid_ok: toolchain_reachable(),
         stages: graded.stages,
         fingerprints: Fingerprints::take(&jobs, graded.stages, scratch),
+        memory,
     };
     run_jobs(graded, grade, &context, &jobs)
+}
+
+/// One memory cgroup per worker slot (`sandbox::MemoryCgroups`), when the probe found the
+/// machine allows them; if making them fails now, the run goes on without (a note says so).
+fn memory_cgroups(
+    graded: &Graded,
+    grade: &mut Grade,
+    jobs: usize,
+) -> Option<sandbox::MemoryCgroups> {
+    if !graded.isolation.memory_cgroup {
+        return None;
+    }
+    let workers = graded.options.jobs.max(1).min(jobs.max(1));
+    let meminfo = fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let made = sandbox::memory_per_slot(&meminfo, workers)
+        .and_then(|per_slot| sandbox::MemoryCgroups::create(workers, per_slot));
+    if made.is_none() {
+        grade.notes.push(
+            "the memory cgroups the probe found possible could not be made: memory is bounded \
+             per process only"
+                .to_owned(),
+        );
+    }
+    made
 }
 
 /// Per installed stage that declares tools: its tests' private `PATH` directory (made now, in
@@ -502,9 +574,13 @@ fn build_stages(
     scratch: &GradeScratch,
     installed: &[usize],
 ) -> Result<cargo::Build> {
-    let packages: Vec<&str> = installed
+    let packages: Vec<(&str, PathBuf)> = installed
         .iter()
-        .map(|&i| graded.stages[i].name.as_str())
+        .map(|&i| {
+            let stage = graded.stages[i];
+            let manifest = scratch.exercise_dir(stage).join("Cargo.toml");
+            (stage.name.as_str(), manifest)
+        })
         .collect();
     if packages.is_empty() {
         return Ok(cargo::Build::default());

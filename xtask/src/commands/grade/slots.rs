@@ -136,6 +136,8 @@ pub(super) struct RunContext<'a> {
     pub(super) fingerprints: Fingerprints,
     /// Per stage index, for a stage that declares `tools`: what its tests get.
     pub(super) tools: BTreeMap<usize, StageTools>,
+    /// One memory cgroup per slot, when the machine allows them (`sandbox::MemoryCgroups`).
+    pub(super) memory: Option<sandbox::MemoryCgroups>,
 }
 
 /// A stage's declared tools as its tests see them (see `exec/tools.rs`).
@@ -172,7 +174,7 @@ impl RunContext<'_> {
         let uid = self.uid_for(slot, job);
         sandbox::private_dir(&private, uid)?;
         let env = self.env_for(job, stage, uid, &private)?;
-        let spec = self.spec_for(job, stage, uid, &private)?;
+        let spec = self.spec_for(job, stage, uid, &private, slot)?;
         let use_sandbox = self.isolation.mode != "off" || uid.is_some();
         let result = runner::run_test_in(
             &job.test,
@@ -273,6 +275,7 @@ impl RunContext<'_> {
         stage: &Stage,
         uid: Option<u32>,
         private: &Path,
+        slot: usize,
     ) -> Result<sandbox::Spec> {
         Ok(sandbox::Spec {
             uid,
@@ -307,6 +310,12 @@ impl RunContext<'_> {
                 .unwrap_or_default(),
             toolchain: job.toolchain,
             new_ipc: self.isolation.ipc_namespace,
+            // The slot's memory limit, when the machine gives us cgroups.
+            cgroup: self
+                .memory
+                .as_ref()
+                .and_then(|m| m.slot(slot))
+                .map(Path::to_owned),
             limits: sandbox::Limits {
                 cpu_secs: job.timeout.as_secs() + 5,
                 file_size: 64 << 20,

@@ -128,6 +128,7 @@ pub(super) fn list_spec(
         tools: Vec::new(),
         toolchain: false,
         new_ipc: isolation.ipc_namespace,
+        cgroup: None,
         limits: sandbox::Limits {
             cpu_secs: 30,
             file_size: 1 << 20,

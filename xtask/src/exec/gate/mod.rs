@@ -36,4 +36,4 @@ pub mod symbols;
 
 pub use check::{Violations, check_library, check_sources, scan};
 pub use isolated::{CHILD, child_main};
-pub use source::Policy;
+pub use source::{Policy, UNREADABLE};

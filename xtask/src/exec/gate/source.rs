@@ -17,8 +17,11 @@
 //! * foreign ABIs (`extern "C"` blocks and functions: a way to call `_exit`), inline assembly,
 //!   linker attributes (`no_mangle`, `export_name`, `link_section`, `used`, `link`, ...), which
 //!   run code before `main` or interpose on libc;
-//! * `include!`-family macros and `#[path]` that reach outside the stage's `src/`, and
-//!   `env!`/`option_env!` (the grader's environment at build time);
+//! * `include!`-family macros and `#[path]` (also `#[doc = include_str!(..)]`, also inside
+//!   `cfg_attr`) that reach outside the stage's `src/`, `env!`/`option_env!` (the grader's
+//!   environment at build time), and `#[debugger_visualizer]` (reads any path at build time);
+//! * naming `long_running_const_eval` in an attribute (allowing endless `const` evaluation,
+//!   which the build forbids anyway);
 //! * `cfg`s keyed on the lint or grading tools (`clippy`, `miri`, ...);
 //! * `unsafe`, unless the stage's `exercise.toml` says `allow_unsafe = true` (stages that
 //!   teach pin projection or a hand-built `RawWaker`).
@@ -105,6 +108,13 @@ const ATTRIBUTES: &[&str] = &[
     "global_allocator",
     "panic_handler",
 ];
+/// Attributes that make the compiler read a file named by a path, as `include_bytes!` does
+/// (`#![debugger_visualizer(gdb_script_file = "/any/path")]` embeds the file in the library):
+/// refused wherever they appear, since their path cannot be confined as `include!`'s is.
+const READING_ATTRIBUTES: &[&str] = &["debugger_visualizer"];
+/// Lints the grader's build forbids (`build_jail::RUSTFLAGS`): naming one in an attribute
+/// (`#![allow(long_running_const_eval)]`) can only be an attempt to lower it.
+const GUARD_LINTS: &[&str] = &["long_running_const_eval"];
 /// `cfg` keys that differ between the build that is graded and the lint or grading tools.
 const TOOL_CFGS: &[&str] = &["clippy", "miri", "rustfmt", "rust_analyzer"];
 /// Macros that read files or the build's environment: never imported (under any name).
@@ -156,10 +166,16 @@ fn is_refused_word(word: &str) -> bool {
         || INCLUDES.contains(&word)
         || READERS.contains(&word)
         || ATTRIBUTES.contains(&word)
+        || READING_ATTRIBUTES.contains(&word)
+        || GUARD_LINTS.contains(&word)
         || TOOL_CFGS.contains(&word)
         || MACROS.iter().any(|(name, _)| *name == word)
         || ["os", "path", "extern"].contains(&word)
 }
+
+/// How a refusal for a file `syn` cannot parse begins (after `path:line: `): the grader
+/// still builds such a stage, so that the learner reads the compiler's own syntax error.
+pub const UNREADABLE: &str = "the grader cannot read this file";
 
 /// What the source gates found in one stage, each `src/x.rs:LINE: what`.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -196,8 +212,7 @@ pub fn check(sources: &Sources, policy: &Policy) -> Findings {
             Err(error) => {
                 let line = error.span().start().line;
                 found.refused.push(format!(
-                    "{}:{line}: the grader cannot read this file ({error}); if it compiles, \
-                     write it in plainer Rust",
+                    "{}:{line}: {UNREADABLE} ({error}); if it compiles, write it in plainer Rust",
                     path.display()
                 ));
             }
@@ -543,6 +558,24 @@ impl Gate<'_> {
                 &format!(
                     "uses the attribute `{word}`: linker attributes can run code before the \
                      tests start or replace library functions"
+                ),
+            );
+        }
+        if READING_ATTRIBUTES.contains(&word) {
+            self.flag(
+                span,
+                &format!(
+                    "uses the attribute `{word}`: it makes the compiler read a file at build \
+                     time, like `include_bytes!`, from a path the grader cannot confine"
+                ),
+            );
+        }
+        if GUARD_LINTS.contains(&word) {
+            self.flag(
+                span,
+                &format!(
+                    "names the lint `{word}`: the grader's build forbids compile-time \
+                     evaluation that runs too long, and code may not allow it"
                 ),
             );
         }
@@ -977,6 +1010,15 @@ mod tests {
             "#[path = \"../../other/src/lib.rs\"] mod m;",
             "#[cfg_attr(all(), path = \"/etc/passwd\")] mod m;",
             "#[cfg_attr(all(), doc = include_str!(\"/etc/passwd\"))] pub fn f() {}",
+            "#[doc = include_str!(\"/etc/passwd\")] pub fn f() {}",
+            "#![debugger_visualizer(gdb_script_file = \"/etc/hostname\")]",
+            "#![debugger_visualizer(natvis_file = \"../../x.natvis\")]",
+            "#![cfg_attr(all(), debugger_visualizer(gdb_script_file = \"/etc/shadow\"))]",
+            "#![allow(long_running_const_eval)] pub const X: u8 = 0;",
+            "#[expect(long_running_const_eval)] pub const X: u8 = 0;",
+            "#![cfg_attr(all(), allow(long_running_const_eval))]",
+            "pub fn f() { let _ = option_env!(\"HOME\"); }",
+            "pub fn f() { let _ = concat!(include_str!(\"/etc/passwd\"), \"\"); }",
             "macro_rules! m { () => { ::std::process::exit(0) }; } pub fn f() { m!() }",
             "macro_rules! m { ($a:ident) => { std::$a::exit(0) }; } pub fn f() { m!(process) }",
             "macro_rules! m { ($r:ident) => { $r::process::exit(0) }; } pub fn f() { m!(std) }",
@@ -1013,6 +1055,45 @@ mod tests {
             "pub fn process() -> u8 { 1 } pub fn f() { assert_eq!(process(), 1); println!(\"{}\", process()); }",
             false,
         );
+    }
+
+    /// Red team of the grader, round 1 (#4, #5): attributes that make rustc read a path, and
+    /// allowing endless compile-time evaluation, are refused by name, wherever they stand.
+    #[test]
+    fn attributes_that_read_files_or_lower_the_const_eval_guard_are_refused() {
+        for (code, word) in [
+            (
+                "#![debugger_visualizer(gdb_script_file = \"/etc/hostname\")]",
+                "debugger_visualizer",
+            ),
+            (
+                "#![cfg_attr(all(), debugger_visualizer(natvis_file = \"a.natvis\"))]",
+                "debugger_visualizer",
+            ),
+            (
+                "macro_rules! m { () => { #[debugger_visualizer(gdb_script_file = \"/x\")] mod a {} }; } m!();",
+                "debugger_visualizer",
+            ),
+            (
+                "#![allow(long_running_const_eval)] pub const X: u64 = 0;",
+                "long_running_const_eval",
+            ),
+            (
+                "#[allow(unused, long_running_const_eval)] pub const X: u64 = 0;",
+                "long_running_const_eval",
+            ),
+            (
+                "#![cfg_attr(all(), expect(long_running_const_eval))]",
+                "long_running_const_eval",
+            ),
+        ] {
+            let found = gate(code, false);
+            assert!(
+                found.iter().any(|f| f.contains(word)),
+                "not refused by name:\n{code}\n{found:#?}"
+            );
+        }
+        accepted("#![allow(unused)] pub const X: u64 = 1 << 20;", false);
     }
 
     #[test]
