@@ -501,6 +501,23 @@ impl fmt::Display for TestId {
     }
 }
 
+/// For unit tests elsewhere in xtask: the one stage of a course made under `root`, its
+/// `exercise.toml` the minimal declaration plus `extra` (TOML lines).
+#[cfg(test)]
+pub fn stage_for_test(root: &Path, extra: &str) -> Stage {
+    let dir = root.join("exercises/01-x");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("exercise.toml"),
+        format!(
+            "format_version = 1\nname = \"x\"\nsolution = \"x-solution\"\ntitle = \"X\"\n\
+             points = 1\ntimeout = \"1s\"\n{extra}"
+        ),
+    )
+    .unwrap();
+    Course::load(root).unwrap().stages.remove(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,4 +14,6 @@ pub mod standing;
 pub mod testscan;
 pub mod variant;
 
+#[cfg(test)]
+pub use declaration::stage_for_test;
 pub use declaration::{Course, OnlyIn, Stage, TestId, parse_duration, support_crates};

@@ -257,21 +257,10 @@ mod tests {
     #[test]
     fn the_bin_dir_names_exactly_the_tools_found() {
         let dir = bin_with("bin-dir", "present", 0o755);
-        let stage_toml = |tools: &str| -> Stage {
-            let root = dir.parent().unwrap().join("course");
-            let stage_dir = root.join("exercises/01-x");
-            fs::create_dir_all(&stage_dir).unwrap();
-            fs::write(
-                stage_dir.join("exercise.toml"),
-                format!(
-                    "format_version = 1\nname = \"x\"\nsolution = \"x-solution\"\ntitle = \"X\"\n\
-                     points = 1\ntimeout = \"1s\"\ntools = {tools}\n"
-                ),
-            )
-            .unwrap();
-            crate::course::Course::load(&root).unwrap().stages.remove(0)
-        };
-        let stage = stage_toml(r#"["present", "absent"]"#);
+        let stage = crate::course::stage_for_test(
+            &dir.parent().unwrap().join("course"),
+            r#"tools = ["present", "absent"]"#,
+        );
         let tools = Tools::resolve(&[&stage], Some(dir.as_os_str()), &users());
         assert_eq!(
             tools.files_of(&stage),

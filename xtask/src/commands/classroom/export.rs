@@ -708,17 +708,7 @@ mod tests {
     /// A stage loaded from a course of its own, declaring `extra` in its exercise.toml.
     fn stage_with(name: &str, extra: &str) -> Stage {
         let root = std::env::temp_dir().join(format!("xtask-export-{name}-{}", std::process::id()));
-        let dir = root.join("exercises/01-x");
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(
-            dir.join("exercise.toml"),
-            format!(
-                "format_version = 1\nname = \"x\"\nsolution = \"x-solution\"\ntitle = \"X\"\n\
-                 points = 1\ntimeout = \"1s\"\n{extra}"
-            ),
-        )
-        .unwrap();
-        let stage = crate::course::Course::load(&root).unwrap().stages.remove(0);
+        let stage = crate::course::stage_for_test(&root, extra);
         let _ = fs::remove_dir_all(&root);
         stage
     }
