@@ -44,7 +44,7 @@ use anyhow::{Context, Result};
 use crate::exec::cargo::{self, Build, BuildProfile};
 use crate::exec::sandbox::{self, Isolation};
 
-/// The largest file a build may write. Measured (2026-12-08, the reference of all 11 stages
+/// The largest file a build may write. Measured (2026-12-07, the reference of all 11 stages
 /// built as the grader builds them): the largest file is a dependency's library (zerocopy's
 /// `.rlib`, 14 MiB); a stage's own files are at most 24 MiB together (Stage 11's library and
 /// test binaries). 64 MiB leaves room for that to grow fourfold.
@@ -65,7 +65,7 @@ fn disk_budget() -> u64 {
 }
 
 /// CPU seconds any one process of the build may use (cargo, each rustc, the linker, a build
-/// script). Measured (2026-12-08, 2 loaded cores): the slowest rustc of a cold build of every
+/// script). Measured (2026-12-07, 2 loaded cores): the slowest rustc of a cold build of every
 /// stage's reference and all dependencies used 5.4 s (the `redis` crate), a stage's own test
 /// crate at most 2 s; 120 s is more than 20 times that, and 15 times below `BUILD_TIMEOUT`,
 /// so compile-time code that never ends (a `const` loop, a recursive macro or trait) costs its
@@ -291,15 +291,7 @@ impl Jail<'_> {
             }
             self.forget_fingerprints(name);
             build.success = false;
-            build
-                .binaries
-                .retain(|b| !cargo::same_file(&b.manifest, manifest));
-            build
-                .libraries
-                .retain(|(m, _)| !cargo::same_file(m, manifest));
-            build
-                .outputs
-                .retain(|(m, _)| !cargo::same_file(m, manifest));
+            build.forget(manifest);
             build.diagnostics.push(cargo::Diagnostic {
                 manifest: manifest.clone(),
                 error: true,

@@ -100,6 +100,14 @@ impl Build {
             .filter(|b| same_file(&b.manifest, manifest))
             .collect()
     }
+
+    /// Forgets every binary, library and output of the package whose manifest is `manifest`
+    /// (its files were removed), so nothing later runs or measures them.
+    pub fn forget(&mut self, manifest: &Path) {
+        self.binaries.retain(|b| !same_file(&b.manifest, manifest));
+        self.libraries.retain(|(m, _)| !same_file(m, manifest));
+        self.outputs.retain(|(m, _)| !same_file(m, manifest));
+    }
 }
 
 /// Whether two paths name the same file (as written, or once resolved).
