@@ -9,8 +9,8 @@
 //!        (else: its task goes to the back of the local queue)
 //!     3. the local queue (front)
 //!     4. the injector (front)
-//!     5. search: steal half of another worker's local queue (victims in turn,
-//!        starting from a random one)
+//!     5. search: steal half of another worker's local queue (victims in turn from
+//!        a random one; EVERY other worker is tried once before giving up)
 //!     6. nothing anywhere: park
 //!
 //!   park:  announce "I am idle"  (under the idle lock: on the sleepers list; no longer

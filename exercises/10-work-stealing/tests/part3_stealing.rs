@@ -287,3 +287,123 @@ fn an_idle_worker_never_takes_a_blocked_workers_lifo_task() {
         },
     );
 }
+
+#[test]
+fn each_of_four_workers_in_turn_blocked_has_its_queue_stolen() {
+    watchdog("4 workers each held by a task; one of them (each worker in turn) queues 2 tasks and blocks")
+        .likely_cause(
+            "a thief that looks at only some of the other workers: one search must try every \
+             other worker once (victims (start + offset) % workers for offset 0 .. workers), so \
+             a queue on any worker is found, whatever its index",
+        )
+        .run(|| {
+            let rt = Builder::new().worker_threads(4).build();
+            // The worker threads in the order the first round saw them start; round k blocks
+            // the k-th, so every worker, whatever its index, is the blocked one once.
+            let mut workers: Vec<ThreadId> = Vec::new();
+            for round in 0..4 {
+                let started: Arc<Mutex<Vec<ThreadId>>> = Arc::default();
+                let all_started = Gate::new();
+                let chosen: Arc<Mutex<Option<ThreadId>>> = Arc::default();
+                let decided = Gate::new();
+                let queued = Gate::new();
+                let stolen = Gate::new();
+                let ran = Counter::default();
+                // Each holder gives: c1 and c2 ran in time; how many had run then; its children.
+                type Held = (bool, usize, Vec<JoinHandle<()>>);
+                let holders: Vec<JoinHandle<Held>> = (0..4)
+                    .map(|_| {
+                        let (started, all_started) = (Arc::clone(&started), all_started.clone());
+                        let (chosen, decided) = (Arc::clone(&chosen), decided.clone());
+                        let (queued, stolen, ran) = (queued.clone(), stolen.clone(), ran.clone());
+                        rt.spawn(async move {
+                            let me = std::thread::current().id();
+                            {
+                                let mut started = started.lock().unwrap();
+                                started.push(me);
+                                if started.len() == 4 {
+                                    all_started.open();
+                                }
+                            }
+                            // Every holder blocks its worker until the test has chosen.
+                            if !decided.wait_at_most(PATIENCE) || *chosen.lock().unwrap() != Some(me)
+                            {
+                                // Let go only once the blocker's tasks are queued: this worker
+                                // then finds nothing of its own, nor in the injector: it must
+                                // search the others.
+                                queued.wait_at_most(PATIENCE);
+                                return (true, 2, Vec::new());
+                            }
+                            // The chosen one: c1, c2 into its local queue, c3 into its LIFO
+                            // slot (never stolen); then it blocks until c1 and c2 ran.
+                            let children: Vec<JoinHandle<()>> = (1..=3)
+                                .map(|_| {
+                                    let (stolen, ran) = (stolen.clone(), ran.clone());
+                                    stealing::spawn(async move {
+                                        if ran.tick() == 2 {
+                                            stolen.open();
+                                        }
+                                    })
+                                })
+                                .collect();
+                            queued.open();
+                            let in_time = stolen.wait_at_most(PATIENCE);
+                            (in_time, ran.get(), children)
+                        })
+                    })
+                    .collect();
+                let all = all_started.wait_at_most(PATIENCE);
+                let threads = started.lock().unwrap().clone();
+                if round == 0 {
+                    workers = threads.clone();
+                }
+                let blocker = workers.get(round).copied().filter(|_| all);
+                *chosen.lock().unwrap() = blocker.filter(|thread| threads.contains(thread));
+                decided.open();
+                if chosen.lock().unwrap().is_none() {
+                    queued.open(); // nobody blocks: let every holder go before failing
+                }
+                let (stolen_in_time, ran_then) = rt.block_on(async move {
+                    let (mut in_time, mut ran_then) = (true, 2);
+                    let mut children = Vec::new();
+                    for holder in holders {
+                        let (ok, ran, mine) = holder.await.unwrap();
+                        in_time &= ok;
+                        ran_then = ran_then.min(ran);
+                        children.extend(mine);
+                    }
+                    for child in children {
+                        child.await.unwrap();
+                    }
+                    (in_time, ran_then)
+                });
+                assert!(
+                    all,
+                    "4 tasks that each block their worker, spawned from outside onto 4 \
+                     workers: only {} started ({threads:?}). Does a push to the injector wake \
+                     a sleeping worker while the others are busy?",
+                    threads.len()
+                );
+                assert!(
+                    chosen.lock().unwrap().is_some(),
+                    "round {round}: the 4 busy worker threads {threads:?} are not the 4 of \
+                     the first round {workers:?}: a runtime keeps its worker threads for life"
+                );
+                assert!(
+                    stolen_in_time,
+                    "4 workers, each held by a task; then the task on worker thread \
+                     #{round} (of {workers:?}, in the order they first started) queued c1, c2 \
+                     in its local queue (c3 in its LIFO slot) and blocked its thread, and the \
+                     other 3 workers were let go with nothing else to do: in {} s they ran {} \
+                     of c1, c2 ({round} earlier round(s), each blocking another worker, \
+                     passed). A thief must try EVERY other worker before it gives \
+                     up, whatever index the victim has. Look at how your steal loop computes \
+                     its victims: (start + offset) % workers, for offset in 0..workers, visits \
+                     each worker once; (start + offset) / workers, or start * offset, visits \
+                     only some",
+                    PATIENCE.as_secs(),
+                    ran_then
+                );
+            }
+        });
+}
