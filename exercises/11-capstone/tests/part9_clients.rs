@@ -232,6 +232,14 @@ fn redis_benchmark_gets_every_reply() {
             return;
         }
         let server = TestServer::start();
+        // redis-benchmark waits as long as it is let for a server that never replies: ask
+        // once ourselves first, so that a server not yet serving fails in seconds, not 40.
+        let pong = server.client().call(&["PING"]);
+        assert!(
+            matches!(&pong, common::Reply::Simple(text) if text == "PONG"),
+            "redis-benchmark needs a server that answers PING with +PONG (part 4); it got \
+             {pong:?}"
+        );
         let port = server.addr.port().to_string();
         for pipeline in ["1", "16"] {
             let mut command = Command::new("redis-benchmark");

@@ -20,9 +20,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::course::Stage;
+use crate::course::{Stage, TestId};
 use crate::exec::cargo::{self, Build};
 use crate::exec::features;
+use crate::exec::prune;
 use crate::exec::runner;
 use crate::exec::scratch::Scratch;
 use crate::files::{self, Sources, write_if_changed};
@@ -33,6 +34,9 @@ pub struct Version<'a> {
     pub name: &'a str,
     pub sources: &'a Sources,
     pub targets: BTreeSet<String>,
+    /// Only these tests are run (a bug's caught-by), so only these are compiled: the other
+    /// tests of their files are blanked out (`prune.rs`). Every test when `None`.
+    pub only: Option<&'a [TestId]>,
 }
 
 /// Where the versions were written and what the one build produced.
@@ -47,6 +51,9 @@ impl Built {
         self.packages[version].1.join("Cargo.toml")
     }
 }
+
+/// Where a version package keeps its pruned test files (see `test_targets`).
+pub const PRUNED: &str = "pruned";
 
 /// Writes every version as a package of the scratch workspace and builds them all at once.
 pub fn build(scratch: &Scratch, stage: &Stage, versions: &[Version<'_>]) -> Result<Built> {
@@ -83,7 +90,12 @@ pub fn build(scratch: &Scratch, stage: &Stage, versions: &[Version<'_>]) -> Resu
         lib.insert("name".into(), lib_name.clone().into());
         lib.insert("path".into(), "src/lib.rs".into());
         table.insert("lib".into(), toml::Value::Table(lib));
-        let tests = test_targets(&exercise.join("tests"), &dir, &version.targets)?;
+        let tests = test_targets(
+            &exercise.join("tests"),
+            &dir,
+            &version.targets,
+            version.only,
+        )?;
         table.insert("test".into(), toml::Value::Array(tests));
         write_if_changed(&dir.join("Cargo.toml"), toml::to_string(&table)?.as_bytes())?;
         sync_src(&dir, version.sources)?;
@@ -119,10 +131,17 @@ pub fn build(scratch: &Scratch, stage: &Stage, versions: &[Version<'_>]) -> Resu
 /// (Stage 7's reference: 3.2 s instead of 4.5 s). Every test still runs in its own process
 /// and keeps its id (`runner::list_all`). A file stays in a binary of its own when it cannot
 /// be a module (see `can_be_a_module`).
+///
+/// With `only` (a bug's named tests), each such file is compiled with only those tests: a
+/// copy with the others blanked out (`prune.rs`) in `dir/pruned/`, beside links to everything
+/// else in `tests_dir` (its `common/` module, fixtures), so that the copy's `mod` and
+/// `include_str!` paths find what the original's find. A file that cannot be pruned is
+/// compiled whole.
 fn test_targets(
     tests_dir: &Path,
     dir: &Path,
     targets: &BTreeSet<String>,
+    only: Option<&[TestId]>,
 ) -> Result<Vec<toml::Value>> {
     let entry = |name: &str, path: &Path| {
         let mut test = toml::Table::new();
@@ -132,16 +151,33 @@ fn test_targets(
     };
     let mut tests = Vec::new();
     let mut merged = Vec::new();
+    let mut pruned = BTreeMap::new();
     for target in targets {
         let path = tests_dir.join(format!("{target}.rs"));
         let text = fs::read_to_string(&path).unwrap_or_default();
         if !can_be_a_module(&text) {
             tests.push(entry(target, &path));
-        } else {
-            merged.push((target, path));
+            continue;
+        }
+        let kept = only.and_then(|only| {
+            let keep = only
+                .iter()
+                .filter(|id| &id.target == target)
+                .map(|id| id.name.as_str())
+                .collect();
+            prune::keep_only(&text, &keep)
+        });
+        match kept {
+            Some(text) => {
+                let file = format!("{target}.rs");
+                merged.push((target, dir.join(PRUNED).join(&file)));
+                pruned.insert(file, text);
+            }
+            None => merged.push((target, path)),
         }
     }
-    if merged.len() == 1 {
+    sync_pruned(tests_dir, &dir.join(PRUNED), &pruned)?;
+    if merged.len() == 1 && only.is_none() {
         let (target, path) = &merged[0];
         tests.push(entry(target, path));
     } else if !merged.is_empty() {
@@ -150,6 +186,10 @@ fn test_targets(
              a binary,\n//! each as a module named after its file.\n",
         );
         for (target, path) in &merged {
+            // A pruned file leaves helpers only the removed tests used.
+            if only.is_some() {
+                root.push_str("#[allow(unused)]\n");
+            }
             root.push_str(&format!(
                 "#[path = {:?}]\nmod {target};\n",
                 path.display().to_string()
@@ -160,6 +200,63 @@ fn test_targets(
         tests.push(entry(runner::MERGED, &file));
     }
     Ok(tests)
+}
+
+/// Makes `pruned_dir` hold the pruned copies `files` (name -> text) and a link to every other
+/// entry of `tests_dir`; nothing at all when there are no copies.
+fn sync_pruned(
+    tests_dir: &Path,
+    pruned_dir: &Path,
+    files: &BTreeMap<String, String>,
+) -> Result<()> {
+    if files.is_empty() {
+        if pruned_dir.exists() {
+            fs::remove_dir_all(pruned_dir)?;
+        }
+        return Ok(());
+    }
+    fs::create_dir_all(pruned_dir)?;
+    let mut wanted = BTreeSet::new();
+    for (name, text) in files {
+        let path = pruned_dir.join(name);
+        // An earlier run may have left a link under this name.
+        if path.is_symlink() {
+            fs::remove_file(&path)?;
+        }
+        write_if_changed(&path, text.as_bytes())?;
+        wanted.insert(name.clone());
+    }
+    for entry in fs::read_dir(tests_dir)?.filter_map(|e| e.ok()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if wanted.contains(&name) {
+            continue;
+        }
+        let link = pruned_dir.join(&name);
+        let target = entry.path();
+        if fs::read_link(&link).is_ok_and(|old| old == target) {
+            wanted.insert(name);
+            continue;
+        }
+        if link.is_dir() && !link.is_symlink() {
+            fs::remove_dir_all(&link)?;
+        } else if link.symlink_metadata().is_ok() {
+            fs::remove_file(&link)?;
+        }
+        std::os::unix::fs::symlink(&target, &link)
+            .with_context(|| format!("cannot link {}", link.display()))?;
+        wanted.insert(name);
+    }
+    for entry in fs::read_dir(pruned_dir)?.filter_map(|e| e.ok()) {
+        if !wanted.contains(&*entry.file_name().to_string_lossy()) {
+            let path = entry.path();
+            if path.is_dir() && !path.is_symlink() {
+                fs::remove_dir_all(&path)?;
+            } else {
+                fs::remove_file(&path)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether a test file behaves the same as a module of a bigger test crate as in a crate of
@@ -290,7 +387,7 @@ mod tests {
         }
         let version = dir.join("version");
         let all: BTreeSet<String> = ["part1", "part2", "snap"].map(String::from).into();
-        let targets = test_targets(&tests_dir, &version, &all).unwrap();
+        let targets = test_targets(&tests_dir, &version, &all, None).unwrap();
         let names: Vec<&str> = targets.iter().filter_map(|t| t["name"].as_str()).collect();
         assert_eq!(names, ["snap", runner::MERGED]);
         let merged = fs::read_to_string(version.join("merged_tests.rs")).unwrap();
@@ -302,9 +399,51 @@ mod tests {
 
         // One file needed: a binary of its own, under its own name.
         let one: BTreeSet<String> = ["part2".to_owned()].into();
-        let targets = test_targets(&tests_dir, &version, &one).unwrap();
+        let targets = test_targets(&tests_dir, &version, &one, None).unwrap();
         assert_eq!(targets.len(), 1);
         assert_eq!(targets[0]["name"].as_str(), Some("part2"));
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_bug_compiles_only_the_tests_it_names_beside_links_to_the_rest() {
+        let dir = std::env::temp_dir().join(format!("xtask-prune-{}", std::process::id()));
+        let tests_dir = dir.join("tests");
+        fs::create_dir_all(tests_dir.join("common")).unwrap();
+        fs::write(tests_dir.join("common/mod.rs"), "pub fn help() {}\n").unwrap();
+        let part1 = "mod common;\n\n#[test]\nfn a() {\n    common::help();\n}\n\n\
+                     #[test]\nfn b() {\n    assert!(true);\n}\n";
+        fs::write(tests_dir.join("part1.rs"), part1).unwrap();
+        fs::write(tests_dir.join("part2.rs"), "#[test]\nfn c() {}\n").unwrap();
+        let version = dir.join("version");
+        let only = [TestId {
+            target: "part1".into(),
+            name: "b".into(),
+        }];
+        let targets: BTreeSet<String> = ["part1".to_owned()].into();
+        let tests = test_targets(&tests_dir, &version, &targets, Some(&only)).unwrap();
+        let names: Vec<&str> = tests.iter().filter_map(|t| t["name"].as_str()).collect();
+        assert_eq!(names, [runner::MERGED], "one file, still a merged root");
+        let root = fs::read_to_string(version.join("merged_tests.rs")).unwrap();
+        assert!(
+            root.contains("#[allow(unused)]") && root.contains("pruned/part1.rs"),
+            "{root}"
+        );
+        let pruned = fs::read_to_string(version.join(PRUNED).join("part1.rs")).unwrap();
+        assert!(
+            pruned.contains("fn b()") && !pruned.contains("fn a()"),
+            "{pruned}"
+        );
+        assert_eq!(pruned.lines().count(), part1.lines().count());
+        // `mod common;` in the copy finds the original's module.
+        let common = version.join(PRUNED).join("common");
+        assert_eq!(fs::read_link(&common).unwrap(), tests_dir.join("common"));
+        assert!(version.join(PRUNED).join("part2.rs").is_symlink());
+
+        // The same version later judged by every test (`only` gone): no copies are left.
+        let tests = test_targets(&tests_dir, &version, &targets, None).unwrap();
+        assert_eq!(tests[0]["name"].as_str(), Some("part1"));
+        assert!(!version.join(PRUNED).exists());
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -27,6 +27,11 @@ pub fn cargo() -> Command {
     ] {
         cmd.env_remove(key);
     }
+    // For measuring where a build's time goes (ARCHITECTURE.md, "Build and feedback times"):
+    // a wrapper that logs each rustc call, given on purpose, never one inherited by accident.
+    if let Some(wrapper) = std::env::var_os("XTASK_RUSTC_WRAPPER") {
+        cmd.env("RUSTC_WRAPPER", wrapper);
+    }
     cmd
 }
 

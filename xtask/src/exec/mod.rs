@@ -9,6 +9,7 @@ pub mod dep_seed;
 pub mod features;
 pub mod gate;
 pub mod interrupt;
+pub mod prune;
 pub mod runner;
 pub mod sandbox;
 pub mod scratch;

@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Result;
 
@@ -63,7 +64,7 @@ pub fn stage_scratch(root: &Path, stage: &Stage) -> Result<Scratch> {
 /// `XTASK_TIMINGS=1`: how long each phase took, on stderr as it ends (`timing: 02
 /// waker-queue build 30 packages: 41.2s`), to see where a verify's time goes. Silent otherwise.
 pub fn timed<T>(what: impl FnOnce() -> String, work: impl FnOnce() -> T) -> T {
-    if std::env::var_os("XTASK_TIMINGS").is_none() {
+    if !timings() {
         return work();
     }
     let started = std::time::Instant::now();
@@ -74,6 +75,11 @@ pub fn timed<T>(what: impl FnOnce() -> String, work: impl FnOnce() -> T) -> T {
         started.elapsed().as_secs_f64()
     );
     result
+}
+
+/// Whether `XTASK_TIMINGS` is set (see `timed`).
+fn timings() -> bool {
+    std::env::var_os("XTASK_TIMINGS").is_some()
 }
 
 /// What became of one variant: the results of its tests, or its compile errors.
@@ -183,6 +189,7 @@ pub fn build_and_run_items(
             name: &item.name,
             sources: item.sources,
             targets: item.targets.clone(),
+            only: item.only,
         })
         .collect();
     let label = format!("{:02} {}", stage.order, stage.name);
@@ -201,20 +208,47 @@ pub fn build_and_run_items(
             })
         },
     )?;
+    if timings() {
+        let mut slowest: Vec<&(usize, TestResult)> = results.iter().collect();
+        slowest.sort_by_key(|(_, result)| std::cmp::Reverse(result.elapsed));
+        let total: Duration = results.iter().map(|(_, result)| result.elapsed).sum();
+        eprintln!(
+            "timing: {label} test runs took {:.1}s in all; the slowest:",
+            total.as_secs_f64()
+        );
+        for (index, result) in slowest.iter().take(8) {
+            eprintln!(
+                "timing:   {:.2}s {} {} ({})",
+                result.elapsed.as_secs_f64(),
+                items[*index].name,
+                result.id,
+                result.status.label()
+            );
+        }
+    }
     // A merged test binary names its files by the absolute paths of its `#[path]` modules:
-    // show them as cargo would, relative to the workspace (`exercises/NN-name/tests/...`).
+    // show them as cargo would, relative to the workspace (`exercises/NN-name/tests/...`),
+    // a bug's pruned copy of a file (`batch.rs`) as the file it was made from.
     let scratch_prefix = format!("{}/", scratch.root.display());
+    let tests_dir = format!("{}/", scratch.exercise_dir(stage).join("tests").display());
     Ok(items
         .iter()
         .enumerate()
         .zip(outcomes)
         .map(|((index, item), outcome)| {
             let count = outcome?;
+            let pruned = format!(
+                "{}/",
+                built.packages[&item.name].1.join(batch::PRUNED).display()
+            );
             let all: Vec<TestResult> = results
                 .iter()
                 .filter(|(i, _)| *i == index)
                 .map(|(_, result)| TestResult {
-                    message: result.message.replace(&scratch_prefix, ""),
+                    message: result
+                        .message
+                        .replace(&pruned, &tests_dir)
+                        .replace(&scratch_prefix, ""),
                     ..result.clone()
                 })
                 .collect();
