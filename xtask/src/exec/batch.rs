@@ -177,7 +177,9 @@ fn test_targets(
         }
     }
     sync_pruned(tests_dir, &dir.join(PRUNED), &pruned)?;
-    if merged.len() == 1 && only.is_none() {
+    // One file: a binary of its own, as `cargo test` builds it (a file may rely on being a
+    // crate's root: a macro of its `common` module that names `$crate::common`).
+    if merged.len() == 1 {
         let (target, path) = &merged[0];
         tests.push(entry(target, path));
     } else if !merged.is_empty() {
@@ -422,13 +424,10 @@ mod tests {
         }];
         let targets: BTreeSet<String> = ["part1".to_owned()].into();
         let tests = test_targets(&tests_dir, &version, &targets, Some(&only)).unwrap();
-        let names: Vec<&str> = tests.iter().filter_map(|t| t["name"].as_str()).collect();
-        assert_eq!(names, [runner::MERGED], "one file, still a merged root");
-        let root = fs::read_to_string(version.join("merged_tests.rs")).unwrap();
-        assert!(
-            root.contains("#[allow(unused)]") && root.contains("pruned/part1.rs"),
-            "{root}"
-        );
+        assert_eq!(tests.len(), 1, "one file: a binary of its own");
+        assert_eq!(tests[0]["name"].as_str(), Some("part1"));
+        let path = tests[0]["path"].as_str().unwrap();
+        assert!(path.ends_with("pruned/part1.rs"), "{path}");
         let pruned = fs::read_to_string(version.join(PRUNED).join("part1.rs")).unwrap();
         assert!(
             pruned.contains("fn b()") && !pruned.contains("fn a()"),
@@ -439,6 +438,24 @@ mod tests {
         let common = version.join(PRUNED).join("common");
         assert_eq!(fs::read_link(&common).unwrap(), tests_dir.join("common"));
         assert!(version.join(PRUNED).join("part2.rs").is_symlink());
+
+        // Two files: one merged binary of the pruned copies, their dead code allowed.
+        let both: BTreeSet<String> = ["part1".to_owned(), "part2".to_owned()].into();
+        let two = [
+            only[0].clone(),
+            TestId {
+                target: "part2".into(),
+                name: "c".into(),
+            },
+        ];
+        let tests = test_targets(&tests_dir, &version, &both, Some(&two)).unwrap();
+        assert_eq!(tests[0]["name"].as_str(), Some(runner::MERGED));
+        let root = fs::read_to_string(version.join("merged_tests.rs")).unwrap();
+        assert!(
+            root.contains("#[allow(unused)]") && root.contains("pruned/part1.rs"),
+            "{root}"
+        );
+        assert!(root.contains("pruned/part2.rs"), "{root}");
 
         // The same version later judged by every test (`only` gone): no copies are left.
         let tests = test_targets(&tests_dir, &version, &targets, None).unwrap();
