@@ -212,10 +212,7 @@ fn sync_pruned(
     files: &BTreeMap<String, String>,
 ) -> Result<()> {
     if files.is_empty() {
-        if pruned_dir.exists() {
-            fs::remove_dir_all(pruned_dir)?;
-        }
-        return Ok(());
+        return remove_entry(pruned_dir);
     }
     fs::create_dir_all(pruned_dir)?;
     let mut wanted = BTreeSet::new();
@@ -223,42 +220,40 @@ fn sync_pruned(
         let path = pruned_dir.join(name);
         // An earlier run may have left a link under this name.
         if path.is_symlink() {
-            fs::remove_file(&path)?;
+            remove_entry(&path)?;
         }
         write_if_changed(&path, text.as_bytes())?;
         wanted.insert(name.clone());
     }
     for entry in fs::read_dir(tests_dir)?.filter_map(|e| e.ok()) {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if wanted.contains(&name) {
-            continue;
+        if !wanted.insert(name.clone()) {
+            continue; // a pruned copy
         }
-        let link = pruned_dir.join(&name);
-        let target = entry.path();
+        let (link, target) = (pruned_dir.join(&name), entry.path());
         if fs::read_link(&link).is_ok_and(|old| old == target) {
-            wanted.insert(name);
             continue;
         }
-        if link.is_dir() && !link.is_symlink() {
-            fs::remove_dir_all(&link)?;
-        } else if link.symlink_metadata().is_ok() {
-            fs::remove_file(&link)?;
-        }
+        remove_entry(&link)?;
         std::os::unix::fs::symlink(&target, &link)
             .with_context(|| format!("cannot link {}", link.display()))?;
-        wanted.insert(name);
     }
     for entry in fs::read_dir(pruned_dir)?.filter_map(|e| e.ok()) {
         if !wanted.contains(&*entry.file_name().to_string_lossy()) {
-            let path = entry.path();
-            if path.is_dir() && !path.is_symlink() {
-                fs::remove_dir_all(&path)?;
-            } else {
-                fs::remove_file(&path)?;
-            }
+            remove_entry(&entry.path())?;
         }
     }
     Ok(())
+}
+
+/// Removes `path`, whatever it is (a file, a link, a directory with its contents); nothing if
+/// there is nothing there.
+fn remove_entry(path: &Path) -> Result<()> {
+    match path.symlink_metadata() {
+        Err(_) => Ok(()),
+        Ok(meta) if meta.is_dir() => Ok(fs::remove_dir_all(path)?),
+        Ok(_) => Ok(fs::remove_file(path)?),
+    }
 }
 
 /// Whether a test file behaves the same as a module of a bigger test crate as in a crate of

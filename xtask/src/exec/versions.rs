@@ -209,22 +209,7 @@ pub fn build_and_run_items(
         },
     )?;
     if timings() {
-        let mut slowest: Vec<&(usize, TestResult)> = results.iter().collect();
-        slowest.sort_by_key(|(_, result)| std::cmp::Reverse(result.elapsed));
-        let total: Duration = results.iter().map(|(_, result)| result.elapsed).sum();
-        eprintln!(
-            "timing: {label} test runs took {:.1}s in all; the slowest:",
-            total.as_secs_f64()
-        );
-        for (index, result) in slowest.iter().take(8) {
-            eprintln!(
-                "timing:   {:.2}s {} {} ({})",
-                result.elapsed.as_secs_f64(),
-                items[*index].name,
-                result.id,
-                result.status.label()
-            );
-        }
+        print_slowest(&label, items, &results);
     }
     // A merged test binary names its files by the absolute paths of its `#[path]` modules:
     // show them as cargo would, relative to the workspace (`exercises/NN-name/tests/...`),
@@ -256,6 +241,27 @@ pub fn build_and_run_items(
             Ok(fold(all, count, warnings))
         })
         .collect())
+}
+
+/// `XTASK_TIMINGS`: the test runs of one build, summed, and the slowest of them (which
+/// version, which test, how it ended).
+fn print_slowest(label: &str, items: &[Item<'_>], results: &[(usize, TestResult)]) {
+    let total: Duration = results.iter().map(|(_, result)| result.elapsed).sum();
+    eprintln!(
+        "timing: {label} test runs took {:.1}s in all; the slowest:",
+        total.as_secs_f64()
+    );
+    let mut slowest: Vec<&(usize, TestResult)> = results.iter().collect();
+    slowest.sort_by_key(|(_, result)| std::cmp::Reverse(result.elapsed));
+    for (index, result) in slowest.iter().take(8) {
+        eprintln!(
+            "timing:   {:.2}s {} {} ({})",
+            result.elapsed.as_secs_f64(),
+            items[*index].name,
+            result.id,
+            result.status.label()
+        );
+    }
 }
 
 /// Every test run the items need (`repeat` times each), and per item the number of its tests,
