@@ -75,6 +75,55 @@ fn a_test_that_passes_on_the_stub_is_a_defect() {
     assert!(out.contains("adding::two_and_two_make_four"), "{out}");
 }
 
+/// A stage declares a tool that is not installed: its test skips (and passes) without it, as
+/// Stage 11's tests do without `redis-cli`. The reference may skip it; the stub may not pass it
+/// (verify requires the tools of the stub, `COURSE_TOOLS_REQUIRED`), and verify says which
+/// tool is missing and how to install it.
+#[test]
+fn a_test_that_skips_without_its_tool_still_fails_on_the_stub() {
+    let root = fixture("tool-missing");
+    let declaration = format!(
+        "{}tools = [\"xtask-test-no-such-tool\"]\ntools_install = \"xtask-test-tools\"\n",
+        fs::read_to_string(root.join("exercises/01-adder/exercise.toml")).unwrap()
+    );
+    write(&root, "exercises/01-adder/exercise.toml", &declaration);
+    write(
+        &root,
+        "exercises/01-adder/tests/tools.rs",
+        r#"#[test]
+fn the_tool_checks_the_sum() {
+    let started = std::process::Command::new("xtask-test-no-such-tool").output();
+    if started.is_err() {
+        let required = std::env::var_os("COURSE_TOOLS_REQUIRED").is_some();
+        assert!(!required, "the tool is not installed and is required");
+        println!("SKIPPED: xtask-test-no-such-tool is not installed");
+        return;
+    }
+    assert_eq!(adder::add(2, 2), 4);
+}
+"#,
+    );
+    let manifest = root.join("solutions/01-adder/Cargo.toml");
+    let entry =
+        "\n[[test]]\nname = \"tools\"\npath = \"../../exercises/01-adder/tests/tools.rs\"\n";
+    write(
+        &root,
+        "solutions/01-adder/Cargo.toml",
+        &(fs::read_to_string(&manifest).unwrap() + entry),
+    );
+    let (code, out) = xtask(&root, &["verify", "--stage", "adder"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("every test fails on the stub (3 of 3)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("xtask-test-no-such-tool not installed")
+            && out.contains("install xtask-test-tools"),
+        "{out}"
+    );
+}
+
 #[test]
 fn a_stub_with_warnings_is_a_defect() {
     let root = fixture("stub-warns");

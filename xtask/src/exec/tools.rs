@@ -128,6 +128,18 @@ impl Tools {
     }
 }
 
+/// The tools `stage` declares that are not installed (not found on `search`, a `PATH` value),
+/// by name. For `verify`, which runs the course's own code: the grader resolves and checks
+/// each tool's file with [`Tools::resolve`].
+pub fn missing<'s>(stage: &'s Stage, search: Option<&OsStr>) -> Vec<&'s str> {
+    stage
+        .tools
+        .iter()
+        .filter(|name| find(name, search).is_err())
+        .map(String::as_str)
+        .collect()
+}
+
 /// The canonical file `name` is on `search` (the first executable regular file, as a shell
 /// finds it). Relative entries of `search` are skipped: they would depend on the directory.
 fn find(name: &str, search: Option<&OsStr>) -> Result<PathBuf, String> {

@@ -17,7 +17,7 @@ use crate::course::{Stage, TestId};
 use crate::exec::batch::{self, Version};
 use crate::exec::runner::{self, TestEnv, TestResult};
 use crate::exec::scratch::Scratch;
-use crate::exec::{cargo, features, trybuild_cache};
+use crate::exec::{cargo, features, tools, trybuild_cache};
 use crate::files::{self, Sources};
 use crate::outcome::Problem;
 
@@ -34,6 +34,10 @@ pub struct RunOptions {
     /// A catch that depends on how the threads were scheduled then shows on one machine, not
     /// only on CI's.
     pub repeat: usize,
+    /// Tests are told their stage's declared tools are required ([`tools::REQUIRED`]): a test
+    /// that would skip without one fails instead. Set for the stub, which must fail every
+    /// test, also on a machine without the tools (where a skipping test would pass).
+    pub require_tools: bool,
 }
 
 impl RunOptions {
@@ -43,6 +47,7 @@ impl RunOptions {
             jobs: runner::cpus(),
             short_watchdog,
             repeat: 1,
+            require_tools: false,
         }
     }
 }
@@ -118,6 +123,8 @@ pub struct Item<'a> {
     /// In-test watchdogs shortened to 1 s: a bug only has to fail, so a hang fails fast (see
     /// harness::Watchdog).
     pub short_watchdog: bool,
+    /// See [`RunOptions::require_tools`]: the stub's item sets it.
+    pub require_tools: bool,
 }
 
 impl<'a> Item<'a> {
@@ -136,6 +143,7 @@ impl<'a> Item<'a> {
             only: None,
             repeat,
             short_watchdog: false,
+            require_tools: false,
         }
     }
 
@@ -159,6 +167,7 @@ impl<'a> Item<'a> {
                 only: Some(variant.caught_by.as_slice()),
                 repeat: options.repeat,
                 short_watchdog: options.short_watchdog,
+                require_tools: false,
             },
             Kind::Alternative => {
                 Item::whole(scratch, stage, &variant.name, sources, options.repeat)
@@ -294,6 +303,9 @@ fn queue_tests(
         if item.short_watchdog {
             env = env.with("HARNESS_WATCHDOG_MS", "1000");
         }
+        if item.require_tools {
+            env = env.with(tools::REQUIRED, "1");
+        }
         let listed: Vec<runner::Listed> = runner::list_all(&binaries, dir, &env)?
             .into_iter()
             .filter(|job| item.only.is_none_or(|only| only.contains(&job.id)))
@@ -400,6 +412,9 @@ pub fn build_and_run(
     if only.is_some() && options.short_watchdog {
         // A known-bug variant is expected to fail: let a hang fail fast (see harness::Watchdog).
         env = env.with("HARNESS_WATCHDOG_MS", "1000");
+    }
+    if options.require_tools {
+        env = env.with(tools::REQUIRED, "1");
     }
     let binaries = build.binaries_of(&manifest);
     let jobs: Vec<runner::Listed> = runner::list_all(&binaries, &package_dir, &env)?

@@ -42,6 +42,7 @@ impl Args {
             jobs: self.jobs,
             short_watchdog: true,
             repeat: self.repeat(),
+            require_tools: false,
         }
     }
 

@@ -11,7 +11,7 @@ use crate::course::{Stage, TestId};
 use crate::exec::runner::TestResult;
 use crate::exec::scratch::Scratch;
 use crate::exec::verdict::{self, Verdict};
-use crate::exec::versions::{Item, Run, build_and_run, build_and_run_items, failures};
+use crate::exec::versions::{Item, Run, RunOptions, build_and_run, build_and_run_items, failures};
 use crate::files::Sources;
 use crate::outcome::Problem;
 
@@ -23,7 +23,11 @@ pub(super) fn check_stub(
     report: &mut StageReport,
     progress: &Progress,
 ) -> Result<()> {
-    let run = build_and_run(scratch, stage, stub, None, 1, &options.run_options())?;
+    let stub_options = RunOptions {
+        require_tools: true,
+        ..options.run_options()
+    };
+    let run = build_and_run(scratch, stage, stub, None, 1, &stub_options)?;
     judge_stub(run, report, progress);
     Ok(())
 }
@@ -198,7 +202,10 @@ pub(super) fn check_together<'a>(
         "only stages without overlay_only targets"
     );
     let mut items = vec![
-        Item::whole(scratch, stage, "_stub", stub, 1),
+        Item {
+            require_tools: true,
+            ..Item::whole(scratch, stage, "_stub", stub, 1)
+        },
         Item::whole(scratch, stage, "_solution", solution, options.repeat()),
     ];
     let run_options = options.run_options();

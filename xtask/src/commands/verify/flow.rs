@@ -17,7 +17,7 @@ use super::table::{self, Progress, StageReport};
 use crate::course::variant::{self, Kind, Variant};
 use crate::course::{Course, Stage, freshness};
 use crate::exec::versions::{TARGET, stage_scratch, timed};
-use crate::exec::{dep_seed, runner};
+use crate::exec::{dep_seed, runner, tools};
 use crate::files;
 use crate::outcome::Outcome;
 use crate::ui;
@@ -57,8 +57,25 @@ pub fn run(root: &Path, options: &Args) -> Result<Outcome> {
     } else {
         stages.iter().map(|stage| count_redteam(root, stage)).sum()
     };
+    let path = std::env::var_os("PATH");
     for stage in stages {
-        let hash = freshness::inputs_hash(root, stage, &toolchain);
+        let mut hash = freshness::inputs_hash(root, stage, &toolchain);
+        let missing = tools::missing(stage, path.as_deref());
+        if !missing.is_empty() {
+            // The tests that use them skip (and pass) on the reference: say so, and let a run
+            // after they are installed check the stage again.
+            ui::heading(&format!(
+                "{:02} {}: {} not installed: the tests that use {} skip on the reference and \
+                 the alternatives (on the stub they are required, so they fail); install {} to \
+                 check them",
+                stage.order,
+                stage.name,
+                missing.join(", "),
+                if missing.len() == 1 { "it" } else { "them" },
+                stage.tools_install.as_deref().unwrap_or("them"),
+            ));
+            hash.push_str(&format!(" without {}", missing.join(",")));
+        }
         let key = freshness::key(&stage.dir, options.redteam);
         if !options.force && options.repeat == 1 && passed.get(&key) == Some(&hash) {
             let mut report = StageReport::new(stage);
