@@ -188,6 +188,92 @@ fn a_bug_variant_that_no_test_catches_is_reported() {
     );
 }
 
+/// With the reference in the run, a stage's bugs are modules of one crate
+/// (`exec/bug_crate.rs`): each is still judged by its own tests against its own library, and a
+/// bug that cannot be a module (here: it names the crate root, `use crate as adder_root`) is
+/// built in a package of its own and judged there.
+#[test]
+fn bugs_built_as_modules_of_one_crate_keep_their_own_verdicts() {
+    let root = fixture("bug-crate");
+    write(
+        &root,
+        "solutions/01-adder/bugs/subtracts.patch",
+        &adder_patch(
+            "bug: subtracts\ncaught-by: adding::two_and_two_make_four",
+            "a - b",
+        ),
+    );
+    write(
+        &root,
+        "solutions/01-adder/bugs/adds_one_more.patch",
+        "bug: adds one more\ncaught-by: adding::zero_is_neutral\n\n--- a/src/lib.rs\n+++ \
+         b/src/lib.rs\n@@ -1,4 +1,7 @@\n+use crate as adder_root;\n+\n+const ONE: u32 = 1;\n \
+         /// Adds two numbers.\n pub fn add(a: u32, b: u32) -> u32 {\n-    a + b\n+    a + b + \
+         adder_root::ONE\n }\n",
+    );
+    let (code, out) = xtask(&root, &["verify"]);
+    assert_eq!(code, Some(0), "{out}");
+    for line in [
+        "multiplies: caught by adding::zero_is_neutral",
+        "subtracts: caught by adding::two_and_two_make_four",
+        "adds_one_more: caught by adding::zero_is_neutral",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+    let crate_dir = root.join("target/xtask/verify/01-adder/ws/target/versions/01-adder/_bugs");
+    let crate_root = fs::read_to_string(crate_dir.join("root.rs")).unwrap();
+    assert!(
+        crate_root.contains("mod v_multiplies;") && crate_root.contains("mod v_subtracts;"),
+        "{crate_root}"
+    );
+    assert!(
+        !crate_root.contains("adds_one_more"),
+        "a bug that does not compile as a module is built alone: {crate_root}"
+    );
+}
+
+/// The guard of the bugs' crate: a test that the reference itself fails there (here it names
+/// the path of the function it checks, which is another path in a module) judges the bugs
+/// that name it in packages of their own. Otherwise `reversed`, which adds correctly, would
+/// look caught.
+#[test]
+fn a_test_the_reference_fails_in_the_bugs_crate_judges_its_bugs_alone() {
+    let root = fixture("bug-crate-guard");
+    write(
+        &root,
+        "exercises/01-adder/tests/names.rs",
+        "#[test]\nfn add_is_the_adder_crates() {\n    \
+         let name = std::any::type_name_of_val(&adder::add);\n    \
+         assert!(name.starts_with(\"adder::\"), \"{name}\");\n    \
+         assert_eq!(adder::add(1, 1), 2);\n}\n",
+    );
+    let manifest = root.join("solutions/01-adder/Cargo.toml");
+    let entry =
+        "\n[[test]]\nname = \"names\"\npath = \"../../exercises/01-adder/tests/names.rs\"\n";
+    write(
+        &root,
+        "solutions/01-adder/Cargo.toml",
+        &(fs::read_to_string(&manifest).unwrap() + entry),
+    );
+    for (name, body) in [("adds_one", "a + b + 1"), ("reversed", "b + a")] {
+        write(
+            &root,
+            &format!("solutions/01-adder/bugs/{name}.patch"),
+            &adder_patch(
+                &format!("bug: {name}\ncaught-by: names::add_is_the_adder_crates"),
+                body,
+            ),
+        );
+    }
+    let (code, out) = xtask(&root, &["verify"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("adds_one: caught by names::add_is_the_adder_crates"),
+        "{out}"
+    );
+    assert!(out.contains("reversed: NOT caught (reversed)"), "{out}");
+}
+
 #[test]
 fn a_bug_variant_naming_a_missing_test_is_reported() {
     let root = fixture("bug-names-nothing");

@@ -10,6 +10,9 @@
 //! version at once, in parallel, with `--keep-going` so that one that does not compile costs
 //! only itself.
 //!
+//! With the reference in the same build, the bugs that can be are not packages but modules of
+//! one crate (`bug_crate.rs`): two crates per bug cost mostly fixed work.
+//!
 //! Only for versions whose tests do not depend on the package's path: compile-fail
 //! (`overlay_only`) targets print paths relative to the package running them, so versions that
 //! need them are still built in the exercise package itself.
@@ -21,6 +24,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::course::{Stage, TestId};
+use crate::exec::bug_crate;
 use crate::exec::cargo::{self, Build};
 use crate::exec::features;
 use crate::exec::prune;
@@ -42,8 +46,10 @@ pub struct Version<'a> {
 /// Where the versions were written and what the one build produced.
 pub struct Built {
     pub build: Build,
-    /// Version name -> (package name, package directory).
+    /// Version name -> (package name, package directory), for the versions built as packages.
     pub packages: BTreeMap<String, (String, PathBuf)>,
+    /// The bugs built as modules of one crate instead (`bug_crate.rs`), if any.
+    pub merged: Option<bug_crate::Merged>,
 }
 
 impl Built {
@@ -55,14 +61,27 @@ impl Built {
 /// Where a version package keeps its pruned test files (see `test_targets`).
 pub const PRUNED: &str = "pruned";
 
+/// Setting this variable (to anything) builds every bug in a package of its own, as before
+/// `bug_crate.rs` (to compare, or to rule the crate out).
+pub const NO_BUG_CRATE: &str = "XTASK_NO_BUG_CRATE";
+
 /// Writes every version as a package of the scratch workspace and builds them all at once.
-pub fn build(scratch: &Scratch, stage: &Stage, versions: &[Version<'_>]) -> Result<Built> {
+/// With `merge` and the reference among them (`_solution`), the bugs that can be are built as
+/// modules of one crate instead (`bug_crate.rs`). `merge: false` is for a second build in the
+/// same run: every version a package, and the first build's packages left in place.
+pub fn build(
+    scratch: &Scratch,
+    stage: &Stage,
+    versions: &[Version<'_>],
+    merge: bool,
+) -> Result<Built> {
     let base = scratch
         .root
         .join("target")
         .join("versions")
         .join(&stage.dir);
     let exercise = scratch.exercise_dir(stage);
+    let tests_dir = exercise.join("tests");
     let manifest: toml::Table = toml::from_str(
         &fs::read_to_string(exercise.join("Cargo.toml")).context("the exercise's Cargo.toml")?,
     )?;
@@ -72,55 +91,151 @@ pub fn build(scratch: &Scratch, stage: &Stage, versions: &[Version<'_>]) -> Resu
         .and_then(|name| name.as_str())
         .map_or_else(|| stage.name.replace('-', "_"), str::to_owned);
 
-    let mut packages = BTreeMap::new();
-    for version in versions {
-        let dir = base.join(version.name);
-        let package = format!("{}--{}", stage.name, version.name.replace('_', "-"));
-        let mut table = manifest.clone();
-        let section = table
-            .entry("package")
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        if let Some(section) = section.as_table_mut() {
-            section.insert("name".into(), package.clone().into());
-            section.insert("autotests".into(), false.into());
-            section.insert("autobenches".into(), false.into());
-            section.insert("autoexamples".into(), false.into());
+    // The guard of the bugs' crate is the reference: no reference, no crate.
+    let reference = versions.iter().find(|v| v.name == "_solution");
+    let mut merged: BTreeSet<String> = match reference {
+        Some(reference)
+            if merge
+                && std::env::var_os(NO_BUG_CRATE).is_none()
+                && bug_crate::library_is_eligible(reference.sources) =>
+        {
+            let mut eligible = BTreeSet::new();
+            for version in versions.iter().filter(|v| v.only.is_some()) {
+                match bug_crate::eligible(version, &tests_dir) {
+                    Ok(()) => {
+                        eligible.insert(version.name.to_owned());
+                    }
+                    Err(why) if std::env::var_os("XTASK_TIMINGS").is_some() => eprintln!(
+                        "timing: {:02} {}: {} is built alone: {why}",
+                        stage.order, stage.name, version.name
+                    ),
+                    Err(_) => {}
+                }
+            }
+            eligible
         }
-        let mut lib = toml::Table::new();
-        lib.insert("name".into(), lib_name.clone().into());
-        lib.insert("path".into(), "src/lib.rs".into());
-        table.insert("lib".into(), toml::Value::Table(lib));
-        let tests = test_targets(
-            &exercise.join("tests"),
-            &dir,
-            &version.targets,
-            version.only,
-        )?;
-        table.insert("test".into(), toml::Value::Array(tests));
-        write_if_changed(&dir.join("Cargo.toml"), toml::to_string(&table)?.as_bytes())?;
-        sync_src(&dir, version.sources)?;
-        packages.insert(version.name.to_owned(), (package, dir));
+        _ => BTreeSet::new(),
+    };
+    if merged.len() < 2 {
+        merged.clear();
     }
-    // Versions that no longer exist (a bug was removed or renamed). Names starting with `_`
-    // (verify's `_stub` and `_solution`) are kept: a build of some versions only (`mistakes`)
-    // must not cost the next verify a rebuild of those.
-    if let Ok(entries) = fs::read_dir(&base) {
-        for entry in entries.filter_map(|e| e.ok()) {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !packages.contains_key(&name) && !name.starts_with('_') {
-                fs::remove_dir_all(entry.path())?;
+    let mut packages = BTreeMap::new();
+    // At most three builds: the crate's compile errors send the bugs they name to packages of
+    // their own (twice at most), then every bug.
+    for round in 0.. {
+        for version in versions.iter().filter(|v| !merged.contains(v.name)) {
+            if !packages.contains_key(version.name) {
+                let package =
+                    write_package(&base, stage, &manifest, &lib_name, &tests_dir, version)?;
+                packages.insert(version.name.to_owned(), package);
             }
         }
+        // Versions that no longer exist (a bug was removed or renamed, or is in the crate).
+        // Names starting with `_` (verify's `_stub` and `_solution`, the crate) are kept: a
+        // build of some versions only (`mistakes`) must not cost the next verify a rebuild.
+        // Not in a second build of the same run (`merge: false`, the guard's bugs judged
+        // again): the packages of the first are workspace members until the run ends.
+        let entries = if merge {
+            fs::read_dir(&base).ok()
+        } else {
+            None
+        };
+        if let Some(entries) = entries {
+            for entry in entries.filter_map(|e| e.ok()) {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !packages.contains_key(&name) && !name.starts_with('_') {
+                    fs::remove_dir_all(entry.path())?;
+                }
+            }
+        }
+        let crate_of_bugs = match reference {
+            Some(reference) if !merged.is_empty() => {
+                let bugs: Vec<&Version<'_>> = versions
+                    .iter()
+                    .filter(|v| merged.contains(v.name))
+                    .collect();
+                let info = bug_crate::Merged {
+                    package: bug_crate::package(&stage.name),
+                    dir: base.join(bug_crate::DIR),
+                    versions: merged.clone(),
+                };
+                bug_crate::write(
+                    &info.dir,
+                    &tests_dir,
+                    &manifest,
+                    &info.package,
+                    &lib_name,
+                    &bugs,
+                    reference.sources,
+                )?;
+                Some(info)
+            }
+            _ => None,
+        };
+        let dirs: Vec<PathBuf> = packages
+            .values()
+            .map(|(_, dir)| dir.clone())
+            .chain(crate_of_bugs.iter().map(|info| info.dir.clone()))
+            .collect();
+        add_members(&scratch.root, dirs.iter())?;
+        let mut names: Vec<&str> = packages.values().map(|(name, _)| name.as_str()).collect();
+        names.extend(crate_of_bugs.iter().map(|info| info.package.as_str()));
+        if !names.is_empty() {
+            // Made a member by `unify_features` when the scratch was prepared.
+            names.push(features::PACKAGE);
+        }
+        let build = build_all(scratch, &names)?;
+        if let Some(info) = &crate_of_bugs {
+            let errors = build.errors_of(&info.manifest());
+            if !errors.is_empty() || build.binaries_of(&info.manifest()).is_empty() {
+                let back = if round < 2 {
+                    bug_crate::named_in(&errors, &info.dir, &merged)
+                } else {
+                    merged.clone()
+                };
+                merged.retain(|name| !back.contains(name));
+                continue;
+            }
+        }
+        return Ok(Built {
+            build,
+            packages,
+            merged: crate_of_bugs,
+        });
     }
-    add_members(&scratch.root, packages.values().map(|(_, dir)| dir))?;
+    unreachable!("the loop returns once no bug is left in the crate")
+}
 
-    let mut names: Vec<&str> = packages.values().map(|(name, _)| name.as_str()).collect();
-    if !names.is_empty() {
-        // Made a member by `unify_features` when the scratch was prepared.
-        names.push(features::PACKAGE);
+/// Writes `version` as a package of its own under `base`: (package name, directory).
+fn write_package(
+    base: &Path,
+    stage: &Stage,
+    manifest: &toml::Table,
+    lib_name: &str,
+    tests_dir: &Path,
+    version: &Version<'_>,
+) -> Result<(String, PathBuf)> {
+    let dir = base.join(version.name);
+    let package = format!("{}--{}", stage.name, version.name.replace('_', "-"));
+    let mut table = manifest.clone();
+    let section = table
+        .entry("package")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let Some(section) = section.as_table_mut() {
+        section.insert("name".into(), package.clone().into());
+        section.insert("autotests".into(), false.into());
+        section.insert("autobenches".into(), false.into());
+        section.insert("autoexamples".into(), false.into());
     }
-    let build = build_all(scratch, &names)?;
-    Ok(Built { build, packages })
+    let mut lib = toml::Table::new();
+    lib.insert("name".into(), lib_name.into());
+    lib.insert("path".into(), "src/lib.rs".into());
+    table.insert("lib".into(), toml::Value::Table(lib));
+    let tests = test_targets(tests_dir, &dir, &version.targets, version.only)?;
+    table.insert("test".into(), toml::Value::Array(tests));
+    write_if_changed(&dir.join("Cargo.toml"), toml::to_string(&table)?.as_bytes())?;
+    sync_src(&dir, version.sources)?;
+    Ok((package, dir))
 }
 
 /// The `[[test]]` targets of a version package that needs the test files `targets` of
@@ -260,7 +375,7 @@ fn remove_entry(path: &Path) -> Result<()> {
 /// its own. Not when it names its module path or crate (insta names snapshot files after the
 /// module path; `module_path!`, `CARGO_CRATE_NAME`) or has inner attributes (`#![...]`: some
 /// only work at a crate's root). Such a file keeps a binary of its own.
-fn can_be_a_module(text: &str) -> bool {
+pub(crate) fn can_be_a_module(text: &str) -> bool {
     let names_itself = [
         "insta::",
         "module_path!",
@@ -334,7 +449,7 @@ fn add_members<'a>(ws: &Path, dirs: impl Iterator<Item = &'a PathBuf>) -> Result
 }
 
 /// Makes `dir/src` hold exactly `sources` (paths `src/...`), writing only what changed.
-fn sync_src(dir: &Path, sources: &Sources) -> Result<()> {
+pub(crate) fn sync_src(dir: &Path, sources: &Sources) -> Result<()> {
     let src = dir.join("src");
     for existing in files::walk(&src)? {
         let relative = existing.strip_prefix(dir).expect("walked under dir");

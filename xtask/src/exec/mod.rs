@@ -3,6 +3,7 @@
 //! never a command, a report or `ui` (see ARCHITECTURE.md, "xtask's layers").
 
 pub mod batch;
+pub mod bug_crate;
 pub mod build_jail;
 pub mod cargo;
 pub mod dep_seed;

@@ -149,6 +149,31 @@ fn line_starts(text: &str) -> Option<Starts> {
     (reader.state == In::Code && reader.depth == 0).then_some(starts)
 }
 
+/// For each character of `text`, whether it is code: outside every string, char literal and
+/// comment (`bug_crate.rs` rewrites paths only there). `None` when the file ends inside a
+/// string or a block comment (something this reading did not understand).
+pub fn code_mask(text: &str) -> Option<Vec<bool>> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut reader = Reader {
+        state: In::Code,
+        depth: 0,
+    };
+    let mut mask = vec![false; chars.len()];
+    let mut i = 0;
+    while i < chars.len() {
+        let was_code = reader.state == In::Code;
+        let last = reader.step(&chars, i);
+        if was_code && reader.state == In::Code && chars[i] != '\'' {
+            mask[i..=last].fill(true);
+        }
+        if chars[last] == '\n' && reader.state == In::Line {
+            reader.state = In::Code;
+        }
+        i = last + 1;
+    }
+    matches!(reader.state, In::Code | In::Line).then_some(mask)
+}
+
 /// What the reader is in.
 #[derive(PartialEq)]
 enum In {

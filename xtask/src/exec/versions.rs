@@ -5,7 +5,7 @@
 //! checks the variant it wrote (`verdict.rs`). How it scales: ARCHITECTURE.md, "How `cargo
 //! xtask verify` flows".
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,7 +17,7 @@ use crate::course::{Stage, TestId};
 use crate::exec::batch::{self, Version};
 use crate::exec::runner::{self, TestEnv, TestResult};
 use crate::exec::scratch::Scratch;
-use crate::exec::{cargo, features, tools, trybuild_cache};
+use crate::exec::{bug_crate, cargo, features, tools, trybuild_cache};
 use crate::files::{self, Sources};
 use crate::outcome::Problem;
 
@@ -112,6 +112,7 @@ pub fn build_and_run_batched(
 
 /// One version in a batched build: its sources, the test targets it needs, and which of their
 /// tests run how often.
+#[derive(Clone)]
 pub struct Item<'a> {
     /// Unique in the stage; the version package's directory.
     pub name: String,
@@ -184,13 +185,24 @@ fn every_target(scratch: &Scratch, stage: &Stage) -> BTreeSet<String> {
         .collect()
 }
 
-/// Builds every item as a package of its own with one cargo run (see `batch.rs`), then runs
-/// all their tests in one pool of `jobs` workers. Per item: its run, or its compile errors.
+/// Builds every item as a package of its own with one cargo run (see `batch.rs`; bugs that can
+/// be, as modules of one crate: `bug_crate.rs`), then runs all their tests in one pool of
+/// `jobs` workers. Per item: its run, or its compile errors.
 pub fn build_and_run_items(
     scratch: &Scratch,
     stage: &Stage,
     items: &[Item<'_>],
     jobs: usize,
+) -> Result<Vec<Result<Run, Problem>>> {
+    build_and_run_items_with(scratch, stage, items, jobs, true)
+}
+
+fn build_and_run_items_with(
+    scratch: &Scratch,
+    stage: &Stage,
+    items: &[Item<'_>],
+    jobs: usize,
+    merge: bool,
 ) -> Result<Vec<Result<Run, Problem>>> {
     let versions: Vec<Version<'_>> = items
         .iter()
@@ -203,8 +215,8 @@ pub fn build_and_run_items(
         .collect();
     let label = format!("{:02} {}", stage.order, stage.name);
     let built = timed(
-        || format!("{label} build {} packages", versions.len()),
-        || batch::build(scratch, stage, &versions),
+        || format!("{label} build {} versions", versions.len()),
+        || batch::build(scratch, stage, &versions, merge),
     )?;
     let (queue, outcomes) = queue_tests(scratch, items, &built)?;
     let runs = queue.len();
@@ -222,34 +234,78 @@ pub fn build_and_run_items(
     }
     // A merged test binary names its files by the absolute paths of its `#[path]` modules:
     // show them as cargo would, relative to the workspace (`exercises/NN-name/tests/...`),
-    // a bug's pruned copy of a file (`batch.rs`) as the file it was made from.
+    // a bug's pruned copy of a file (`batch.rs`, `bug_crate.rs`) as the file it was made from.
     let scratch_prefix = format!("{}/", scratch.root.display());
     let tests_dir = format!("{}/", scratch.exercise_dir(stage).join("tests").display());
-    Ok(items
+    let mut runs: Vec<Result<Run, Problem>> = items
         .iter()
         .enumerate()
         .zip(outcomes)
         .map(|((index, item), outcome)| {
             let count = outcome?;
-            let pruned = format!(
-                "{}/",
-                built.packages[&item.name].1.join(batch::PRUNED).display()
-            );
+            let copies = match (&built.merged, built.packages.get(&item.name)) {
+                (_, Some((_, dir))) => dir.join(batch::PRUNED),
+                (Some(merged), None) => merged.tests_dir(&item.name),
+                (None, None) => unreachable!("every item was built, as a package or a module"),
+            };
+            let copies = format!("{}/", copies.display());
             let all: Vec<TestResult> = results
                 .iter()
                 .filter(|(i, _)| *i == index)
                 .map(|(_, result)| TestResult {
                     message: result
                         .message
-                        .replace(&pruned, &tests_dir)
+                        .replace(&copies, &tests_dir)
                         .replace(&scratch_prefix, ""),
                     ..result.clone()
                 })
                 .collect();
-            let warnings = built.build.warnings_of(&built.manifest(&item.name));
+            let warnings = built
+                .packages
+                .get(&item.name)
+                .map(|_| built.build.warnings_of(&built.manifest(&item.name)))
+                .unwrap_or_default();
             Ok(fold(all, count, warnings))
         })
-        .collect())
+        .collect();
+    // The guard (`bug_crate.rs`): a bug of the crate judged by a test the reference does not
+    // pass there is judged again in a package of its own.
+    let Some(merged) = &built.merged else {
+        return Ok(runs);
+    };
+    let guard: BTreeSet<&TestId> = results
+        .iter()
+        .filter(|(i, result)| *i == items.len() && result.status.passed())
+        .map(|(_, result)| &result.id)
+        .collect();
+    let again: Vec<usize> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| {
+            merged.versions.contains(&item.name)
+                && item
+                    .only
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|id| !guard.contains(id))
+        })
+        .map(|(index, _)| index)
+        .collect();
+    if !again.is_empty() {
+        if timings() {
+            eprintln!(
+                "timing: {label}: {} bugs judged again in packages of their own (the reference \
+                 fails one of their tests in the bugs' crate)",
+                again.len()
+            );
+        }
+        let retried: Vec<Item<'_>> = again.iter().map(|&index| items[index].clone()).collect();
+        let reruns = build_and_run_items_with(scratch, stage, &retried, jobs, false)?;
+        for (index, rerun) in again.into_iter().zip(reruns) {
+            runs[index] = rerun;
+        }
+    }
+    Ok(runs)
 }
 
 /// `XTASK_TIMINGS`: the test runs of one build, summed, and the slowest of them (which
@@ -266,7 +322,10 @@ fn print_slowest(label: &str, items: &[Item<'_>], results: &[(usize, TestResult)
         eprintln!(
             "timing:   {:.2}s {} {} ({})",
             result.elapsed.as_secs_f64(),
-            items[*index].name,
+            // One index past the items: the bugs' crate's guard (`queue_tests`).
+            items
+                .get(*index)
+                .map_or(bug_crate::REFERENCE, |item| item.name.as_str()),
             result.id,
             result.status.label()
         );
@@ -283,30 +342,69 @@ fn queue_tests(
     built: &batch::Built,
 ) -> Result<(Queue, Vec<Result<usize, Problem>>)> {
     let target_dir = scratch.target_dir.display().to_string();
+    let test_env = |dir: &Path, package: &str| {
+        TestEnv::new(&scratch.root, dir, package).with("CARGO_TARGET_DIR", &target_dir)
+    };
+    // The bugs' crate (`bug_crate.rs`) is listed once; its tests go to their versions, and the
+    // guard's to one more index, `items.len()`.
+    let mut in_crate: BTreeMap<String, Vec<runner::Listed>> = BTreeMap::new();
+    let mut crate_problem: Option<Problem> = None;
+    if let Some(merged) = &built.merged {
+        let binaries = built.build.binaries_of(&merged.manifest());
+        let env = test_env(&merged.dir, &merged.package);
+        match runner::list_all(&binaries, &merged.dir, &env) {
+            Ok(listed) => {
+                for mut job in listed {
+                    if let Some((version, id)) = bug_crate::owner_of(&job.filter) {
+                        let version = version.to_owned();
+                        job.id = id;
+                        in_crate.entry(version).or_default().push(job);
+                    }
+                }
+            }
+            Err(err) => crate_problem = Some(format!("{err:#}").into()),
+        }
+    }
     let mut queue = Vec::new();
     let mut outcomes: Vec<Result<usize, Problem>> = Vec::new();
     for (index, item) in items.iter().enumerate() {
-        let manifest = built.manifest(&item.name);
-        let (package, dir) = &built.packages[&item.name];
-        let binaries = built.build.binaries_of(&manifest);
-        let errors = built.build.errors_of(&manifest);
-        if !errors.is_empty() || binaries.is_empty() {
-            outcomes.push(Err(if errors.is_empty() {
-                built.build.stderr.clone().into()
-            } else {
-                errors.join("\n").into()
-            }));
-            continue;
-        }
-        let mut env =
-            TestEnv::new(&scratch.root, dir, package).with("CARGO_TARGET_DIR", &target_dir);
+        let (dir, package, listed) = match (&built.merged, built.packages.get(&item.name)) {
+            (Some(merged), None) => {
+                if let Some(problem) = &crate_problem {
+                    outcomes.push(Err(problem.clone()));
+                    continue;
+                }
+                let listed = in_crate.get(&item.name).cloned().unwrap_or_default();
+                (merged.dir.clone(), merged.package.clone(), Some(listed))
+            }
+            (_, Some((package, dir))) => (dir.clone(), package.clone(), None),
+            (None, None) => unreachable!("every item was built, as a package or a module"),
+        };
+        let mut env = test_env(&dir, &package);
         if item.short_watchdog {
             env = env.with("HARNESS_WATCHDOG_MS", "1000");
         }
         if item.require_tools {
             env = env.with(tools::REQUIRED, "1");
         }
-        let listed: Vec<runner::Listed> = runner::list_all(&binaries, dir, &env)?
+        let listed = match listed {
+            Some(listed) => listed,
+            None => {
+                let manifest = built.manifest(&item.name);
+                let binaries = built.build.binaries_of(&manifest);
+                let errors = built.build.errors_of(&manifest);
+                if !errors.is_empty() || binaries.is_empty() {
+                    outcomes.push(Err(if errors.is_empty() {
+                        built.build.stderr.clone().into()
+                    } else {
+                        errors.join("\n").into()
+                    }));
+                    continue;
+                }
+                runner::list_all(&binaries, &dir, &env)?
+            }
+        };
+        let listed: Vec<runner::Listed> = listed
             .into_iter()
             .filter(|job| item.only.is_none_or(|only| only.contains(&job.id)))
             .collect();
@@ -315,6 +413,13 @@ fn queue_tests(
             for job in &listed {
                 queue.push((index, job.clone(), dir.clone(), env.clone()));
             }
+        }
+    }
+    if let (Some(merged), None) = (&built.merged, &crate_problem) {
+        // The guard runs once, with the normal watchdog: it only has to pass.
+        let env = test_env(&merged.dir, &merged.package);
+        for job in in_crate.remove(bug_crate::REFERENCE).unwrap_or_default() {
+            queue.push((items.len(), job, merged.dir.clone(), env.clone()));
         }
     }
     Ok((queue, outcomes))
