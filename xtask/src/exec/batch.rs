@@ -100,7 +100,7 @@ pub fn build(
                 && bug_crate::library_is_eligible(reference.sources) =>
         {
             let mut eligible = BTreeSet::new();
-            for version in versions.iter().filter(|v| v.only.is_some()) {
+            for version in versions.iter().filter(|v| !v.name.starts_with('_')) {
                 match bug_crate::eligible(version, &tests_dir) {
                     Ok(()) => {
                         eligible.insert(version.name.to_owned());
@@ -120,8 +120,8 @@ pub fn build(
         merged.clear();
     }
     let mut packages = BTreeMap::new();
-    // At most three builds: the crate's compile errors send the bugs they name to packages of
-    // their own (twice at most), then every bug.
+    // At most three builds: the crate's first compile errors send the versions they name to
+    // packages of their own; a second failure, every version.
     for round in 0.. {
         for version in versions.iter().filter(|v| !merged.contains(v.name)) {
             if !packages.contains_key(version.name) {
@@ -188,7 +188,7 @@ pub fn build(
         if let Some(info) = &crate_of_bugs {
             let errors = build.errors_of(&info.manifest());
             if !errors.is_empty() || build.binaries_of(&info.manifest()).is_empty() {
-                let back = if round < 2 {
+                let back = if round == 0 {
                     bug_crate::named_in(&errors, &info.dir, &merged)
                 } else {
                     merged.clone()

@@ -1,4 +1,5 @@
-//! A stage's known bugs compiled as ONE test crate: each bug a library module and a test module.
+//! A stage's known bugs and alternatives compiled as ONE test crate: each a library module and a
+//! test module.
 //!
 //! A bug's own version package (`batch.rs`) is two crates, its library and a test binary with
 //! the few tests that catch it, and most of their cost is fixed: loading the dependencies'
@@ -18,16 +19,21 @@
 //!                                      judged by
 //! ```
 //!
-//! Why a verdict from here is the verdict of the bug's own package:
+//! Alternatives join them (with every test): the same fixed cost, less of their whole.
+//!
+//! Why a verdict from here is the verdict of the version's own package:
 //! * the package has no dependency named like the library, so a module that does not see its
 //!   alias (an inline module of a test file, a macro that names `$crate`) fails to compile and
 //!   never reaches another version's code;
 //! * what behaves differently as a module is refused up front ([`eligible`]): a library or test
 //!   that names its crate, module path or package (`module_path!`, `type_name`, `CARGO_*`,
 //!   insta's snapshot names), `#[macro_export]` (exported to the crate root), inner attributes,
-//!   `cfg(test)` (true in a test crate, false in a dependency), symbols with fixed names;
+//!   `cfg(test)` (true in a test crate, false in a dependency), symbols with fixed names, a
+//!   `#[global_allocator]` (one per program);
 //! * the guard: the reference, built here the same way, must pass every test a bug here is
-//!   judged by, or those bugs are judged again in packages of their own (`versions.rs`);
+//!   judged by, or those bugs are judged again in packages of their own (`versions.rs`); an
+//!   alternative is judged again in its own package when any test fails here, its own or the
+//!   guard's (so a pass is the only verdict taken from here);
 //! * a compile error sends the bugs whose files it names to packages of their own, and the
 //!   crate is built again without them (`batch.rs`); an error that names none, every bug.
 
@@ -90,13 +96,14 @@ pub fn owner_of(filter: &str) -> Option<(&str, TestId)> {
     ))
 }
 
-/// Whether `version` (a bug: only some tests) can be a pair of modules of the crate: a name
-/// that makes a module name, a library every file of which [`relocate`] can read and that
-/// behaves the same as a module, and test files (and `common/`) that do too. `Err(why not)`.
+/// Whether `version` (a bug, or an alternative: every test) can be a pair of modules of the
+/// crate: a name that makes a module name, a library every file of which [`relocate`] can read
+/// and that behaves the same as a module, and test files (and `common/`) that do too.
+/// `Err(why not)`.
 pub fn eligible(version: &Version<'_>, tests_dir: &Path) -> Result<(), String> {
-    let Some(only) = version.only else {
-        return Err("not a bug".to_owned());
-    };
+    if version.name.starts_with('_') {
+        return Err("the stub and the reference are built as packages".to_owned());
+    }
     if !version
         .name
         .chars()
@@ -107,8 +114,7 @@ pub fn eligible(version: &Version<'_>, tests_dir: &Path) -> Result<(), String> {
     if !library_is_eligible(version.sources) {
         return Err("its library would behave differently as a module".to_owned());
     }
-    let targets: BTreeSet<&str> = only.iter().map(|id| id.target.as_str()).collect();
-    for target in targets {
+    for target in &version.targets {
         let text = fs::read_to_string(tests_dir.join(format!("{target}.rs")));
         if !text.is_ok_and(|text| test_behaves_as_a_module(&text)) {
             return Err(format!(
@@ -145,32 +151,38 @@ pub fn library_is_eligible(sources: &files::Sources) -> bool {
 }
 
 fn library_behaves_as_a_module(text: &str) -> bool {
-    ![
-        "#[macro_export]",
-        "#![",
-        "cfg(test",
-        "module_path!",
-        "type_name",
-        "no_mangle",
-        "export_name",
-        "extern crate",
-        "CARGO_",
-        "include_str!",
-        "include_bytes!",
-        "#[path",
-    ]
-    .iter()
-    .any(|needle| text.contains(needle))
+    only_lint_levels_inside(text)
+        && ![
+            "#[macro_export]",
+            "cfg(test",
+            "module_path!",
+            "type_name",
+            "no_mangle",
+            "export_name",
+            "extern crate",
+            "CARGO_",
+            "include_str!",
+            "include_bytes!",
+            "#[path",
+            "global_allocator",
+        ]
+        .iter()
+        .any(|needle| text.contains(needle))
 }
 
-fn test_behaves_as_a_module(text: &str) -> bool {
-    // A lint level is a module's as well as a crate's; other inner attributes may not be.
+/// Whether every inner attribute of `text` is a lint level (`#![allow(...)]`): one of a module
+/// as well as of a crate. Others (`#![recursion_limit]`, `#![no_std]`) may only be a crate's.
+fn only_lint_levels_inside(text: &str) -> bool {
     let lint_levels = ["allow(", "warn(", "deny(", "expect(", "forbid("];
-    let inner_attributes_ok = text.lines().all(|line| {
+    text.lines().all(|line| {
         line.trim_start()
             .strip_prefix("#![")
             .is_none_or(|rest| lint_levels.iter().any(|level| rest.starts_with(level)))
-    });
+    })
+}
+
+fn test_behaves_as_a_module(text: &str) -> bool {
+    let inner_attributes_ok = only_lint_levels_inside(text);
     let without_inner: String = text
         .lines()
         .filter(|line| !line.trim_start().starts_with("#!["))
@@ -178,9 +190,15 @@ fn test_behaves_as_a_module(text: &str) -> bool {
         .join("\n");
     inner_attributes_ok
         && batch::can_be_a_module(&without_inner)
-        && !["$crate", "CARGO_", "extern crate", "#[path"]
-            .iter()
-            .any(|needle| text.contains(needle))
+        && ![
+            "$crate",
+            "CARGO_",
+            "extern crate",
+            "#[path",
+            "global_allocator",
+        ]
+        .iter()
+        .any(|needle| text.contains(needle))
 }
 
 /// `text` with every path that starts at the crate root in code (`crate::x`, `$crate::x`,
@@ -229,17 +247,22 @@ pub fn write(
     bugs: &[&Version<'_>],
     reference: &files::Sources,
 ) -> Result<()> {
+    // The guard runs every test any version here runs: with an alternative, every test.
     let mut union: Vec<TestId> = bugs
         .iter()
         .flat_map(|bug| bug.only.unwrap_or_default().iter().cloned())
         .collect();
     union.sort();
     union.dedup();
+    let every_test = bugs.iter().any(|version| version.only.is_none());
     let guard = Version {
         name: REFERENCE,
         sources: reference,
-        targets: union.iter().map(|id| id.target.clone()).collect(),
-        only: Some(&union),
+        targets: bugs
+            .iter()
+            .flat_map(|version| version.targets.iter().cloned())
+            .collect(),
+        only: if every_test { None } else { Some(&union) },
     };
     let mut root = String::from(
         "//! Written by xtask (exec/bug_crate.rs): each bug of this stage as a library module \
@@ -331,14 +354,17 @@ fn write_tests(
         let file = format!("{target}.rs");
         let text = fs::read_to_string(tests_dir.join(&file))
             .with_context(|| format!("cannot read tests/{file}"))?;
-        let keep: BTreeSet<&str> = version
-            .only
-            .unwrap_or_default()
-            .iter()
-            .filter(|id| &id.target == target)
-            .map(|id| id.name.as_str())
-            .collect();
-        let pruned = prune::keep_only(&text, &keep).unwrap_or(text);
+        let pruned = match version.only {
+            Some(only) => {
+                let keep: BTreeSet<&str> = only
+                    .iter()
+                    .filter(|id| &id.target == target)
+                    .map(|id| id.name.as_str())
+                    .collect();
+                prune::keep_only(&text, &keep).unwrap_or(text)
+            }
+            None => text,
+        };
         written.insert(file.clone(), format!("{pruned}{alias}"));
         files.push((target.clone(), to.join(&file)));
     }
@@ -434,7 +460,7 @@ mod tests {
     fn what_would_behave_differently_as_a_module_is_refused() {
         for text in [
             "#[macro_export]\nmacro_rules! m { () => {} }\n",
-            "#![allow(dead_code)]\n",
+            "#![no_std]\n",
             "#[cfg(test)]\nmod tests {}\n",
             "fn f() -> &'static str { std::any::type_name::<u8>() }\n",
             "const N: &str = env!(\"CARGO_PKG_NAME\");\n",
@@ -443,6 +469,9 @@ mod tests {
         }
         assert!(library_behaves_as_a_module(
             "use crate::sync::Mutex;\nmacro_rules! m { () => { $crate::f() } }\n"
+        ));
+        assert!(library_behaves_as_a_module(
+            "#![allow(\n    dead_code,\n)]\nfn f() {}\n"
         ));
         assert!(!test_behaves_as_a_module(
             "macro_rules! m { () => { $crate::common::f() } }\n"
