@@ -198,6 +198,8 @@ struct Worker {
 
 /// The worker thread's body: runs tasks until the runtime shuts down.
 pub(crate) fn run(shared: Arc<Shared>, index: usize) {
+    // The LIFO slot onto this thread, until `Worker`'s drop hands it back.
+    shared.workers[index].lifo().claim();
     let _context = context::enter(Arc::clone(&shared), Some(index));
     let mut worker = Worker {
         shared,
@@ -207,8 +209,6 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         searching: false,
         rng: 0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1,
     };
-    // The LIFO slot onto this thread until `Worker`'s drop hands it back.
-    worker.queues().lifo().claim();
     while !worker.shared.is_shutdown() {
         worker.tick = worker.tick.wrapping_add(1);
         let task = match worker.next_task() {
