@@ -47,13 +47,13 @@ struct Claimed {
 
 /// A worker's LIFO slot (see the module doc).
 pub(crate) struct LifoSlot {
-    /// The slot while no thread has claimed it.
-    shared: Mutex<Unclaimed>,
+    /// The slot's home in the shared state, where it is while no thread has claimed it.
+    home: Mutex<Home>,
 }
 
-struct Unclaimed {
+struct Home {
     /// True from `claim` to `release`: the task is on the claiming thread, not here, and
-    /// `task` stays `None` (nothing but `claim`, `release` and unclaimed access touches it).
+    /// `task` stays `None` (only `claim`, `release` and access while unclaimed touch it).
     claimed: bool,
     task: Option<Task>,
 }
@@ -62,7 +62,7 @@ impl LifoSlot {
     /// An empty slot, not claimed.
     pub(crate) fn new() -> LifoSlot {
         LifoSlot {
-            shared: Mutex::new(Unclaimed {
+            home: Mutex::new(Home {
                 claimed: false,
                 task: None,
             }),
@@ -80,13 +80,13 @@ impl LifoSlot {
     /// [`release`]: LifoSlot::release
     pub(crate) fn claim(&self) {
         let task = {
-            let mut shared = self.shared();
+            let mut home = self.home();
             assert!(
-                !shared.claimed,
+                !home.claimed,
                 "a LIFO slot is claimed by one worker thread at a time"
             );
-            shared.claimed = true;
-            shared.task.take()
+            home.claimed = true;
+            home.task.take()
         };
         let entry = Claimed {
             key: model_thread_key(),
@@ -109,9 +109,9 @@ impl LifoSlot {
             at.map(|at| claimed.remove(at))
         });
         if let Some(entry) = entry {
-            let mut shared = self.shared();
-            shared.claimed = false;
-            shared.task = entry.task;
+            let mut home = self.home();
+            home.claimed = false;
+            home.task = entry.task;
         }
     }
 
@@ -135,7 +135,7 @@ impl LifoSlot {
     }
 
     /// Runs `op` on the slot: on the claiming thread, on its entry in `CLAIMED` (no lock);
-    /// while nobody has claimed it, on the shared state, under its lock.
+    /// while nobody has claimed it, on its home in the shared state, under its lock.
     fn with<R>(&self, op: impl FnOnce(&mut Option<Task>) -> R) -> R {
         let (key, id) = (model_thread_key(), self.id());
         // `op` only moves a task in or out: no other code runs while `CLAIMED` is borrowed.
@@ -154,23 +154,23 @@ impl LifoSlot {
             Ok(result) => return result,
             Err(op) => op,
         };
-        let mut shared = self.shared();
-        if shared.claimed {
-            drop(shared); // not poisoned by the panic below
+        let mut home = self.home();
+        if home.claimed {
+            drop(home); // not poisoned by the panic below
             panic!(
                 "a thread touched the LIFO slot of a worker that is running: the LIFO slot is \
                  private to its worker (never stolen); only that worker's thread takes from \
                  it, and shutdown once the worker has stopped"
             );
         }
-        op(&mut shared.task)
+        op(&mut home.task)
     }
 
     fn id(&self) -> usize {
         ptr::from_ref(self).addr()
     }
 
-    fn shared(&self) -> MutexGuard<'_, Unclaimed> {
-        self.shared.lock().unwrap_or_else(PoisonError::into_inner)
+    fn home(&self) -> MutexGuard<'_, Home> {
+        self.home.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
