@@ -64,6 +64,16 @@ pub(crate) fn add(counter: &AtomicU64, n: u64) {
     counter.fetch_add(n, Ordering::Relaxed);
 }
 
+/// Adds `n` to a counter that only one thread ever adds to, such as a worker's own counter in
+/// [`WorkerCounters`] added to on its own thread: a load and a store, without the locked
+/// instruction of [`add`] (a poll is cheap enough for that to show). Anyone may read the
+/// counter meanwhile and sees the count before or after the addition. With two threads
+/// adding, an addition can be lost: use [`add`] for any counter others may add to.
+pub(crate) fn add_own(counter: &AtomicU64, n: u64) {
+    let count = counter.load(Ordering::Relaxed);
+    counter.store(count.wrapping_add(n), Ordering::Relaxed);
+}
+
 impl Counters {
     /// Counters for a runtime with `workers` workers, all 0.
     pub(crate) fn new(workers: usize) -> Counters {

@@ -29,6 +29,8 @@
 //! the list (and unparks it), or it saw someone searching who had not yet announced itself,
 //! and that worker's re-check, which comes after its announcement, sees the task.
 
+mod lifo_slot;
+
 use std::collections::VecDeque;
 
 use crate::context;
@@ -37,18 +39,20 @@ use crate::runtime::{INJECTOR_INTERVAL, LIFO_CAP, Shared};
 use crate::sync::atomic::{AtomicUsize, Ordering};
 use crate::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use crate::task::Task;
+use lifo_slot::LifoSlot;
 
 /// One worker's queues and parking spot, in the shared state (others steal from `local` and
 /// unpark it through `notified` and `wakeup`). Aligned to 128 bytes so that two workers' locks
-/// never share a cache line (each worker locks its own LIFO slot and queue on every turn).
+/// never share a cache line (each worker locks its own local queue on every turn).
 #[repr(align(128))]
 pub(crate) struct WorkerQueues {
     /// The bounded local queue: the owner pushes to the back and pops from the front;
     /// thieves take from the front.
     local: Mutex<VecDeque<Task>>,
     /// The LIFO slot: the task this worker spawned or woke last. Only the owner touches it
-    /// (never stolen), and shutdown once the owner has exited.
-    lifo: Mutex<Option<Task>>,
+    /// (never stolen), and shutdown once the owner has exited. While the worker runs, the slot
+    /// is on its thread: no lock (see `lifo_slot.rs`).
+    lifo: LifoSlot,
     /// True once this worker was notified and has not yet consumed it; with `wakeup`.
     notified: Mutex<bool>,
     wakeup: Condvar,
@@ -58,7 +62,7 @@ impl WorkerQueues {
     pub(crate) fn new() -> WorkerQueues {
         WorkerQueues {
             local: Mutex::new(VecDeque::new()),
-            lifo: Mutex::new(None),
+            lifo: LifoSlot::new(),
             notified: Mutex::new(false),
             wakeup: Condvar::new(),
         }
@@ -68,8 +72,10 @@ impl WorkerQueues {
         self.local.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn lifo(&self) -> MutexGuard<'_, Option<Task>> {
-        self.lifo.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The LIFO slot (`take`, `replace`): on the worker's thread while it runs, anywhere once
+    /// it has stopped (another thread panics meanwhile: the slot is never stolen).
+    pub(crate) fn lifo(&self) -> &LifoSlot {
+        &self.lifo
     }
 
     fn notified(&self) -> MutexGuard<'_, bool> {
@@ -192,6 +198,8 @@ struct Worker {
 
 /// The worker thread's body: runs tasks until the runtime shuts down.
 pub(crate) fn run(shared: Arc<Shared>, index: usize) {
+    // The LIFO slot onto this thread, until `Worker`'s drop hands it back.
+    shared.workers[index].lifo().claim();
     let _context = context::enter(Arc::clone(&shared), Some(index));
     let mut worker = Worker {
         shared,
@@ -210,11 +218,20 @@ pub(crate) fn run(shared: Arc<Shared>, index: usize) {
         match task {
             Some(task) => {
                 worker.stop_searching();
-                metrics::add(&worker.shared.counters.worker(worker.index).polls, 1);
+                metrics::add_own(&worker.shared.counters.worker(worker.index).polls, 1);
                 task.run();
             }
             None => worker.park(),
         }
+    }
+}
+
+impl Drop for Worker {
+    /// Hands the LIFO slot back to the shared state, task included, where shutdown cancels
+    /// it: when the loop ends, and also if it unwinds (a worker thread never exits with the
+    /// slot still claimed).
+    fn drop(&mut self) {
+        self.queues().lifo().release();
     }
 }
 
@@ -240,7 +257,7 @@ impl Worker {
         if let Some(task) = from_lifo {
             if self.lifo_streak < LIFO_CAP {
                 self.lifo_streak += 1;
-                metrics::add(&self.counters().lifo_polls, 1);
+                metrics::add_own(&self.counters().lifo_polls, 1);
                 return Some(task);
             }
             // Capped: to the back of the local queue, so the front gets its turn.
