@@ -44,6 +44,25 @@ fn write(root: &Path, file: &str, content: &str) {
     fs::write(root.join(file), content).unwrap();
 }
 
+/// Gives the adder the test file `tests/<name>.rs` (its reference lists it in its manifest, as
+/// a solution lists every test file of its exercise).
+fn add_adder_test(root: &Path, name: &str, content: &str) {
+    write(
+        root,
+        &format!("exercises/01-adder/tests/{name}.rs"),
+        content,
+    );
+    let manifest = root.join("solutions/01-adder/Cargo.toml");
+    let entry = format!(
+        "\n[[test]]\nname = \"{name}\"\npath = \"../../exercises/01-adder/tests/{name}.rs\"\n"
+    );
+    write(
+        root,
+        "solutions/01-adder/Cargo.toml",
+        &(fs::read_to_string(&manifest).unwrap() + &entry),
+    );
+}
+
 const WORKING_ADD: &str =
     "/// Adds two numbers.\npub fn add(a: u32, b: u32) -> u32 {\n    a + b\n}\n";
 
@@ -87,9 +106,9 @@ fn a_test_that_skips_without_its_tool_still_fails_on_the_stub() {
         fs::read_to_string(root.join("exercises/01-adder/exercise.toml")).unwrap()
     );
     write(&root, "exercises/01-adder/exercise.toml", &declaration);
-    write(
+    add_adder_test(
         &root,
-        "exercises/01-adder/tests/tools.rs",
+        "tools",
         r#"#[test]
 fn the_tool_checks_the_sum() {
     let started = std::process::Command::new("xtask-test-no-such-tool").output();
@@ -102,14 +121,6 @@ fn the_tool_checks_the_sum() {
     assert_eq!(adder::add(2, 2), 4);
 }
 "#,
-    );
-    let manifest = root.join("solutions/01-adder/Cargo.toml");
-    let entry =
-        "\n[[test]]\nname = \"tools\"\npath = \"../../exercises/01-adder/tests/tools.rs\"\n";
-    write(
-        &root,
-        "solutions/01-adder/Cargo.toml",
-        &(fs::read_to_string(&manifest).unwrap() + entry),
     );
     let (code, out) = xtask(&root, &["verify", "--stage", "adder"]);
     assert_eq!(code, Some(0), "{out}");
@@ -239,21 +250,13 @@ fn bugs_built_as_modules_of_one_crate_keep_their_own_verdicts() {
 #[test]
 fn a_test_the_reference_fails_in_the_bugs_crate_judges_its_bugs_alone() {
     let root = fixture("bug-crate-guard");
-    write(
+    add_adder_test(
         &root,
-        "exercises/01-adder/tests/names.rs",
+        "names",
         "#[test]\nfn add_is_the_adder_crates() {\n    \
          let name = std::any::type_name_of_val(&adder::add);\n    \
          assert!(name.starts_with(\"adder::\"), \"{name}\");\n    \
          assert_eq!(adder::add(1, 1), 2);\n}\n",
-    );
-    let manifest = root.join("solutions/01-adder/Cargo.toml");
-    let entry =
-        "\n[[test]]\nname = \"names\"\npath = \"../../exercises/01-adder/tests/names.rs\"\n";
-    write(
-        &root,
-        "solutions/01-adder/Cargo.toml",
-        &(fs::read_to_string(&manifest).unwrap() + entry),
     );
     for (name, body) in [("adds_one", "a + b + 1"), ("reversed", "b + a")] {
         write(

@@ -30,18 +30,8 @@ use crate::exec::features;
 use crate::exec::prune;
 use crate::exec::runner;
 use crate::exec::scratch::Scratch;
-use crate::files::{self, Sources, write_if_changed};
-
-/// A version to build: its name (unique in the stage), its sources and the test targets it
-/// needs.
-pub struct Version<'a> {
-    pub name: &'a str,
-    pub sources: &'a Sources,
-    pub targets: BTreeSet<String>,
-    /// Only these tests are run (a bug's caught-by), so only these are compiled: the other
-    /// tests of their files are blanked out (`prune.rs`). Every test when `None`.
-    pub only: Option<&'a [TestId]>,
-}
+use crate::exec::version::{Version, can_be_a_module, sync_src};
+use crate::files::write_if_changed;
 
 /// Where the versions were written and what the one build produced.
 pub struct Built {
@@ -75,100 +65,31 @@ pub fn build(
     versions: &[Version<'_>],
     merge: bool,
 ) -> Result<Built> {
-    let base = scratch
-        .root
-        .join("target")
-        .join("versions")
-        .join(&stage.dir);
-    let exercise = scratch.exercise_dir(stage);
-    let tests_dir = exercise.join("tests");
-    let manifest: toml::Table = toml::from_str(
-        &fs::read_to_string(exercise.join("Cargo.toml")).context("the exercise's Cargo.toml")?,
-    )?;
-    let lib_name = manifest
-        .get("lib")
-        .and_then(|lib| lib.get("name"))
-        .and_then(|name| name.as_str())
-        .map_or_else(|| stage.name.replace('-', "_"), str::to_owned);
-
+    let layout = Layout::of(scratch, stage)?;
     // The guard of the bugs' crate is the reference: no reference, no crate.
     let reference = versions.iter().find(|v| v.name == "_solution");
-    let mut merged: BTreeSet<String> = match reference {
-        Some(reference)
-            if merge
-                && std::env::var_os(NO_BUG_CRATE).is_none()
-                && bug_crate::library_is_eligible(reference.sources) =>
-        {
-            let mut eligible = BTreeSet::new();
-            for version in versions.iter().filter(|v| !v.name.starts_with('_')) {
-                match bug_crate::eligible(version, &tests_dir) {
-                    Ok(()) => {
-                        eligible.insert(version.name.to_owned());
-                    }
-                    Err(why) if std::env::var_os("XTASK_TIMINGS").is_some() => eprintln!(
-                        "timing: {:02} {}: {} is built alone: {why}",
-                        stage.order, stage.name, version.name
-                    ),
-                    Err(_) => {}
-                }
-            }
-            eligible
-        }
+    let mut merged = match reference {
+        Some(reference) if merge => choose_merged(stage, &layout, versions, reference),
         _ => BTreeSet::new(),
     };
-    if merged.len() < 2 {
-        merged.clear();
-    }
     let mut packages = BTreeMap::new();
     // At most three builds: the crate's first compile errors send the versions they name to
     // packages of their own; a second failure, every version.
     for round in 0.. {
         for version in versions.iter().filter(|v| !merged.contains(v.name)) {
             if !packages.contains_key(version.name) {
-                let package =
-                    write_package(&base, stage, &manifest, &lib_name, &tests_dir, version)?;
+                let package = write_package(&layout, stage, version)?;
                 packages.insert(version.name.to_owned(), package);
             }
         }
-        // Versions that no longer exist (a bug was removed or renamed, or is in the crate).
-        // Names starting with `_` (verify's `_stub` and `_solution`, the crate) are kept: a
-        // build of some versions only (`mistakes`) must not cost the next verify a rebuild.
         // Not in a second build of the same run (`merge: false`, the guard's bugs judged
         // again): the packages of the first are workspace members until the run ends.
-        let entries = if merge {
-            fs::read_dir(&base).ok()
-        } else {
-            None
-        };
-        if let Some(entries) = entries {
-            for entry in entries.filter_map(|e| e.ok()) {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if !packages.contains_key(&name) && !name.starts_with('_') {
-                    fs::remove_dir_all(entry.path())?;
-                }
-            }
+        if merge {
+            remove_stale(&layout.base, &packages)?;
         }
         let crate_of_bugs = match reference {
             Some(reference) if !merged.is_empty() => {
-                let bugs: Vec<&Version<'_>> = versions
-                    .iter()
-                    .filter(|v| merged.contains(v.name))
-                    .collect();
-                let info = bug_crate::Merged {
-                    package: bug_crate::package(&stage.name),
-                    dir: base.join(bug_crate::DIR),
-                    versions: merged.clone(),
-                };
-                bug_crate::write(
-                    &info.dir,
-                    &tests_dir,
-                    &manifest,
-                    &info.package,
-                    &lib_name,
-                    &bugs,
-                    reference.sources,
-                )?;
-                Some(info)
+                Some(write_crate(stage, &layout, versions, &merged, reference)?)
             }
             _ => None,
         };
@@ -206,18 +127,130 @@ pub fn build(
     unreachable!("the loop returns once no bug is left in the crate")
 }
 
-/// Writes `version` as a package of its own under `base`: (package name, directory).
-fn write_package(
-    base: &Path,
+/// Where and how one `build` writes a stage's versions.
+struct Layout {
+    /// `target/versions/<NN-name>/`: a directory per version package, and the crate's.
+    base: PathBuf,
+    /// The exercise's `tests/`.
+    tests_dir: PathBuf,
+    /// The exercise's manifest, which every package written copies.
+    manifest: toml::Table,
+    /// The exercise's library name (every version's library keeps it).
+    lib_name: String,
+}
+
+impl Layout {
+    fn of(scratch: &Scratch, stage: &Stage) -> Result<Layout> {
+        let exercise = scratch.exercise_dir(stage);
+        let manifest: toml::Table = toml::from_str(
+            &fs::read_to_string(exercise.join("Cargo.toml"))
+                .context("the exercise's Cargo.toml")?,
+        )?;
+        let lib_name = manifest
+            .get("lib")
+            .and_then(|lib| lib.get("name"))
+            .and_then(|name| name.as_str())
+            .map_or_else(|| stage.name.replace('-', "_"), str::to_owned);
+        Ok(Layout {
+            base: scratch
+                .root
+                .join("target")
+                .join("versions")
+                .join(&stage.dir),
+            tests_dir: exercise.join("tests"),
+            manifest,
+            lib_name,
+        })
+    }
+}
+
+/// The versions that go into the bugs' crate (`bug_crate::eligible`; none if fewer than two,
+/// or `NO_BUG_CRATE` is set, or the reference cannot be the guard). `XTASK_TIMINGS` says why
+/// each other one is built alone.
+fn choose_merged(
     stage: &Stage,
-    manifest: &toml::Table,
-    lib_name: &str,
-    tests_dir: &Path,
+    layout: &Layout,
+    versions: &[Version<'_>],
+    reference: &Version<'_>,
+) -> BTreeSet<String> {
+    if std::env::var_os(NO_BUG_CRATE).is_some()
+        || !bug_crate::library_is_eligible(reference.sources)
+    {
+        return BTreeSet::new();
+    }
+    let mut eligible = BTreeSet::new();
+    for version in versions.iter().filter(|v| !v.name.starts_with('_')) {
+        match bug_crate::eligible(version, &layout.tests_dir) {
+            Ok(()) => {
+                eligible.insert(version.name.to_owned());
+            }
+            Err(why) if std::env::var_os("XTASK_TIMINGS").is_some() => eprintln!(
+                "timing: {:02} {}: {} is built alone: {why}",
+                stage.order, stage.name, version.name
+            ),
+            Err(_) => {}
+        }
+    }
+    if eligible.len() < 2 {
+        eligible.clear();
+    }
+    eligible
+}
+
+/// Removes the packages of versions that no longer exist (a bug was removed or renamed, or is
+/// in the crate). Names starting with `_` (verify's `_stub` and `_solution`, the crate) are
+/// kept: a build of some versions only (`mistakes`) must not cost the next verify a rebuild.
+fn remove_stale(base: &Path, packages: &BTreeMap<String, (String, PathBuf)>) -> Result<()> {
+    let Ok(entries) = fs::read_dir(base) else {
+        return Ok(());
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !packages.contains_key(&name) && !name.starts_with('_') {
+            fs::remove_dir_all(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the bugs' crate for the versions in `merged`, with `reference` as its guard.
+fn write_crate(
+    stage: &Stage,
+    layout: &Layout,
+    versions: &[Version<'_>],
+    merged: &BTreeSet<String>,
+    reference: &Version<'_>,
+) -> Result<bug_crate::Merged> {
+    let members: Vec<&Version<'_>> = versions
+        .iter()
+        .filter(|v| merged.contains(v.name))
+        .collect();
+    let info = bug_crate::Merged {
+        package: bug_crate::package(&stage.name),
+        dir: layout.base.join(bug_crate::DIR),
+        versions: merged.clone(),
+    };
+    bug_crate::write(
+        &info.dir,
+        &layout.tests_dir,
+        &layout.manifest,
+        &info.package,
+        &layout.lib_name,
+        &members,
+        reference.sources,
+    )?;
+    Ok(info)
+}
+
+/// Writes `version` as a package of its own: (package name, directory).
+fn write_package(
+    layout: &Layout,
+    stage: &Stage,
     version: &Version<'_>,
 ) -> Result<(String, PathBuf)> {
-    let dir = base.join(version.name);
+    let dir = layout.base.join(version.name);
     let package = format!("{}--{}", stage.name, version.name.replace('_', "-"));
-    let mut table = manifest.clone();
+    let mut table = layout.manifest.clone();
     let section = table
         .entry("package")
         .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -228,10 +261,10 @@ fn write_package(
         section.insert("autoexamples".into(), false.into());
     }
     let mut lib = toml::Table::new();
-    lib.insert("name".into(), lib_name.into());
+    lib.insert("name".into(), layout.lib_name.clone().into());
     lib.insert("path".into(), "src/lib.rs".into());
     table.insert("lib".into(), toml::Value::Table(lib));
-    let tests = test_targets(tests_dir, &dir, &version.targets, version.only)?;
+    let tests = test_targets(&layout.tests_dir, &dir, &version.targets, version.only)?;
     table.insert("test".into(), toml::Value::Array(tests));
     write_if_changed(&dir.join("Cargo.toml"), toml::to_string(&table)?.as_bytes())?;
     sync_src(&dir, version.sources)?;
@@ -371,25 +404,6 @@ fn remove_entry(path: &Path) -> Result<()> {
     }
 }
 
-/// Whether a test file behaves the same as a module of a bigger test crate as in a crate of
-/// its own. Not when it names its module path or crate (insta names snapshot files after the
-/// module path; `module_path!`, `CARGO_CRATE_NAME`) or has inner attributes (`#![...]`: some
-/// only work at a crate's root). Such a file keeps a binary of its own.
-pub(crate) fn can_be_a_module(text: &str) -> bool {
-    let names_itself = [
-        "insta::",
-        "module_path!",
-        "CARGO_CRATE_NAME",
-        "CARGO_BIN_NAME",
-    ]
-    .iter()
-    .any(|needle| text.contains(needle));
-    let inner_attribute = text
-        .lines()
-        .any(|line| line.trim_start().starts_with("#!["));
-    !names_itself && !inner_attribute
-}
-
 /// One cargo run for every version package (none: nothing to build).
 fn build_all(scratch: &Scratch, names: &[&str]) -> Result<Build> {
     if names.is_empty() {
@@ -445,21 +459,6 @@ fn add_members<'a>(ws: &Path, dirs: impl Iterator<Item = &'a PathBuf>) -> Result
     write_if_changed(&path, toml::to_string(&root)?.as_bytes())?;
     cargo::metadata(ws, cargo::Metadata::HostGraph)
         .context("cannot add the version packages to the scratch workspace")?;
-    Ok(())
-}
-
-/// Makes `dir/src` hold exactly `sources` (paths `src/...`), writing only what changed.
-pub(crate) fn sync_src(dir: &Path, sources: &Sources) -> Result<()> {
-    let src = dir.join("src");
-    for existing in files::walk(&src)? {
-        let relative = existing.strip_prefix(dir).expect("walked under dir");
-        if !sources.contains_key(relative) {
-            fs::remove_file(&existing)?;
-        }
-    }
-    for (relative, content) in sources {
-        write_if_changed(&dir.join(relative), content)?;
-    }
     Ok(())
 }
 

@@ -32,8 +32,8 @@
 //!   `#[global_allocator]` (one per program);
 //! * the guard: the reference, built here the same way, must pass every test a bug here is
 //!   judged by, or those bugs are judged again in packages of their own (`versions.rs`); an
-//!   alternative is judged again in its own package when any test fails here, its own or the
-//!   guard's (so a pass is the only verdict taken from here);
+//!   alternative is judged again in its own package when any of its tests fails here (so a
+//!   pass is the only verdict taken from here for it);
 //! * a compile error sends the bugs whose files it names to packages of their own, and the
 //!   crate is built again without them (`batch.rs`); an error that names none, every bug.
 
@@ -44,8 +44,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::course::TestId;
-use crate::exec::batch::{self, Version};
 use crate::exec::prune;
+use crate::exec::version::{self, Version};
 use crate::files::{self, write_if_changed};
 
 /// The package's directory, beside the version packages (`_`: never removed as stale).
@@ -189,7 +189,7 @@ fn test_behaves_as_a_module(text: &str) -> bool {
         .collect::<Vec<_>>()
         .join("\n");
     inner_attributes_ok
-        && batch::can_be_a_module(&without_inner)
+        && version::can_be_a_module(&without_inner)
         && ![
             "$crate",
             "CARGO_",
@@ -247,22 +247,19 @@ pub fn write(
     bugs: &[&Version<'_>],
     reference: &files::Sources,
 ) -> Result<()> {
-    // The guard runs every test any version here runs: with an alternative, every test.
+    // The guard runs every test a bug here is judged by (an alternative's pass needs no
+    // guard: a failure there is judged again alone anyway).
     let mut union: Vec<TestId> = bugs
         .iter()
         .flat_map(|bug| bug.only.unwrap_or_default().iter().cloned())
         .collect();
     union.sort();
     union.dedup();
-    let every_test = bugs.iter().any(|version| version.only.is_none());
     let guard = Version {
         name: REFERENCE,
         sources: reference,
-        targets: bugs
-            .iter()
-            .flat_map(|version| version.targets.iter().cloned())
-            .collect(),
-        only: if every_test { None } else { Some(&union) },
+        targets: union.iter().map(|id| id.target.clone()).collect(),
+        only: Some(&union),
     };
     let mut root = String::from(
         "//! Written by xtask (exec/bug_crate.rs): each bug of this stage as a library module \
@@ -334,7 +331,7 @@ fn write_library(base: &Path, version: &Version<'_>, module: &str) -> Result<()>
         };
         sources.insert(path.clone(), relocated);
     }
-    batch::sync_src(base, &sources)
+    version::sync_src(base, &sources)
 }
 
 /// Writes the version's test files (pruned to its tests) and a copy of `common/` into

@@ -17,4 +17,5 @@ pub mod scratch;
 pub mod tools;
 pub mod trybuild_cache;
 pub mod verdict;
+pub mod version;
 pub mod versions;

@@ -14,9 +14,10 @@ use anyhow::Result;
 
 use crate::course::variant::{Kind, Variant};
 use crate::course::{Stage, TestId};
-use crate::exec::batch::{self, Version};
+use crate::exec::batch;
 use crate::exec::runner::{self, TestEnv, TestResult};
 use crate::exec::scratch::Scratch;
+use crate::exec::version::Version;
 use crate::exec::{bug_crate, cargo, features, tools, trybuild_cache};
 use crate::files::{self, Sources};
 use crate::outcome::Problem;
@@ -232,12 +233,41 @@ fn build_and_run_items_with(
     if timings() {
         print_slowest(&label, items, &results);
     }
-    // A merged test binary names its files by the absolute paths of its `#[path]` modules:
-    // show them as cargo would, relative to the workspace (`exercises/NN-name/tests/...`),
-    // a bug's pruned copy of a file (`batch.rs`, `bug_crate.rs`) as the file it was made from.
+    let mut runs = item_runs(scratch, stage, items, &built, &results, outcomes);
+    let again = judged_again(items, &runs, &results, &built);
+    if !again.is_empty() {
+        if timings() {
+            eprintln!(
+                "timing: {label}: {} versions judged again in packages of their own (a test \
+                 failed in the bugs' crate that decides their verdict there)",
+                again.len()
+            );
+        }
+        let retried: Vec<Item<'_>> = again.iter().map(|&index| items[index].clone()).collect();
+        let reruns = build_and_run_items_with(scratch, stage, &retried, jobs, false)?;
+        for (index, rerun) in again.into_iter().zip(reruns) {
+            runs[index] = rerun;
+        }
+    }
+    Ok(runs)
+}
+
+/// Each item's run from the results of the pool (an item's are those with its index), its
+/// messages naming the author's files: a merged test binary names its files by the absolute
+/// paths of its `#[path]` modules, shown as cargo would, relative to the workspace
+/// (`exercises/NN-name/tests/...`), and a copy of a file (`batch.rs`'s pruned ones,
+/// `bug_crate.rs`'s) as the file it was made from.
+fn item_runs(
+    scratch: &Scratch,
+    stage: &Stage,
+    items: &[Item<'_>],
+    built: &batch::Built,
+    results: &[(usize, TestResult)],
+    outcomes: Vec<Result<usize, Problem>>,
+) -> Vec<Result<Run, Problem>> {
     let scratch_prefix = format!("{}/", scratch.root.display());
     let tests_dir = format!("{}/", scratch.exercise_dir(stage).join("tests").display());
-    let mut runs: Vec<Result<Run, Problem>> = items
+    items
         .iter()
         .enumerate()
         .zip(outcomes)
@@ -267,21 +297,27 @@ fn build_and_run_items_with(
                 .unwrap_or_default();
             Ok(fold(all, count, warnings))
         })
-        .collect();
-    // The guard (`bug_crate.rs`): a bug of the crate judged by a test the reference does not
-    // pass there is judged again in a package of its own.
+        .collect()
+}
+
+/// The items of the bugs' crate whose verdict may not be taken from it (`bug_crate.rs`): a
+/// bug judged by a test the guard (index `items.len()`) did not pass there, an alternative
+/// that did not pass every test there.
+fn judged_again(
+    items: &[Item<'_>],
+    runs: &[Result<Run, Problem>],
+    results: &[(usize, TestResult)],
+    built: &batch::Built,
+) -> Vec<usize> {
     let Some(merged) = &built.merged else {
-        return Ok(runs);
+        return Vec::new();
     };
     let guard: BTreeSet<&TestId> = results
         .iter()
         .filter(|(i, result)| *i == items.len() && result.status.passed())
         .map(|(_, result)| &result.id)
         .collect();
-    let guard_failed = results
-        .iter()
-        .any(|(i, result)| *i == items.len() && !result.status.passed());
-    let again: Vec<usize> = items
+    items
         .iter()
         .enumerate()
         .filter(|(index, item)| {
@@ -289,34 +325,14 @@ fn build_and_run_items_with(
                 return false;
             }
             match item.only {
-                // A bug: judged by tests the reference passes here.
                 Some(only) => only.iter().any(|id| !guard.contains(id)),
-                // An alternative: only a pass is taken from here.
-                None => {
-                    guard_failed
-                        || !runs[*index]
-                            .as_ref()
-                            .is_ok_and(|run| run.results.iter().all(|r| r.status.passed()))
-                }
+                None => !runs[*index]
+                    .as_ref()
+                    .is_ok_and(|run| run.results.iter().all(|r| r.status.passed())),
             }
         })
         .map(|(index, _)| index)
-        .collect();
-    if !again.is_empty() {
-        if timings() {
-            eprintln!(
-                "timing: {label}: {} versions judged again in packages of their own (a test \
-                 failed in the bugs' crate that decides their verdict there)",
-                again.len()
-            );
-        }
-        let retried: Vec<Item<'_>> = again.iter().map(|&index| items[index].clone()).collect();
-        let reruns = build_and_run_items_with(scratch, stage, &retried, jobs, false)?;
-        for (index, rerun) in again.into_iter().zip(reruns) {
-            runs[index] = rerun;
-        }
-    }
-    Ok(runs)
+        .collect()
 }
 
 /// `XTASK_TIMINGS`: the test runs of one build, summed, and the slowest of them (which
@@ -358,24 +374,10 @@ fn queue_tests(
     };
     // The bugs' crate (`bug_crate.rs`) is listed once; its tests go to their versions, and the
     // guard's to one more index, `items.len()`.
-    let mut in_crate: BTreeMap<String, Vec<runner::Listed>> = BTreeMap::new();
-    let mut crate_problem: Option<Problem> = None;
-    if let Some(merged) = &built.merged {
-        let binaries = built.build.binaries_of(&merged.manifest());
-        let env = test_env(&merged.dir, &merged.package);
-        match runner::list_all(&binaries, &merged.dir, &env) {
-            Ok(listed) => {
-                for mut job in listed {
-                    if let Some((version, id)) = bug_crate::owner_of(&job.filter) {
-                        let version = version.to_owned();
-                        job.id = id;
-                        in_crate.entry(version).or_default().push(job);
-                    }
-                }
-            }
-            Err(err) => crate_problem = Some(format!("{err:#}").into()),
-        }
-    }
+    let (mut in_crate, crate_problem) = match &built.merged {
+        Some(merged) => list_crate(built, merged, &test_env(&merged.dir, &merged.package)),
+        None => (BTreeMap::new(), None),
+    };
     let mut queue = Vec::new();
     let mut outcomes: Vec<Result<usize, Problem>> = Vec::new();
     for (index, item) in items.iter().enumerate() {
@@ -434,6 +436,30 @@ fn queue_tests(
         }
     }
     Ok((queue, outcomes))
+}
+
+/// The tests of the bugs' crate by version (`t_<version>::<file>::<test>`, each with the id
+/// it has in its file), or why they could not be listed.
+fn list_crate(
+    built: &batch::Built,
+    merged: &bug_crate::Merged,
+    env: &TestEnv,
+) -> (BTreeMap<String, Vec<runner::Listed>>, Option<Problem>) {
+    let binaries = built.build.binaries_of(&merged.manifest());
+    let mut in_crate: BTreeMap<String, Vec<runner::Listed>> = BTreeMap::new();
+    match runner::list_all(&binaries, &merged.dir, env) {
+        Ok(listed) => {
+            for mut job in listed {
+                if let Some((version, id)) = bug_crate::owner_of(&job.filter) {
+                    let version = version.to_owned();
+                    job.id = id;
+                    in_crate.entry(version).or_default().push(job);
+                }
+            }
+            (in_crate, None)
+        }
+        Err(err) => (in_crate, Some(format!("{err:#}").into())),
+    }
 }
 
 /// Folds the repeats of `count` tests (run r of test i is at index r * count + i): each test's

@@ -60,22 +60,7 @@ pub fn run(root: &Path, options: &Args) -> Result<Outcome> {
     let path = std::env::var_os("PATH");
     for stage in stages {
         let mut hash = freshness::inputs_hash(root, stage, &toolchain);
-        let missing = tools::missing(stage, path.as_deref());
-        if !missing.is_empty() {
-            // The tests that use them skip (and pass) on the reference: say so, and let a run
-            // after they are installed check the stage again.
-            ui::heading(&format!(
-                "{:02} {}: {} not installed: the tests that use {} skip on the reference and \
-                 the alternatives (on the stub they are required, so they fail); install {} to \
-                 check them",
-                stage.order,
-                stage.name,
-                missing.join(", "),
-                if missing.len() == 1 { "it" } else { "them" },
-                stage.tools_install.as_deref().unwrap_or("them"),
-            ));
-            hash.push_str(&format!(" without {}", missing.join(",")));
-        }
+        hash.push_str(&note_missing_tools(stage, path.as_deref()));
         let key = freshness::key(&stage.dir, options.redteam);
         if !options.force && options.repeat == 1 && passed.get(&key) == Some(&hash) {
             let mut report = StageReport::new(stage);
@@ -107,6 +92,26 @@ pub fn run(root: &Path, options: &Args) -> Result<Outcome> {
     reports.sort_by(|a, b| a.label.cmp(&b.label));
     table::table(&reports);
     Ok(conclude(&reports, not_replayed, options, started))
+}
+
+/// Says which of `stage`'s declared tools are not installed (`search`: the `PATH`): the tests
+/// that use them skip (and pass) on the reference. Answers what to add to the stage's inputs
+/// hash, so that a run after they are installed checks the stage again.
+fn note_missing_tools(stage: &Stage, search: Option<&std::ffi::OsStr>) -> String {
+    let missing = tools::missing(stage, search);
+    if missing.is_empty() {
+        return String::new();
+    }
+    ui::heading(&format!(
+        "{:02} {}: {} not installed: the tests that use {} skip on the reference and the \
+         alternatives (on the stub they are required, so they fail); install {} to check them",
+        stage.order,
+        stage.name,
+        missing.join(", "),
+        if missing.len() == 1 { "it" } else { "them" },
+        stage.tools_install.as_deref().unwrap_or("them"),
+    ));
+    format!(" without {}", missing.join(","))
 }
 
 /// The closing lines: the red-team variants left out, and the verdict.
