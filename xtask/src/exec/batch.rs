@@ -30,7 +30,7 @@ use crate::exec::features;
 use crate::exec::prune;
 use crate::exec::runner;
 use crate::exec::scratch::Scratch;
-use crate::exec::version::{Version, can_be_a_module, sync_src};
+use crate::exec::version::{Version, can_be_a_module, remove_entry, sync_src};
 use crate::files::write_if_changed;
 
 /// Where the versions were written and what the one build produced.
@@ -392,16 +392,6 @@ fn sync_pruned(
         }
     }
     Ok(())
-}
-
-/// Removes `path`, whatever it is (a file, a link, a directory with its contents); nothing if
-/// there is nothing there.
-fn remove_entry(path: &Path) -> Result<()> {
-    match path.symlink_metadata() {
-        Err(_) => Ok(()),
-        Ok(meta) if meta.is_dir() => Ok(fs::remove_dir_all(path)?),
-        Ok(_) => Ok(fs::remove_file(path)?),
-    }
 }
 
 /// One cargo run for every version package (none: nothing to build).

@@ -45,7 +45,7 @@ use anyhow::{Context, Result};
 
 use crate::course::TestId;
 use crate::exec::prune;
-use crate::exec::version::{self, Version};
+use crate::exec::version::{self, Version, remove_entry};
 use crate::files::{self, write_if_changed};
 
 /// The package's directory, beside the version packages (`_`: never removed as stale).
@@ -128,8 +128,11 @@ pub fn eligible(version: &Version<'_>, tests_dir: &Path) -> Result<(), String> {
     } else {
         Vec::new()
     };
-    for path in paths {
-        if !fs::read_to_string(&path).is_ok_and(|text| test_behaves_as_a_module(&text)) {
+    for path in paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|ext| ext == "rs"))
+    {
+        if !fs::read_to_string(path).is_ok_and(|text| test_behaves_as_a_module(&text)) {
             return Err(format!(
                 "{} would behave differently as a module",
                 path.display()
@@ -335,7 +338,8 @@ fn write_library(base: &Path, version: &Version<'_>, module: &str) -> Result<()>
 }
 
 /// Writes the version's test files (pruned to its tests) and a copy of `common/` into
-/// `to`, each ending in the alias of the library; links every other entry of `tests_dir`.
+/// `to`, each Rust file ending in the alias of the library; links every other entry of
+/// `tests_dir`.
 /// Answers (target, file) per test file.
 fn write_tests(
     to: &Path,
@@ -367,17 +371,20 @@ fn write_tests(
     }
     for path in files::walk(&tests_dir.join("common")).unwrap_or_default() {
         let relative = path.strip_prefix(tests_dir).expect("walked under tests");
-        let text = fs::read_to_string(&path)?;
         let copy = to.join(relative);
         if let Some(parent) = copy.parent() {
             fs::create_dir_all(parent)?;
         }
-        write_if_changed(&copy, format!("{text}{alias}").as_bytes())?;
+        let mut content = fs::read(&path)?;
+        if path.extension().is_some_and(|ext| ext == "rs") {
+            content.extend_from_slice(alias.as_bytes());
+        }
+        write_if_changed(&copy, &content)?;
     }
     for (file, text) in &written {
         let path = to.join(file);
         if path.is_symlink() {
-            fs::remove_file(&path)?;
+            remove_entry(&path)?;
         }
         write_if_changed(&path, text.as_bytes())?;
     }
@@ -390,13 +397,7 @@ fn write_tests(
         if fs::read_link(&link).is_ok_and(|old| old == entry.path()) {
             continue;
         }
-        if link.symlink_metadata().is_ok() {
-            if link.is_dir() && !link.is_symlink() {
-                fs::remove_dir_all(&link)?;
-            } else {
-                fs::remove_file(&link)?;
-            }
-        }
+        remove_entry(&link)?;
         std::os::unix::fs::symlink(entry.path(), &link)
             .with_context(|| format!("cannot link {}", link.display()))?;
     }

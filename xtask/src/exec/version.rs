@@ -1,6 +1,6 @@
 //! A version of a stage as files: what `batch.rs` writes as a package and `bug_crate.rs` as
-//! modules of one crate, and the two rules both follow (a library's files written only where
-//! they changed; which test files can be modules of a bigger crate).
+//! modules of one crate, and the rules both follow (a library's files written only where they
+//! changed; which test files can be modules of a bigger crate; how an entry is replaced).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -54,4 +54,14 @@ pub fn sync_src(dir: &Path, sources: &Sources) -> Result<()> {
         write_if_changed(&dir.join(relative), content)?;
     }
     Ok(())
+}
+
+/// Removes `path`, whatever it is (a file, a link, a directory with its contents); nothing if
+/// there is nothing there.
+pub fn remove_entry(path: &Path) -> Result<()> {
+    match path.symlink_metadata() {
+        Err(_) => Ok(()),
+        Ok(meta) if meta.is_dir() => Ok(fs::remove_dir_all(path)?),
+        Ok(_) => Ok(fs::remove_file(path)?),
+    }
 }
